@@ -1,0 +1,72 @@
+// Command msilab is the Windows Installer fault lab: it drives real or
+// simulated Windows hosts over WinRM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var u *usageError
+		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, "msilab:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "msilab:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line itself (exit status 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+const usage = `msilab — a reproducible lab for Windows Installer failures
+
+Usage:
+  msilab sim serve [flags]    run a simulated Windows host that speaks WinRM
+  msilab op [flags] OP [ARGS] run one op (or a batch) against a host, print JSON
+  msilab version
+
+Run "msilab COMMAND -h" for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	switch args[0] {
+	case "sim":
+		if len(args) < 2 || args[1] != "serve" {
+			return usagef("usage: msilab sim serve [flags]")
+		}
+		return simServe(ctx, args[2:], stdout, stderr)
+	case "op":
+		return opCmd(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "msilab", version)
+		return nil
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usagef("unknown command %q", args[0])
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"

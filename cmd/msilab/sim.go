@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/msilab/msilab/lab/sim"
+)
+
+func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("msilab sim serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:5985", "address to listen on")
+	https := fs.Bool("https", false, "serve HTTPS with a self-signed certificate (its fingerprint is printed)")
+	user := fs.String("user", sim.DefaultUser, "administrator account that WinRM accepts")
+	password := fs.String("password", sim.DefaultPassword, "its password")
+	osName := fs.String("os", "", "OS profile of the simulated host")
+	hostname := fs.String("hostname", "", "host name (default: derived from the OS profile)")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("msilab sim serve takes no arguments, got %q", fs.Args())
+	}
+	srv, err := sim.NewServer(sim.Options{Addr: *addr, HTTPS: *https, User: *user, Password: *password, OS: *osName, Hostname: *hostname})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	host, port := srv.HostPort()
+	fmt.Fprintf(stdout, "msilab simulated Windows host %s listening on %s\n", srv.Host().Hostname(), srv.URL())
+	fmt.Fprintf(stdout, "credentials: user %q password %q (Basic and NTLM)\n", srv.User(), srv.Password())
+	if srv.HTTPS() {
+		fmt.Fprintf(stdout, "certificate SHA-256 fingerprint: %s\n", srv.Fingerprint())
+	}
+	transport := "ntlm"
+	scheme := "http"
+	if srv.HTTPS() {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "try: python3 -c \"import winrm; s = winrm.Session('%s://%s:%d/wsman', auth=('%s', '%s'), transport='%s', message_encryption='never', server_cert_validation='ignore'); print(s.run_cmd('hostname').std_out)\"\n",
+		scheme, host, port, srv.User(), srv.Password(), transport)
+	fmt.Fprintf(stdout, "  or: msilab op --endpoint %s --user %s --password '%s'%s host.info\n", srv.URL(), srv.User(), srv.Password(), map[bool]string{true: " --insecure", false: ""}[srv.HTTPS()])
+	fmt.Fprintln(stdout, "press Ctrl-C to stop")
+	<-ctx.Done()
+	return srv.Close()
+}

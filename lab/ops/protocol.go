@@ -1,0 +1,119 @@
+// Package ops is msilab's operation catalog and its wire protocol.
+//
+// Every read or change made on a Windows host is a named op with JSON
+// arguments and a JSON result. A batch of ops is one WinRM command: a
+// constant PowerShell script (BatchScript) that imports the msilab module
+// and calls its dispatcher with a JSON request read from stdin. Arguments are
+// data on stdin, never spliced into script text, so a batch stays under the
+// cmd.exe line limit whatever its size. Real hosts run the module's
+// PowerShell functions; the simulated host recognises the same command and
+// runs its Go model of each op, returning the same JSON shape.
+package ops
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// ProtocolVersion is the version of the request and response documents.
+const ProtocolVersion = 1
+
+// Op is one operation in a batch.
+type Op struct {
+	Name string          `json:"op"`
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+// New builds an op, encoding args as its JSON arguments.
+func New(name string, args any) (Op, error) {
+	op := Op{Name: name}
+	if args == nil {
+		return op, nil
+	}
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return Op{}, fmt.Errorf("ops: encode args of %s: %w", name, err)
+	}
+	op.Args = raw
+	return op, nil
+}
+
+// Request is what the batch script reads from stdin.
+type Request struct {
+	Version int `json:"v"`
+	// ModuleSHA256 is the uppercase hex SHA-256 of the module the caller
+	// expects on the host; the host answers ModuleMissing when it differs.
+	ModuleSHA256 string `json:"module_sha256"`
+	Ops          []Op   `json:"ops"`
+}
+
+// Response is the single JSON document the batch writes to stdout.
+type Response struct {
+	Version int `json:"v"`
+	// Module is "missing" when the host's module is absent or differs from
+	// the requested hash; no op ran then.
+	Module  string   `json:"module,omitempty"`
+	Results []Result `json:"results,omitempty"`
+}
+
+// ModuleMissing is Response.Module when the module must be (re)installed.
+const ModuleMissing = "missing"
+
+// Result is the outcome of one op: a value or a typed error.
+type Result struct {
+	Op    string          `json:"op"`
+	OK    bool            `json:"ok"`
+	Value json.RawMessage `json:"value,omitempty"`
+	Error *Error          `json:"error,omitempty"`
+}
+
+// Decode unmarshals the op's value into v, or returns the op's error.
+func (r Result) Decode(v any) error {
+	if !r.OK {
+		if r.Error == nil {
+			return &Error{Op: r.Op, Code: CodeInternal, Message: "op failed without an error"}
+		}
+		e := *r.Error
+		e.Op = r.Op
+		return &e
+	}
+	if v == nil || len(r.Value) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.Value, v); err != nil {
+		return fmt.Errorf("ops: decode result of %s: %w", r.Op, err)
+	}
+	return nil
+}
+
+// Error codes shared by the PowerShell module and the simulated host.
+const (
+	CodeUnknownOp    = "UnknownOp"    // no op of that name
+	CodeInvalidArgs  = "InvalidArgs"  // arguments missing, of the wrong type, or unknown
+	CodeNotFound     = "NotFound"     // the object (file, key, service, user...) does not exist
+	CodeAccessDenied = "AccessDenied" // the acting token lacks the right
+	CodeConflict     = "Conflict"     // the object exists, is busy, or is in the wrong state
+	CodeInternal     = "Internal"     // anything else
+)
+
+// Error is a typed op failure.
+type Error struct {
+	Op      string `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Win32 is the Windows error code behind the failure, when there is one.
+	Win32 int `json:"win32,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Op != "" {
+		return fmt.Sprintf("op %s: %s: %s", e.Op, e.Code, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Is makes errors.Is(err, &ops.Error{Code: ops.CodeNotFound}) match by code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && (t.Op == "" || t.Op == e.Op)
+}

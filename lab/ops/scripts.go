@@ -1,0 +1,65 @@
+package ops
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"unicode/utf16"
+)
+
+// Module is the msilab PowerShell module, installed on every host at
+// ModulePath (the Packer image bakes it in; a session uploads it when the
+// host's copy differs).
+//
+//go:embed powershell/MsiLab.psm1
+var Module []byte
+
+// ModulePath is where the module lives on a host.
+const ModulePath = `C:\ProgramData\msilab\MsiLab.psm1`
+
+// ModuleSHA256 is the uppercase hex SHA-256 of Module, as Get-FileHash prints it.
+var ModuleSHA256 = func() string {
+	sum := sha256.Sum256(Module)
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}()
+
+// The scripts below are constant text: each reads its request as JSON from
+// stdin. The simulated host recognises them by exact text.
+
+// BatchScript runs a batch: stdin is a Request, stdout a Response.
+//
+//go:embed powershell/batch.ps1
+var BatchScript string
+
+// UploadScript writes a file: stdin is a JSON header line {"path"}, base64
+// lines, then a JSON trailer line {"size","sha256"}; the file is written to
+// a temporary name, checked against the trailer, then moved into place, so
+// a failed upload leaves nothing behind. stdout is {"path","size","sha256"}.
+//
+//go:embed powershell/upload.ps1
+var UploadScript string
+
+// DownloadScript reads a file: stdin is {"path"}; stdout is a JSON header
+// line {"size","sha256"} then base64 lines.
+//
+//go:embed powershell/download.ps1
+var DownloadScript string
+
+// EncodedCommand is the command line that runs script in a fresh
+// powershell.exe: one WinRM command, one process start.
+func EncodedCommand(script string) string {
+	return "powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + EncodeUTF16(script)
+}
+
+// EncodeUTF16 encodes s as -EncodedCommand expects: base64 of UTF-16LE.
+func EncodeUTF16(s string) string {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 2*len(u))
+	for i, c := range u {
+		b[2*i] = byte(c)
+		b[2*i+1] = byte(c >> 8)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}

@@ -1,0 +1,397 @@
+// Package lab is how msilab talks to Windows hosts, real or simulated: a
+// Session over WinRM (github.com/masterzen/winrm) that runs commands, op
+// batches, and moves files.
+package lab
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/masterzen/winrm"
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// Session talks to one host over one reused WinRM shell. Its methods are
+// safe for concurrent use; commands run one at a time.
+type Session interface {
+	// Run runs a command line. A non-zero exit returns the output and an *ExitError.
+	Run(ctx context.Context, cmd Command) (*Output, error)
+	// RunBatch runs ops as one command, installing the op module first if
+	// the host's copy is missing or differs.
+	RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error)
+	// Upload writes src to the host at dst, checked by hash.
+	Upload(ctx context.Context, src io.Reader, dst string) (*FileInfo, error)
+	// Download copies the host's src into dst, checked by hash.
+	Download(ctx context.Context, src string, dst io.Writer) (*FileInfo, error)
+	Close() error
+}
+
+// Command is a command line and optional streams.
+type Command struct {
+	Line  string
+	Stdin io.Reader // nil: no input
+	// Stdout and Stderr, when set, receive output as it arrives instead of Output.
+	Stdout, Stderr io.Writer
+}
+
+// Output is what a command printed and how it exited.
+type Output struct {
+	Stdout, Stderr []byte
+	ExitCode       int
+}
+
+// FileInfo describes a transferred file.
+type FileInfo struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// envelopeSize is the largest envelope a session sends or accepts: Windows'
+// default MaxEnvelopeSizekb (500 KB).
+const envelopeSize = 500 * 1024
+
+// stdinChunk is the raw bytes per Send, so that its base64 and the envelope
+// stay under envelopeSize.
+const stdinChunk = (envelopeSize - 8192) / 4 * 3
+
+type winrmSession struct {
+	ep     Endpoint
+	client *winrm.Client
+
+	mu     sync.Mutex
+	shell  *winrm.Shell
+	closed bool
+}
+
+var _ Session = (*winrmSession)(nil)
+
+// Dial connects to ep and opens the session's shell. It fails with
+// *UnreachableError, *AuthError, *WSManFault or *TransportError.
+func Dial(ctx context.Context, ep Endpoint) (Session, error) {
+	ep = ep.withDefaults()
+	if err := ep.validate(); err != nil {
+		return nil, err
+	}
+	// Probe the port first, so that ctx bounds connecting.
+	d := net.Dialer{Timeout: ep.ConnectTimeout}
+	conn, err := d.DialContext(ctx, "tcp", ep.Addr())
+	if err != nil {
+		return nil, &UnreachableError{Addr: ep.Addr(), Err: err}
+	}
+	conn.Close()
+	tr, err := newTransport(ep)
+	if err != nil {
+		return nil, err
+	}
+	params := winrm.NewParameters(isoDuration(ep.OperationTimeout.Seconds()), "en-US", envelopeSize)
+	params.TransportDecorator = func() winrm.Transporter { return tr }
+	client, err := winrm.NewClientWithParameters(&winrm.Endpoint{Host: ep.Host, Port: ep.Port, HTTPS: ep.HTTPS}, ep.User, ep.Password, params)
+	if err != nil {
+		return nil, fmt.Errorf("lab: winrm client: %w", err)
+	}
+	s := &winrmSession{ep: ep, client: client}
+	if s.shell, err = client.CreateShell(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func isoDuration(seconds float64) string { return fmt.Sprintf("PT%.3fS", seconds) }
+
+func (s *winrmSession) Run(ctx context.Context, cmd Command) (*Output, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run(ctx, cmd)
+}
+
+func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := s.shell.ExecuteWithContext(ctx, cmd.Line)
+	var fault *WSManFault
+	if errors.As(err, &fault) && fault.Code == FaultInvalidSelectors {
+		// The shell expired on the host (idle timeout, service restart): open another once.
+		if s.shell, err = s.client.CreateShell(); err == nil {
+			c, err = s.shell.ExecuteWithContext(ctx, cmd.Line)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out Output
+	var stdout, stderr io.Writer = &limitedBuffer{buf: &out.Stdout}, &limitedBuffer{buf: &out.Stderr}
+	if cmd.Stdout != nil {
+		stdout = cmd.Stdout
+	}
+	if cmd.Stderr != nil {
+		stderr = io.MultiWriter(cmd.Stderr, stderr)
+	}
+	var wg sync.WaitGroup
+	var stdinErr error
+	if cmd.Stdin != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stdinErr = sendStdin(c, cmd.Stdin)
+		}()
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); _, _ = io.Copy(stdout, c.Stdout) }()
+	go func() { defer wg.Done(); _, _ = io.Copy(stderr, c.Stderr) }()
+	c.Wait()
+	wg.Wait()
+	_ = c.Close()
+	out.ExitCode = c.ExitCode()
+	if err := c.Error(); err != nil {
+		return &out, err
+	}
+	if stdinErr != nil {
+		return &out, fmt.Errorf("lab: send stdin: %w", stdinErr)
+	}
+	if out.ExitCode != 0 {
+		return &out, &ExitError{Command: cmd.Line, Code: out.ExitCode, Stderr: strings.TrimSpace(string(out.Stderr))}
+	}
+	return &out, nil
+}
+
+// sendStdin streams r in envelope-sized Sends, then ends the stream.
+func sendStdin(c *winrm.Command, r io.Reader) error {
+	buf := make([]byte, stdinChunk)
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if _, werr := c.Stdin.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return c.Stdin.Close()
+		}
+		if err != nil {
+			_ = c.Stdin.Close()
+			return err
+		}
+	}
+}
+
+// maxBuffered caps what Output keeps of a stream (callers wanting more pass Stdout).
+const maxBuffered = 64 << 20
+
+type limitedBuffer struct{ buf *[]byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := maxBuffered - len(*l.buf); room > 0 {
+		*l.buf = append(*l.buf, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
+func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
+	req, err := json.Marshal(ops.Request{Version: ops.ProtocolVersion, ModuleSHA256: ops.ModuleSHA256, Ops: batch})
+	if err != nil {
+		return nil, fmt.Errorf("lab: encode batch: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		out, err := s.run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
+		if err != nil {
+			return nil, err
+		}
+		var resp ops.Response
+		if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &resp); err != nil {
+			return nil, fmt.Errorf("lab: batch response from %s is not JSON (%v): %q", s.ep.Host, err, truncate(string(out.Stdout), 200))
+		}
+		if resp.Module == ops.ModuleMissing {
+			if attempt > 0 {
+				return nil, fmt.Errorf("lab: %s still reports the op module missing after installing it at %s", s.ep.Host, ops.ModulePath)
+			}
+			if _, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath); err != nil {
+				return nil, fmt.Errorf("lab: install op module: %w", err)
+			}
+			continue
+		}
+		if len(resp.Results) != len(batch) {
+			return nil, fmt.Errorf("lab: batch of %d ops got %d results from %s", len(batch), len(resp.Results), s.ep.Host)
+		}
+		return resp.Results, nil
+	}
+}
+
+var (
+	batchCommand    = ops.EncodedCommand(ops.BatchScript)
+	uploadCommand   = ops.EncodedCommand(ops.UploadScript)
+	downloadCommand = ops.EncodedCommand(ops.DownloadScript)
+)
+
+func (s *winrmSession) Upload(ctx context.Context, src io.Reader, dst string) (*FileInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.upload(ctx, src, dst)
+}
+
+func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*FileInfo, error) {
+	pr, pw := io.Pipe()
+	sum := sha256.New()
+	go func() { pw.CloseWithError(writeUploadStream(pw, dst, io.TeeReader(src, sum))) }()
+	out, err := s.run(ctx, Command{Line: uploadCommand, Stdin: pr})
+	pr.Close()
+	if err != nil {
+		return nil, fmt.Errorf("lab: upload %s: %w", dst, err)
+	}
+	var info FileInfo
+	if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &info); err != nil {
+		return nil, fmt.Errorf("lab: upload %s: bad reply %q", dst, truncate(string(out.Stdout), 200))
+	}
+	if want := hexUpper(sum); !strings.EqualFold(info.SHA256, want) {
+		return nil, &IntegrityError{Path: dst, Want: want, Got: info.SHA256}
+	}
+	return &info, nil
+}
+
+// writeUploadStream writes the upload protocol: header, base64 lines, trailer.
+func writeUploadStream(w io.Writer, dst string, src io.Reader) error {
+	hdr, _ := json.Marshal(map[string]string{"path": dst})
+	if _, err := fmt.Fprintf(w, "%s\n", hdr); err != nil {
+		return err
+	}
+	counter := &countingReader{r: src}
+	sum := sha256.New()
+	buf := make([]byte, stdinChunk/4*3-3) // one base64 line per Send
+	line := make([]byte, base64.StdEncoding.EncodedLen(len(buf))+1)
+	for {
+		n, err := io.ReadFull(io.TeeReader(counter, sum), buf)
+		if n > 0 {
+			base64.StdEncoding.Encode(line, buf[:n])
+			enc := base64.StdEncoding.EncodedLen(n)
+			line[enc] = '\n'
+			if _, werr := w.Write(line[:enc+1]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	trailer, _ := json.Marshal(map[string]any{"size": counter.n, "sha256": hexUpper(sum)})
+	_, err := fmt.Fprintf(w, "%s\n", trailer)
+	return err
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func hexUpper(h hash.Hash) string { return strings.ToUpper(hex.EncodeToString(h.Sum(nil))) }
+
+func (s *winrmSession) Download(ctx context.Context, src string, dst io.Writer) (*FileInfo, error) {
+	req, _ := json.Marshal(map[string]string{"path": src})
+	dec := &downloadDecoder{dst: dst, sum: sha256.New()}
+	s.mu.Lock()
+	_, err := s.run(ctx, Command{Line: downloadCommand, Stdin: bytes.NewReader(req), Stdout: dec})
+	s.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("lab: download %s: %w", src, err)
+	}
+	if err := dec.finish(); err != nil {
+		return nil, fmt.Errorf("lab: download %s: %w", src, err)
+	}
+	got := hexUpper(dec.sum)
+	if !strings.EqualFold(got, dec.header.SHA256) || dec.n != dec.header.Size {
+		return nil, &IntegrityError{Path: src, Want: dec.header.SHA256, Got: got}
+	}
+	return &FileInfo{Path: src, Size: dec.n, SHA256: got}, nil
+}
+
+// downloadDecoder parses the download protocol as it streams in.
+type downloadDecoder struct {
+	dst     io.Writer
+	sum     hash.Hash
+	partial []byte
+	header  *FileInfo
+	n       int64
+	err     error
+}
+
+func (d *downloadDecoder) Write(p []byte) (int, error) {
+	d.partial = append(d.partial, p...)
+	for d.err == nil {
+		i := bytes.IndexByte(d.partial, '\n')
+		if i < 0 {
+			break
+		}
+		d.line(bytes.TrimSpace(d.partial[:i]))
+		d.partial = d.partial[i+1:]
+	}
+	return len(p), nil // keep draining the command even after an error
+}
+
+func (d *downloadDecoder) line(l []byte) {
+	if len(l) == 0 {
+		return
+	}
+	if d.header == nil {
+		d.header = &FileInfo{}
+		if err := json.Unmarshal(l, d.header); err != nil {
+			d.err = fmt.Errorf("bad header line %q", truncate(string(l), 100))
+		}
+		return
+	}
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(l)))
+	n, err := base64.StdEncoding.Decode(raw, l)
+	if err != nil {
+		d.err = fmt.Errorf("bad base64 line: %w", err)
+		return
+	}
+	d.sum.Write(raw[:n])
+	d.n += int64(n)
+	if _, err := d.dst.Write(raw[:n]); err != nil {
+		d.err = err
+	}
+}
+
+func (d *downloadDecoder) finish() error {
+	if d.err == nil && len(bytes.TrimSpace(d.partial)) > 0 {
+		d.line(bytes.TrimSpace(d.partial))
+	}
+	if d.err == nil && d.header == nil {
+		d.err = errors.New("no output")
+	}
+	return d.err
+}
+
+func (s *winrmSession) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.shell.Close()
+}

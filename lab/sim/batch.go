@@ -1,0 +1,108 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// simOp is the simulated implementation of one catalog op.
+type simOp func(ctx context.Context, h *Host, s Session, args json.RawMessage) (any, error)
+
+// simOps is the simulated op catalog, filled by each op's file.
+var simOps = map[string]simOp{}
+
+func registerOp(name string, fn simOp) {
+	if _, dup := simOps[name]; dup {
+		panic("sim: op registered twice: " + name)
+	}
+	simOps[name] = fn
+}
+
+// SupportedOps lists the ops the simulated host implements.
+func SupportedOps() []string {
+	names := make([]string, 0, len(simOps))
+	for n := range simOps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// runBatch is the simulated twin of ops.BatchScript: it requires the same
+// module on disk, then runs each op against the host.
+func (h *Host) runBatch(s Session) Program {
+	return func(ctx context.Context, p *Proc) int {
+		raw, err := io.ReadAll(p.Stdin)
+		if err != nil {
+			return 1
+		}
+		var req ops.Request
+		if err := json.Unmarshal(raw, &req); err != nil {
+			writeCLIXMLError(p.Stderr, "ConvertFrom-Json : Invalid JSON primitive: "+err.Error())
+			return 1
+		}
+		resp := ops.Response{Version: ops.ProtocolVersion}
+		mod, err := h.files.ReadFile(ops.ModulePath)
+		if err != nil || !strings.EqualFold(fileHash(mod), req.ModuleSHA256) {
+			resp.Module = ops.ModuleMissing
+		} else {
+			resp.Results = make([]ops.Result, 0, len(req.Ops))
+			for _, op := range req.Ops {
+				resp.Results = append(resp.Results, h.runOp(ctx, s, op))
+			}
+		}
+		out, err := json.Marshal(resp)
+		if err != nil {
+			writeCLIXMLError(p.Stderr, err.Error())
+			return 1
+		}
+		p.Stdout.Write(out)
+		return 0
+	}
+}
+
+func (h *Host) runOp(ctx context.Context, s Session, op ops.Op) ops.Result {
+	res := ops.Result{Op: op.Name}
+	fn, ok := simOps[op.Name]
+	if !ok {
+		res.Error = &ops.Error{Code: ops.CodeUnknownOp, Message: fmt.Sprintf("unknown op '%s'", op.Name)}
+		return res
+	}
+	value, err := fn(ctx, h, s, op.Args)
+	if err != nil {
+		var oe *ops.Error
+		if !errors.As(err, &oe) {
+			oe = &ops.Error{Code: ops.CodeInternal, Message: err.Error()}
+		}
+		res.Error = oe
+		return res
+	}
+	if res.Value, err = json.Marshal(value); err != nil {
+		res.Error = &ops.Error{Code: ops.CodeInternal, Message: err.Error()}
+		return res
+	}
+	res.OK = true
+	return res
+}
+
+// decodeArgs strictly decodes an op's arguments: unknown fields and wrong
+// types are InvalidArgs errors.
+func decodeArgs(raw json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		raw = json.RawMessage("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &ops.Error{Code: ops.CodeInvalidArgs, Message: err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,62 @@
+package sim
+
+import "time"
+
+// Defaults that mirror a stock Windows WinRM service (winrm get winrm/config).
+const (
+	DefaultUser              = "msilab"
+	DefaultPassword          = "Msilab-Passw0rd!"
+	DefaultMaxEnvelopeSizeKB = 500
+	DefaultMaxShellsPerUser  = 30
+	DefaultMaxTimeout        = 60 * time.Second
+	DefaultIdleTimeout       = 7200 * time.Second
+)
+
+// Options configure a simulated Windows host's WinRM service.
+type Options struct {
+	// Addr to listen on, such as "127.0.0.1:5985". Port 0 picks a free port.
+	Addr string
+	// HTTPS serves TLS with a self-signed certificate made at start.
+	HTTPS bool
+	// User and Password of the local administrator that WinRM accepts
+	// (Basic and NTLM). Empty means DefaultUser / DefaultPassword.
+	User     string
+	Password string
+	// OS is the OS profile name (profiles arrive with the Windows model).
+	OS string
+	// Hostname reported by the host; empty derives one from the OS profile.
+	Hostname string
+	// MaxEnvelopeSizeKB caps a request body (HTTP 413 past it).
+	MaxEnvelopeSizeKB int
+	// MaxShellsPerUser caps open shells per user (w:QuotaLimit past it).
+	MaxShellsPerUser int
+	// MaxTimeout caps a client's OperationTimeout, as Windows does (60 s).
+	MaxTimeout time.Duration
+	// IdleTimeout closes a shell unused for this long.
+	IdleTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:5985"
+	}
+	if o.User == "" {
+		o.User = DefaultUser
+	}
+	if o.Password == "" {
+		o.Password = DefaultPassword
+	}
+	if o.MaxEnvelopeSizeKB <= 0 {
+		o.MaxEnvelopeSizeKB = DefaultMaxEnvelopeSizeKB
+	}
+	if o.MaxShellsPerUser <= 0 {
+		o.MaxShellsPerUser = DefaultMaxShellsPerUser
+	}
+	if o.MaxTimeout <= 0 {
+		o.MaxTimeout = DefaultMaxTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	return o
+}

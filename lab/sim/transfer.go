@@ -1,0 +1,97 @@
+package sim
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// runUpload is the simulated twin of ops.UploadScript: header line, base64
+// lines, trailer line; the file is written only once the trailer's hash
+// matches, so a failed upload leaves nothing behind.
+func (h *Host) runUpload() Program {
+	return func(_ context.Context, p *Proc) int {
+		in := bufio.NewReaderSize(p.Stdin, 1<<20)
+		var hdr struct {
+			Path string `json:"path"`
+		}
+		if err := readJSONLine(in, &hdr); err != nil || hdr.Path == "" {
+			writeCLIXMLError(p.Stderr, "msilab: upload: bad header line on stdin")
+			return 1
+		}
+		dest := cleanPath(hdr.Path)
+		var data []byte
+		var trailer *struct {
+			Size   int64  `json:"size"`
+			SHA256 string `json:"sha256"`
+		}
+		for trailer == nil {
+			line, err := in.ReadString('\n')
+			if s := stripSpace(line); s != "" {
+				if s[0] == '{' {
+					if jerr := json.Unmarshal([]byte(s), &trailer); jerr != nil {
+						trailer = nil
+						break
+					}
+					continue
+				}
+				chunk, derr := base64.StdEncoding.DecodeString(s)
+				if derr != nil {
+					writeCLIXMLError(p.Stderr, "Exception calling \"FromBase64String\" with \"1\" argument(s): \"The input is not a valid Base-64 string.\"")
+					return 1
+				}
+				data = append(data, chunk...)
+			}
+			if err != nil {
+				break
+			}
+		}
+		hash := fileHash(data)
+		if trailer == nil || !strings.EqualFold(hash, trailer.SHA256) {
+			fmt.Fprintf(p.Stderr, "msilab: upload of %s incomplete or corrupt: got SHA-256 %s\r\n", dest, hash)
+			return 2
+		}
+		if err := h.files.MkdirAll(parentPath(dest)); err != nil {
+			writeCLIXMLError(p.Stderr, cmdError(err))
+			return 1
+		}
+		if err := h.files.WriteFile(dest, data); err != nil {
+			writeCLIXMLError(p.Stderr, cmdError(err))
+			return 1
+		}
+		out, _ := json.Marshal(map[string]any{"path": dest, "size": len(data), "sha256": hash})
+		p.Stdout.Write(out)
+		return 0
+	}
+}
+
+// runDownload is the simulated twin of ops.DownloadScript.
+func (h *Host) runDownload() Program {
+	return func(_ context.Context, p *Proc) int {
+		var req struct {
+			Path string `json:"path"`
+		}
+		raw, _ := io.ReadAll(p.Stdin)
+		if err := json.Unmarshal(raw, &req); err != nil || req.Path == "" {
+			writeCLIXMLError(p.Stderr, "msilab: download: bad request on stdin")
+			return 1
+		}
+		data, err := h.files.ReadFile(req.Path)
+		if err != nil {
+			writeCLIXMLError(p.Stderr, fmt.Sprintf("Exception calling \"OpenRead\" with \"1\" argument(s): \"%s\"", cmdError(err)))
+			return 1
+		}
+		hdr, _ := json.Marshal(map[string]any{"size": len(data), "sha256": fileHash(data)})
+		fmt.Fprintf(p.Stdout, "%s\r\n", hdr)
+		const chunk = 196608 // the script's buffer size
+		for off := 0; off < len(data); off += chunk {
+			end := min(off+chunk, len(data))
+			fmt.Fprintf(p.Stdout, "%s\r\n", base64.StdEncoding.EncodeToString(data[off:end]))
+		}
+		return 0
+	}
+}

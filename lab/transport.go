@@ -1,0 +1,121 @@
+package lab
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/Azure/go-ntlmssp"
+	"github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+)
+
+// transport is a winrm.Transporter that turns HTTP outcomes into the
+// package's typed errors. Its WSManFault text keeps Windows' reason, which
+// masterzen/winrm inspects to retry a timed-out Receive.
+type transport struct {
+	ep     Endpoint
+	client *http.Client
+}
+
+var _ winrm.Transporter = (*transport)(nil)
+
+func newTransport(ep Endpoint) (*transport, error) {
+	tlsConf := &tls.Config{InsecureSkipVerify: ep.Insecure, ServerName: ep.TLSServerName, MinVersion: tls.VersionTLS12} //nolint:gosec // explicit opt-in
+	if len(ep.CACert) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(ep.CACert) {
+			return nil, fmt.Errorf("lab: the CA certificate of %s is not PEM", ep.Host)
+		}
+		tlsConf.RootCAs = pool
+	}
+	dialer := &net.Dialer{Timeout: ep.ConnectTimeout, KeepAlive: 30 * time.Second}
+	var rt http.RoundTripper = &http.Transport{
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   ep.ConnectTimeout,
+		ResponseHeaderTimeout: ep.OperationTimeout + ep.ConnectTimeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+	}
+	if ep.Auth == AuthNTLM {
+		rt = ntlmssp.Negotiator{RoundTripper: rt}
+	}
+	return &transport{ep: ep, client: &http.Client{Transport: rt}}, nil
+}
+
+// Transport is called by winrm.NewClientWithParameters; our transport is
+// already configured.
+func (t *transport) Transport(*winrm.Endpoint) error { return nil }
+
+func (t *transport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error) {
+	return t.post(context.Background(), msg.String())
+}
+
+func (t *transport) post(ctx context.Context, body string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.ep.URL(), strings.NewReader(body))
+	if err != nil {
+		return "", fmt.Errorf("lab: build request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	req.SetBasicAuth(t.ep.User, t.ep.Password)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return "", &UnreachableError{Addr: t.ep.Addr(), Err: err}
+		}
+		return "", &TransportError{URL: t.ep.URL(), Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", &TransportError{URL: t.ep.URL(), HTTPStatus: resp.StatusCode, Err: err}
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		if !strings.Contains(resp.Header.Get("Content-Type"), "application/soap+xml") {
+			return "", &TransportError{URL: t.ep.URL(), HTTPStatus: 200, Err: fmt.Errorf("unexpected content type %q", resp.Header.Get("Content-Type"))}
+		}
+		return string(data), nil
+	case resp.StatusCode == http.StatusUnauthorized:
+		return "", &AuthError{URL: t.ep.URL(), User: t.ep.User, Auth: t.ep.Auth}
+	}
+	if f := parseFault(data); f != nil {
+		f.HTTPStatus = resp.StatusCode
+		return "", f
+	}
+	return "", &TransportError{URL: t.ep.URL(), HTTPStatus: resp.StatusCode, Err: fmt.Errorf("%s", truncate(strings.TrimSpace(string(data)), 300))}
+}
+
+// parseFault reads a SOAP fault body, or returns nil.
+func parseFault(body []byte) *WSManFault {
+	var env struct {
+		Fault *struct {
+			Subcode string `xml:"http://www.w3.org/2003/05/soap-envelope Code>Subcode>Value"`
+			Reason  string `xml:"http://www.w3.org/2003/05/soap-envelope Reason>Text"`
+			Detail  struct {
+				WSMan struct {
+					Code    uint32 `xml:"Code,attr"`
+					Message string `xml:"http://schemas.microsoft.com/wbem/wsman/1/wsmanfault Message"`
+				} `xml:"http://schemas.microsoft.com/wbem/wsman/1/wsmanfault WSManFault"`
+			} `xml:"http://www.w3.org/2003/05/soap-envelope Detail"`
+		} `xml:"http://www.w3.org/2003/05/soap-envelope Body>Fault"`
+	}
+	if err := xml.Unmarshal(body, &env); err != nil || env.Fault == nil {
+		return nil
+	}
+	reason := strings.TrimSpace(env.Fault.Reason)
+	if reason == "" {
+		reason = strings.TrimSpace(env.Fault.Detail.WSMan.Message)
+	}
+	return &WSManFault{Code: env.Fault.Detail.WSMan.Code, Subcode: strings.TrimSpace(env.Fault.Subcode), Reason: reason}
+}
