@@ -142,27 +142,29 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	if cmd.Stderr != nil {
 		stderr = io.MultiWriter(cmd.Stderr, stderr)
 	}
-	var wg sync.WaitGroup
-	var stdinErr error
+	// masterzen/winrm looks at ctx only between Receives, and a Receive is
+	// held up to the operation timeout: terminate the command ourselves.
+	stopWatch := context.AfterFunc(ctx, func() { _ = c.Close() })
+	// stdin is not waited for: once the command has ended, a caller's
+	// reader that blocks must not block Run (the goroutine ends when it returns).
 	if cmd.Stdin != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			stdinErr = sendStdin(c, cmd.Stdin)
-		}()
+		go func() { _ = sendStdin(c, cmd.Stdin) }()
 	}
+	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _, _ = io.Copy(stdout, c.Stdout) }()
 	go func() { defer wg.Done(); _, _ = io.Copy(stderr, c.Stderr) }()
 	c.Wait()
 	wg.Wait()
-	_ = c.Close()
+	if stopWatch() {
+		_ = c.Close()
+	}
 	out.ExitCode = c.ExitCode()
-	if err := c.Error(); err != nil {
+	if err := ctx.Err(); err != nil {
 		return &out, err
 	}
-	if stdinErr != nil {
-		return &out, fmt.Errorf("lab: send stdin: %w", stdinErr)
+	if err := c.Error(); err != nil {
+		return &out, err
 	}
 	if out.ExitCode != 0 {
 		return &out, &ExitError{Command: cmd.Line, Code: out.ExitCode, Stderr: strings.TrimSpace(string(out.Stderr))}
@@ -249,10 +251,22 @@ func (s *winrmSession) Upload(ctx context.Context, src io.Reader, dst string) (*
 func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*FileInfo, error) {
 	pr, pw := io.Pipe()
 	sum := sha256.New()
-	go func() { pw.CloseWithError(writeUploadStream(pw, dst, io.TeeReader(src, sum))) }()
+	srcErr := make(chan error, 1)
+	go func() {
+		err := writeUploadStream(pw, dst, io.TeeReader(src, sum))
+		srcErr <- err
+		pw.CloseWithError(err)
+	}()
 	out, err := s.run(ctx, Command{Line: uploadCommand, Stdin: pr})
 	pr.Close()
 	if err != nil {
+		select {
+		case serr := <-srcErr:
+			if serr != nil {
+				return nil, fmt.Errorf("lab: upload %s: reading the source: %w", dst, serr)
+			}
+		default:
+		}
 		return nil, fmt.Errorf("lab: upload %s: %w", dst, err)
 	}
 	var info FileInfo

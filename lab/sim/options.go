@@ -1,6 +1,9 @@
 package sim
 
-import "time"
+import (
+	"io"
+	"time"
+)
 
 // Defaults that mirror a stock Windows WinRM service (winrm get winrm/config).
 const (
@@ -34,6 +37,16 @@ type Options struct {
 	MaxTimeout time.Duration
 	// IdleTimeout closes a shell unused for this long.
 	IdleTimeout time.Duration
+	// ErrorLog receives connection-level errors (TLS handshakes, broken
+	// connections); nil discards them.
+	ErrorLog io.Writer
+}
+
+func (o Options) logOutput() io.Writer {
+	if o.ErrorLog == nil {
+		return io.Discard
+	}
+	return o.ErrorLog
 }
 
 func (o Options) withDefaults() Options {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -46,6 +47,7 @@ func (s *Server) Start() error {
 		Handler:           s.handler,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          log.New(s.opts.logOutput(), "msilab sim: ", log.LstdFlags),
 		ConnState: func(c net.Conn, state http.ConnState) {
 			if state == http.StateClosed || state == http.StateHijacked {
 				s.handler.auth.forget(c.RemoteAddr().String())
@@ -164,3 +166,7 @@ func (s *Server) Fingerprint() string { return s.fingerprint }
 // User and Password are the credentials the server accepts.
 func (s *Server) User() string     { return s.opts.User }
 func (s *Server) Password() string { return s.opts.Password }
+
+// CloseShells ends every shell and command, as a restart of the WinRM
+// service or an idle timeout does on Windows; clients must open new shells.
+func (s *Server) CloseShells() { s.handler.closeShells() }

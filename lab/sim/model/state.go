@@ -1,0 +1,128 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// state is everything a snapshot holds. Methods of Machine that take no
+// lock work on m.st with m.mu held.
+type state struct {
+	drives  map[string]*fnode  // "C:" -> root
+	hives   map[string]*rkey   // "HKLM", "HKU"
+	svc     map[string]*svcRun // lower-case name -> run state (absent: stopped)
+	users   map[string]*User   // lower-case name -> account
+	events  []Event
+	mutexes map[string]mutexHold
+	ticks   int64 // default clock: reads so far
+	nextPID uint32
+}
+
+func newState() *state {
+	return &state{drives: map[string]*fnode{},
+		hives: map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
+		svc:   map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
+		nextPID: 1000}
+}
+
+// clone deep-copies st; nothing is shared with the original.
+func (st *state) clone() *state {
+	c := *st
+	c.drives = make(map[string]*fnode, len(st.drives))
+	for k, v := range st.drives {
+		c.drives[k] = v.clone()
+	}
+	c.hives = make(map[string]*rkey, len(st.hives))
+	for k, v := range st.hives {
+		c.hives[k] = v.clone()
+	}
+	c.svc = make(map[string]*svcRun, len(st.svc))
+	for k, v := range st.svc {
+		r := *v
+		c.svc[k] = &r
+	}
+	c.users = make(map[string]*User, len(st.users))
+	for k, v := range st.users {
+		u := *v
+		c.users[k] = &u
+	}
+	c.events = make([]Event, len(st.events))
+	for i, e := range st.events {
+		c.events[i] = e.clone()
+	}
+	c.mutexes = maps.Clone(st.mutexes)
+	return &c
+}
+
+// State is the canonical description of a machine: sorted lines, one per
+// object, that two machines share exactly when they are in the same
+// state. The clock is not part of it.
+type State []string
+
+// Digest is the SHA-256 of the lines.
+func (s State) Digest() string {
+	h := sha256.New()
+	for _, l := range s {
+		h.Write([]byte(l))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// DiffState returns the lines only in a and only in b.
+func DiffState(a, b State) (onlyA, onlyB []string) {
+	inB := map[string]bool{}
+	for _, l := range b {
+		inB[l] = true
+	}
+	inA := map[string]bool{}
+	for _, l := range a {
+		inA[l] = true
+		if !inB[l] {
+			onlyA = append(onlyA, l)
+		}
+	}
+	for _, l := range b {
+		if !inA[l] {
+			onlyB = append(onlyB, l)
+		}
+	}
+	return onlyA, onlyB
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (st *state) lines() State {
+	var out []string
+	for _, d := range slices.Sorted(maps.Keys(st.drives)) {
+		fsLines(&out, d+`\`, st.drives[d])
+	}
+	for _, h := range slices.Sorted(maps.Keys(st.hives)) {
+		regLines(&out, h, st.hives[h])
+	}
+	svcLines(&out, st)
+	userLines(&out, st)
+	eventLines(&out, st)
+	mutexLines(&out, st)
+	slices.Sort(out)
+	return out
+}
+
+func fsLines(out *[]string, path string, n *fnode) {
+	sum := sha256.Sum256(n.data)
+	kind := "file"
+	if n.dir {
+		kind = "dir"
+	}
+	*out = append(*out, fmt.Sprintf("fs %s %s attrs=%#x size=%d sha256=%x version=%q created=%s modified=%s sd=%s",
+		strings.ToLower(path), kind, uint32(n.attrs), len(n.data), sum[:8], n.version,
+		stamp(n.created), stamp(n.modified), n.sd.String()))
+	for _, k := range sortedKids(n) {
+		fsLines(out, strings.TrimSuffix(path, `\`)+`\`+k.name, k)
+	}
+}

@@ -1,0 +1,127 @@
+package model
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestUsersAndTokens(t *testing.T) {
+	m := newMachine(t, "win10-22h2")
+	tok := tokensOf(t, m)
+	u, ok := m.Users().Lookup("LABUSER")
+	if !ok || u.Admin || u.SID.RID() != 1001 || u.Profile != `C:\Users\labuser` {
+		t.Fatalf("labuser %+v", u)
+	}
+	temp := `C:\Users\labuser\AppData\Local\Temp`
+	want := "D:(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;FA;;;" + string(u.SID) + ")"
+	if got := dacl(t, m, temp); got != want {
+		t.Errorf("user TEMP %s, want %s", got, want)
+	}
+	if got := dacl(t, m, `C:\Users\labuser`); got != "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;"+string(u.SID)+")" {
+		t.Errorf("profile root %s", got)
+	}
+	fs := m.FS()
+	user := tok[KindStandardUser]
+	must(t, fs.WriteFile(user, temp+`\MSI1234.LOG`, []byte("log")))
+	other, err := m.Users().Ensure(tok[KindSystem], UserSpec{Name: "other"})
+	must(t, err)
+	otherTok, _ := m.Token(KindStandardUser, other.Name)
+	if err := fs.WriteFile(otherTok, temp+`\x`, nil); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("another user writes my TEMP: %v", err)
+	}
+	if _, err := m.Users().Ensure(user, UserSpec{Name: "evil", Admin: true}); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("standard user creates accounts: %v", err)
+	}
+	if _, err := m.Token(KindAdminElevated, "labuser"); !errors.Is(err, ErrTokenKind) {
+		t.Errorf("elevated token for a standard user: %v", err)
+	}
+	if _, err := m.Token(KindStandardUser, "msilab"); !errors.Is(err, ErrTokenKind) {
+		t.Errorf("standard token for an admin: %v", err)
+	}
+	if _, err := m.Token(KindAdminElevated, "Administrator"); !errors.Is(err, ErrUnknownUser) {
+		t.Errorf("disabled built-in Administrator on a client: %v", err)
+	}
+	if _, err := m.Token(KindAdminElevated, "nobody"); !errors.Is(err, ErrUnknownUser) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if n := m.LookupSID(u.SID); n != `WIN10-22H2\labuser` {
+		t.Errorf("LookupSID %s", n)
+	}
+	if lines, _ := fs.ICACLS(temp); len(lines) != 3 || lines[2] != `WIN10-22H2\labuser:(I)(OI)(CI)(F)` {
+		t.Errorf("icacls %q", lines)
+	}
+	// Ensure again updates without duplicating.
+	u2, err := m.Users().Ensure(tok[KindSystem], UserSpec{Name: "LabUser", Password: "new", Admin: true})
+	if err != nil || u2.SID != u.SID || !u2.Admin || u2.Password != "new" {
+		t.Errorf("re-ensure %+v %v", u2, err)
+	}
+}
+
+func TestEventLog(t *testing.T) {
+	m := newMachine(t, "win10-22h2")
+	log := m.EventLog()
+	if log.Bookmark() != 0 {
+		t.Fatal("log not empty")
+	}
+	e1 := log.Write(Event{ProviderName: "MsiInstaller", EventID: 1040, Level: LevelInformation})
+	mark := log.Bookmark()
+	log.Write(Event{ProviderName: "Other", EventID: 1})
+	e3 := log.Write(Event{ProviderName: "MsiInstaller", EventID: 10005, Level: LevelError, UserSID: SIDSystem,
+		Message: "Product: X -- Error 2503.", Data: []string{"2503"}})
+	log.Write(Event{ProviderName: "MsiInstaller", EventID: 11708, Level: LevelError})
+	if e1.RecordID != 1 || mark != 1 || e3.RecordID != 3 || !e3.TimeCreated.After(e1.TimeCreated) {
+		t.Errorf("ids/times: %+v %+v", e1, e3)
+	}
+	got := log.Query(mark, "msiinstaller")
+	if len(got) != 2 || got[0].EventID != 10005 || got[1].EventID != 11708 || got[0].Data[0] != "2503" {
+		t.Errorf("query after bookmark: %+v", got)
+	}
+	if all := log.Query(0, ""); len(all) != 4 {
+		t.Errorf("all: %d", len(all))
+	}
+	got[0].Data[0] = "mutated"
+	if log.Query(2, "")[0].Data[0] != "2503" {
+		t.Error("query aliases stored records")
+	}
+	// A restore takes the log back, as a reverted VM's log: IDs continue
+	// from the snapshot.
+	m.Snapshot("s")
+	log.Write(Event{ProviderName: "x"})
+	must(t, m.Restore("s"))
+	if e := log.Write(Event{ProviderName: "y"}); e.RecordID != 5 {
+		t.Errorf("record id after restore %d", e.RecordID)
+	}
+}
+
+func TestMutexes(t *testing.T) {
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	m, err := New(Options{Clock: func() time.Time { return now }})
+	must(t, err)
+	mx := m.Mutexes()
+	const name = `Global\_MSIExecute`
+	if _, held := mx.Holder(name); held {
+		t.Fatal("held at start")
+	}
+	must(t, mx.Acquire(name, "install A", time.Time{}))
+	if err := mx.Acquire(name, "install B", time.Time{}); !errors.Is(err, ErrMutexHeld) {
+		t.Errorf("second owner: %v", err)
+	}
+	if _, held := mx.Holder(`global\_msiexecute`); held {
+		t.Error("names are case-sensitive")
+	}
+	must(t, mx.Acquire(name, "install A", now.Add(time.Minute)))
+	if owner, held := mx.Holder(name); !held || owner != "install A" {
+		t.Errorf("holder %q %v", owner, held)
+	}
+	now = now.Add(time.Minute)
+	if _, held := mx.Holder(name); held {
+		t.Error("not expired at the deadline")
+	}
+	must(t, mx.Acquire(name, "install B", time.Time{}))
+	mx.Release(name)
+	mx.Release(name)
+	if _, held := mx.Holder(name); held {
+		t.Error("still held after release")
+	}
+}
