@@ -93,6 +93,7 @@ const (
 	CodeNotFound     = "NotFound"     // the object (file, key, service, user...) does not exist
 	CodeAccessDenied = "AccessDenied" // the acting token lacks the right
 	CodeConflict     = "Conflict"     // the object exists, is busy, or is in the wrong state
+	CodeNotSupported = "NotSupported" // the op does not apply to this kind of host
 	CodeInternal     = "Internal"     // anything else
 )
 

@@ -50,7 +50,7 @@ func (h *Host) runBatch(s Session) Program {
 			return 1
 		}
 		resp := ops.Response{Version: ops.ProtocolVersion}
-		mod, err := h.files.ReadFile(ops.ModulePath)
+		mod, err := h.readFile(s, ops.ModulePath)
 		if err != nil || !strings.EqualFold(fileHash(mod), req.ModuleSHA256) {
 			resp.Module = ops.ModuleMissing
 		} else {

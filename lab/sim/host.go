@@ -1,18 +1,16 @@
 package sim
 
 import (
+	"errors"
 	"strings"
-	"sync"
+
+	"github.com/msilab/msilab/lab/sim/model"
 )
 
-// Host is one simulated Windows machine: its state and what runs on it.
+// Host is one simulated Windows machine: its model and what runs on it.
 type Host struct {
-	hostname string
-	profile  string
-	admin    string
-
-	mu    sync.Mutex
-	files *memFS
+	m     *model.Machine
+	admin string
 }
 
 // Session is who runs a command, and in which shell.
@@ -24,27 +22,29 @@ type Session struct {
 // NewHost builds a simulated host from opts (OS profile, hostname, admin account).
 func NewHost(opts Options) (*Host, error) {
 	opts = opts.withDefaults()
-	name := opts.Hostname
-	if name == "" {
-		name = defaultHostname(opts.OS)
+	m, err := model.New(model.Options{Profile: opts.OS, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password})
+	if err != nil {
+		return nil, err
 	}
-	h := &Host{hostname: strings.ToUpper(name), profile: opts.OS, admin: opts.User, files: newMemFS()}
-	for _, dir := range []string{
-		`C:\Windows\System32`, `C:\Windows\Temp`, `C:\Windows\Installer`, `C:\ProgramData`,
-		`C:\Program Files`, `C:\Users\Public`, h.userTemp(opts.User),
-	} {
-		if err := h.files.MkdirAll(dir); err != nil {
-			return nil, err
-		}
-	}
-	return h, nil
+	return &Host{m: m, admin: opts.User}, nil
 }
 
 // Hostname is the machine's NetBIOS name.
-func (h *Host) Hostname() string { return h.hostname }
+func (h *Host) Hostname() string { return h.m.Hostname() }
 
-// Profile is the OS profile name the host was built from.
-func (h *Host) Profile() string { return h.profile }
+// Profile is the OS profile the host was built from.
+func (h *Host) Profile() model.Profile { return h.m.Profile() }
+
+// Machine is the host's Windows model.
+func (h *Host) Machine() *model.Machine { return h.m }
+
+// token is the token a WinRM command of s runs with: the administrator's
+// full token. WinRM admits local administrators only with an elevated token
+// (remote UAC filtering is lifted by LocalAccountTokenFilterPolicy=1, which
+// lab images set; D: "User Account Control and remote restrictions").
+func (h *Host) token(s Session) (*model.Token, error) {
+	return h.m.Token(model.KindAdminElevated, bareUser(s.User))
+}
 
 func (h *Host) userProfile(user string) string { return `C:\Users\` + bareUser(user) }
 
@@ -53,7 +53,7 @@ func (h *Host) userTemp(user string) string { return h.userProfile(user) + `\App
 // env is the environment a command of s sees.
 func (h *Host) env(s Session) map[string]string {
 	return map[string]string{
-		"COMPUTERNAME": h.hostname,
+		"COMPUTERNAME": h.Hostname(),
 		"USERNAME":     bareUser(s.User),
 		"USERPROFILE":  h.userProfile(s.User),
 		"TEMP":         h.userTemp(s.User),
@@ -67,6 +67,71 @@ func (h *Host) env(s Session) map[string]string {
 	}
 }
 
+// File access as the session's user, with the model's access checks.
+
+func (h *Host) readFile(s Session, path string) ([]byte, error) {
+	tok, err := h.token(s)
+	if err != nil {
+		return nil, err
+	}
+	return h.m.FS().ReadFile(tok, path)
+}
+
+func (h *Host) writeFile(s Session, path string, data []byte) error {
+	tok, err := h.token(s)
+	if err != nil {
+		return err
+	}
+	return h.m.FS().WriteFile(tok, path, data)
+}
+
+func (h *Host) appendFile(s Session, path string, data []byte) error {
+	tok, err := h.token(s)
+	if err != nil {
+		return err
+	}
+	return h.m.FS().AppendFile(tok, path, data)
+}
+
+func (h *Host) mkdirAll(s Session, path string) error {
+	tok, err := h.token(s)
+	if err != nil {
+		return err
+	}
+	return h.m.FS().MkdirAll(tok, path)
+}
+
+func (h *Host) removePath(s Session, path string) error {
+	tok, err := h.token(s)
+	if err != nil {
+		return err
+	}
+	return h.m.FS().Remove(tok, path)
+}
+
+// stat reports whether path exists and is a directory.
+func (h *Host) stat(path string) (exists, isDir bool) {
+	fi, err := h.m.FS().Stat(path)
+	if err != nil {
+		return false, false
+	}
+	return true, fi.Dir
+}
+
+// cmdError is the message cmd.exe prints for a failed file operation.
+func cmdError(err error) string {
+	if errors.Is(err, model.ErrIsDirectory) {
+		return model.ErrorAccessDenied.Error()
+	}
+	if code := model.Code(err); code != 0 {
+		return code.Error()
+	}
+	if errors.Is(err, model.ErrAccessDenied) {
+		return model.ErrorAccessDenied.Error()
+	}
+	return err.Error()
+}
+
 func bareUser(user string) string {
 	if i := strings.LastIndexByte(user, '\\'); i >= 0 {
 		user = user[i+1:]
@@ -77,13 +142,19 @@ func bareUser(user string) string {
 	return user
 }
 
-func defaultHostname(profile string) string {
-	if profile == "" {
-		return "MSILAB-SIM"
+// cleanPath is the canonical form of a Windows path (p itself if invalid;
+// the model then reports the error).
+func cleanPath(p string) string {
+	if c, err := model.CleanPath(p); err == nil {
+		return c
 	}
-	name := "MSILAB-" + strings.ToUpper(strings.NewReplacer(".", "", "_", "-").Replace(profile))
-	if len(name) > 15 { // NetBIOS names are at most 15 characters
-		name = name[:15]
+	return p
+}
+
+func parentPath(p string) string {
+	c := cleanPath(p)
+	if i := strings.LastIndexByte(c, '\\'); i > 0 {
+		return c[:i]
 	}
-	return name
+	return c
 }

@@ -47,10 +47,10 @@ func (h *Host) cmdBuiltin(line string, s Session) Program {
 	var out func(w io.Writer) (int, string)
 	switch strings.ToLower(name) {
 	case "hostname":
-		out = func(w io.Writer) (int, string) { fmt.Fprintf(w, "%s\r\n", h.hostname); return 0, "" }
+		out = func(w io.Writer) (int, string) { fmt.Fprintf(w, "%s\r\n", h.Hostname()); return 0, "" }
 	case "whoami":
 		out = func(w io.Writer) (int, string) {
-			fmt.Fprintf(w, "%s\\%s\r\n", strings.ToLower(h.hostname), strings.ToLower(bareUser(s.User)))
+			fmt.Fprintf(w, "%s\\%s\r\n", strings.ToLower(h.Hostname()), strings.ToLower(bareUser(s.User)))
 			return 0, ""
 		}
 	case "ver":
@@ -73,7 +73,7 @@ func (h *Host) cmdBuiltin(line string, s Session) Program {
 	case "type":
 		path := unquote(strings.TrimSpace(rest))
 		out = func(w io.Writer) (int, string) {
-			data, err := h.files.ReadFile(path)
+			data, err := h.readFile(s, path)
 			if err != nil {
 				return 1, cmdError(err)
 			}
@@ -109,9 +109,9 @@ func (h *Host) cmdBuiltin(line string, s Session) Program {
 		path := unquote(target)
 		var err error
 		if appendTo {
-			err = h.files.AppendFile(path, []byte(buf.String()))
+			err = h.appendFile(s, path, []byte(buf.String()))
 		} else {
-			err = h.files.WriteFile(path, []byte(buf.String()))
+			err = h.writeFile(s, path, []byte(buf.String()))
 		}
 		if err != nil {
 			fmt.Fprintf(p.Stderr, "%s\r\n", cmdError(err))
@@ -119,18 +119,6 @@ func (h *Host) cmdBuiltin(line string, s Session) Program {
 		}
 		return code
 	}
-}
-
-func cmdError(err error) string {
-	switch err {
-	case errFileNotFound:
-		return "The system cannot find the file specified."
-	case errPathNotFound:
-		return "The system cannot find the path specified."
-	case errIsDir:
-		return "Access is denied."
-	}
-	return err.Error()
 }
 
 // fail is a program that prints msg on stderr and exits 1.

@@ -75,12 +75,12 @@ func TestUploadRejectsCorruptStream(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "incomplete or corrupt") {
 		t.Fatalf("corrupt upload: %q %d", errOut, code)
 	}
-	if exists, _ := h.files.Stat(dest); exists {
+	if exists, _ := h.stat(dest); exists {
 		t.Fatal("a corrupt upload left a file behind")
 	}
 	// No trailer at all (the client died): nothing written either.
 	_, _, code = runLine(t, h, uploadCommandLine(), `{"path":"C:\\Windows\\Temp\\u.bin"}`+"\nQUJD\n")
-	if exists, _ := h.files.Stat(dest); code != 2 || exists {
+	if exists, _ := h.stat(dest); code != 2 || exists {
 		t.Fatalf("truncated upload: code %d, file left %v", code, exists)
 	}
 }

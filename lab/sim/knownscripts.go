@@ -15,7 +15,7 @@ var knownScripts = []knownScript{
 		// packer-plugin-sdk v0.6.4 communicator/step_connect_winrm.go
 		name: "packer-connect-check",
 		re:   scriptPattern(`if (Test-Path variable:global:ProgressPreference){$ProgressPreference='SilentlyContinue'}; echo "WinRM connected."`),
-		run: func(*Host, []string) Program {
+		run: func(*Host, Session, []string) Program {
 			return func(_ context.Context, p *Proc) int {
 				fmt.Fprint(p.Stdout, "WinRM connected.\r\n")
 				return 0
@@ -26,9 +26,9 @@ var knownScripts = []knownScript{
 		// packer-plugin-sdk v0.6.4 sdk-internals/communicator/winrm/communicator.go Download
 		name: "packer-download",
 		re:   scriptPattern(`$file=[System.IO.File]::ReadAllBytes("%s"); Write-Output $([System.Convert]::ToBase64String($file))`),
-		run: func(h *Host, params []string) Program {
+		run: func(h *Host, s Session, params []string) Program {
 			return func(_ context.Context, p *Proc) int {
-				data, err := h.files.ReadFile(params[0])
+				data, err := h.readFile(s, params[0])
 				if err != nil {
 					writeCLIXMLError(p.Stderr, fmt.Sprintf("Exception calling \"ReadAllBytes\" with \"1\" argument(s): \"%s\"", cmdError(err)))
 					return 1
@@ -75,9 +75,9 @@ var knownScripts = []knownScript{
 			echo $null > $dest_file_path
 		}
 	`),
-		run: func(h *Host, params []string) Program {
+		run: func(h *Host, s Session, params []string) Program {
 			return func(_ context.Context, p *Proc) int {
-				return h.winrmcpRestore(p, params[0], strings.Trim(params[1], "'"))
+				return h.winrmcpRestore(s, p, params[0], strings.Trim(params[1], "'"))
 			}
 		},
 	},
@@ -90,10 +90,10 @@ var knownScripts = []knownScript{
 			Remove-Item $tmp_file_path -ErrorAction SilentlyContinue
 		}
 	`),
-		run: func(h *Host, params []string) Program {
+		run: func(h *Host, s Session, params []string) Program {
 			return func(context.Context, *Proc) int {
-				if exists, isDir := h.files.Stat(params[0]); exists && !isDir {
-					_ = h.files.Remove(params[0])
+				if exists, isDir := h.stat(params[0]); exists && !isDir {
+					_ = h.removePath(s, params[0])
 				}
 				return 0
 			}
@@ -103,15 +103,15 @@ var knownScripts = []knownScript{
 
 // winrmcpRestore decodes the base64 lines that winrmcp's echo commands
 // appended into tmp, and writes the bytes to dest.
-func (h *Host) winrmcpRestore(p *Proc, tmp, dest string) int {
-	if exists, isDir := h.files.Stat(dest); exists && isDir {
+func (h *Host) winrmcpRestore(s Session, p *Proc, tmp, dest string) int {
+	if exists, isDir := h.stat(dest); exists && isDir {
 		return 1
 	} else if !exists {
-		_ = h.files.MkdirAll(parentPath(dest))
+		_ = h.mkdirAll(s, parentPath(dest))
 	}
 	var out []byte
-	if exists, _ := h.files.Stat(tmp); exists {
-		data, err := h.files.ReadFile(tmp)
+	if exists, _ := h.stat(tmp); exists {
+		data, err := h.readFile(s, tmp)
 		if err != nil {
 			writeCLIXMLError(p.Stderr, cmdError(err))
 			return 1
@@ -127,17 +127,9 @@ func (h *Host) winrmcpRestore(p *Proc, tmp, dest string) int {
 			out = append(out, chunk...)
 		}
 	}
-	if err := h.files.WriteFile(dest, out); err != nil {
+	if err := h.writeFile(s, dest, out); err != nil {
 		writeCLIXMLError(p.Stderr, cmdError(err))
 		return 1
 	}
 	return 0
-}
-
-func parentPath(p string) string {
-	c := cleanPath(p)
-	if i := strings.LastIndexByte(c, '\\'); i > 0 {
-		return c[:i]
-	}
-	return c
 }

@@ -14,10 +14,21 @@ func hostInfo(_ context.Context, h *Host, s Session, args json.RawMessage) (any,
 	if err := decodeArgs(args, &struct{}{}); err != nil {
 		return nil, err
 	}
+	tok, err := h.token(s)
+	if err != nil {
+		return nil, opError(err)
+	}
+	p := h.Profile()
 	return ops.HostInfo{
-		Hostname: h.hostname,
-		User:     strings.ToLower(h.hostname) + `\` + bareUser(s.User),
-		Elevated: true, // the WinRM session of an administrator has a full token
-		Profile:  h.profile,
+		Hostname:       h.Hostname(),
+		ProductName:    p.DisplayName,
+		Edition:        p.EditionID,
+		Build:          p.Version(),
+		DisplayVersion: p.DisplayVersion,
+		MsiVersion:     p.MsiVersion,
+		User:           strings.ToLower(h.Hostname()) + `\` + strings.ToLower(bareUser(s.User)),
+		UserSID:        string(tok.User),
+		Elevated:       tok.Elevated,
+		Profile:        p.Name,
 	}, nil
 }

@@ -33,16 +33,16 @@ func (h *Host) powershell(args string, s Session) Program {
 	case normalizeScript(ops.BatchScript):
 		return h.runBatch(s)
 	case normalizeScript(ops.UploadScript):
-		return h.runUpload()
+		return h.runUpload(s)
 	case normalizeScript(ops.DownloadScript):
-		return h.runDownload()
+		return h.runDownload(s)
 	}
 	for _, k := range knownScripts {
 		if m := k.re.FindStringSubmatch(script); m != nil {
 			for i := range m[1:] {
 				m[i+1] = expandPSEnv(m[i+1], h.env(s))
 			}
-			return k.run(h, m[1:])
+			return k.run(h, s, m[1:])
 		}
 	}
 	return psFail("msilab simulated host: this PowerShell script is not one it knows; " + supported)
@@ -98,7 +98,7 @@ func writeCLIXMLError(w io.Writer, msg string) {
 type knownScript struct {
 	name string
 	re   *regexp.Regexp
-	run  func(h *Host, params []string) Program
+	run  func(h *Host, s Session, params []string) Program
 }
 
 // scriptPattern turns a fmt template into a regexp: literal text with

@@ -13,7 +13,7 @@ import (
 // runUpload is the simulated twin of ops.UploadScript: header line, base64
 // lines, trailer line; the file is written only once the trailer's hash
 // matches, so a failed upload leaves nothing behind.
-func (h *Host) runUpload() Program {
+func (h *Host) runUpload(s Session) Program {
 	return func(_ context.Context, p *Proc) int {
 		in := bufio.NewReaderSize(p.Stdin, 1<<20)
 		var hdr struct {
@@ -55,11 +55,11 @@ func (h *Host) runUpload() Program {
 			fmt.Fprintf(p.Stderr, "msilab: upload of %s incomplete or corrupt: got SHA-256 %s\r\n", dest, hash)
 			return 2
 		}
-		if err := h.files.MkdirAll(parentPath(dest)); err != nil {
+		if err := h.mkdirAll(s, parentPath(dest)); err != nil {
 			writeCLIXMLError(p.Stderr, cmdError(err))
 			return 1
 		}
-		if err := h.files.WriteFile(dest, data); err != nil {
+		if err := h.writeFile(s, dest, data); err != nil {
 			writeCLIXMLError(p.Stderr, cmdError(err))
 			return 1
 		}
@@ -70,7 +70,7 @@ func (h *Host) runUpload() Program {
 }
 
 // runDownload is the simulated twin of ops.DownloadScript.
-func (h *Host) runDownload() Program {
+func (h *Host) runDownload(s Session) Program {
 	return func(_ context.Context, p *Proc) int {
 		var req struct {
 			Path string `json:"path"`
@@ -80,7 +80,7 @@ func (h *Host) runDownload() Program {
 			writeCLIXMLError(p.Stderr, "msilab: download: bad request on stdin")
 			return 1
 		}
-		data, err := h.files.ReadFile(req.Path)
+		data, err := h.readFile(s, req.Path)
 		if err != nil {
 			writeCLIXMLError(p.Stderr, fmt.Sprintf("Exception calling \"OpenRead\" with \"1\" argument(s): \"%s\"", cmdError(err)))
 			return 1

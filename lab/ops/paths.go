@@ -1,0 +1,73 @@
+package ops
+
+// File system ops.
+const (
+	OpPathStat   = "path.stat"
+	OpPathList   = "path.list"
+	OpPathCreate = "path.create"
+	OpPathMove   = "path.move"
+	OpPathRemove = "path.remove"
+)
+
+// PathArgs names a path.
+type PathArgs struct {
+	Path string `json:"path"`
+}
+
+// PathInfo describes a path. Exists is false for a missing one;
+// ParentExists tells a missing file from a missing folder on its way
+// (Windows' "file not found" vs "path not found").
+type PathInfo struct {
+	Path         string   `json:"path"`
+	Exists       bool     `json:"exists"`
+	ParentExists bool     `json:"parent_exists"`
+	IsDir        bool     `json:"is_dir,omitempty"`
+	Size         int64    `json:"size,omitempty"`
+	Attributes   []string `json:"attributes,omitempty"` // Hidden, System, ReadOnly
+}
+
+// PathList is a folder's entries.
+type PathList struct {
+	Path    string     `json:"path"`
+	Entries []PathInfo `json:"entries"`
+}
+
+// PathCreateArgs creates a folder (with missing parents) or a file.
+type PathCreateArgs struct {
+	Path string `json:"path"`
+	Type string `json:"type"` // "directory" or "file"
+	// Content of a file; a file that exists is replaced.
+	Content []byte `json:"content,omitempty"`
+}
+
+// PathCreated lists what path.create created, outermost first (undo: remove
+// them in reverse), and whether a file it replaced existed.
+type PathCreated struct {
+	Created  []string `json:"created"`
+	Replaced bool     `json:"replaced,omitempty"`
+}
+
+// PathMoveArgs moves From to To; To must not exist.
+type PathMoveArgs struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// PathMoved is what path.move returns (undo: move To back to From).
+type PathMoved struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// PathRemoveArgs removes a file or an empty folder.
+type PathRemoveArgs struct {
+	Path string `json:"path"`
+}
+
+// PathRemoved is what path.remove returns: the removed object, its
+// security descriptor, and a file's content, so that it can be recreated.
+type PathRemoved struct {
+	Before  PathInfo `json:"before"`
+	SDDL    string   `json:"sddl,omitempty"`
+	Content []byte   `json:"content,omitempty"`
+}
