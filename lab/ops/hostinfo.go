@@ -11,7 +11,7 @@ type HostInfo struct {
 	Build          string `json:"build"`
 	DisplayVersion string `json:"display_version"`
 	MsiVersion     string `json:"msi_version"`
-	User           string `json:"user"`
+	User           string `json:"user"` // HOST\user, as WindowsIdentity.Name spells it
 	UserSID        string `json:"user_sid"`
 	Elevated       bool   `json:"elevated"`
 	// Profile is the msilab OS profile (simulated hosts; empty on real ones).

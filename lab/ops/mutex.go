@@ -10,6 +10,9 @@ const (
 // MutexExecute is the Windows Installer execution mutex.
 const MutexExecute = `Global\_MSIExecute`
 
+// MutexHolder names msilab's own holds.
+const MutexHolder = "msilab mutex.hold"
+
 // MutexHoldArgs holds Name for Seconds (1 to 86400) from a separate process.
 type MutexHoldArgs struct {
 	Name    string `json:"name"`
@@ -21,8 +24,8 @@ type MutexArgs struct {
 	Name string `json:"name"`
 }
 
-// Mutex is a mutex's state. Holder is the msilab hold's id when msilab
-// holds it.
+// Mutex is a mutex's state. Holder is MutexHolder when msilab's mutex.hold
+// holds it, empty otherwise.
 type Mutex struct {
 	Name   string `json:"name"`
 	Held   bool   `json:"held"`

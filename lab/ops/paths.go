@@ -41,10 +41,11 @@ type PathCreateArgs struct {
 }
 
 // PathCreated lists what path.create created, outermost first (undo: remove
-// them in reverse), and whether a file it replaced existed.
+// them in reverse), and the content of a file it replaced (undo: write it back).
 type PathCreated struct {
-	Created  []string `json:"created"`
-	Replaced bool     `json:"replaced,omitempty"`
+	Created         []string `json:"created"`
+	Replaced        bool     `json:"replaced,omitempty"`
+	ReplacedContent []byte   `json:"replaced_content,omitempty"`
 }
 
 // PathMoveArgs moves From to To; To must not exist.

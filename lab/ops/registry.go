@@ -37,8 +37,16 @@ type RegistryValue struct {
 	Binary  []byte   `json:"binary,omitempty"`
 }
 
-// RegistrySetArgs writes a value; Path, Name, Type and the field of that type.
-type RegistrySetArgs = RegistryValue
+// RegistrySetArgs writes a value: Type and the field of that type.
+type RegistrySetArgs struct {
+	Path    string   `json:"path"`
+	Name    string   `json:"name"`
+	Type    string   `json:"type"`
+	String  string   `json:"string,omitempty"`
+	Strings []string `json:"strings,omitempty"`
+	Number  uint64   `json:"number,omitempty"`
+	Binary  []byte   `json:"binary,omitempty"`
+}
 
 // RegistryValueChange is what registry.set and registry.delete_value return.
 type RegistryValueChange struct {

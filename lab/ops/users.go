@@ -29,8 +29,10 @@ type User struct {
 	Profile string `json:"profile,omitempty"` // C:\Users\<name>, once created
 }
 
-// UserEnsured is what user.ensure returns.
+// UserEnsured is what user.ensure returns: the account before (Exists
+// false if it was created) and after. The password is never returned.
 type UserEnsured struct {
+	Before  User `json:"before"`
 	User    User `json:"user"`
 	Created bool `json:"created"`
 }

@@ -60,7 +60,7 @@ func aclSet(_ context.Context, h *Host, s Session, args json.RawMessage) (any, e
 	sd, err := model.ParseSDDL(a.SDDL)
 	var se *model.SDDLError
 	if errors.As(err, &se) {
-		return nil, invalidArgs("sddl: " + se.Error())
+		return nil, invalidArgs(se.Error())
 	}
 	if err != nil {
 		return nil, opError(err)

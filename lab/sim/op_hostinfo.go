@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
 )
@@ -26,7 +25,7 @@ func hostInfo(_ context.Context, h *Host, s Session, args json.RawMessage) (any,
 		Build:          p.Version(),
 		DisplayVersion: p.DisplayVersion,
 		MsiVersion:     p.MsiVersion,
-		User:           strings.ToLower(h.Hostname()) + `\` + strings.ToLower(bareUser(s.User)),
+		User:           h.Hostname() + `\` + h.accountName(s.User),
 		UserSID:        string(tok.User),
 		Elevated:       tok.Elevated,
 		Profile:        p.Name,

@@ -14,9 +14,6 @@ func init() {
 	registerOp(ops.OpMutexGet, mutexGet)
 }
 
-// mutexHolder names msilab's holds, as the module's holder process does.
-const mutexHolder = "msilab mutex.hold"
-
 func (h *Host) mutex(name string) ops.Mutex {
 	owner, held := h.m.Mutexes().Holder(name)
 	m := ops.Mutex{Name: name, Held: held}
@@ -41,7 +38,7 @@ func mutexHold(_ context.Context, h *Host, _ Session, args json.RawMessage) (any
 	// The hold lasts in model time, which advances with every event; the
 	// simulated engine sees it held until then or until mutex.release.
 	until := h.m.Now().Add(time.Duration(a.Seconds) * time.Second)
-	if err := h.m.Mutexes().Acquire(a.Name, mutexHolder, until); err != nil {
+	if err := h.m.Mutexes().Acquire(a.Name, ops.MutexHolder, until); err != nil {
 		return nil, opError(err)
 	}
 	return ops.MutexChange{Before: before, After: h.mutex(a.Name)}, nil
@@ -56,7 +53,7 @@ func mutexRelease(_ context.Context, h *Host, _ Session, args json.RawMessage) (
 		return nil, err
 	}
 	before := h.mutex(a.Name)
-	if before.Held && before.Holder != mutexHolder {
+	if before.Held && before.Holder != ops.MutexHolder {
 		return nil, &ops.Error{Code: ops.CodeConflict, Message: a.Name + " is held by " + before.Holder + ", not by msilab"}
 	}
 	h.m.Mutexes().Release(a.Name)

@@ -114,6 +114,11 @@ func pathCreate(_ context.Context, h *Host, s Session, args json.RawMessage) (an
 		if info.IsDir {
 			return nil, &ops.Error{Code: ops.CodeConflict, Message: info.Path + " is a directory", Win32: int(model.ErrorAccessDenied)}
 		}
+		if info.Exists {
+			if out.ReplacedContent, err = fs.ReadFile(tok, a.Path); err != nil {
+				return nil, opError(err)
+			}
+		}
 		if err := fs.WriteFile(tok, a.Path, a.Content); err != nil {
 			return nil, opError(err)
 		}

@@ -112,7 +112,7 @@ func registryList(_ context.Context, h *Host, s Session, args json.RawMessage) (
 }
 
 // modelValue converts a typed value from the catalog's JSON form.
-func modelValue(a ops.RegistryValue) (model.Value, error) {
+func modelValue(a ops.RegistrySetArgs) (model.Value, error) {
 	switch strings.ToUpper(a.Type) {
 	case "REG_SZ":
 		return model.SZ(a.Name, a.String), nil

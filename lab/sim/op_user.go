@@ -32,12 +32,12 @@ func userEnsure(_ context.Context, h *Host, s Session, args json.RawMessage) (an
 	if err != nil {
 		return nil, opError(err)
 	}
-	_, existed := h.m.Users().Lookup(a.Name)
+	prior, existed := h.m.Users().Lookup(a.Name)
 	u, err := h.m.Users().Ensure(tok, model.UserSpec{Name: a.Name, Password: a.Password, Admin: a.Admin})
 	if err != nil {
 		return nil, opError(err)
 	}
-	return ops.UserEnsured{User: userInfo(a.Name, u, true), Created: !existed}, nil
+	return ops.UserEnsured{Before: userInfo(a.Name, prior, existed), User: userInfo(a.Name, u, true), Created: !existed}, nil
 }
 
 func userGet(_ context.Context, h *Host, _ Session, args json.RawMessage) (any, error) {

@@ -3,90 +3,1277 @@
 # returning a value that becomes the op's JSON result. Invoke-MsiLabBatch is
 # the dispatcher called by the batch script (lab/ops/powershell/batch.ps1).
 # The simulated host implements the same ops in Go (lab/sim).
+#
+# Written for Windows PowerShell 5.1 under Set-StrictMode 2.0. Arguments are
+# data: they are validated and passed as values to cmdlets and .NET methods,
+# never formatted into script or query text. This file stays ASCII: Windows
+# PowerShell reads a script without a byte order mark in the ANSI code page.
 
 Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+# stdout carries the JSON response: no warning or progress output.
+$WarningPreference = 'SilentlyContinue'
+$ProgressPreference = 'SilentlyContinue'
+Add-Type -AssemblyName System.ServiceProcess
+
+$script:MsiLabStartTypes = @('Boot', 'System', 'Automatic', 'Manual', 'Disabled')
+$script:MsiLabNoExpand = [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames
+$script:MsiLabUsersSid = 'S-1-5-32-545'
+$script:MsiLabAdminsSid = 'S-1-5-32-544'
+$script:MsiLabMutexHolderName = 'msilab mutex.hold'
+
+#region Errors
 
 # An op failure with a catalog error code (see lab/ops/protocol.go).
+# Exception.Data: https://learn.microsoft.com/dotnet/api/system.exception.data
 function New-MsiLabError {
     param([string] $Code, [string] $Message, [int] $Win32 = 0)
-    $ex = New-Object System.Exception $Message
+    $ex = [System.Exception]::new($Message)
     $ex.Data['MsiLabCode'] = $Code
     $ex.Data['Win32'] = $Win32
     return $ex
 }
 
-# Maps an exception to a catalog error code.
+# The Win32 error code behind an exception or its inner exceptions: ours,
+# Win32Exception.NativeErrorCode, or the low word of a FACILITY_WIN32 HRESULT.
+# https://learn.microsoft.com/windows/win32/com/structure-of-com-error-codes
+function Get-MsiLabWin32Code {
+    param([System.Exception] $Exception)
+    for ($e = $Exception; $null -ne $e; $e = $e.InnerException) {
+        if ($e.Data.Contains('Win32') -and [int]$e.Data['Win32'] -ne 0) { return [int]$e.Data['Win32'] }
+        if ($e -is [System.ComponentModel.Win32Exception]) { return $e.NativeErrorCode }
+        # PowerShell reads 0xFFFF0000 and 0x80070000 as Int32, as HResult is.
+        if (($e.HResult -band 0xFFFF0000) -eq 0x80070000) { return $e.HResult -band 0xFFFF }
+    }
+    return 0
+}
+
+# The catalog error code of a Win32 error code ('' when it has none).
+# https://learn.microsoft.com/windows/win32/debug/system-error-codes--0-499-
+function Get-MsiLabCodeOfWin32 {
+    param([int] $Win32)
+    if ($Win32 -in 2, 3, 1060, 1332) { return 'NotFound' }       # file, path, service, account
+    if ($Win32 -in 5, 1314) { return 'AccessDenied' }            # access, privilege not held
+    if ($Win32 -in 32, 33, 80, 145, 183, 267, 1051, 1056, 1058, 1062) { return 'Conflict' }
+    if ($Win32 -in 87, 123, 1337) { return 'InvalidArgs' }       # parameter, name, SID
+    return ''
+}
+
+# Maps an error record to a catalog error code: ours, by Win32 code, or by
+# the type of the exception or an inner one.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_try_catch_finally?view=powershell-5.1
 function Get-MsiLabErrorCode {
     param($ErrorRecord)
     $ex = $ErrorRecord.Exception
     if ($ex.Data.Contains('MsiLabCode')) { return $ex.Data['MsiLabCode'] }
-    switch ($ex.GetType().FullName) {
-        'System.UnauthorizedAccessException' { return 'AccessDenied' }
-        'System.IO.FileNotFoundException' { return 'NotFound' }
-        'System.IO.DirectoryNotFoundException' { return 'NotFound' }
-        'System.Management.Automation.ItemNotFoundException' { return 'NotFound' }
-        'System.Security.SecurityException' { return 'AccessDenied' }
+    $code = Get-MsiLabCodeOfWin32 (Get-MsiLabWin32Code $ex)
+    if ($code -ne '') { return $code }
+    for ($e = $ex; $null -ne $e; $e = $e.InnerException) {
+        switch ($e.GetType().FullName) {
+            'System.UnauthorizedAccessException' { return 'AccessDenied' }
+            'System.Security.SecurityException' { return 'AccessDenied' }
+            'System.Management.Automation.ItemNotFoundException' { return 'NotFound' }
+            'Microsoft.PowerShell.Commands.InvalidPasswordException' { return 'InvalidArgs' }
+        }
     }
     return 'Internal'
 }
 
-# host.info: OS, build, msi.dll version and the current token.
-# Win32_OperatingSystem: https://learn.microsoft.com/windows/win32/cimwin32prov/win32-operatingsystem
-# Elevation: WindowsPrincipal.IsInRole on the process token.
-function Get-MsiLabHostInfo {
-    param($OpArgs)
-    $os = Get-CimInstance -ClassName Win32_OperatingSystem
-    $cv = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
-    $msi = (Get-Item -LiteralPath (Join-Path $env:SystemRoot 'System32\msi.dll')).VersionInfo
-    $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
-    $principal = New-Object System.Security.Principal.WindowsPrincipal $identity
-    $admin = [System.Security.Principal.WindowsBuiltInRole]::Administrator
-    [ordered]@{
-        hostname     = $env:COMPUTERNAME
-        product_name = [string]$cv.ProductName
-        edition      = [string]$cv.EditionID
-        build        = "$($os.Version).$($cv.UBR)"
-        display_version = [string]$cv.DisplayVersion
-        msi_version  = $msi.ProductVersion
-        user         = $identity.Name
-        user_sid     = $identity.User.Value
-        elevated     = $principal.IsInRole($admin)
+#endregion
+#region Arguments
+
+# Checks that args are a JSON object with no fields but the allowed ones, as
+# the simulated host's strict decoding does.
+# ConvertFrom-Json: https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertfrom-json?view=powershell-5.1
+function Assert-MsiLabArgs {
+    param($OpArgs, [string[]] $Allowed)
+    if ($null -eq $OpArgs) { return }
+    if ($OpArgs -isnot [System.Management.Automation.PSCustomObject]) {
+        throw (New-MsiLabError 'InvalidArgs' 'args must be a JSON object')
+    }
+    foreach ($p in $OpArgs.PSObject.Properties) {
+        if ($Allowed -notcontains $p.Name) {
+            throw (New-MsiLabError 'InvalidArgs' "unknown argument $($p.Name)")
+        }
     }
 }
 
-# The catalog: op name -> function.
-$script:MsiLabOps = @{
-    'host.info' = 'Get-MsiLabHostInfo'
+# The value of argument $Name ($null when absent), arrays kept whole.
+# PSObject.Properties: https://learn.microsoft.com/dotnet/api/system.management.automation.psobject.properties
+function Get-MsiLabArgValue {
+    param($OpArgs, [string] $Name)
+    if ($null -eq $OpArgs) { return $null }
+    $p = $OpArgs.PSObject.Properties[$Name]
+    if ($null -eq $p) { return $null }
+    return , $p.Value
 }
 
-# Invoke-MsiLabBatch runs each op of a request and writes one JSON response.
+# A string argument. Absent, null or '' is "missing" unless -Optional (then
+# '') or -AllowEmpty; another JSON type is InvalidArgs.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertfrom-json?view=powershell-5.1
+function Get-MsiLabString {
+    param($OpArgs, [string] $Name, [switch] $Optional, [switch] $AllowEmpty)
+    $v = Get-MsiLabArgValue $OpArgs $Name
+    if ($null -eq $v -and ($Optional -or $AllowEmpty)) { return '' }
+    if ($null -eq $v) { throw (New-MsiLabError 'InvalidArgs' "missing argument $Name") }
+    if ($v -isnot [string]) { throw (New-MsiLabError 'InvalidArgs' "argument $Name must be a string") }
+    if ($v -eq '' -and -not ($Optional -or $AllowEmpty)) {
+        throw (New-MsiLabError 'InvalidArgs' "missing argument $Name")
+    }
+    return $v
+}
+
+# An integer argument from $Min to $Max, as [decimal] (absent: $Default, or
+# missing). ConvertFrom-Json reads JSON integers as Int32, Int64 or Decimal.
+# https://learn.microsoft.com/dotnet/api/system.web.script.serialization.javascriptserializer
+function Get-MsiLabNumber {
+    param($OpArgs, [string] $Name, [decimal] $Min, [decimal] $Max, $Default = $null)
+    $v = Get-MsiLabArgValue $OpArgs $Name
+    if ($null -eq $v -and $null -ne $Default) { return [decimal]$Default }
+    if ($null -eq $v) { throw (New-MsiLabError 'InvalidArgs' "missing argument $Name") }
+    $isInt = $v -is [int] -or $v -is [long] -or ($v -is [decimal] -and $v -eq [decimal]::Truncate($v))
+    if (-not $isInt -or $v -lt $Min -or $v -gt $Max) {
+        throw (New-MsiLabError 'InvalidArgs' "argument $Name must be an integer from $Min to $Max")
+    }
+    return [decimal]$v
+}
+
+# A boolean argument (absent: $false).
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertfrom-json?view=powershell-5.1
+function Get-MsiLabBool {
+    param($OpArgs, [string] $Name)
+    $v = Get-MsiLabArgValue $OpArgs $Name
+    if ($null -eq $v) { return $false }
+    if ($v -isnot [bool]) { throw (New-MsiLabError 'InvalidArgs' "argument $Name must be true or false") }
+    return $v
+}
+
+# A list-of-strings argument as a List[string] (absent: empty).
+# https://learn.microsoft.com/dotnet/api/system.collections.generic.list-1
+function Get-MsiLabStrings {
+    param($OpArgs, [string] $Name)
+    $v = Get-MsiLabArgValue $OpArgs $Name
+    $list = New-Object 'System.Collections.Generic.List[string]'
+    if ($null -eq $v) { return , $list }
+    if ($v -isnot [array]) { throw (New-MsiLabError 'InvalidArgs' "argument $Name must be a list of strings") }
+    foreach ($s in $v) {
+        if ($s -isnot [string]) { throw (New-MsiLabError 'InvalidArgs' "argument $Name must be a list of strings") }
+        $list.Add($s)
+    }
+    return , $list
+}
+
+# A bytes argument: base64 as Go's encoding/json writes []byte (absent: none).
+# Convert.FromBase64String: https://learn.microsoft.com/dotnet/api/system.convert.frombase64string
+function Get-MsiLabBytes {
+    param($OpArgs, [string] $Name)
+    $s = Get-MsiLabString $OpArgs $Name -Optional
+    try { $bytes = [System.Convert]::FromBase64String($s) }
+    catch { throw (New-MsiLabError 'InvalidArgs' "argument $Name must be base64") }
+    return , $bytes
+}
+
+# A file system path argument, absolute with a drive letter, normalized as
+# the simulated host cleans paths: full, no trailing \, drive upper-case.
+# Path.GetFullPath: https://learn.microsoft.com/dotnet/api/system.io.path.getfullpath
+function Get-MsiLabPath {
+    param($OpArgs, [string] $Name)
+    $p = Get-MsiLabString $OpArgs $Name
+    if ($p -notmatch '^[A-Za-z]:[\\/]') {
+        throw (New-MsiLabError 'InvalidArgs' "argument $Name must be an absolute path like C:\dir, not $p" 123)
+    }
+    try { $full = [System.IO.Path]::GetFullPath($p) }
+    catch { throw (New-MsiLabError 'InvalidArgs' "argument ${Name}: $($_.Exception.Message)" 123) }
+    if ($full.Length -gt 3) { $full = $full.TrimEnd('\') }
+    return $full.Substring(0, 1).ToUpperInvariant() + $full.Substring(1)
+}
+
+#endregion
+#region host.info
+
+# host.info: OS, build, msi.dll version and the current token.
+# Win32_OperatingSystem: https://learn.microsoft.com/windows/win32/cimwin32prov/win32-operatingsystem
+# FileVersionInfo: https://learn.microsoft.com/dotnet/api/system.diagnostics.fileversioninfo
+# WindowsPrincipal.IsInRole: https://learn.microsoft.com/dotnet/api/system.security.principal.windowsprincipal.isinrole
+function Get-MsiLabHostInfo {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @()
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem
+    $cv = Open-MsiLabRegKey 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    $msi = (Get-Item -LiteralPath (Join-Path $env:SystemRoot 'System32\msi.dll')).VersionInfo
+    $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+    $principal = [System.Security.Principal.WindowsPrincipal]::new($identity)
+    # DisplayVersion (20H2 and later) replaced ReleaseId.
+    $release = [string]$cv.GetValue('DisplayVersion', $cv.GetValue('ReleaseId', ''))
+    [ordered]@{
+        hostname        = $env:COMPUTERNAME
+        product_name    = [string]$cv.GetValue('ProductName', '')
+        edition         = [string]$cv.GetValue('EditionID', '')
+        build           = '{0}.{1}' -f $os.Version, $cv.GetValue('UBR', 0)
+        display_version = $release
+        msi_version     = '{0}.{1}.{2}.{3}' -f $msi.FileMajorPart, $msi.FileMinorPart, $msi.FileBuildPart, $msi.FilePrivatePart
+        user            = $identity.Name
+        user_sid        = $identity.User.Value
+        elevated        = $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+    }
+}
+
+#endregion
+#region Registry
+
+# Splits a registry path ("HKLM\SOFTWARE\x", HKCU, HKU, HKCR and the HKEY_
+# forms, with or without ':') into its RegistryHive and subkey path.
+# RegistryHive: https://learn.microsoft.com/dotnet/api/microsoft.win32.registryhive
+function Split-MsiLabRegPath {
+    param([string] $Path)
+    $hives = @{
+        HKLM = 'LocalMachine'; HKEY_LOCAL_MACHINE = 'LocalMachine'
+        HKCU = 'CurrentUser'; HKEY_CURRENT_USER = 'CurrentUser'
+        HKU = 'Users'; HKEY_USERS = 'Users'
+        HKCR = 'ClassesRoot'; HKEY_CLASSES_ROOT = 'ClassesRoot'
+    }
+    $parts = $Path.Split([char[]]'\', 2)
+    $root = $parts[0].TrimEnd(':')
+    if (-not $hives.ContainsKey($root)) {
+        throw (New-MsiLabError 'InvalidArgs' "registry path must start with HKLM, HKCU, HKU or HKCR: $Path")
+    }
+    $sub = ''
+    if ($parts.Count -gt 1) { $sub = $parts[1] }
+    return @{ hive = [Microsoft.Win32.RegistryHive]$hives[$root]; sub = $sub }
+}
+
+# A registry path argument, without a trailing \.
+# https://learn.microsoft.com/windows/win32/sysinfo/structure-of-the-registry
+function Get-MsiLabRegPathArg {
+    param($OpArgs)
+    $path = (Get-MsiLabString $OpArgs 'path').TrimEnd('\')
+    [void](Split-MsiLabRegPath $path)
+    return $path
+}
+
+# Opens a registry key in the 64-bit view ($null when it does not exist).
+# RegistryKey.OpenBaseKey: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.openbasekey
+# RegistryKey.OpenSubKey: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.opensubkey
+function Open-MsiLabRegKey {
+    param([string] $Path, [switch] $Writable)
+    $p = Split-MsiLabRegPath $Path
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey($p.hive, [Microsoft.Win32.RegistryView]::Registry64)
+    if ($p.sub -eq '') { return $base }
+    return $base.OpenSubKey($p.sub, [bool]$Writable)
+}
+
+# Fills a RegistryValue from a value's kind and data. DWORD and QWORD data
+# come back signed and are reinterpreted as unsigned; other kinds are bytes.
+# Registry value types: https://learn.microsoft.com/windows/win32/sysinfo/registry-value-types
+# BitConverter: https://learn.microsoft.com/dotnet/api/system.bitconverter
+function Set-MsiLabRegValueData {
+    param($Out, [Microsoft.Win32.RegistryValueKind] $Kind, $Data)
+    $Out.exists = $true
+    switch ($Kind.ToString()) {
+        'String' { $Out.type = 'REG_SZ'; $Out.string = [string]$Data }
+        'ExpandString' { $Out.type = 'REG_EXPAND_SZ'; $Out.string = [string]$Data }
+        'MultiString' { $Out.type = 'REG_MULTI_SZ'; $Out.strings = [string[]]$Data }
+        'DWord' { $Out.type = 'REG_DWORD'; $Out.number = [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int]$Data), 0) }
+        'QWord' { $Out.type = 'REG_QWORD'; $Out.number = [System.BitConverter]::ToUInt64([System.BitConverter]::GetBytes([long]$Data), 0) }
+        default {
+            $Out.type = @{ Binary = 'REG_BINARY'; None = 'REG_NONE' }[$Kind.ToString()]
+            if ($null -eq $Out.type) { $Out.type = 'REG_UNKNOWN' }
+            if ($null -eq $Data) { $Data = [byte[]]@() }
+            $Out.binary = [System.Convert]::ToBase64String([byte[]]$Data)
+        }
+    }
+}
+
+# A value of an open key as the catalog's RegistryValue; REG_EXPAND_SZ is
+# read unexpanded. RegistryKey.GetValue: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.getvalue
+function Read-MsiLabRegValue {
+    param($Key, [string] $Path, [string] $Name)
+    $out = [ordered]@{ path = $Path; name = $Name; exists = $false }
+    if ($null -eq $Key -or @($Key.GetValueNames()) -notcontains $Name) { return $out }
+    Set-MsiLabRegValueData $out ($Key.GetValueKind($Name)) ($Key.GetValue($Name, $null, $script:MsiLabNoExpand))
+    return $out
+}
+
+# A value as the catalog's RegistryValue (exists=$false when the key or the
+# value is missing). https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.getvaluenames
+function Get-MsiLabRegValue {
+    param([string] $Path, [string] $Name)
+    $key = Open-MsiLabRegKey $Path
+    try { return (Read-MsiLabRegValue $key $Path $Name) }
+    finally { if ($null -ne $key) { $key.Close() } }
+}
+
+# A key as the catalog's RegistryKey, $Depth levels of subkeys deep (-1:
+# all; 0: subkeys named only). https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.getsubkeynames
+function Read-MsiLabRegKey {
+    param([string] $Path, [int] $Depth)
+    $out = [ordered]@{ path = $Path; exists = $false }
+    $key = Open-MsiLabRegKey $Path
+    if ($null -eq $key) { return $out }
+    try {
+        $out.exists = $true
+        $out.values = @(foreach ($n in $key.GetValueNames()) { Read-MsiLabRegValue $key $Path $n })
+        $out.subkeys = @(foreach ($s in $key.GetSubKeyNames()) {
+                if ($Depth -eq 0) { [ordered]@{ path = "$Path\$s"; exists = $true } }
+                else { Read-MsiLabRegKey "$Path\$s" ($Depth - 1) }
+            })
+    } finally { $key.Close() }
+    return $out
+}
+
+# The keys of a path that do not exist yet, outermost first, in the path's
+# own spelling (undo deletes them in reverse).
+# https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.opensubkey
+function Get-MsiLabRegMissingKeys {
+    param([string] $Path)
+    $missing = New-Object 'System.Collections.Generic.List[string]'
+    for ($p = $Path; $p.Contains('\'); $p = $p.Substring(0, $p.LastIndexOf('\'))) {
+        $key = Open-MsiLabRegKey $p
+        if ($null -ne $key) { $key.Close(); break }
+        $missing.Insert(0, $p)
+    }
+    return , $missing
+}
+
+# The RegistryValueKind and .NET value that registry.set writes: DWORD and
+# QWORD numbers are reinterpreted as the signed values SetValue takes.
+# RegistryKey.SetValue: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.setvalue
+function Get-MsiLabRegSetData {
+    param($OpArgs)
+    $type = (Get-MsiLabString $OpArgs 'type').ToUpperInvariant()
+    switch ($type) {
+        'REG_SZ' { return @{ kind = 'String'; value = (Get-MsiLabString $OpArgs 'string' -Optional) } }
+        'REG_EXPAND_SZ' { return @{ kind = 'ExpandString'; value = (Get-MsiLabString $OpArgs 'string' -Optional) } }
+        'REG_MULTI_SZ' { return @{ kind = 'MultiString'; value = (Get-MsiLabStrings $OpArgs 'strings').ToArray() } }
+        'REG_BINARY' { return @{ kind = 'Binary'; value = (Get-MsiLabBytes $OpArgs 'binary') } }
+        'REG_DWORD' {
+            $n = [uint32](Get-MsiLabNumber $OpArgs 'number' 0 ([decimal][uint32]::MaxValue) 0)
+            return @{ kind = 'DWord'; value = [System.BitConverter]::ToInt32([System.BitConverter]::GetBytes($n), 0) }
+        }
+        'REG_QWORD' {
+            $n = [uint64](Get-MsiLabNumber $OpArgs 'number' 0 ([decimal][uint64]::MaxValue) 0)
+            return @{ kind = 'QWord'; value = [System.BitConverter]::ToInt64([System.BitConverter]::GetBytes($n), 0) }
+        }
+    }
+    throw (New-MsiLabError 'InvalidArgs' "type must be REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD or REG_BINARY, not $type")
+}
+
+# registry.get: reads a value ("" names the key's default value).
+# https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.getvaluekind
+function Get-MsiLabRegistryValue {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path', 'name')
+    $path = Get-MsiLabRegPathArg $OpArgs
+    Get-MsiLabRegValue $path (Get-MsiLabString $OpArgs 'name' -Optional)
+}
+
+# registry.list: a key's values and its subkeys' names (one level).
+# https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.getsubkeynames
+function Get-MsiLabRegistryKey {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path')
+    Read-MsiLabRegKey (Get-MsiLabRegPathArg $OpArgs) 0
+}
+
+# registry.set: writes a typed value, creating its key and missing parents.
+# (RegistrySetArgs is RegistryValue, so "exists" is accepted and ignored.)
+# RegistryKey.CreateSubKey: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.createsubkey
+function Set-MsiLabRegistryValue {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path', 'name', 'type', 'string', 'strings', 'number', 'binary')
+    $path = Get-MsiLabRegPathArg $OpArgs
+    $name = Get-MsiLabString $OpArgs 'name' -Optional
+    $data = Get-MsiLabRegSetData $OpArgs
+    $p = Split-MsiLabRegPath $path
+    if ($p.sub -eq '') { throw (New-MsiLabError 'InvalidArgs' "a value needs a key below the hive: $path") }
+    $before = Get-MsiLabRegValue $path $name
+    $created = Get-MsiLabRegMissingKeys $path
+    $base = [Microsoft.Win32.RegistryKey]::OpenBaseKey($p.hive, [Microsoft.Win32.RegistryView]::Registry64)
+    $key = $base.CreateSubKey($p.sub, [Microsoft.Win32.RegistryKeyPermissionCheck]::ReadWriteSubTree)
+    try { $key.SetValue($name, $data.value, [Microsoft.Win32.RegistryValueKind]$data.kind) }
+    finally { $key.Close() }
+    [ordered]@{ before = $before; after = (Get-MsiLabRegValue $path $name); key_created = $created.ToArray() }
+}
+
+# registry.delete_value: deletes a value; a missing one is already gone.
+# RegistryKey.DeleteValue: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.deletevalue
+function Remove-MsiLabRegistryValue {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path', 'name')
+    $path = Get-MsiLabRegPathArg $OpArgs
+    $name = Get-MsiLabString $OpArgs 'name' -Optional
+    $before = Get-MsiLabRegValue $path $name
+    if ($before.exists) {
+        $key = Open-MsiLabRegKey $path -Writable
+        try { $key.DeleteValue($name) } finally { $key.Close() }
+    }
+    [ordered]@{ before = $before; after = (Get-MsiLabRegValue $path $name) }
+}
+
+# registry.delete_key: deletes a key and its subtree, returning the whole
+# tree first; a missing key is already gone.
+# RegistryKey.DeleteSubKeyTree: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.deletesubkeytree
+function Remove-MsiLabRegistryKey {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path')
+    $path = Get-MsiLabRegPathArg $OpArgs
+    $i = $path.LastIndexOf('\')
+    if ($i -lt 0) { throw (New-MsiLabError 'InvalidArgs' "will not delete a hive: $path") }
+    $before = Read-MsiLabRegKey $path (-1)
+    if ($before.exists) {
+        $parent = Open-MsiLabRegKey ($path.Substring(0, $i)) -Writable
+        try { $parent.DeleteSubKeyTree($path.Substring($i + 1)) } finally { $parent.Close() }
+    }
+    [ordered]@{ before = $before }
+}
+
+#endregion
+#region Services
+
+# A service name argument: it names a registry key, so no \ or /.
+# https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-createservicew
+function Get-MsiLabServiceName {
+    param($OpArgs)
+    $name = Get-MsiLabString $OpArgs 'name'
+    if ($name.IndexOfAny([char[]]'\/') -ge 0 -or $name.Length -gt 256) {
+        throw (New-MsiLabError 'InvalidArgs' "invalid service name: $name" 123)
+    }
+    return $name
+}
+
+# Reads one CIM instance by its key properties, without query text (a
+# key-only client instance given to Get-CimInstance -InputObject); $null
+# when there is none. https://learn.microsoft.com/powershell/module/cimcmdlets/get-ciminstance?view=powershell-5.1
+function Get-MsiLabCimByKey {
+    param([string] $ClassName, [hashtable] $Key)
+    $ref = New-CimInstance -ClassName $ClassName -Namespace 'root/cimv2' -Property $Key -Key ([string[]]$Key.Keys) -ClientOnly
+    try { return (Get-CimInstance -InputObject $ref -ErrorAction Stop) } catch { return $null }
+}
+
+# A service as the catalog's Service: configuration from its registry key,
+# state and PID from the SCM (Win32_Service). No key: exists=$false.
+# https://learn.microsoft.com/windows-hardware/drivers/install/hklm-system-currentcontrolset-services-registry-tree
+# Win32_Service: https://learn.microsoft.com/windows/win32/cimwin32prov/win32-service
+function Get-MsiLabServiceInfo {
+    param([string] $Name)
+    $out = [ordered]@{ name = $Name; exists = $false; start = 0 }
+    $key = Open-MsiLabRegKey "HKLM\SYSTEM\CurrentControlSet\Services\$Name"
+    if ($null -eq $key) { return $out }
+    try {
+        $out.exists = $true
+        $out.display_name = [string]$key.GetValue('DisplayName', '', $script:MsiLabNoExpand)
+        $out.start = [int]$key.GetValue('Start', 0)
+        $out.image_path = [string]$key.GetValue('ImagePath', '', $script:MsiLabNoExpand)
+        $out.object_name = [string]$key.GetValue('ObjectName', '')
+        $out.dependencies = [string[]]$key.GetValue('DependOnService', [string[]]@())
+    } finally { $key.Close() }
+    if ($out.start -ge 0 -and $out.start -lt 5) { $out.start_type = $script:MsiLabStartTypes[$out.start] }
+    $svc = Get-MsiLabCimByKey 'Win32_Service' @{ Name = $Name }
+    if ($null -ne $svc) {
+        $out.state = ([string]$svc.State) -replace ' ', ''    # "Start Pending" -> StartPending
+        if ($svc.ProcessId -gt 0) { $out.pid = [int]$svc.ProcessId }
+    }
+    return $out
+}
+
+# The state of a service that must exist (else NotFound, Win32 1060).
+# https://learn.microsoft.com/windows/win32/debug/system-error-codes--1000-1299-
+function Get-MsiLabExistingService {
+    param([string] $Name)
+    $svc = Get-MsiLabServiceInfo $Name
+    if (-not $svc.exists) { throw (New-MsiLabError 'NotFound' "service $Name does not exist" 1060) }
+    return $svc
+}
+
+# service.get: a service's configuration and state.
+# https://learn.microsoft.com/windows/win32/services/service-configuration
+function Get-MsiLabService {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    Get-MsiLabServiceInfo (Get-MsiLabServiceName $OpArgs)
+}
+
+# service.set_start: sets a start type. Set-Service -StartupType takes
+# Automatic, Manual and Disabled; Boot and System (drivers only) go through
+# sc.exe config, whose exit code is the Win32 error.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/set-service?view=powershell-5.1
+# https://learn.microsoft.com/windows-server/administration/windows-commands/sc-config
+function Set-MsiLabServiceStart {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name', 'start_type')
+    $name = Get-MsiLabServiceName $OpArgs
+    $arg = Get-MsiLabString $OpArgs 'start_type'
+    $type = $script:MsiLabStartTypes | Where-Object { $_ -eq $arg } | Select-Object -First 1
+    if ($null -eq $type) {
+        throw (New-MsiLabError 'InvalidArgs' ('start_type must be one of {0}, not {1}' -f ($script:MsiLabStartTypes -join ', '), $arg))
+    }
+    $before = Get-MsiLabExistingService $name
+    if ($type -in 'Automatic', 'Manual', 'Disabled') {
+        Set-Service -InputObject ([System.ServiceProcess.ServiceController]::new($name)) -StartupType $type
+    } else {
+        $text = & (Join-Path $env:SystemRoot 'System32\sc.exe') config $name start= $type.ToLowerInvariant()
+        if ($LASTEXITCODE -ne 0) {
+            $code = Get-MsiLabCodeOfWin32 $LASTEXITCODE
+            if ($code -eq '') { $code = 'Internal' }
+            throw (New-MsiLabError $code "sc.exe config: $($text -join ' ')" $LASTEXITCODE)
+        }
+    }
+    [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
+}
+
+# service.start: starts a service and waits for Running. A disabled service
+# fails with Win32 1058 (ERROR_SERVICE_DISABLED), reported as Conflict.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/start-service?view=powershell-5.1
+function Start-MsiLabService {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    $name = Get-MsiLabServiceName $OpArgs
+    $before = Get-MsiLabExistingService $name
+    Start-Service -InputObject ([System.ServiceProcess.ServiceController]::new($name))
+    [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
+}
+
+# service.stop: stops a service and waits for Stopped. Running dependents
+# are not stopped with it: Conflict, Win32 1051.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/stop-service?view=powershell-5.1
+# ServiceController.DependentServices: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.dependentservices
+function Stop-MsiLabService {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    $name = Get-MsiLabServiceName $OpArgs
+    $before = Get-MsiLabExistingService $name
+    $sc = [System.ServiceProcess.ServiceController]::new($name)
+    $running = @($sc.DependentServices | Where-Object { $_.Status -ne 'Stopped' })
+    if ($running.Count -gt 0) {
+        $names = ($running | ForEach-Object { $_.ServiceName }) -join ', '
+        throw (New-MsiLabError 'Conflict' "service $name has running dependents: $names" 1051)
+    }
+    Stop-Service -InputObject $sc
+    [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
+}
+
+#endregion
+#region ACLs
+
+# The ACE lines icacls prints for a path, without the path on the first
+# line, blank lines and the closing summary line.
+# https://learn.microsoft.com/windows-server/administration/windows-commands/icacls
+function Get-MsiLabIcacls {
+    param([string] $Path)
+    $lines = @(& (Join-Path $env:SystemRoot 'System32\icacls.exe') $Path)
+    $aces = New-Object 'System.Collections.Generic.List[string]'
+    if ($LASTEXITCODE -ne 0) { return , $aces.ToArray() }
+    foreach ($line in $lines) {
+        $l = ([string]$line).Trim()
+        if ($l.StartsWith($Path + ' ')) { $l = $l.Substring($Path.Length + 1).Trim() }
+        if ($l -ne '') { $aces.Add($l) }
+    }
+    if ($aces.Count -gt 0) { $aces.RemoveAt($aces.Count - 1) }    # "Successfully processed 1 files; ..."
+    return , $aces.ToArray()
+}
+
+# A file or folder's security descriptor as the catalog's ACL.
+# Get-Acl: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/get-acl?view=powershell-5.1
+# ObjectSecurity.GetSecurityDescriptorSddlForm: https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.objectsecurity.getsecuritydescriptorsddlform
+function Get-MsiLabAcl {
+    param([string] $Path)
+    $out = [ordered]@{ path = $Path; exists = $false; protected = $false }
+    if (-not (Test-Path -LiteralPath $Path)) { return $out }
+    $acl = Get-Acl -LiteralPath $Path
+    $owner = $acl.GetOwner([System.Security.Principal.SecurityIdentifier])
+    $out.exists = $true
+    $out.sddl = $acl.GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]'Owner, Group, Access')
+    if ($null -ne $owner) { $out.owner = $owner.Value }
+    $out.protected = $acl.AreAccessRulesProtected
+    $out.icacls = Get-MsiLabIcacls $Path
+    return $out
+}
+
+# The AccessControlSections named by acl.set's sections (default: dacl).
+# https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.accesscontrolsections
+function Get-MsiLabAclSections {
+    param($OpArgs)
+    $map = @{ owner = 'Owner'; group = 'Group'; dacl = 'Access' }
+    $names = Get-MsiLabStrings $OpArgs 'sections'
+    if ($names.Count -eq 0) { $names.Add('dacl') }
+    $sections = [System.Security.AccessControl.AccessControlSections]::None
+    foreach ($n in $names) {
+        if (-not $map.ContainsKey($n)) {
+            throw (New-MsiLabError 'InvalidArgs' "sections are owner, group and dacl, not $n")
+        }
+        $sections = $sections -bor [System.Security.AccessControl.AccessControlSections]$map[$n]
+    }
+    return $sections
+}
+
+# The ACL object that acl.set changes, read with its SACL when the token may
+# (SeSecurityPrivilege): Set-Acl first writes every section, so a SACL not
+# read would be cleared. Get-Acl -Audit: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/get-acl?view=powershell-5.1
+function Get-MsiLabAclForUpdate {
+    param([string] $Path)
+    try { return (Get-Acl -LiteralPath $Path -Audit) }
+    catch { return (Get-Acl -LiteralPath $Path) }
+}
+
+# acl.get: a file or folder's security descriptor.
+# https://learn.microsoft.com/windows/win32/secauthz/security-descriptor-string-format
+function Get-MsiLabAclOp {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path')
+    Get-MsiLabAcl (Get-MsiLabPath $OpArgs 'path')
+}
+
+# acl.set: applies sections of an SDDL security descriptor. Set-Acl writes
+# the descriptor with SeRestorePrivilege enabled (an administrator may set
+# any owner); an unprotected DACL gets the parent's inheritable ACEs back.
+# ObjectSecurity.SetSecurityDescriptorSddlForm: https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.objectsecurity.setsecuritydescriptorsddlform
+# Set-Acl: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/set-acl?view=powershell-5.1
+function Set-MsiLabAcl {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path', 'sddl', 'sections')
+    $path = Get-MsiLabPath $OpArgs 'path'
+    $sddl = Get-MsiLabString $OpArgs 'sddl'
+    $sections = Get-MsiLabAclSections $OpArgs
+    $before = Get-MsiLabAcl $path
+    if (-not $before.exists) { throw (New-MsiLabError 'NotFound' "$path does not exist" 2) }
+    $acl = Get-MsiLabAclForUpdate $path
+    try { $acl.SetSecurityDescriptorSddlForm($sddl, $sections) }
+    catch { throw (New-MsiLabError 'InvalidArgs' "sddl: $($_.Exception.Message)" 1337) }
+    Set-Acl -LiteralPath $path -AclObject $acl
+    [ordered]@{ before = $before; after = (Get-MsiLabAcl $path) }
+}
+
+#endregion
+#region Paths
+
+# A file or folder item as the catalog's PathInfo (attributes: ReadOnly,
+# Hidden, System). FileAttributes: https://learn.microsoft.com/dotnet/api/system.io.fileattributes
+function ConvertTo-MsiLabPathInfo {
+    param($Item, [string] $Path)
+    $isDir = $Item -is [System.IO.DirectoryInfo]
+    $out = [ordered]@{ path = $Path; exists = $true; parent_exists = $true; is_dir = $isDir; size = 0 }
+    if (-not $isDir) { $out.size = $Item.Length }
+    $attrs = @(foreach ($a in 'ReadOnly', 'Hidden', 'System') {
+            if ($Item.Attributes -band [System.IO.FileAttributes]$a) { $a }
+        })
+    $out.attributes = $attrs
+    return $out
+}
+
+# A path as the catalog's PathInfo. For a missing path parent_exists tells
+# "file not found" (Win32 2) from "path not found" (Win32 3).
+# Get-Item: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-item?view=powershell-5.1
+function Get-MsiLabPathInfo {
+    param([string] $Path)
+    $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
+    if ($null -ne $item) { return (ConvertTo-MsiLabPathInfo $item $Path) }
+    $out = [ordered]@{ path = $Path; exists = $false; parent_exists = $true }
+    $parent = [System.IO.Path]::GetDirectoryName($Path)
+    if ($null -ne $parent) { $out.parent_exists = [System.IO.Directory]::Exists($parent) }
+    return $out
+}
+
+# path.stat: whether a path exists, its type, size and attributes.
+# https://learn.microsoft.com/dotnet/api/system.io.filesysteminfo
+function Get-MsiLabPathStat {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path')
+    Get-MsiLabPathInfo (Get-MsiLabPath $OpArgs 'path')
+}
+
+# path.list: a folder's entries, hidden and system ones included.
+# Get-ChildItem: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-childitem?view=powershell-5.1
+function Get-MsiLabPathList {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path')
+    $path = Get-MsiLabPath $OpArgs 'path'
+    if (-not [System.IO.Directory]::Exists($path)) {
+        if ([System.IO.File]::Exists($path)) { throw (New-MsiLabError 'Conflict' "$path is not a folder" 267) }
+        throw (New-MsiLabError 'NotFound' "$path does not exist" 3)
+    }
+    $entries = @(Get-ChildItem -LiteralPath $path -Force | ForEach-Object { ConvertTo-MsiLabPathInfo $_ $_.FullName })
+    [ordered]@{ path = $path; entries = $entries }
+}
+
+# Creates a folder and its missing parents, listing them outermost first.
+# Directory.CreateDirectory: https://learn.microsoft.com/dotnet/api/system.io.directory.createdirectory
+function New-MsiLabDirectory {
+    param([string] $Path, [byte[]] $Content)
+    if ($null -ne $Content -and $Content.Length -gt 0) { throw (New-MsiLabError 'InvalidArgs' 'a directory has no content') }
+    if ([System.IO.File]::Exists($Path)) { throw (New-MsiLabError 'Conflict' "$Path is a file" 183) }
+    $created = New-Object 'System.Collections.Generic.List[string]'
+    for ($p = $Path; $null -ne $p -and -not [System.IO.Directory]::Exists($p); $p = [System.IO.Path]::GetDirectoryName($p)) {
+        $created.Insert(0, $p)
+    }
+    [void][System.IO.Directory]::CreateDirectory($Path)
+    [ordered]@{ created = $created.ToArray() }
+}
+
+# Writes a file (its folder must exist; an existing file is replaced).
+# File.WriteAllBytes: https://learn.microsoft.com/dotnet/api/system.io.file.writeallbytes
+function New-MsiLabFile {
+    param([string] $Path, [byte[]] $Content)
+    if ([System.IO.Directory]::Exists($Path)) { throw (New-MsiLabError 'Conflict' "$Path is a directory" 5) }
+    if ($null -eq $Content) { $Content = [byte[]]@() }
+    $existed = [System.IO.File]::Exists($Path)
+    $old = $null
+    if ($existed) { $old = [System.Convert]::ToBase64String([System.IO.File]::ReadAllBytes($Path)) }
+    [System.IO.File]::WriteAllBytes($Path, $Content)
+    $created = @()
+    if (-not $existed) { $created = @($Path) }
+    [ordered]@{ created = $created; replaced = $existed; replaced_content = $old }
+}
+
+# path.create: creates a folder (type "directory", with missing parents) or
+# a file (type "file", with content) and lists what it created.
+# https://learn.microsoft.com/dotnet/api/system.io.directory.createdirectory
+function New-MsiLabPath {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path', 'type', 'content')
+    $path = Get-MsiLabPath $OpArgs 'path'
+    $type = Get-MsiLabString $OpArgs 'type'
+    $content = Get-MsiLabBytes $OpArgs 'content'
+    if ($type -ceq 'directory') { return (New-MsiLabDirectory $path $content) }
+    if ($type -ceq 'file') { return (New-MsiLabFile $path $content) }
+    throw (New-MsiLabError 'InvalidArgs' "type must be `"directory`" or `"file`", not $type")
+}
+
+# path.move: moves or renames a file or folder; To must not exist.
+# Directory.Move: https://learn.microsoft.com/dotnet/api/system.io.directory.move
+# File.Move: https://learn.microsoft.com/dotnet/api/system.io.file.move
+function Move-MsiLabPath {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('from', 'to')
+    $from = Get-MsiLabPath $OpArgs 'from'
+    $to = Get-MsiLabPath $OpArgs 'to'
+    if ([System.IO.File]::Exists($to) -or [System.IO.Directory]::Exists($to)) {
+        throw (New-MsiLabError 'Conflict' "$to already exists" 183)
+    }
+    if ([System.IO.Directory]::Exists($from)) { [System.IO.Directory]::Move($from, $to) }
+    elseif ([System.IO.File]::Exists($from)) { [System.IO.File]::Move($from, $to) }
+    else { throw (New-MsiLabError 'NotFound' "$from does not exist" 2) }
+    [ordered]@{ from = $from; to = $to }
+}
+
+# path.remove: removes a file or an empty folder (no -Recurse: a folder with
+# entries is Conflict, Win32 145), returning its PathInfo, SDDL and a file's
+# content first; a missing path is already gone.
+# Remove-Item: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/remove-item?view=powershell-5.1
+function Remove-MsiLabPath {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path')
+    $path = Get-MsiLabPath $OpArgs 'path'
+    $out = [ordered]@{ before = (Get-MsiLabPathInfo $path) }
+    if (-not $out.before.exists) { return $out }
+    $acl = Get-Acl -LiteralPath $path
+    $out.sddl = $acl.GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]'Owner, Group, Access')
+    if ($out.before.is_dir) {
+        if (@(Get-ChildItem -LiteralPath $path -Force | Select-Object -First 1).Count -gt 0) {
+            throw (New-MsiLabError 'Conflict' "$path is not empty" 145)
+        }
+    } else {
+        $out.content = [System.Convert]::ToBase64String([System.IO.File]::ReadAllBytes($path))
+    }
+    Remove-Item -LiteralPath $path -Force
+    return $out
+}
+
+#endregion
+#region Users
+
+# A local user name argument: not empty, none of \/"[]:|<>+=;,?*@, at most
+# 20 characters. https://learn.microsoft.com/previous-versions/windows/it-pro/windows-server-2003/cc783323(v=ws.10)
+function Get-MsiLabUserName {
+    param($OpArgs)
+    $name = Get-MsiLabString $OpArgs 'name'
+    if ($name.IndexOfAny([char[]]'\/"[]:|<>+=;,?*@') -ge 0 -or $name.Length -gt 20 -or $name.Trim('. ') -eq '') {
+        throw (New-MsiLabError 'InvalidArgs' "invalid user name: $name" 123)
+    }
+    return $name
+}
+
+# The local user of a name, or $null (compared as a string, not as the
+# wildcard pattern Get-LocalUser -Name takes).
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localuser?view=powershell-5.1
+function Find-MsiLabLocalUser {
+    param([string] $Name)
+    return (Get-LocalUser | Where-Object { $_.Name -eq $Name } | Select-Object -First 1)
+}
+
+# Whether a SID is a direct member of a local group given by its well-known
+# SID (group names are localized).
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localgroupmember?view=powershell-5.1
+# https://learn.microsoft.com/windows/win32/secauthz/well-known-sids
+function Test-MsiLabGroupMember {
+    param([string] $GroupSid, [string] $Sid)
+    $members = @(Get-LocalGroupMember -SID $GroupSid | Where-Object { $null -ne $_.SID -and $_.SID.Value -eq $Sid })
+    return $members.Count -gt 0
+}
+
+# A user's profile folder: Win32_UserProfile's LocalPath for the SID (the
+# profile exists after the first logon), else C:\Users\<name> if present.
+# https://learn.microsoft.com/previous-versions/windows/desktop/legacy/ee886409(v=vs.85)
+function Get-MsiLabUserProfile {
+    param([string] $Name, [string] $Sid)
+    $prof = Get-MsiLabCimByKey 'Win32_UserProfile' @{ SID = $Sid }
+    if ($null -ne $prof) { return [string]$prof.LocalPath }
+    $dir = Join-Path (Split-Path -Parent $env:PUBLIC) $Name
+    if ([System.IO.Directory]::Exists($dir)) { return $dir }
+    return ''
+}
+
+# A local user as the catalog's User (exists=$false when missing).
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localuser?view=powershell-5.1
+function Get-MsiLabUser {
+    param([string] $Name)
+    $user = Find-MsiLabLocalUser $Name
+    if ($null -eq $user) { return [ordered]@{ name = $Name; exists = $false } }
+    $sid = $user.SID.Value
+    [ordered]@{
+        name    = $user.Name
+        exists  = $true
+        sid     = $sid
+        admin   = (Test-MsiLabGroupMember $script:MsiLabAdminsSid $sid)
+        enabled = [bool]$user.Enabled
+        profile = (Get-MsiLabUserProfile $user.Name $sid)
+    }
+}
+
+# Puts a user in Users, and in Administrators when admin or out of it when
+# not (as the simulated host does).
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/add-localgroupmember?view=powershell-5.1
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/remove-localgroupmember?view=powershell-5.1
+function Set-MsiLabUserGroups {
+    param($User, [bool] $Admin)
+    $sid = $User.SID.Value
+    if (-not (Test-MsiLabGroupMember $script:MsiLabUsersSid $sid)) {
+        Add-LocalGroupMember -SID $script:MsiLabUsersSid -Member $User
+    }
+    $isAdmin = Test-MsiLabGroupMember $script:MsiLabAdminsSid $sid
+    if ($Admin -and -not $isAdmin) { Add-LocalGroupMember -SID $script:MsiLabAdminsSid -Member $User }
+    if ($isAdmin -and -not $Admin) { Remove-LocalGroupMember -SID $script:MsiLabAdminsSid -Member $User }
+}
+
+# user.ensure: creates a local user if missing (password and account never
+# expire), else sets its password and enables it; then its groups. The
+# account running the batch is never changed (Conflict).
+# New-LocalUser: https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/new-localuser?view=powershell-5.1
+# ConvertTo-SecureString: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/convertto-securestring?view=powershell-5.1
+function Set-MsiLabUser {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name', 'password', 'admin')
+    $name = Get-MsiLabUserName $OpArgs
+    $password = ConvertTo-SecureString -String (Get-MsiLabString $OpArgs 'password') -AsPlainText -Force
+    $admin = Get-MsiLabBool $OpArgs 'admin'
+    $before = Get-MsiLabUser $name
+    $user = Find-MsiLabLocalUser $name
+    $created = $null -eq $user
+    if ($created) {
+        $user = New-LocalUser -Name $name -Password $password -PasswordNeverExpires -AccountNeverExpires
+    } else {
+        if ($user.SID.Value -eq [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value) {
+            throw (New-MsiLabError 'Conflict' "user $name runs this batch; msilab will not change it")
+        }
+        Set-LocalUser -InputObject $user -Password $password
+        Enable-LocalUser -InputObject $user
+    }
+    Set-MsiLabUserGroups $user $admin
+    [ordered]@{ before = $before; user = (Get-MsiLabUser $name); created = $created }
+}
+
+# user.get: a local user's SID, groups and profile.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localuser?view=powershell-5.1
+function Get-MsiLabUserOp {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    Get-MsiLabUser (Get-MsiLabUserName $OpArgs)
+}
+
+#endregion
+#region Event log
+
+# A reader of the Application log, optionally with an XPath query, newest
+# first when -Reverse. EventLogQuery: https://learn.microsoft.com/dotnet/api/system.diagnostics.eventing.reader.eventlogquery
+# EventLogReader: https://learn.microsoft.com/dotnet/api/system.diagnostics.eventing.reader.eventlogreader
+function New-MsiLabEventReader {
+    param([string] $XPath = '*', [switch] $Reverse)
+    $logName = [System.Diagnostics.Eventing.Reader.PathType]::LogName
+    $query = [System.Diagnostics.Eventing.Reader.EventLogQuery]::new('Application', $logName, $XPath)
+    $query.ReverseDirection = [bool]$Reverse
+    return [System.Diagnostics.Eventing.Reader.EventLogReader]::new($query)
+}
+
+# Level names: 1 Critical and 2 Error are Error, 3 Warning; others (4, and
+# 0 for classic Information events) are Information.
+# https://learn.microsoft.com/windows/win32/wes/eventmanifestschema-leveltype-complextype
+function Get-MsiLabEventLevel {
+    param($Level)
+    $n = 0
+    if ($null -ne $Level) { $n = [int]$Level }
+    if ($n -eq 1 -or $n -eq 2) { return 'Error' }
+    if ($n -eq 3) { return 'Warning' }
+    return 'Information'
+}
+
+# An event's message from its provider's message file, else (no message
+# file) its data strings joined.
+# EventRecord.FormatDescription: https://learn.microsoft.com/dotnet/api/system.diagnostics.eventing.reader.eventrecord.formatdescription
+function Get-MsiLabEventMessage {
+    param($Record, [string[]] $Data)
+    $text = $null
+    try { $text = $Record.FormatDescription() } catch { $text = $null }
+    if ([string]::IsNullOrEmpty($text)) { $text = $Data -join ' ' }
+    return [string]$text
+}
+
+# One Application log record as the catalog's Event (time in UTC, RFC 3339).
+# EventRecord: https://learn.microsoft.com/dotnet/api/system.diagnostics.eventing.reader.eventrecord
+function ConvertTo-MsiLabEvent {
+    param($Record)
+    [string[]]$data = @($Record.Properties | ForEach-Object { [string]$_.Value })
+    $out = [ordered]@{
+        record_id = [uint64]$Record.RecordId
+        time      = ([datetime]$Record.TimeCreated).ToUniversalTime().ToString('o')
+        source    = [string]$Record.ProviderName
+        event_id  = [int]$Record.Id
+        level     = (Get-MsiLabEventLevel $Record.Level)
+        message   = (Get-MsiLabEventMessage $Record $data)
+        data      = $data
+    }
+    if ($null -ne $Record.UserId) { $out.user_sid = $Record.UserId.Value }
+    return $out
+}
+
+# eventlog.bookmark: the newest record id of the Application log (0 when
+# the log is empty). https://learn.microsoft.com/dotnet/api/system.diagnostics.eventing.reader.eventlogreader.readevent
+function Get-MsiLabEventBookmark {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @()
+    $reader = New-MsiLabEventReader -Reverse
+    try {
+        $record = $reader.ReadEvent()
+        $id = [uint64]0
+        if ($null -ne $record) { $id = [uint64]$record.RecordId; $record.Dispose() }
+        [ordered]@{ record_id = $id }
+    } finally { $reader.Dispose() }
+}
+
+# eventlog.query: Application log records after a bookmark, from one source
+# ("" for all), and the bookmark to pass next. The XPath holds only the
+# validated integer; the source is compared here, not written into the query.
+# Event XPath: https://learn.microsoft.com/windows/win32/wes/consuming-events
+function Get-MsiLabEvents {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('after', 'source')
+    $after = [uint64](Get-MsiLabNumber $OpArgs 'after' 0 ([decimal][uint64]::MaxValue) 0)
+    $source = Get-MsiLabString $OpArgs 'source' -Optional
+    $xpath = '*[System[EventRecordID > {0}]]' -f $after.ToString([System.Globalization.CultureInfo]::InvariantCulture)
+    $reader = New-MsiLabEventReader $xpath
+    $events = New-Object System.Collections.ArrayList
+    $bookmark = $after
+    try {
+        for ($r = $reader.ReadEvent(); $null -ne $r; $r = $reader.ReadEvent()) {
+            if ([uint64]$r.RecordId -gt $bookmark) { $bookmark = [uint64]$r.RecordId }
+            if ($source -eq '' -or $r.ProviderName -eq $source) { [void]$events.Add((ConvertTo-MsiLabEvent $r)) }
+            $r.Dispose()
+        }
+    } finally { $reader.Dispose() }
+    [ordered]@{ events = $events.ToArray(); bookmark = $bookmark }
+}
+
+#endregion
+#region Mutexes
+
+# The holder process's constant script (mutex.hold). Its working directory
+# is the hold's folder, where hold.json holds {name, seconds}. It opens or
+# creates the mutex unowned and takes it without waiting (a mutex created
+# with initiallyOwned is not owned when it already existed), reports in
+# state.json (written whole, then renamed), holds it until the deadline or
+# until hold.json is removed (mutex.release), releases it from the thread
+# that owns it, and removes the hold's folder.
+# Mutex: https://learn.microsoft.com/dotnet/api/system.threading.mutex.-ctor
+# WaitOne: https://learn.microsoft.com/dotnet/api/system.threading.waithandle.waitone
+# Namespaces: https://learn.microsoft.com/windows/win32/termserv/kernel-object-namespaces
+$script:MsiLabMutexHolder = {
+    $ErrorActionPreference = 'Stop'
+    $dir = [System.Environment]::CurrentDirectory
+    $hold = Join-Path $dir 'hold.json'
+    $req = [System.IO.File]::ReadAllText($hold) | ConvertFrom-Json
+    $state = @{ pid = $PID; state = 'held'; message = '' }
+    $mutex = $null
+    try {
+        $mutex = [System.Threading.Mutex]::new($false, [string]$req.name)
+        $owned = $false
+        try { $owned = $mutex.WaitOne(0) } catch [System.Threading.AbandonedMutexException] { $owned = $true }
+        if (-not $owned) { $state.state = 'busy' }
+    } catch [System.UnauthorizedAccessException] {
+        $state.state = 'busy'
+    } catch {
+        $state.state = 'error'; $state.message = $_.Exception.Message
+    }
+    [System.IO.File]::WriteAllText((Join-Path $dir 'state.tmp'), (ConvertTo-Json $state -Compress))
+    [System.IO.File]::Move((Join-Path $dir 'state.tmp'), (Join-Path $dir 'state.json'))
+    if ($state.state -ne 'held') { exit 1 }
+    $until = [DateTime]::UtcNow.AddSeconds([int]$req.seconds)
+    while ([DateTime]::UtcNow -lt $until -and [System.IO.File]::Exists($hold)) { Start-Sleep -Milliseconds 250 }
+    $mutex.ReleaseMutex()
+    $mutex.Dispose()
+    [System.Environment]::CurrentDirectory = [System.IO.Path]::GetDirectoryName($dir)
+    Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue
+}
+# -EncodedCommand takes base64 of UTF-16LE text.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_powershell_exe?view=powershell-5.1
+$script:MsiLabMutexHolderCommand = [System.Convert]::ToBase64String(
+    [System.Text.Encoding]::Unicode.GetBytes($script:MsiLabMutexHolder.ToString()))
+
+# The folder of msilab's mutex holds: one subfolder per hold.
+# https://learn.microsoft.com/dotnet/api/system.environment.specialfolder
+function Get-MsiLabMutexRoot {
+    return (Join-Path $env:ProgramData 'msilab\mutex')
+}
+
+# A mutex name argument: "Global\" or "Local\" and a name without \ (names
+# are case-sensitive). https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-createmutexw
+function Get-MsiLabMutexName {
+    param($OpArgs)
+    $name = Get-MsiLabString $OpArgs 'name'
+    if ($name -notmatch '^((Global|Local)\\)?[^\\]{1,240}$') {
+        throw (New-MsiLabError 'InvalidArgs' "invalid mutex name: $name" 123)
+    }
+    return $name
+}
+
+# A hold's holder process, or $null when it has exited: a process that
+# started after the holder wrote state.json has only reused its PID.
+# Process.StartTime: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.starttime
+function Get-MsiLabMutexHolderProcess {
+    param([int] $ProcessId, [datetime] $Written)
+    $proc = Get-Process -Id $ProcessId -ErrorAction SilentlyContinue
+    try { if ($null -ne $proc -and $proc.StartTime -le $Written) { return $proc } } catch { }
+    return $null
+}
+
+# Reads a hold's folder: @{dir; name; pid; state; process} ($null while the
+# holder starts, or once the hold has ended).
+# File.ReadAllText: https://learn.microsoft.com/dotnet/api/system.io.file.readalltext
+function Read-MsiLabMutexHold {
+    param([string] $Dir)
+    $stateFile = Join-Path $Dir 'state.json'
+    try {
+        $req = [System.IO.File]::ReadAllText((Join-Path $Dir 'hold.json')) | ConvertFrom-Json
+        $state = [System.IO.File]::ReadAllText($stateFile) | ConvertFrom-Json
+        $hold = @{ dir = $Dir; name = [string]$req.name; pid = [int]$state.pid; state = [string]$state.state }
+        $written = [System.IO.File]::GetLastWriteTime($stateFile)
+    } catch { return $null }
+    $hold.process = Get-MsiLabMutexHolderProcess $hold.pid $written
+    return $hold
+}
+
+# msilab's holds of a mutex (names compared case-sensitively).
+# Directory.GetDirectories: https://learn.microsoft.com/dotnet/api/system.io.directory.getdirectories
+function Get-MsiLabMutexHolds {
+    param([string] $Name)
+    $holds = New-Object System.Collections.ArrayList
+    $root = Get-MsiLabMutexRoot
+    if (-not [System.IO.Directory]::Exists($root)) { return , $holds }
+    foreach ($dir in [System.IO.Directory]::GetDirectories($root)) {
+        $hold = Read-MsiLabMutexHold $dir
+        if ($null -ne $hold -and $hold.name -ceq $Name) { [void]$holds.Add($hold) }
+    }
+    return , $holds
+}
+
+# A mutex as the catalog's Mutex: held while it exists (Windows Installer
+# creates Global\_MSIExecute for its execute phase and closes it after;
+# a DACL that denies us still shows it exists), holder set for msilab's.
+# Mutex.TryOpenExisting: https://learn.microsoft.com/dotnet/api/system.threading.mutex.tryopenexisting
+# _MSIExecute: https://learn.microsoft.com/windows/win32/msi/-msiexecute-mutex
+function Get-MsiLabMutex {
+    param([string] $Name)
+    $m = $null
+    try { $exists = [System.Threading.Mutex]::TryOpenExisting($Name, [ref]$m) }
+    catch [System.UnauthorizedAccessException] { $exists = $true }
+    if ($null -ne $m) { $m.Dispose() }
+    $out = [ordered]@{ name = $Name; held = [bool]$exists }
+    foreach ($hold in (Get-MsiLabMutexHolds $Name)) {
+        if ($exists -and $hold.state -eq 'held' -and $null -ne $hold.process) { $out.holder = $script:MsiLabMutexHolderName }
+    }
+    return $out
+}
+
+# Starts a holder process through WMI, so that it outlives the WinRM
+# command (whose processes end with it). Returns @{dir; pid}.
+# Win32_Process.Create: https://learn.microsoft.com/windows/win32/cimwin32prov/create-method-in-class-win32-process
+# Invoke-CimMethod: https://learn.microsoft.com/powershell/module/cimcmdlets/invoke-cimmethod?view=powershell-5.1
+function Start-MsiLabMutexHolder {
+    param([string] $Name, [int] $Seconds)
+    $dir = Join-Path (Get-MsiLabMutexRoot) ([guid]::NewGuid().ToString())
+    [void][System.IO.Directory]::CreateDirectory($dir)
+    $req = ConvertTo-Json @{ name = $Name; seconds = $Seconds } -Compress
+    [System.IO.File]::WriteAllText((Join-Path $dir 'hold.json'), $req)
+    $exe = Join-Path $PSHOME 'powershell.exe'
+    $cmd = '"{0}" -NoLogo -NoProfile -NonInteractive -EncodedCommand {1}' -f $exe, $script:MsiLabMutexHolderCommand
+    $r = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{ CommandLine = $cmd; CurrentDirectory = $dir }
+    if ($r.ReturnValue -ne 0) {
+        Remove-Item -LiteralPath $dir -Recurse -Force
+        throw (New-MsiLabError 'Internal' "Win32_Process.Create returned $($r.ReturnValue)")
+    }
+    return @{ dir = $dir; pid = [int]$r.ProcessId }
+}
+
+# Waits up to 30 s for a new holder's report in state.json ($null: none).
+# https://learn.microsoft.com/dotnet/api/system.io.file.exists
+function Wait-MsiLabMutexHolder {
+    param($Holder)
+    $file = Join-Path $Holder.dir 'state.json'
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
+        if ($null -eq (Get-Process -Id $Holder.pid -ErrorAction SilentlyContinue)) { break }
+        Start-Sleep -Milliseconds 100
+    }
+    if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
+    return $null
+}
+
+# Ends a hold: removing hold.json tells the holder to release the mutex and
+# exit; one still running after 10 s is stopped (the mutex is then
+# abandoned: https://learn.microsoft.com/dotnet/api/system.threading.abandonedmutexexception).
+# Process.WaitForExit: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.waitforexit
+function Stop-MsiLabMutexHold {
+    param($Hold)
+    Remove-Item -LiteralPath (Join-Path $Hold.dir 'hold.json') -Force -ErrorAction SilentlyContinue
+    $proc = $Hold.process
+    if ($null -ne $proc -and -not $proc.WaitForExit(10000)) { Stop-Process -Id $proc.Id -Force }
+    Remove-Item -LiteralPath $Hold.dir -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+# mutex.hold: holds a named mutex (Global\_MSIExecute: what Windows
+# Installer holds during an install's execute phase, so other installs fail
+# with 1618) for 1 to 86400 s from a separate process. A mutex that already
+# exists is Conflict. https://learn.microsoft.com/windows/win32/msi/-msiexecute-mutex
+function Invoke-MsiLabMutexHold {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name', 'seconds')
+    $name = Get-MsiLabMutexName $OpArgs
+    $seconds = [int](Get-MsiLabNumber $OpArgs 'seconds' 1 86400)
+    $before = Get-MsiLabMutex $name
+    if ($before.held) { throw (New-MsiLabError 'Conflict' "$name is already held") }
+    $holder = Start-MsiLabMutexHolder $name $seconds
+    $state = Wait-MsiLabMutexHolder $holder
+    if ($null -eq $state -or $state.state -ne 'held') {
+        Stop-MsiLabMutexHold @{ dir = $holder.dir; process = (Get-Process -Id $holder.pid -ErrorAction SilentlyContinue) }
+        if ($null -eq $state) { throw (New-MsiLabError 'Internal' "the holder of $name did not start") }
+        if ($state.state -eq 'busy') { throw (New-MsiLabError 'Conflict' "$name is held by another process") }
+        throw (New-MsiLabError 'Internal' "the holder of ${name}: $($state.message)")
+    }
+    [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
+}
+
+# mutex.release: ends msilab's holds of a mutex (and stale ones); a mutex
+# held by another process is Conflict, one not held is left as it is.
+# https://learn.microsoft.com/dotnet/api/system.threading.mutex.releasemutex
+function Invoke-MsiLabMutexRelease {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    $name = Get-MsiLabMutexName $OpArgs
+    $before = Get-MsiLabMutex $name
+    if ($before.held -and -not $before.Contains('holder')) {
+        throw (New-MsiLabError 'Conflict' "$name is held, but not by msilab")
+    }
+    foreach ($hold in (Get-MsiLabMutexHolds $name)) { Stop-MsiLabMutexHold $hold }
+    [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
+}
+
+# mutex.get: whether a named mutex exists, and whether msilab holds it.
+# https://learn.microsoft.com/dotnet/api/system.threading.mutex.tryopenexisting
+function Get-MsiLabMutexOp {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    Get-MsiLabMutex (Get-MsiLabMutexName $OpArgs)
+}
+
+#endregion
+#region Snapshots
+
+# sim.snapshot and sim.restore: simulated hosts only. A real host is
+# reverted by its hypervisor's snapshot driver (see lab/ops/snapshot.go).
+# https://learn.microsoft.com/windows-server/virtualization/hyper-v/manage/choose-between-standard-or-production-checkpoints-in-hyper-v
+function Invoke-MsiLabSimOnly {
+    param($OpArgs)
+    throw (New-MsiLabError 'NotSupported' 'snapshots of a real host are taken by its hypervisor snapshot driver (lab.yaml), not by an op')
+}
+
+#endregion
+#region Dispatcher
+
+# The catalog: op name -> function (lab/ops/catalog.go; checked by
+# TestModuleImplementsCatalog).
+$script:MsiLabOps = @{
+    'host.info'             = 'Get-MsiLabHostInfo'
+    'service.get'           = 'Get-MsiLabService'
+    'service.set_start'     = 'Set-MsiLabServiceStart'
+    'service.start'         = 'Start-MsiLabService'
+    'service.stop'          = 'Stop-MsiLabService'
+    'registry.get'          = 'Get-MsiLabRegistryValue'
+    'registry.list'         = 'Get-MsiLabRegistryKey'
+    'registry.set'          = 'Set-MsiLabRegistryValue'
+    'registry.delete_value' = 'Remove-MsiLabRegistryValue'
+    'registry.delete_key'   = 'Remove-MsiLabRegistryKey'
+    'acl.get'               = 'Get-MsiLabAclOp'
+    'acl.set'               = 'Set-MsiLabAcl'
+    'path.stat'             = 'Get-MsiLabPathStat'
+    'path.list'             = 'Get-MsiLabPathList'
+    'path.create'           = 'New-MsiLabPath'
+    'path.move'             = 'Move-MsiLabPath'
+    'path.remove'           = 'Remove-MsiLabPath'
+    'user.ensure'           = 'Set-MsiLabUser'
+    'user.get'              = 'Get-MsiLabUserOp'
+    'eventlog.bookmark'     = 'Get-MsiLabEventBookmark'
+    'eventlog.query'        = 'Get-MsiLabEvents'
+    'mutex.hold'            = 'Invoke-MsiLabMutexHold'
+    'mutex.release'         = 'Invoke-MsiLabMutexRelease'
+    'mutex.get'             = 'Get-MsiLabMutexOp'
+    'sim.snapshot'          = 'Invoke-MsiLabSimOnly'
+    'sim.restore'           = 'Invoke-MsiLabSimOnly'
+}
+
+# Runs one op: its value is the function's last output (so that a stray
+# output before it cannot turn the value into an array), or a typed error.
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_return?view=powershell-5.1
+function Invoke-MsiLabOp {
+    param([string] $Name, $OpArgs)
+    $fn = $null
+    if ($script:MsiLabOps.Keys -ccontains $Name) { $fn = $script:MsiLabOps[$Name] }    # names are case-sensitive
+    if (-not $fn) {
+        return [ordered]@{ op = $Name; ok = $false; error = [ordered]@{ code = 'UnknownOp'; message = "unknown op '$Name'" } }
+    }
+    try {
+        $out = @(& $fn -OpArgs $OpArgs)
+        $value = $null
+        if ($out.Count -gt 0) { $value = $out[$out.Count - 1] }
+        return [ordered]@{ op = $Name; ok = $true; value = $value }
+    } catch {
+        $err = [ordered]@{ code = (Get-MsiLabErrorCode $_); message = $_.Exception.Message }
+        $win32 = Get-MsiLabWin32Code $_.Exception
+        if ($win32 -ne 0) { $err.win32 = $win32 }
+        return [ordered]@{ op = $Name; ok = $false; error = $err }
+    }
+}
+
+# Invoke-MsiLabBatch runs each op of a request and writes one JSON response
+# (depth 100, ConvertTo-Json's maximum, for registry trees).
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertto-json?view=powershell-5.1
 function Invoke-MsiLabBatch {
     param([Parameter(Mandatory = $true)] $Request)
     $results = New-Object System.Collections.ArrayList
     foreach ($op in $Request.ops) {
-        $name = [string]$op.op
         $opArgs = $null
         if ($op.PSObject.Properties['args']) { $opArgs = $op.args }
-        $fn = $script:MsiLabOps[$name]
-        if (-not $fn) {
-            $err = [ordered]@{ code = 'UnknownOp'; message = "unknown op '$name'" }
-            [void]$results.Add([ordered]@{ op = $name; ok = $false; error = $err })
-            continue
-        }
-        try {
-            $value = & $fn -OpArgs $opArgs
-            [void]$results.Add([ordered]@{ op = $name; ok = $true; value = $value })
-        } catch {
-            $err = [ordered]@{
-                code    = Get-MsiLabErrorCode $_
-                message = $_.Exception.Message
-                win32   = [int]$_.Exception.Data['Win32']
-            }
-            [void]$results.Add([ordered]@{ op = $name; ok = $false; error = $err })
-        }
+        [void]$results.Add((Invoke-MsiLabOp ([string]$op.op) $opArgs))
     }
     $response = [ordered]@{ v = 1; results = $results.ToArray() }
-    [Console]::Out.Write(($response | ConvertTo-Json -Depth 20 -Compress))
+    [Console]::Out.Write(($response | ConvertTo-Json -Depth 100 -Compress))
 }
 
 Export-ModuleMember -Function Invoke-MsiLabBatch

@@ -1,0 +1,204 @@
+package sim_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// goldenSteps run in order on one fresh host; each step is one batch.
+var goldenSteps = []struct {
+	name string
+	ops  string // a JSON array of ops
+}{
+	{"host", `[{"op":"host.info"}]`},
+	{"service-get", `[{"op":"service.get","args":{"name":"msiserver"}},{"op":"service.get","args":{"name":"NoSuchService"}}]`},
+	{"service-disable", `[
+		{"op":"service.set_start","args":{"name":"msiserver","start_type":"Disabled"}},
+		{"op":"service.start","args":{"name":"msiserver"}},
+		{"op":"service.set_start","args":{"name":"msiserver","start_type":"Manual"}},
+		{"op":"service.start","args":{"name":"msiserver"}},
+		{"op":"service.stop","args":{"name":"msiserver"}},
+		{"op":"service.stop","args":{"name":"msiserver"}}]`},
+	{"registry", `[
+		{"op":"registry.get","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer","name":"DisableMSI"}},
+		{"op":"registry.set","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer","name":"DisableMSI","type":"REG_DWORD","number":2}},
+		{"op":"registry.set","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer","name":"Logging","type":"REG_SZ","string":"voicewarmupx"}},
+		{"op":"registry.get","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer","name":"DisableMSI"}},
+		{"op":"registry.list","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer"}},
+		{"op":"registry.delete_value","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer","name":"DisableMSI"}},
+		{"op":"registry.delete_key","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer"}},
+		{"op":"registry.get","args":{"path":"HKLM\\SYSTEM\\CurrentControlSet\\Services\\msiserver","name":"ImagePath"}}]`},
+	{"acl", `[
+		{"op":"acl.get","args":{"path":"C:\\Windows\\Temp"}},
+		{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:PAI(A;OICI;0x100001;;;SY)(A;OICI;FA;;;BA)(A;CI;0x100026;;;BU)(A;OICIIO;FA;;;CO)"}},
+		{"op":"acl.get","args":{"path":"C:\\Windows\\Installer"}},
+		{"op":"acl.get","args":{"path":"C:\\No\\Such"}}]`},
+	{"paths", `[
+		{"op":"path.create","args":{"path":"C:\\lab\\a\\b","type":"directory"}},
+		{"op":"path.create","args":{"path":"C:\\lab\\a\\b\\f.txt","type":"file","content":"aGVsbG8="}},
+		{"op":"path.stat","args":{"path":"C:\\lab\\a\\b\\f.txt"}},
+		{"op":"path.stat","args":{"path":"C:\\lab\\a\\b\\missing.txt"}},
+		{"op":"path.stat","args":{"path":"C:\\lab\\missing\\x.txt"}},
+		{"op":"path.list","args":{"path":"C:\\lab\\a\\b"}},
+		{"op":"path.move","args":{"from":"C:\\Windows\\Installer","to":"C:\\Windows\\Installer.msilab"}},
+		{"op":"path.stat","args":{"path":"C:\\Windows\\Installer"}},
+		{"op":"path.move","args":{"from":"C:\\Windows\\Installer.msilab","to":"C:\\Windows\\Installer"}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\a\\b\\f.txt"}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\a\\b\\f.txt"}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\a"}}]`},
+	{"users", `[
+		{"op":"user.get","args":{"name":"labuser"}},
+		{"op":"user.ensure","args":{"name":"labuser","password":"Lab-Passw0rd!"}},
+		{"op":"user.ensure","args":{"name":"labuser","password":"Lab-Passw0rd!"}},
+		{"op":"user.get","args":{"name":"labuser"}},
+		{"op":"path.stat","args":{"path":"C:\\Users\\labuser\\AppData\\Local\\Temp"}}]`},
+	{"events", `[{"op":"eventlog.bookmark"},{"op":"eventlog.query","args":{"after":0,"source":"MsiInstaller"}}]`},
+	{"mutex", `[
+		{"op":"mutex.get","args":{"name":"Global\\_MSIExecute"}},
+		{"op":"mutex.hold","args":{"name":"Global\\_MSIExecute","seconds":600}},
+		{"op":"mutex.get","args":{"name":"Global\\_MSIExecute"}},
+		{"op":"mutex.release","args":{"name":"Global\\_MSIExecute"}},
+		{"op":"mutex.release","args":{"name":"Global\\_MSIExecute"}}]`},
+	{"bad", `[
+		{"op":"no.such.op"},
+		{"op":"service.get"},
+		{"op":"service.get","args":{"name":42}},
+		{"op":"service.start","args":{"name":"msiserver","start_type":"Manual"}},
+		{"op":"service.set_start","args":{"name":"msiserver","start_type":"Sometimes"}},
+		{"op":"registry.set","args":{"path":"HKLM\\SOFTWARE\\X","name":"v","type":"REG_DWORD","number":4294967296}},
+		{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:(A;;XX;;;SY)"}},
+		{"op":"path.create","args":{"path":"relative\\path","type":"directory"}},
+		{"op":"path.remove","args":{"path":"C:\\Windows"}},
+		{"op":"mutex.hold","args":{"name":"Global\\_MSIExecute","seconds":0}},
+		{"op":"sim.restore","args":{"name":"never-saved"}}]`},
+}
+
+func TestOpsGolden(t *testing.T) {
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: "win11-24h2", Hostname: "WIN11-LAB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	host, port := srv.HostPort()
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, step := range goldenSteps {
+		var batch []ops.Op
+		if err := json.Unmarshal([]byte(step.ops), &batch); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		digest := srv.Host().Machine().Digest()
+		results, err := s.RunBatch(context.Background(), batch)
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if step.name == "bad" && srv.Host().Machine().Digest() != digest {
+			t.Errorf("bad ops changed the host")
+		}
+		got, _ := json.MarshalIndent(results, "", "  ")
+		got = append(got, '\n')
+		file := filepath.Join("testdata", "golden", step.name+".json")
+		if *update {
+			if err := os.WriteFile(file, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("%s: %v (run with -update to create it)", step.name, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: result differs from %s (run with -update after checking):\n%s", step.name, file, got)
+		}
+	}
+}
+
+// Every op of the catalog has a simulated twin and a golden step.
+func TestCatalogHasSimulatedTwins(t *testing.T) {
+	have := map[string]bool{}
+	for _, n := range sim.SupportedOps() {
+		have[n] = true
+	}
+	covered := map[string]bool{"sim.snapshot": true, "sim.restore": true} // TestSnapshotOps
+	for _, step := range goldenSteps {
+		var batch []ops.Op
+		json.Unmarshal([]byte(step.ops), &batch)
+		for _, op := range batch {
+			covered[op.Name] = true
+		}
+	}
+	for _, spec := range ops.Catalog {
+		if !have[spec.Name] {
+			t.Errorf("%s has no simulated implementation", spec.Name)
+		}
+		if !covered[spec.Name] {
+			t.Errorf("%s has no golden step", spec.Name)
+		}
+		delete(have, spec.Name)
+	}
+	for n := range have {
+		t.Errorf("simulated op %s is not in the catalog", n)
+	}
+}
+
+func TestSnapshotOps(t *testing.T) {
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: "server2022"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer srv.Close()
+	host, port := srv.HostPort()
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	run := func(batch string) []ops.Result {
+		t.Helper()
+		var b []ops.Op
+		json.Unmarshal([]byte(batch), &b)
+		res, err := s.RunBatch(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	var snap ops.Snapshot
+	if err := run(`[{"op":"sim.snapshot","args":{"name":"clean"}}]`)[0].Decode(&snap); err != nil {
+		t.Fatal(err)
+	}
+	res := run(`[{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:P(A;OICI;FA;;;BA)"}},
+		{"op":"registry.set","args":{"path":"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\Installer","name":"DisableMSI","type":"REG_DWORD","number":1}},
+		{"op":"service.set_start","args":{"name":"msiserver","start_type":"Disabled"}},
+		{"op":"sim.restore","args":{"name":"clean"}}]`)
+	var restored ops.SnapshotRestored
+	if err := res[3].Decode(&restored); err != nil {
+		t.Fatal(err)
+	}
+	if restored.Digest != snap.Digest || restored.DigestBefore == snap.Digest {
+		t.Fatalf("restore: %+v, snapshot %s", restored, snap.Digest)
+	}
+	var svc ops.Service
+	if err := run(`[{"op":"service.get","args":{"name":"msiserver"}}]`)[0].Decode(&svc); err != nil || svc.StartType != "Manual" {
+		t.Fatalf("after restore: %+v %v", svc, err)
+	}
+}
