@@ -32,7 +32,8 @@ type ACLSetArgs struct {
 	Sections []string `json:"sections,omitempty"`
 }
 
-// ACLChange is what acl.set returns.
+// ACLChange is what acl.set returns. After has no SDDL when the new DACL
+// denies the caller READ_CONTROL.
 type ACLChange struct {
 	Before ACL `json:"before"`
 	After  ACL `json:"after"`

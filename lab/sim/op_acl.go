@@ -95,6 +95,11 @@ func aclSet(_ context.Context, h *Host, s Session, args json.RawMessage) (any, e
 	if err := h.m.FS().SetSecurity(tok, a.Path, sd, what); err != nil {
 		return nil, opError(err)
 	}
+	// The change is made; a DACL that no longer grants the caller
+	// READ_CONTROL hides the result, as on Windows (After.SDDL stays empty).
 	after, err := h.acl(tok, a.Path)
-	return ops.ACLChange{Before: before, After: after}, err
+	if err != nil {
+		after = ops.ACL{Path: before.Path, Exists: true}
+	}
+	return ops.ACLChange{Before: before, After: after}, nil
 }

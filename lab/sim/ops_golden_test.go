@@ -82,6 +82,10 @@ var goldenSteps = []struct {
 		{"op":"path.remove","args":{"path":"C:\\Windows"}},
 		{"op":"mutex.hold","args":{"name":"Global\\_MSIExecute","seconds":0}},
 		{"op":"sim.restore","args":{"name":"never-saved"}}]`},
+	// A DACL that locks the administrator out: applied, then unreadable.
+	{"acl-lockout", `[
+		{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:PAI(A;OICI;FA;;;SY)(A;CI;0x100026;;;BU)"}},
+		{"op":"acl.get","args":{"path":"C:\\Windows\\Temp"}}]`},
 }
 
 func TestOpsGolden(t *testing.T) {

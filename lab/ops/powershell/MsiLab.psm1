@@ -640,7 +640,10 @@ function Set-MsiLabAcl {
     try { $acl.SetSecurityDescriptorSddlForm($sddl, $sections) }
     catch { throw (New-MsiLabError 'InvalidArgs' "sddl: $($_.Exception.Message)" 1337) }
     Set-Acl -LiteralPath $path -AclObject $acl
-    [ordered]@{ before = $before; after = (Get-MsiLabAcl $path) }
+    # The change is made; a DACL that denies us READ_CONTROL hides the result.
+    $after = [ordered]@{ path = $path; exists = $true }
+    try { $after = Get-MsiLabAcl $path } catch [System.UnauthorizedAccessException] { }
+    [ordered]@{ before = $before; after = $after }
 }
 
 #endregion

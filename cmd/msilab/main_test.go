@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// serve starts `msilab sim serve` in-process and returns its endpoint URL.
+func serve(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"sim", "serve", "--addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	go io.Copy(io.Discard, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(line, "http://")
+	if i < 0 {
+		t.Fatalf("no URL in %q", line)
+	}
+	return strings.TrimSpace(line[i:])
+}
+
+// op runs `msilab op` and decodes its JSON result.
+func op(t *testing.T, url string, args ...string) (ops.Result, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), append([]string{"op", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!"}, args...), &out, io.Discard)
+	var r ops.Result
+	if out.Len() > 0 {
+		if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil {
+			t.Fatalf("output is not a result: %v\n%s", jerr, out.String())
+		}
+	}
+	return r, err
+}
+
+// The researcher's session from issue 3: read msiserver, break Temp's ACL,
+// see it, restore a snapshot, see it restored.
+func TestOpAgainstSimServe(t *testing.T) {
+	url := serve(t, "--os", "win11-24h2")
+	r, err := op(t, url, "service.get", `{"name":"msiserver"}`)
+	var svc ops.Service
+	if err != nil || r.Decode(&svc) != nil || svc.StartType != "Manual" || svc.State != "Stopped" {
+		t.Fatalf("service.get: %+v %v", svc, err)
+	}
+	if _, err := op(t, url, "sim.snapshot", `{"name":"clean"}`); err != nil {
+		t.Fatal(err)
+	}
+	var clean ops.ACL
+	r, _ = op(t, url, "acl.get", `{"path":"C:\\Windows\\Temp"}`)
+	r.Decode(&clean)
+	broken := `D:PAI(A;OICI;0x100001;;;SY)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;CI;0x100026;;;BU)(A;OICIIO;FA;;;CO)`
+	if _, err := op(t, url, "acl.set", `{"path":"C:\\Windows\\Temp","sddl":"`+broken+`"}`); err != nil {
+		t.Fatal(err)
+	}
+	var now ops.ACL
+	r, _ = op(t, url, "acl.get", `{"path":"C:\\Windows\\Temp"}`)
+	if r.Decode(&now); now.SDDL == clean.SDDL || !strings.Contains(now.SDDL, "0x100001;;;SY") {
+		t.Fatalf("broken ACL not visible: %s", now.SDDL)
+	}
+	if _, err := op(t, url, "sim.restore", `{"name":"clean"}`); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = op(t, url, "acl.get", `{"path":"C:\\Windows\\Temp"}`)
+	if r.Decode(&now); now.SDDL != clean.SDDL {
+		t.Fatalf("restore: %s, want %s", now.SDDL, clean.SDDL)
+	}
+	// A failing op prints its typed error and exits non-zero.
+	r, err = op(t, url, "service.start", `{"nme":"msiserver"}`)
+	if err == nil || r.OK || r.Error.Code != ops.CodeInvalidArgs {
+		t.Fatalf("bad args: %+v %v", r, err)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	ctx := context.Background()
+	var ue *usageError
+	for _, args := range [][]string{
+		{}, {"frobnicate"}, {"sim"}, {"sim", "serve", "extra"},
+		{"op"}, {"op", "host.info"}, {"op", "--endpoint", "ftp://x", "--user", "u", "host.info"},
+		{"op", "--endpoint", "127.0.0.1:1", "--user", "u", "host.info", "{not json"},
+	} {
+		if err := run(ctx, args, io.Discard, io.Discard); !errors.As(err, &ue) {
+			t.Errorf("%q: %v, want a usage error", args, err)
+		}
+	}
+	if err := run(ctx, []string{"sim", "serve", "--os", "win95"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "win11-24h2") {
+		t.Errorf("unknown profile: %v", err)
+	}
+	url := serve(t)
+	var out bytes.Buffer
+	err := run(ctx, []string{"op", "--endpoint", url, "--user", "msilab", "--password", "nope", "host.info"}, &out, io.Discard)
+	var ae *lab.AuthError
+	if !errors.As(err, &ae) {
+		t.Errorf("wrong password: %v", err)
+	}
+}
