@@ -37,7 +37,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if srv.HTTPS() {
 		fmt.Fprintf(stdout, "certificate SHA-256 fingerprint: %s\n", srv.Fingerprint())
 	}
-	transport := "ntlm"
+	transport := "basic"
 	scheme := "http"
 	if srv.HTTPS() {
 		scheme = "https"
