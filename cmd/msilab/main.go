@@ -17,6 +17,10 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
+		var code *exitCodeError
+		if errors.As(err, &code) {
+			os.Exit(max(1, code.code&0xff))
+		}
 		var u *usageError
 		if errors.As(err, &u) {
 			fmt.Fprintln(os.Stderr, "msilab:", err)
@@ -38,6 +42,7 @@ const usage = `msilab — a reproducible lab for Windows Installer failures
 
 Usage:
   msilab sim serve [flags]    run a simulated Windows host that speaks WinRM
+  msilab exec [flags] CMD...  run a cmd.exe command line on a host
   msilab op [flags] OP [ARGS] run one op (or a batch) against a host, print JSON
   msilab version
 
@@ -55,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usagef("usage: msilab sim serve [flags]")
 		}
 		return simServe(ctx, args[2:], stdout, stderr)
+	case "exec":
+		return execCmd(ctx, args[1:], stdout, stderr)
 	case "op":
 		return opCmd(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -93,6 +93,22 @@ func TestOpAgainstSimServe(t *testing.T) {
 	}
 }
 
+func TestExec(t *testing.T) {
+	url := serve(t, "--hostname", "LAB-EXEC")
+	for _, auth := range []string{"basic", "ntlm"} {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", auth, "hostname"}, &out, io.Discard)
+		if err != nil || out.String() != "LAB-EXEC\r\n" {
+			t.Fatalf("%s: %q %v", auth, out.String(), err)
+		}
+	}
+	err := run(context.Background(), []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "exit", "/b", "1603"}, io.Discard, io.Discard)
+	var ec *exitCodeError
+	if !errors.As(err, &ec) || ec.code != 1603 {
+		t.Fatalf("exit code: %v", err)
+	}
+}
+
 func TestCLIErrors(t *testing.T) {
 	ctx := context.Background()
 	var ue *usageError

@@ -44,6 +44,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "try: python3 -c \"import winrm; s = winrm.Session('%s://%s:%d/wsman', auth=('%s', '%s'), transport='%s', message_encryption='never', server_cert_validation='ignore'); print(s.run_cmd('hostname').std_out)\"\n",
 		scheme, host, port, srv.User(), srv.Password(), transport)
+	fmt.Fprintf(stdout, "  or: msilab exec --endpoint %s --user %s --password '%s'%s hostname\n", srv.URL(), srv.User(), srv.Password(), map[bool]string{true: " --insecure", false: ""}[srv.HTTPS()])
 	fmt.Fprintf(stdout, "  or: msilab op --endpoint %s --user %s --password '%s'%s host.info\n", srv.URL(), srv.User(), srv.Password(), map[bool]string{true: " --insecure", false: ""}[srv.HTTPS()])
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
