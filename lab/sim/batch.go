@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim/model"
 )
 
 // simOp is the simulated implementation of one catalog op.
@@ -106,3 +107,34 @@ func decodeArgs(raw json.RawMessage, v any) error {
 	}
 	return nil
 }
+
+// opCall is what a typed op runs with: the host and the session's token.
+type opCall struct {
+	h   *Host
+	tok *model.Token
+}
+
+// typed makes a simOp from a function of decoded arguments: the arguments
+// are decoded strictly, then checked by check (nil: no check), then fn runs
+// with the session's token.
+func typed[A any](check func(A) error, fn func(c opCall, a A) (any, error)) simOp {
+	return func(_ context.Context, h *Host, s Session, raw json.RawMessage) (any, error) {
+		var a A
+		if err := decodeArgs(raw, &a); err != nil {
+			return nil, err
+		}
+		if check != nil {
+			if err := check(a); err != nil {
+				return nil, err
+			}
+		}
+		tok, err := h.token(s)
+		if err != nil {
+			return nil, opError(err)
+		}
+		return fn(opCall{h: h, tok: tok}, a)
+	}
+}
+
+// noArgs is the argument type of ops that take none.
+type noArgs struct{}

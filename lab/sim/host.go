@@ -158,11 +158,3 @@ func parentPath(p string) string {
 	}
 	return c
 }
-
-// accountName is the account's name as created (user names are case-insensitive).
-func (h *Host) accountName(user string) string {
-	if u, ok := h.m.Users().Lookup(bareUser(user)); ok {
-		return u.Name
-	}
-	return bareUser(user)
-}

@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -11,8 +9,9 @@ import (
 )
 
 func init() {
-	registerOp(ops.OpACLGet, aclGet)
-	registerOp(ops.OpACLSet, aclSet)
+	registerOp(ops.OpACLGet, typed(func(a ops.ACLGetArgs) error { return required("path", a.Path) },
+		func(c opCall, a ops.ACLGetArgs) (any, error) { return c.h.acl(c.tok, a.Path) }))
+	registerOp(ops.OpACLSet, typed(func(a ops.ACLSetArgs) error { return required("path", a.Path, "sddl", a.SDDL) }, aclSet))
 }
 
 // acl reads a path's security descriptor as acl.get reports it.
@@ -34,42 +33,13 @@ func (h *Host) acl(tok *model.Token, path string) (ops.ACL, error) {
 	return out, nil
 }
 
-func aclGet(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.ACLGetArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
-	return h.acl(tok, a.Path)
-}
-
-func aclSet(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.ACLSetArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path, "sddl", a.SDDL); err != nil {
-		return nil, err
-	}
-	sd, err := model.ParseSDDL(a.SDDL)
-	var se *model.SDDLError
-	if errors.As(err, &se) {
-		return nil, invalidArgs(se.Error())
-	}
-	if err != nil {
-		return nil, opError(err)
+// sections maps acl.set's section names to SECURITY_INFORMATION bits.
+func sections(names []string, sd model.SecurityDescriptor) (model.SecurityInfo, error) {
+	if len(names) == 0 {
+		names = []string{"dacl"}
 	}
 	var what model.SecurityInfo
-	if len(a.Sections) == 0 {
-		a.Sections = []string{"dacl"}
-	}
-	for _, sec := range a.Sections {
+	for _, sec := range names {
 		switch strings.ToLower(sec) {
 		case "owner":
 			what |= model.OwnerInfo
@@ -78,26 +48,38 @@ func aclSet(_ context.Context, h *Host, s Session, args json.RawMessage) (any, e
 		case "dacl":
 			what |= model.DACLInfo
 		default:
-			return nil, invalidArgs("sections are owner, group and dacl, not " + sec)
+			return 0, invalidArgs("sections are owner, group and dacl, not " + sec)
 		}
 	}
 	if what&model.OwnerInfo != 0 && sd.Owner == "" || what&model.GroupInfo != 0 && sd.Group == "" {
-		return nil, invalidArgs("sddl has no O: or G: for the owner or group section")
+		return 0, invalidArgs("sddl has no O: or G: for the owner or group section")
 	}
-	tok, err := h.token(s)
+	return what, nil
+}
+
+func aclSet(c opCall, a ops.ACLSetArgs) (any, error) {
+	sd, err := model.ParseSDDL(a.SDDL)
+	var se *model.SDDLError
+	if errors.As(err, &se) {
+		return nil, invalidArgs(se.Error())
+	}
 	if err != nil {
 		return nil, opError(err)
 	}
-	before, err := h.acl(tok, a.Path)
+	what, err := sections(a.Sections, sd)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.m.FS().SetSecurity(tok, a.Path, sd, what); err != nil {
+	before, err := c.h.acl(c.tok, a.Path)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.h.m.FS().SetSecurity(c.tok, a.Path, sd, what); err != nil {
 		return nil, opError(err)
 	}
 	// The change is made; a DACL that no longer grants the caller
 	// READ_CONTROL hides the result, as on Windows (After.SDDL stays empty).
-	after, err := h.acl(tok, a.Path)
+	after, err := c.h.acl(c.tok, a.Path)
 	if err != nil {
 		after = ops.ACL{Path: before.Path, Exists: true}
 	}

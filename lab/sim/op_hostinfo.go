@@ -1,33 +1,21 @@
 package sim
 
-import (
-	"context"
-	"encoding/json"
+import "github.com/msilab/msilab/lab/ops"
 
-	"github.com/msilab/msilab/lab/ops"
-)
-
-func init() { registerOp(ops.OpHostInfo, hostInfo) }
-
-func hostInfo(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	if err := decodeArgs(args, &struct{}{}); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
-	p := h.Profile()
-	return ops.HostInfo{
-		Hostname:       h.Hostname(),
-		ProductName:    p.DisplayName,
-		Edition:        p.EditionID,
-		Build:          p.Version(),
-		DisplayVersion: p.DisplayVersion,
-		MsiVersion:     p.MsiVersion,
-		User:           h.Hostname() + `\` + h.accountName(s.User),
-		UserSID:        string(tok.User),
-		Elevated:       tok.Elevated,
-		Profile:        p.Name,
-	}, nil
+func init() {
+	registerOp(ops.OpHostInfo, typed(nil, func(c opCall, _ noArgs) (any, error) {
+		p := c.h.Profile()
+		return ops.HostInfo{
+			Hostname:       c.h.Hostname(),
+			ProductName:    p.DisplayName,
+			Edition:        p.EditionID,
+			Build:          p.Version(),
+			DisplayVersion: p.DisplayVersion,
+			MsiVersion:     p.MsiVersion,
+			User:           c.h.m.LookupSID(c.tok.User), // HOST\user
+			UserSID:        string(c.tok.User),
+			Elevated:       c.tok.Elevated,
+			Profile:        p.Name,
+		}, nil
+	}))
 }

@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/msilab/msilab/lab/ops"
@@ -10,11 +8,12 @@ import (
 )
 
 func init() {
-	registerOp(ops.OpPathStat, pathStat)
-	registerOp(ops.OpPathList, pathList)
-	registerOp(ops.OpPathCreate, pathCreate)
-	registerOp(ops.OpPathMove, pathMove)
-	registerOp(ops.OpPathRemove, pathRemove)
+	path := func(a ops.PathArgs) error { return required("path", a.Path) }
+	registerOp(ops.OpPathStat, typed(path, func(c opCall, a ops.PathArgs) (any, error) { return c.h.statPath(a.Path) }))
+	registerOp(ops.OpPathList, typed(path, pathList))
+	registerOp(ops.OpPathCreate, typed(func(a ops.PathCreateArgs) error { return required("path", a.Path, "type", a.Type) }, pathCreate))
+	registerOp(ops.OpPathMove, typed(func(a ops.PathMoveArgs) error { return required("from", a.From, "to", a.To) }, pathMove))
+	registerOp(ops.OpPathRemove, typed(func(a ops.PathRemoveArgs) error { return required("path", a.Path) }, pathRemove))
 }
 
 func pathInfo(fi model.FileInfo) ops.PathInfo {
@@ -44,32 +43,9 @@ func (h *Host) statPath(path string) (ops.PathInfo, error) {
 	return ops.PathInfo{}, opError(err)
 }
 
-func pathArgs(args json.RawMessage) (string, error) {
-	var a ops.PathArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return "", err
-	}
-	return a.Path, required("path", a.Path)
-}
-
-func pathStat(_ context.Context, h *Host, _ Session, args json.RawMessage) (any, error) {
-	p, err := pathArgs(args)
-	if err != nil {
-		return nil, err
-	}
-	return h.statPath(p)
-}
-
-func pathList(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	p, err := pathArgs(args)
-	if err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
-	entries, err := h.m.FS().ReadDir(tok, p)
+func pathList(c opCall, a ops.PathArgs) (any, error) {
+	p := a.Path
+	entries, err := c.h.m.FS().ReadDir(c.tok, p)
 	if err != nil {
 		return nil, opError(err)
 	}
@@ -80,18 +56,8 @@ func pathList(_ context.Context, h *Host, s Session, args json.RawMessage) (any,
 	return out, nil
 }
 
-func pathCreate(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.PathCreateArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path, "type", a.Type); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
+func pathCreate(c opCall, a ops.PathCreateArgs) (any, error) {
+	h, tok := c.h, c.tok
 	fs := h.m.FS()
 	out := ops.PathCreated{Created: []string{}}
 	switch a.Type {
@@ -131,36 +97,16 @@ func pathCreate(_ context.Context, h *Host, s Session, args json.RawMessage) (an
 	return nil, invalidArgs(`type must be "directory" or "file", not ` + a.Type)
 }
 
-func pathMove(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.PathMoveArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("from", a.From, "to", a.To); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
+func pathMove(c opCall, a ops.PathMoveArgs) (any, error) {
+	h, tok := c.h, c.tok
 	if err := h.m.FS().Move(tok, a.From, a.To); err != nil {
 		return nil, opError(err)
 	}
 	return ops.PathMoved{From: cleanPath(a.From), To: cleanPath(a.To)}, nil
 }
 
-func pathRemove(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.PathRemoveArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
+func pathRemove(c opCall, a ops.PathRemoveArgs) (any, error) {
+	h, tok := c.h, c.tok
 	info, err := h.statPath(a.Path)
 	if err != nil {
 		return nil, err

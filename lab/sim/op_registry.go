@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -11,11 +9,17 @@ import (
 )
 
 func init() {
-	registerOp(ops.OpRegistryGet, registryGet)
-	registerOp(ops.OpRegistryList, registryList)
-	registerOp(ops.OpRegistrySet, registrySet)
-	registerOp(ops.OpRegistryDeleteValue, registryDeleteValue)
-	registerOp(ops.OpRegistryDeleteKey, registryDeleteKey)
+	valueArgs := func(a ops.RegistryValueArgs) error { return required("path", a.Path) }
+	keyArgs := func(a ops.RegistryKeyArgs) error { return required("path", a.Path) }
+	registerOp(ops.OpRegistryGet, typed(valueArgs, func(c opCall, a ops.RegistryValueArgs) (any, error) {
+		return c.h.regValue(c.tok, a.Path, a.Name)
+	}))
+	registerOp(ops.OpRegistryList, typed(keyArgs, func(c opCall, a ops.RegistryKeyArgs) (any, error) {
+		return c.h.regKey(c.tok, a.Path, 0)
+	}))
+	registerOp(ops.OpRegistrySet, typed(func(a ops.RegistrySetArgs) error { return required("path", a.Path, "type", a.Type) }, registrySet))
+	registerOp(ops.OpRegistryDeleteValue, typed(valueArgs, registryDeleteValue))
+	registerOp(ops.OpRegistryDeleteKey, typed(keyArgs, registryDeleteKey))
 }
 
 func notFound(err error) bool {
@@ -44,21 +48,6 @@ func (h *Host) regValue(tok *model.Token, path, name string) (ops.RegistryValue,
 		out.Binary = v.Bin
 	}
 	return out, nil
-}
-
-func registryGet(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.RegistryValueArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
-	return h.regValue(tok, a.Path, a.Name)
 }
 
 // regKey reads a key, depth levels of subkeys deep (-1: all).
@@ -96,21 +85,6 @@ func (h *Host) regKey(tok *model.Token, path string, depth int) (ops.RegistryKey
 	return out, nil
 }
 
-func registryList(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.RegistryKeyArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
-	return h.regKey(tok, a.Path, 0)
-}
-
 // modelValue converts a typed value from the catalog's JSON form.
 func modelValue(a ops.RegistrySetArgs) (model.Value, error) {
 	switch strings.ToUpper(a.Type) {
@@ -133,21 +107,11 @@ func modelValue(a ops.RegistrySetArgs) (model.Value, error) {
 	return model.Value{}, invalidArgs("type must be REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD or REG_BINARY, not " + a.Type)
 }
 
-func registrySet(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.RegistrySetArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path, "type", a.Type); err != nil {
-		return nil, err
-	}
+func registrySet(c opCall, a ops.RegistrySetArgs) (any, error) {
+	h, tok := c.h, c.tok
 	v, err := modelValue(a)
 	if err != nil {
 		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
 	}
 	before, err := h.regValue(tok, a.Path, a.Name)
 	if err != nil {
@@ -174,18 +138,8 @@ func registrySet(_ context.Context, h *Host, s Session, args json.RawMessage) (a
 	return ops.RegistryValueChange{Before: before, After: after, KeyCreated: created}, err
 }
 
-func registryDeleteValue(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.RegistryValueArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
+func registryDeleteValue(c opCall, a ops.RegistryValueArgs) (any, error) {
+	h, tok := c.h, c.tok
 	before, err := h.regValue(tok, a.Path, a.Name)
 	if err != nil {
 		return nil, err
@@ -198,18 +152,8 @@ func registryDeleteValue(_ context.Context, h *Host, s Session, args json.RawMes
 	return ops.RegistryValueChange{Before: before, After: ops.RegistryValue{Path: a.Path, Name: a.Name}}, nil
 }
 
-func registryDeleteKey(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-	var a ops.RegistryKeyArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("path", a.Path); err != nil {
-		return nil, err
-	}
-	tok, err := h.token(s)
-	if err != nil {
-		return nil, opError(err)
-	}
+func registryDeleteKey(c opCall, a ops.RegistryKeyArgs) (any, error) {
+	h, tok := c.h, c.tok
 	before, err := h.regKey(tok, a.Path, -1)
 	if err != nil {
 		return nil, err

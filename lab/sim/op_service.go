@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -11,33 +9,23 @@ import (
 )
 
 func init() {
-	registerOp(ops.OpServiceGet, serviceGet)
-	registerOp(ops.OpServiceSetStart, serviceChange(func(a ops.ServiceSetStartArgs) string { return a.Name }, func(h *Host, tok *model.Token, a ops.ServiceSetStartArgs) error {
-		for i, name := range ops.StartTypes {
-			if strings.EqualFold(name, a.StartType) {
-				return h.m.Services().SetStartType(tok, a.Name, model.StartType(i))
+	name := func(a ops.ServiceArgs) error { return required("name", a.Name) }
+	registerOp(ops.OpServiceGet, typed(name, func(c opCall, a ops.ServiceArgs) (any, error) { return c.h.service(a.Name) }))
+	registerOp(ops.OpServiceSetStart, typed(func(a ops.ServiceSetStartArgs) error { return required("name", a.Name, "start_type", a.StartType) },
+		func(c opCall, a ops.ServiceSetStartArgs) (any, error) {
+			for i, st := range ops.StartTypes {
+				if strings.EqualFold(st, a.StartType) {
+					return c.serviceChange(a.Name, func() error { return c.h.m.Services().SetStartType(c.tok, a.Name, model.StartType(i)) })
+				}
 			}
-		}
-		return invalidArgs("start_type must be one of " + strings.Join(ops.StartTypes, ", ") + ", not " + a.StartType)
+			return nil, invalidArgs("start_type must be one of " + strings.Join(ops.StartTypes, ", ") + ", not " + a.StartType)
+		}))
+	registerOp(ops.OpServiceStart, typed(name, func(c opCall, a ops.ServiceArgs) (any, error) {
+		return c.serviceChange(a.Name, func() error { return c.h.m.Services().Start(c.tok, a.Name) })
 	}))
-	name := func(a ops.ServiceArgs) string { return a.Name }
-	registerOp(ops.OpServiceStart, serviceChange(name, func(h *Host, tok *model.Token, a ops.ServiceArgs) error {
-		return h.m.Services().Start(tok, a.Name)
+	registerOp(ops.OpServiceStop, typed(name, func(c opCall, a ops.ServiceArgs) (any, error) {
+		return c.serviceChange(a.Name, func() error { return c.h.m.Services().Stop(c.tok, a.Name) })
 	}))
-	registerOp(ops.OpServiceStop, serviceChange(name, func(h *Host, tok *model.Token, a ops.ServiceArgs) error {
-		return h.m.Services().Stop(tok, a.Name)
-	}))
-}
-
-func serviceGet(_ context.Context, h *Host, _ Session, args json.RawMessage) (any, error) {
-	var a ops.ServiceArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("name", a.Name); err != nil {
-		return nil, err
-	}
-	return h.service(a.Name)
 }
 
 // service reads a service as service.get reports it.
@@ -60,29 +48,15 @@ func (h *Host) service(name string) (ops.Service, error) {
 	return svc, nil
 }
 
-// serviceChange wraps a service change with its before and after states.
-func serviceChange[A any](nameOf func(A) string, change func(*Host, *model.Token, A) error) simOp {
-	return func(_ context.Context, h *Host, s Session, args json.RawMessage) (any, error) {
-		var a A
-		if err := decodeArgs(args, &a); err != nil {
-			return nil, err
-		}
-		name := nameOf(a)
-		if err := required("name", name); err != nil {
-			return nil, err
-		}
-		tok, err := h.token(s)
-		if err != nil {
-			return nil, opError(err)
-		}
-		before, err := h.service(name)
-		if err != nil {
-			return nil, err
-		}
-		if err := change(h, tok, a); err != nil {
-			return nil, opError(err)
-		}
-		after, err := h.service(name)
-		return ops.ServiceChange{Before: before, After: after}, err
+// serviceChange runs change between reading the service before and after.
+func (c opCall) serviceChange(name string, change func() error) (any, error) {
+	before, err := c.h.service(name)
+	if err != nil {
+		return nil, err
 	}
+	if err := change(); err != nil {
+		return nil, opError(err)
+	}
+	after, err := c.h.service(name)
+	return ops.ServiceChange{Before: before, After: after}, err
 }

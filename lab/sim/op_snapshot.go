@@ -1,44 +1,22 @@
 package sim
 
-import (
-	"context"
-	"encoding/json"
-
-	"github.com/msilab/msilab/lab/ops"
-)
+import "github.com/msilab/msilab/lab/ops"
 
 func init() {
-	registerOp(ops.OpSimSnapshot, simSnapshot)
-	registerOp(ops.OpSimRestore, simRestore)
-}
-
-func simSnapshot(_ context.Context, h *Host, _ Session, args json.RawMessage) (any, error) {
-	var a ops.SnapshotArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("name", a.Name); err != nil {
-		return nil, err
-	}
-	h.m.Snapshot(a.Name)
-	st, err := h.m.SnapshotState(a.Name)
-	if err != nil {
-		return nil, opError(err)
-	}
-	return ops.Snapshot{Name: a.Name, Digest: st.Digest()}, nil
-}
-
-func simRestore(_ context.Context, h *Host, _ Session, args json.RawMessage) (any, error) {
-	var a ops.SnapshotArgs
-	if err := decodeArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := required("name", a.Name); err != nil {
-		return nil, err
-	}
-	before := h.m.Digest()
-	if err := h.m.Restore(a.Name); err != nil {
-		return nil, opError(err)
-	}
-	return ops.SnapshotRestored{Name: a.Name, DigestBefore: before, Digest: h.m.Digest()}, nil
+	name := func(a ops.SnapshotArgs) error { return required("name", a.Name) }
+	registerOp(ops.OpSimSnapshot, typed(name, func(c opCall, a ops.SnapshotArgs) (any, error) {
+		c.h.m.Snapshot(a.Name)
+		st, err := c.h.m.SnapshotState(a.Name)
+		if err != nil {
+			return nil, opError(err)
+		}
+		return ops.Snapshot{Name: a.Name, Digest: st.Digest()}, nil
+	}))
+	registerOp(ops.OpSimRestore, typed(name, func(c opCall, a ops.SnapshotArgs) (any, error) {
+		before := c.h.m.Digest()
+		if err := c.h.m.Restore(a.Name); err != nil {
+			return nil, opError(err)
+		}
+		return ops.SnapshotRestored{Name: a.Name, DigestBefore: before, Digest: c.h.m.Digest()}, nil
+	}))
 }
