@@ -33,11 +33,7 @@ func execCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() == 0 {
 		return usagef("msilab exec needs a command line")
 	}
-	ep, err := ef.toEndpoint()
-	if err != nil {
-		return err
-	}
-	s, err := lab.Dial(ctx, ep)
+	s, err := ef.dial(ctx)
 	if err != nil {
 		return err
 	}

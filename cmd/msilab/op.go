@@ -67,6 +67,15 @@ func (f *endpointFlags) toEndpoint() (lab.Endpoint, error) {
 	return ep, nil
 }
 
+// dial connects to the endpoint the flags name.
+func (f *endpointFlags) dial(ctx context.Context) (lab.Session, error) {
+	ep, err := f.toEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	return lab.Dial(ctx, ep)
+}
+
 const opUsage = `Usage:
   msilab op [flags] OP [ARGS_JSON]   run one op
   msilab op [flags] --batch FILE     run a batch: a JSON array of {"op":..., "args":...} ("-" reads stdin)
@@ -88,11 +97,7 @@ func opCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ep, err := ef.toEndpoint()
-	if err != nil {
-		return err
-	}
-	s, err := lab.Dial(ctx, ep)
+	s, err := ef.dial(ctx)
 	if err != nil {
 		return err
 	}
