@@ -24,6 +24,8 @@ func exercise(p *Package) {
 	if s, err := p.Summary(); err == nil {
 		_ = s.NoPrivileges()
 	}
+	_, _ = p.Files()
+	_, _ = p.FileData()
 }
 
 func TestNotMSI(t *testing.T) {
@@ -193,5 +195,30 @@ func FuzzOpen(f *testing.F) {
 			return
 		}
 		exercise(p)
+	})
+}
+
+func FuzzCabinet(f *testing.F) {
+	for _, s := range cabSeeds(f) {
+		f.Add(s)
+	}
+	f.Add([]byte("MSCF"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		files, err := ReadCabinet(b)
+		if err != nil {
+			var fe *FormatError
+			var ue *UnsupportedCabinetError
+			if !(errors.As(err, &fe) && errors.Is(err, ErrFormat)) && !(errors.As(err, &ue) && errors.Is(err, ErrUnsupportedCabinet)) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			return
+		}
+		// Output is bounded by 32 KiB per data block, and a block header
+		// takes 8 bytes of input.
+		for _, f := range files {
+			if len(f.Data) > cabMaxBlock*(len(b)/cabDataSize+1) {
+				t.Fatalf("file %q: %d bytes from %d bytes of input", f.Name, len(f.Data), len(b))
+			}
+		}
 	})
 }

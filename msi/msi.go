@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 
@@ -123,17 +124,33 @@ func (t *Table) ColumnIndex(name string) int {
 	return -1
 }
 
-// Package is an opened MSI database.
+// Package is an opened MSI database. Its methods may be called from
+// several goroutines at once.
 type Package struct {
-	streams  map[string][]byte // decoded stream name -> content
-	codepage int
-	longRefs bool // string indices are 3 bytes
-	strs     []string
-	tables   []string            // order of _Tables
-	schemas  map[string][]Column // table -> columns ordered by Number
-	cache    map[string]*Table
-	props    map[string]string
-	summary  *Summary
+	// streams maps decoded stream names to their content. Database
+	// streams, the summary information and the embedded cabinets named by
+	// the Media table are read by Open; other payload streams (Binary,
+	// Icon...) are listed with nil content.
+	streams   map[string][]byte
+	streamErr map[string]error // errors reading embedded cabinet streams
+	codepage  int
+	longRefs  bool // string indices are 3 bytes
+	strs      []string
+	tables    []string            // order of _Tables
+	schemas   map[string][]Column // table -> columns ordered by Number
+	summary   *Summary
+
+	mu        sync.Mutex // guards cache
+	cache     map[string]*Table
+	propsOnce sync.Once
+	props     map[string]string
+
+	filesOnce sync.Once
+	files     []File
+	filesErr  error
+	dataOnce  sync.Once
+	data      map[string][]byte
+	dataErr   error
 }
 
 // OpenFile opens the MSI package at path. The whole file is read into memory.
@@ -204,6 +221,7 @@ func Open(r io.ReaderAt, size int64) (p *Package, err error) {
 		cache:   map[string]*Table{},
 	}
 	var total int64
+	payload := map[string]*mscfb.File{}
 	for f, ferr := doc.Next(); ferr == nil; f, ferr = doc.Next() {
 		if len(f.Path) != 0 || !f.FileInfo().Mode().IsRegular() {
 			continue // storages and their contents (embedded transforms etc.)
@@ -221,13 +239,45 @@ func Open(r io.ReaderAt, size int64) (p *Package, err error) {
 			}
 			p.streams[name] = buf[:n]
 		} else {
-			p.streams[name] = nil // payload streams (cabinets, binaries): name only
+			p.streams[name] = nil // payload streams (cabinets, binaries): see loadCabinets
+			payload[name] = f
 		}
 	}
 	if err := p.load(); err != nil {
 		return nil, err
 	}
+	p.loadCabinets(payload)
 	return p, nil
+}
+
+// loadCabinets reads the streams holding the embedded cabinets ("#name" in
+// Media.Cabinet) so that FileData needs no I/O. Problems are left for
+// FileData to report: a package with broken cabinets still opens.
+func (p *Package) loadCabinets(payload map[string]*mscfb.File) {
+	t, err := p.Table("Media")
+	if err != nil {
+		return
+	}
+	ci := t.ColumnIndex("Cabinet")
+	if ci < 0 {
+		return
+	}
+	for _, row := range t.Rows {
+		name, ok := strings.CutPrefix(row[ci].Str, "#")
+		f := payload[name]
+		if !ok || f == nil || p.streams[name] != nil {
+			continue
+		}
+		buf := make([]byte, f.Size) // f.Size was checked against the file size
+		n, rerr := io.ReadFull(f, buf)
+		if rerr != nil && rerr != io.EOF {
+			if p.streamErr == nil {
+				p.streamErr = map[string]error{}
+			}
+			p.streamErr[name] = formatErr(name, int64(n), "reading stream: %v", rerr)
+		}
+		p.streams[name] = buf[:n]
+	}
 }
 
 // rawName reconstructs the full UTF-16 directory name; mscfb strips a
@@ -481,6 +531,8 @@ func (p *Package) Tables() []string {
 // Table decodes the named table. _Tables and _Columns are also accepted.
 // The returned table is shared between calls; do not modify it.
 func (p *Package) Table(name string) (*Table, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if t, ok := p.cache[name]; ok {
 		return t, nil
 	}
@@ -577,7 +629,7 @@ func (p *Package) decode(name string, cols []Column) (*Table, error) {
 
 // Property returns the value of the named row of the Property table.
 func (p *Package) Property(name string) (string, bool) {
-	if p.props == nil {
+	p.propsOnce.Do(func() {
 		p.props = map[string]string{}
 		if t, err := p.Table("Property"); err == nil {
 			ki, vi := t.ColumnIndex("Property"), t.ColumnIndex("Value")
@@ -587,7 +639,7 @@ func (p *Package) Property(name string) (string, bool) {
 				}
 			}
 		}
-	}
+	})
 	v, ok := p.props[name]
 	return v, ok
 }

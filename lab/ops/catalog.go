@@ -30,6 +30,7 @@ var Catalog = []Spec{
 	{OpPathCreate, "create a folder (and missing parents) or a file", true},
 	{OpPathMove, "move or rename a file or folder", true},
 	{OpPathRemove, "remove a file or an empty folder", true},
+	{OpPathHash, "a file's size and SHA-256", false},
 	{OpUserEnsure, "ensure a local user exists, with a password", true},
 	{OpUserGet, "a local user's SID, groups and profile", false},
 	{OpEventBookmark, "the newest record id of the Application log", false},
@@ -37,6 +38,8 @@ var Catalog = []Spec{
 	{OpMutexHold, "hold a named mutex (Global\\_MSIExecute) for a while", true},
 	{OpMutexRelease, "release a mutex held by mutex.hold", true},
 	{OpMutexGet, "whether a named mutex exists", false},
+	{OpMsiInstall, "run msiexec /i in an install context; exit code, verbose log, new events", true},
+	{OpMsiUninstall, "run msiexec /x in an install context; exit code, verbose log, new events", true},
 	{OpSimSnapshot, "save the simulated host's whole state under a name (simulated hosts only)", false},
 	{OpSimRestore, "restore a saved state of the simulated host (simulated hosts only)", true},
 }

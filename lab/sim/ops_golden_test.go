@@ -3,15 +3,18 @@ package sim_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
+	"github.com/msilab/msilab/testpkgs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -82,6 +85,25 @@ var goldenSteps = []struct {
 		{"op":"path.remove","args":{"path":"C:\\Windows"}},
 		{"op":"mutex.hold","args":{"name":"Global\\_MSIExecute","seconds":0}},
 		{"op":"sim.restore","args":{"name":"never-saved"}}]`},
+	// The Windows Installer ops: a per-machine install, its removal, then
+	// the same install under a broken C:\Windows\Temp (2503 then 2502).
+	// @permachine@ is replaced by the test package's base64.
+	{"msi", `[
+		{"op":"path.create","args":{"path":"C:\\ProgramData\\msilab\\packages","type":"directory"}},
+		{"op":"path.create","args":{"path":"C:\\ProgramData\\msilab\\packages\\permachine.msi","type":"file","content":"@permachine@"}},
+		{"op":"path.hash","args":{"path":"C:\\ProgramData\\msilab\\packages\\permachine.msi"}},
+		{"op":"path.hash","args":{"path":"C:\\ProgramData\\msilab\\packages\\none.msi"}},
+		{"op":"path.hash","args":{"path":"C:\\ProgramData\\msilab"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi"}},
+		{"op":"path.stat","args":{"path":"C:\\Program Files (x86)\\MsiLab\\PerMachine\\readme.txt"}},
+		{"op":"msi.uninstall","args":{"product":"{92281016-51D7-4D16-BEF2-82F4FB32D003}"}},
+		{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:PAI(D;OICI;0x116;;;SY)(A;CI;0x100026;;;BU)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"admin-elevated"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"standard-user"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"sometimes"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","properties":{"lower":"x"}}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\none.msi"}},
+		{"op":"msi.uninstall","args":{"product":"{not-a-guid}"}}]`},
 	// A DACL that locks the administrator out: applied, then unreadable.
 	{"acl-lockout", `[
 		{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:PAI(A;OICI;FA;;;SY)(A;CI;0x100026;;;BU)"}},
@@ -103,9 +125,14 @@ func TestOpsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	pkg, err := testpkgs.Bytes("permachine")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, step := range goldenSteps {
 		var batch []ops.Op
-		if err := json.Unmarshal([]byte(step.ops), &batch); err != nil {
+		text := strings.ReplaceAll(step.ops, "@permachine@", base64.StdEncoding.EncodeToString(pkg))
+		if err := json.Unmarshal([]byte(text), &batch); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		digest := srv.Host().Machine().Digest()

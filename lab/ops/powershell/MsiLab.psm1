@@ -21,6 +21,9 @@ $script:MsiLabNoExpand = [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvi
 $script:MsiLabUsersSid = 'S-1-5-32-545'
 $script:MsiLabAdminsSid = 'S-1-5-32-544'
 $script:MsiLabMutexHolderName = 'msilab mutex.hold'
+$script:MsiLabContexts = @('admin-elevated', 'admin-filtered', 'standard-user', 'system')
+$script:MsiLabMsiexec = Join-Path $env:SystemRoot 'System32\msiexec.exe'
+$script:MsiLabTaskPath = '\msilab\'
 
 #region Errors
 
@@ -781,14 +784,40 @@ function Remove-MsiLabPath {
     return $out
 }
 
+# path.hash: a file's size and SHA-256 in uppercase hex without dashes, as
+# Get-FileHash prints it (which hashes with HashAlgorithm.ComputeHash and
+# BitConverter.ToString). Hashed here rather than by Get-FileHash so that a
+# denied or locked file keeps its exception type (AccessDenied, Conflict).
+# A missing file is exists=$false; a folder is Conflict.
+# Get-FileHash: https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/get-filehash?view=powershell-5.1
+# HashAlgorithm.ComputeHash: https://learn.microsoft.com/dotnet/api/system.security.cryptography.hashalgorithm.computehash
+# BitConverter.ToString: https://learn.microsoft.com/dotnet/api/system.bitconverter.tostring
+function Get-MsiLabPathHash {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path')
+    $path = Get-MsiLabPath $OpArgs 'path'
+    if ([System.IO.Directory]::Exists($path)) { throw (New-MsiLabError 'Conflict' "$path is a directory" 5) }
+    $out = [ordered]@{ path = $path; exists = [System.IO.File]::Exists($path) }
+    if (-not $out.exists) { return $out }
+    $stream = [System.IO.File]::OpenRead($path)
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $out.size = $stream.Length
+        $out.sha256 = [System.BitConverter]::ToString($sha.ComputeHash($stream)).Replace('-', '')
+    } finally { $sha.Dispose(); $stream.Dispose() }
+    return $out
+}
+
 #endregion
 #region Users
 
-# A local user name argument: not empty, none of \/"[]:|<>+=;,?*@, at most
-# 20 characters. https://learn.microsoft.com/previous-versions/windows/it-pro/windows-server-2003/cc783323(v=ws.10)
+# A local user name argument ($Field; absent or '' is $Default when one is
+# given): not empty, none of \/"[]:|<>+=;,?*@, at most 20 characters.
+# https://learn.microsoft.com/previous-versions/windows/it-pro/windows-server-2003/cc783323(v=ws.10)
 function Get-MsiLabUserName {
-    param($OpArgs)
-    $name = Get-MsiLabString $OpArgs 'name'
+    param($OpArgs, [string] $Field = 'name', [string] $Default = '')
+    $name = Get-MsiLabString $OpArgs $Field -Optional:($Default -ne '')
+    if ($name -eq '') { $name = $Default }
     if ($name.IndexOfAny([char[]]'\/"[]:|<>+=;,?*@') -ge 0 -or $name.Length -gt 20 -or $name.Trim('. ') -eq '') {
         throw (New-MsiLabError 'InvalidArgs' "invalid user name: $name" 123)
     }
@@ -1197,6 +1226,361 @@ function Get-MsiLabMutexOp {
 }
 
 #endregion
+#region Windows Installer
+
+# The context argument ('' is admin-elevated), compared case-sensitively as
+# the simulated host does (lab/ops/msi.go Contexts).
+# https://learn.microsoft.com/windows/security/application-security/application-control/user-account-control/how-it-works
+function Get-MsiLabMsiContext {
+    param($OpArgs)
+    $context = Get-MsiLabString $OpArgs 'context' -Optional
+    if ($context -eq '') { return 'admin-elevated' }
+    if ($script:MsiLabContexts -ccontains $context) { return $context }
+    throw (New-MsiLabError 'InvalidArgs' ('context must be one of {0}, not {1}' -f ($script:MsiLabContexts -join ', '), $context))
+}
+
+# The ui argument: 'none' ('' too) is /qn. 'full' needs someone to accept a
+# UAC prompt on the host's desktop, which nobody can over WinRM.
+# https://learn.microsoft.com/windows/win32/msi/standard-installer-command-line-options
+function Assert-MsiLabMsiUI {
+    param($OpArgs)
+    $ui = Get-MsiLabString $OpArgs 'ui' -Optional
+    if ($ui -ceq 'full') { throw (New-MsiLabError 'NotSupported' 'ui "full" needs someone to accept a UAC prompt; a real host over WinRM has nobody (use "none")') }
+    if ($ui -cne '' -and $ui -cne 'none') { throw (New-MsiLabError 'InvalidArgs' "ui must be `"none`" or `"full`", not $ui") }
+}
+
+# The properties argument as command-line text: ' NAME="value"' per
+# property, sorted by name (ordinal). Public property names have no
+# lower-case letters; a value is one quoted literal, so '"' (which msiexec
+# would take as the end of it, or need doubled) and control characters are
+# refused rather than escaped.
+# Public properties: https://learn.microsoft.com/windows/win32/msi/public-properties
+# https://learn.microsoft.com/windows/win32/msi/setting-public-property-values-on-the-command-line
+function Get-MsiLabMsiProperties {
+    param($OpArgs)
+    $props = Get-MsiLabArgValue $OpArgs 'properties'
+    if ($null -eq $props) { return '' }
+    if ($props -isnot [System.Management.Automation.PSCustomObject]) {
+        throw (New-MsiLabError 'InvalidArgs' 'argument properties must be an object of NAME: "value"')
+    }
+    $names = New-Object 'System.Collections.Generic.List[string]'
+    foreach ($p in $props.PSObject.Properties) { $names.Add($p.Name) }
+    $names.Sort([System.StringComparer]::Ordinal)
+    $text = New-Object System.Text.StringBuilder
+    foreach ($n in $names) {
+        $v = $props.PSObject.Properties[$n].Value
+        if ($n -cnotmatch '^[A-Z][A-Z0-9_.]*$') { throw (New-MsiLabError 'InvalidArgs' "invalid property name: $n") }
+        if ($v -isnot [string] -or $v -match '["\p{Cc}]') {
+            throw (New-MsiLabError 'InvalidArgs' "property $n must be a string without double quotes or control characters")
+        }
+        [void]$text.AppendFormat(' {0}="{1}"', $n, $v)
+    }
+    return $text.ToString()
+}
+
+# The arguments msi.install and msi.uninstall share: context, user (the
+# standard-user account, default msilab-user; InvalidArgs with another
+# context, as on the simulated host), properties (as command-line text), ui
+# and timeout_seconds (0 is 900).
+# https://learn.microsoft.com/windows/win32/msi/command-line-options
+function Get-MsiLabMsiRunArgs {
+    param($OpArgs)
+    $timeout = [int](Get-MsiLabNumber $OpArgs 'timeout_seconds' 0 7200 0)
+    if ($timeout -eq 0) { $timeout = 900 }
+    $run = @{ context = (Get-MsiLabMsiContext $OpArgs); timeout = $timeout }
+    if ($run.context -ne 'standard-user' -and (Get-MsiLabString $OpArgs 'user' -Optional) -ne '') {
+        throw (New-MsiLabError 'InvalidArgs' 'user applies to the standard-user context only')
+    }
+    $run.user = Get-MsiLabUserName $OpArgs 'user' 'msilab-user'
+    $run.properties = Get-MsiLabMsiProperties $OpArgs
+    Assert-MsiLabMsiUI $OpArgs
+    return $run
+}
+
+# An .msi path argument that must exist as a file (else NotFound, Win32 2;
+# File.Exists is false for a folder). A path with '"' could not exist, but
+# it is refused before it can reach a command line.
+# https://learn.microsoft.com/dotnet/api/system.io.file.exists
+function Get-MsiLabMsiPackage {
+    param($OpArgs, [string] $Name)
+    $path = Get-MsiLabPath $OpArgs $Name
+    if ($path -match '["\p{Cc}]') { throw (New-MsiLabError 'InvalidArgs' "invalid package path: $path" 123) }
+    if (-not [System.IO.File]::Exists($path)) { throw (New-MsiLabError 'NotFound' "no package file $path" 2) }
+    return $path
+}
+
+# msi.uninstall's product: a ProductCode GUID, upper-cased (a ProductCode
+# has all letters upper-case), or the path of an existing .msi.
+# ProductCode: https://learn.microsoft.com/windows/win32/msi/productcode
+function Get-MsiLabMsiProduct {
+    param($OpArgs)
+    $product = Get-MsiLabString $OpArgs 'product'
+    if (-not $product.StartsWith('{')) { return (Get-MsiLabMsiPackage $OpArgs 'product') }
+    if ($product -notmatch '^\{[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}\}$') {
+        throw (New-MsiLabError 'InvalidArgs' "product must be a ProductCode like {01234567-89AB-CDEF-0123-456789ABCDEF} or an .msi path, not $product" 87)
+    }
+    return $product.ToUpperInvariant()
+}
+
+# The account msiexec runs as in a context: @{name; sid}. admin-elevated
+# and admin-filtered are the batch's own user; standard-user's local user
+# must exist (NotFound, Win32 1332 ERROR_NONE_MAPPED) and not be in
+# Administrators (InvalidArgs, as on the simulated host).
+# WindowsIdentity.GetCurrent: https://learn.microsoft.com/dotnet/api/system.security.principal.windowsidentity.getcurrent
+# Well-known SIDs (S-1-5-18 LocalSystem): https://learn.microsoft.com/windows/win32/secauthz/well-known-sids
+function Get-MsiLabMsiAccount {
+    param([string] $Context, [string] $UserName)
+    if ($Context -eq 'system') { return @{ name = 'NT AUTHORITY\SYSTEM'; sid = 'S-1-5-18' } }
+    if ($Context -ne 'standard-user') {
+        $id = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+        return @{ name = $id.Name; sid = $id.User.Value }
+    }
+    $user = Find-MsiLabLocalUser $UserName
+    if ($null -eq $user) { throw (New-MsiLabError 'NotFound' "no local user $UserName (user.ensure creates it)" 1332) }
+    if (Test-MsiLabGroupMember $script:MsiLabAdminsSid $user.SID.Value) {
+        throw (New-MsiLabError 'InvalidArgs' "$UserName is an administrator, not a standard user")
+    }
+    return @{ name = ('{0}\{1}' -f $env:COMPUTERNAME, $user.Name); sid = $user.SID.Value }
+}
+
+# A fresh folder for one run's log, C:\ProgramData\msilab\runs\<guid>, with
+# a protected DACL: full control for SYSTEM (the Windows Installer service),
+# Administrators and the run's account by its own SID (a UAC-filtered token
+# holds Administrators for deny only). The parent is created first: the
+# overload with a DirectorySecurity applies it to every folder it creates.
+# Directory.CreateDirectory(String, DirectorySecurity): https://learn.microsoft.com/dotnet/api/system.io.directory.createdirectory?view=netframework-4.8
+# ACE strings: https://learn.microsoft.com/windows/win32/secauthz/ace-strings
+function New-MsiLabRunDir {
+    param([string] $Sid)
+    $root = Join-Path $env:ProgramData 'msilab\runs'
+    [void][System.IO.Directory]::CreateDirectory($root)
+    $security = [System.Security.AccessControl.DirectorySecurity]::new()
+    $security.SetSecurityDescriptorSddlForm("D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;$Sid)")
+    $dir = Join-Path $root ([guid]::NewGuid().ToString())
+    [void][System.IO.Directory]::CreateDirectory($dir, $security)
+    return $dir
+}
+
+# The verbose log's text ('' when none was written): UTF-16LE after an FF FE
+# byte order mark, else the ANSI code page (Encoding.Default on .NET
+# Framework). Which of the two a given msiexec writes is left to the BOM:
+# G (to confirm on real Windows). Opened sharing write and delete, as the
+# service may still hold the log after a run stopped at its timeout.
+# Windows Installer logging: https://learn.microsoft.com/windows/win32/msi/windows-installer-logging
+# Encoding.Default: https://learn.microsoft.com/dotnet/api/system.text.encoding.default
+function Read-MsiLabMsiLog {
+    param([string] $Path)
+    if (-not [System.IO.File]::Exists($Path)) { return '' }
+    $share = [System.IO.FileShare]'ReadWrite, Delete'
+    $stream = [System.IO.FileStream]::new($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, $share)
+    try {
+        $buffer = [System.IO.MemoryStream]::new()
+        $stream.CopyTo($buffer)
+        $bytes = $buffer.ToArray()
+    } finally { $stream.Dispose() }
+    if ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
+        return [System.Text.Encoding]::Unicode.GetString($bytes, 2, $bytes.Length - 2)
+    }
+    return [System.Text.Encoding]::Default.GetString($bytes)
+}
+
+# Runs msiexec from this batch's own token (admin-elevated): @{exit_code;
+# timed_out}. ExitCode is the process's full Int32 exit code. At the
+# timeout the msiexec client is killed and the run is ERROR_TIMEOUT (1460);
+# the service may finish the install on its own: G (to confirm on real Windows).
+# ProcessStartInfo.UseShellExecute: https://learn.microsoft.com/dotnet/api/system.diagnostics.processstartinfo.useshellexecute
+# Process.WaitForExit(Int32): https://learn.microsoft.com/dotnet/api/system.diagnostics.process.waitforexit
+# Process.ExitCode: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.exitcode
+# ERROR_TIMEOUT: https://learn.microsoft.com/windows/win32/debug/system-error-codes--1300-1699-
+function Invoke-MsiLabMsiexecDirect {
+    param([string] $Arguments, [int] $TimeoutSeconds)
+    $info = [System.Diagnostics.ProcessStartInfo]::new($script:MsiLabMsiexec, $Arguments)
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $proc = [System.Diagnostics.Process]::Start($info)
+    try {
+        if ($proc.WaitForExit($TimeoutSeconds * 1000)) { return @{ exit_code = $proc.ExitCode; timed_out = $false } }
+        try { $proc.Kill() } catch { }    # it may have exited meanwhile
+        [void]$proc.WaitForExit(30000)
+        return @{ exit_code = 1460; timed_out = $true }
+    } finally { $proc.Dispose() }
+}
+
+# The principal of a context's task. S4U: Task Scheduler logs the user on
+# by Service For User, so no password is stored or needed (and the task has
+# no network access nor encrypted files); Limited is TASK_RUNLEVEL_LUA, the
+# least-privilege (UAC-filtered) token, Highest the full one. The built-in
+# Administrator is not filtered unless Admin Approval Mode covers it, so
+# admin-filtered needs another admin account. S4U needs the account to hold
+# "Log on as a batch job" (Administrators do by default, Users do not):
+# G (to confirm on real Windows), a missing right fails the task's launch.
+# New-ScheduledTaskPrincipal: https://learn.microsoft.com/powershell/module/scheduledtasks/new-scheduledtaskprincipal?view=windowsserver2022-ps
+# TASK_LOGON_S4U: https://learn.microsoft.com/windows/win32/api/taskschd/ne-taskschd-task_logon_type
+# TASK_RUNLEVEL_TYPE: https://learn.microsoft.com/windows/win32/api/taskschd/ne-taskschd-task_runlevel_type
+function New-MsiLabMsiTaskPrincipal {
+    param([string] $Context, [string] $Account)
+    if ($Context -eq 'system') {
+        return (New-ScheduledTaskPrincipal -UserId $Account -LogonType ServiceAccount -RunLevel Highest)
+    }
+    return (New-ScheduledTaskPrincipal -UserId $Account -LogonType S4U -RunLevel Limited)
+}
+
+# A LastTaskResult (UInt32, or Int32) as an Int32, as Process.ExitCode
+# reports the same exit code.
+# Get-ScheduledTaskInfo: https://learn.microsoft.com/powershell/module/scheduledtasks/get-scheduledtaskinfo?view=windowsserver2022-ps
+function ConvertTo-MsiLabInt32 {
+    param([long] $Value)
+    if ($Value -lt 0) { $Value += 4294967296 }
+    if ($Value -gt [int]::MaxValue) { $Value -= 4294967296 }
+    return [int]$Value
+}
+
+# The exit code of a finished task, or an op error when msiexec did not run
+# to its end: Task Scheduler codes (0x000413xx, 0x800413xx, e.g.
+# SCHED_S_TASK_TERMINATED) and FACILITY_WIN32 HRESULTs (0x8007xxxx), which
+# msiexec's own exit codes (small Win32 codes) never are. That Task
+# Scheduler reports a failed launch (logon refused, no batch logon right)
+# as such an HRESULT in LastTaskResult, and the process's exit code
+# otherwise: G (to confirm on real Windows).
+# https://learn.microsoft.com/windows/win32/taskschd/task-scheduler-error-and-success-constants
+# https://learn.microsoft.com/windows/win32/msi/error-codes
+function Get-MsiLabTaskExitCode {
+    param([long] $Result)
+    $u = $Result
+    if ($u -lt 0) { $u += 4294967296 }
+    $win32 = 0
+    if (($u -shr 16) -eq 0x8007) { $win32 = [int]($u -band 0xFFFF) }
+    if ($win32 -ne 0 -or ($u -shr 8) -eq 0x413 -or ($u -shr 8) -eq 0x800413) {
+        $code = Get-MsiLabCodeOfWin32 $win32
+        if ($code -eq '') { $code = 'Internal' }
+        throw (New-MsiLabError $code ('the scheduled task did not run msiexec to its end: LastTaskResult 0x{0:X8}' -f $u) $win32)
+    }
+    return (ConvertTo-MsiLabInt32 $u)
+}
+
+# LastTaskResult values of a run that has not ended: SCHED_S_TASK_READY,
+# SCHED_S_TASK_RUNNING, SCHED_S_TASK_HAS_NOT_RUN (a new task, until its
+# first run ends) and SCHED_S_TASK_QUEUED.
+# https://learn.microsoft.com/windows/win32/taskschd/task-scheduler-error-and-success-constants
+$script:MsiLabTaskPending = @(0x41300, 0x41301, 0x41303, 0x41325)
+
+# Polls a started task every 500 ms until it is neither Running nor Queued
+# and its LastTaskResult is a result; at the timeout stops it (the run is
+# then ERROR_TIMEOUT, 1460). @{exit_code; timed_out}.
+# Get-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/get-scheduledtask?view=windowsserver2022-ps
+# Stop-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/stop-scheduledtask?view=windowsserver2022-ps
+function Wait-MsiLabMsiTask {
+    param([hashtable] $Task, [int] $TimeoutSeconds)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        Start-Sleep -Milliseconds 500
+        $state = [string](Get-ScheduledTask @Task).State
+        $result = [long](Get-ScheduledTaskInfo @Task).LastTaskResult
+        if (($state -notin @('Running', 'Queued')) -and ($script:MsiLabTaskPending -notcontains $result)) {
+            return @{ exit_code = (Get-MsiLabTaskExitCode $result); timed_out = $false }
+        }
+    }
+    $null = Stop-ScheduledTask @Task
+    return @{ exit_code = 1460; timed_out = $true }
+}
+
+# Runs msiexec from a one-off scheduled task (\msilab\msiexec-<guid>, no
+# trigger, run on demand) as the context's principal: @{exit_code;
+# timed_out}. Task Scheduler's own time limit is a backstop past ours. The
+# task is always unregistered.
+# New-ScheduledTaskAction: https://learn.microsoft.com/powershell/module/scheduledtasks/new-scheduledtaskaction?view=windowsserver2022-ps
+# New-ScheduledTaskSettingsSet: https://learn.microsoft.com/powershell/module/scheduledtasks/new-scheduledtasksettingsset?view=windowsserver2022-ps
+# Register-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/register-scheduledtask?view=windowsserver2022-ps
+# Start-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/start-scheduledtask?view=windowsserver2022-ps
+# Unregister-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/unregister-scheduledtask?view=windowsserver2022-ps
+function Invoke-MsiLabMsiexecTask {
+    param([string] $Context, [string] $Account, [string] $Arguments, [int] $TimeoutSeconds)
+    $task = @{ TaskName = ('msiexec-' + [guid]::NewGuid().ToString()); TaskPath = $script:MsiLabTaskPath }
+    $action = New-ScheduledTaskAction -Execute $script:MsiLabMsiexec -Argument $Arguments
+    $limit = [TimeSpan]::FromSeconds($TimeoutSeconds + 60)
+    $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit $limit
+    $principal = New-MsiLabMsiTaskPrincipal $Context $Account
+    $null = Register-ScheduledTask @task -Action $action -Principal $principal -Settings $settings
+    try {
+        $null = Start-ScheduledTask @task
+        return (Wait-MsiLabMsiTask $task $TimeoutSeconds)
+    } finally { $null = Unregister-ScheduledTask @task -Confirm:$false -ErrorAction SilentlyContinue }
+}
+
+# The MsiInstaller records written after a bookmark, through eventlog.query.
+# A record may show in the log a little after msiexec exits: G (to confirm
+# on real Windows), so this waits up to 3 s for the run's closing event
+# (1033 install, 1034 removal), which a run that never reached the
+# service does not write.
+# Event logging: https://learn.microsoft.com/windows/win32/msi/event-logging
+function Get-MsiLabMsiEvents {
+    param([decimal] $After, [int] $ClosingId)
+    $query = [pscustomobject]@{ after = $After; source = 'MsiInstaller' }
+    $deadline = [DateTime]::UtcNow.AddSeconds(3)
+    while ($true) {
+        $events = (Get-MsiLabEvents $query).events
+        $closed = @($events | Where-Object { $_.event_id -eq $ClosingId }).Count -gt 0
+        if ($closed -or [DateTime]::UtcNow -ge $deadline) { return , $events }
+        Start-Sleep -Milliseconds 250
+    }
+}
+
+# Runs `msiexec.exe <option> "<target>" /qn /L*v "<log>" NAME="value"...`
+# for an op ($Run: action, option, target, closing event id and the
+# validated run arguments) in its context, and returns the MsiRun: exit
+# code, log, new events. The command line is built from validated parts
+# only; the run's folder is removed whatever happens.
+# Command-line options: https://learn.microsoft.com/windows/win32/msi/command-line-options
+function Invoke-MsiLabMsiRun {
+    param([hashtable] $Run)
+    $account = Get-MsiLabMsiAccount $Run.context $Run.user
+    $dir = New-MsiLabRunDir $account.sid
+    try {
+        $log = Join-Path $dir 'msiexec.log'
+        $arguments = '{0} "{1}" /qn /L*v "{2}"{3}' -f $Run.option, $Run.target, $log, $Run.properties
+        $bookmark = [decimal](Get-MsiLabEventBookmark $null).record_id
+        if ($Run.context -eq 'admin-elevated') { $exit = Invoke-MsiLabMsiexecDirect $arguments $Run.timeout }
+        else { $exit = Invoke-MsiLabMsiexecTask $Run.context $account.name $arguments $Run.timeout }
+        $events = Get-MsiLabMsiEvents $bookmark $Run.closing
+        [ordered]@{
+            action       = $Run.action
+            context      = $Run.context
+            user         = $account.name
+            command_line = "msiexec.exe $arguments"
+            exit_code    = $exit.exit_code
+            log          = (Read-MsiLabMsiLog $log)
+            events       = $events
+            timed_out    = $exit.timed_out
+        }
+    } finally { Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue }
+}
+
+# msi.install: msiexec /i on an existing package, in a context. A failed
+# install is a result with its exit code; op errors are for runs that could
+# not be made (bad arguments, a missing package or user).
+# https://learn.microsoft.com/windows/win32/msi/command-line-options
+function Invoke-MsiLabMsiInstall {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('package', 'context', 'user', 'properties', 'ui', 'timeout_seconds')
+    $run = Get-MsiLabMsiRunArgs $OpArgs
+    $run.target = Get-MsiLabMsiPackage $OpArgs 'package'
+    $run.action = 'install'; $run.option = '/i'; $run.closing = 1033
+    Invoke-MsiLabMsiRun $run
+}
+
+# msi.uninstall: msiexec /x on a ProductCode or an existing package, in a
+# context (as msi.install).
+# https://learn.microsoft.com/windows/win32/msi/command-line-options
+function Invoke-MsiLabMsiUninstall {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('product', 'context', 'user', 'properties', 'ui', 'timeout_seconds')
+    $run = Get-MsiLabMsiRunArgs $OpArgs
+    $run.target = Get-MsiLabMsiProduct $OpArgs
+    $run.action = 'uninstall'; $run.option = '/x'; $run.closing = 1034
+    Invoke-MsiLabMsiRun $run
+}
+
+#endregion
 #region Snapshots
 
 # sim.snapshot and sim.restore: simulated hosts only. A real host is
@@ -1230,6 +1614,7 @@ $script:MsiLabOps = @{
     'path.create'           = 'New-MsiLabPath'
     'path.move'             = 'Move-MsiLabPath'
     'path.remove'           = 'Remove-MsiLabPath'
+    'path.hash'             = 'Get-MsiLabPathHash'
     'user.ensure'           = 'Set-MsiLabUser'
     'user.get'              = 'Get-MsiLabUserOp'
     'eventlog.bookmark'     = 'Get-MsiLabEventBookmark'
@@ -1237,6 +1622,8 @@ $script:MsiLabOps = @{
     'mutex.hold'            = 'Invoke-MsiLabMutexHold'
     'mutex.release'         = 'Invoke-MsiLabMutexRelease'
     'mutex.get'             = 'Get-MsiLabMutexOp'
+    'msi.install'           = 'Invoke-MsiLabMsiInstall'
+    'msi.uninstall'         = 'Invoke-MsiLabMsiUninstall'
     'sim.snapshot'          = 'Invoke-MsiLabSimOnly'
     'sim.restore'           = 'Invoke-MsiLabSimOnly'
 }

@@ -122,3 +122,14 @@ func (e *SnapshotError) Error() string {
 
 // Is makes errors.Is(err, ErrUnknownSnapshot) true.
 func (e *SnapshotError) Is(target error) bool { return target == ErrUnknownSnapshot }
+
+// NewProcessID allocates a process ID for a process that starts now. The
+// counter is part of a snapshot, so runs from one snapshot repeat exactly;
+// it is not part of State (a process that has exited leaves no trace).
+func (m *Machine) NewProcessID() uint32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pid := m.st.nextPID
+	m.st.nextPID += 4
+	return pid
+}

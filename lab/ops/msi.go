@@ -1,0 +1,94 @@
+package ops
+
+// Windows Installer ops: run msiexec in an install context and bring back
+// the exit code, the verbose log and the new MsiInstaller events.
+const (
+	OpMsiInstall   = "msi.install"
+	OpMsiUninstall = "msi.uninstall"
+	OpPathHash     = "path.hash"
+)
+
+// Install contexts (ARCHITECTURE.md "Contexts").
+const (
+	// ContextAdminElevated: the WinRM session's own full admin token.
+	ContextAdminElevated = "admin-elevated"
+	// ContextAdminFiltered: the session's admin through a scheduled task
+	// with the limited run level (a UAC-filtered token).
+	ContextAdminFiltered = "admin-filtered"
+	// ContextStandardUser: the lab's non-admin account through a scheduled task.
+	ContextStandardUser = "standard-user"
+	// ContextSystem: LocalSystem through a scheduled task.
+	ContextSystem = "system"
+)
+
+// Contexts lists the install contexts.
+var Contexts = []string{ContextAdminElevated, ContextAdminFiltered, ContextStandardUser, ContextSystem}
+
+// DefaultStandardUser is the lab's non-admin account (user.ensure creates it).
+const DefaultStandardUser = "msilab-user"
+
+// UI levels of an msiexec run.
+const (
+	UINone = "none" // /qn: what every unattended run uses
+	UIFull = "full" // the full UI; a UAC prompt, where one appears, is accepted (simulated hosts only)
+)
+
+// MsiInstallArgs runs `msiexec /i Package /qn /L*v <log>` as Context.
+type MsiInstallArgs struct {
+	// Package is the .msi's path on the host; every context must be able to read it.
+	Package string `json:"package"`
+	// Context is one of Contexts ("" is admin-elevated).
+	Context string `json:"context,omitempty"`
+	// User is the account of the standard-user context ("" is DefaultStandardUser).
+	User string `json:"user,omitempty"`
+	// Properties are public properties for the command line (NAME=value):
+	// names are upper-case letters, digits, '_' and '.'; values have no '"'.
+	Properties map[string]string `json:"properties,omitempty"`
+	// UI is UINone ("") or UIFull.
+	UI string `json:"ui,omitempty"`
+	// TimeoutSeconds bounds the run (0 is 900; at most 7200).
+	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
+}
+
+// MsiUninstallArgs runs `msiexec /x Product /qn /L*v <log>` as Context.
+type MsiUninstallArgs struct {
+	// Product is a ProductCode GUID ({...}) or the path of an .msi on the host.
+	Product        string            `json:"product"`
+	Context        string            `json:"context,omitempty"`
+	User           string            `json:"user,omitempty"`
+	Properties     map[string]string `json:"properties,omitempty"`
+	UI             string            `json:"ui,omitempty"`
+	TimeoutSeconds int               `json:"timeout_seconds,omitempty"`
+}
+
+// MsiRun is what msi.install and msi.uninstall return. A failed install is
+// a result with its exit code, not an op error: op errors are for runs
+// that could not be made at all (bad arguments, a missing user).
+type MsiRun struct {
+	Action      string `json:"action"` // "install" or "uninstall"
+	Context     string `json:"context"`
+	User        string `json:"user"`         // HOST\name (or NT AUTHORITY\SYSTEM) msiexec ran as
+	CommandLine string `json:"command_line"` // the msiexec command line, log path included
+	// ExitCode is msiexec's exit code (the full 32-bit value, not modulo 256).
+	ExitCode int `json:"exit_code"`
+	// Log is the verbose log, decoded from UTF-16 or ANSI ("" when none was written).
+	Log string `json:"log"`
+	// Events are the MsiInstaller records of the Application log written during the run.
+	Events []Event `json:"events"`
+	// TimedOut is true when the run was stopped at its timeout (ExitCode is then 1460).
+	TimedOut bool `json:"timed_out,omitempty"`
+}
+
+// PathHashArgs names a file to hash.
+type PathHashArgs struct {
+	Path string `json:"path"`
+}
+
+// PathHash is a file's size and SHA-256 (uppercase hex, as Get-FileHash
+// prints it); Exists is false for a missing file.
+type PathHash struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists"`
+	Size   int64  `json:"size,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}

@@ -1,0 +1,562 @@
+package installer
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/testpkgs"
+)
+
+const (
+	pkgDir   = `C:\ProgramData\msilab\packages`
+	admin    = "msilab"
+	stdUser  = "msilab-user"
+	tempPath = `C:\Windows\Temp`
+)
+
+// testLab is a fresh machine with the lab's standard user and the test
+// packages under pkgDir.
+type testLab struct {
+	t *testing.T
+	m *model.Machine
+}
+
+func newLab(t *testing.T, profile string) *testLab {
+	t.Helper()
+	m, err := model.New(model.Options{Profile: profile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := model.SystemToken()
+	if _, err := m.Users().Ensure(sys, model.UserSpec{Name: stdUser, Password: "Std-Passw0rd!"}); err != nil {
+		t.Fatal(err)
+	}
+	must(t, m.FS().MkdirAll(sys, pkgDir))
+	for _, n := range testpkgs.Names() {
+		data, err := testpkgs.Bytes(n)
+		must(t, err)
+		must(t, m.FS().WriteFile(sys, pkgDir+`\`+n+".msi", data))
+	}
+	return &testLab{t: t, m: m}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (l *testLab) token(kind model.TokenKind) (*model.Token, string) {
+	l.t.Helper()
+	user := admin
+	switch kind {
+	case model.KindStandardUser:
+		user = stdUser
+	case model.KindSystem:
+		user = ""
+	}
+	tok, err := l.m.Token(kind, user)
+	must(l.t, err)
+	return tok, user
+}
+
+func (l *testLab) install(name string, kind model.TokenKind, ui UILevel) *Result {
+	l.t.Helper()
+	tok, user := l.token(kind)
+	res, err := Run(context.Background(), l.m, Request{Action: Install, Package: pkgDir + `\` + name + ".msi", Token: tok, User: user, UI: ui})
+	must(l.t, err)
+	return res
+}
+
+func (l *testLab) uninstall(name string, kind model.TokenKind) *Result {
+	l.t.Helper()
+	info, err := testpkgs.Lookup(name)
+	must(l.t, err)
+	tok, user := l.token(kind)
+	res, err := Run(context.Background(), l.m, Request{Action: Uninstall, ProductCode: info.ProductCode, Token: tok, User: user})
+	must(l.t, err)
+	return res
+}
+
+func (l *testLab) setSDDL(path, sddl string) {
+	l.t.Helper()
+	must(l.t, l.m.FS().SetSDDL(model.SystemToken(), path, sddl))
+}
+
+func (l *testLab) setPolicy(key, name string, v uint32) {
+	l.t.Helper()
+	sys := model.SystemToken()
+	must(l.t, l.m.Registry().CreateKey(sys, key))
+	must(l.t, l.m.Registry().SetValue(sys, key, model.DWORD(name, v)))
+}
+
+func (l *testLab) exists(path string) bool { return l.m.FS().Exists(path) }
+
+// outcome is what a rule of EVIDENCE.md predicts.
+type outcome struct {
+	exit     ExitCode
+	messages []Message
+	log      []string // in this order
+	notLog   []string
+	events   []uint32 // exact IDs in order
+	status   string   // the "status: N." of 1033/1034/1035, when one is written
+}
+
+func check(t *testing.T, res *Result, want outcome) {
+	t.Helper()
+	if res.ExitCode != want.exit {
+		t.Errorf("exit code = %v, want %v (rules %v)\n%s", res.ExitCode, want.exit, res.Rules, res.Log)
+	}
+	if !slices.Equal(res.Messages, want.messages) {
+		t.Errorf("messages = %v, want %v", res.Messages, want.messages)
+	}
+	rest := res.Log
+	for _, s := range want.log {
+		i := strings.Index(rest, s)
+		if i < 0 {
+			t.Errorf("log lacks %q (in order)\n%s", s, res.Log)
+			break
+		}
+		rest = rest[i+len(s):]
+	}
+	for _, s := range want.notLog {
+		if strings.Contains(res.Log, s) {
+			t.Errorf("log has %q", s)
+		}
+	}
+	var ids []uint32
+	for _, e := range res.Events {
+		ids = append(ids, e.EventID)
+		if e.ProviderName != Source {
+			t.Errorf("event %d source %q", e.EventID, e.ProviderName)
+		}
+		if (e.EventID == EventInstalled || e.EventID == EventRemoved || e.EventID == EventReconfigured) && want.status != "" &&
+			!strings.HasSuffix(e.Message, "success or error status: "+want.status+".") {
+			t.Errorf("event %d: %q, want status %s", e.EventID, e.Message, want.status)
+		}
+	}
+	if !slices.Equal(ids, want.events) {
+		t.Errorf("events = %v, want %v", ids, want.events)
+	}
+}
+
+// The default C:\Windows\Temp ACL (R, tacticalrmm#1238) broken three ways.
+const (
+	tempDenySystemWrite = "D:PAI(D;OICI;0x116;;;SY)(A;CI;0x100026;;;BU)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"
+	tempReadOnly        = "D:PAI(A;OICI;0x1200a9;;;SY)(A;OICI;0x1200a9;;;BA)(A;CI;0x100026;;;BU)(A;OICIIO;FA;;;CO)"
+	tempNoUsers         = "D:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"
+	installerDenySystem = "D:PAI(D;OICI;0x116;;;SY)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;WD)"
+)
+
+var chain2503 = outcome{
+	exit:     ExitInstallFailure,
+	messages: []Message{MsgRunScriptNotMarked, MsgFinalizeNoInstall},
+	log: []string{
+		`Note: 1: 2203 2: C:\Windows\Installer\inprogressinstallinfo.ipi 3: -2147287038`,
+		"Action start", "InstallFinalize.",
+		`Running Script: C:\Windows\Installer\MSI`,
+		"PROPERTY CHANGE: Adding UpdateStarted property. Its value is '1'.",
+		`Note: 1: 2203 2: C:\Windows\Installer\inprogressinstallinfo.ipi 3: -2147287035`,
+		"Note: 1: 2503", "DEBUG: Error 2503:  Called RunScript when not marked in progress.",
+		"Note: 1: 2502", "DEBUG: Error 2502:  Called InstallFinalize when no install in progress.",
+		"InstallFinalize. Return value 3.",
+		"MainEngineThread is returning 1603",
+		"-- Installation failed.",
+		"Installation success or error status: 1603.",
+	},
+	events: []uint32{EventTransactionBegin, EventInternalError, EventInternalError, EventInstallFailed, EventInstalled, EventTransactionEnd},
+	status: "1603",
+}
+
+func TestInstallSucceeds(t *testing.T) {
+	l := newLab(t, "")
+	before := l.m.State()
+	res := l.install("permachine", model.KindAdminElevated, UINone)
+	check(t, res, outcome{exit: ExitSuccess,
+		log: []string{"Grabbed execution mutex.", "Product installation will be elevated because user is admin and product is being installed per-machine.",
+			"Action start", "InstallInitialize.", "InstallFinalize. Return value 1.", "MainEngineThread is returning 0",
+			"Property(S): ProductCode = ", "MainEngineThread is returning 0", "=== Verbose logging stopped"},
+		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+	data, err := l.m.FS().ReadFile(model.SystemToken(), `C:\Program Files (x86)\MsiLab\PerMachine\readme.txt`)
+	must(t, err)
+	if want, _ := testpkgs.Bytes("permachine"); len(data) == 0 || len(want) == 0 {
+		t.Fatalf("installed readme.txt is empty")
+	}
+	v, err := l.m.Registry().GetValue(nil, `HKLM\SOFTWARE\WOW6432Node\MsiLab\PerMachine`, "Version")
+	if err != nil || v.Str != "1.0.0" {
+		t.Errorf("registry value = %+v, %v; want 1.0.0 in the 32-bit view", v, err)
+	}
+	info, _ := testpkgs.Lookup("permachine")
+	p, ok := findProduct(l.m, info.ProductCode, "")
+	if !ok || !p.perMachine() || !l.exists(p.localPackage) {
+		t.Errorf("product not registered per-machine with its cached package: %+v %v", p, ok)
+	}
+	if l.exists(markerPath) {
+		t.Errorf("the in-progress marker is left behind")
+	}
+	if held := l.holder(); held {
+		t.Errorf("the execution mutex is still held")
+	}
+	// Uninstall: back to the state before, apart from events and the service that started.
+	check(t, l.uninstall("permachine", model.KindAdminElevated), outcome{exit: ExitSuccess,
+		log:    []string{"Executing op: FileRemove", "Executing op: ProductUnregister", "-- Removal completed successfully."},
+		events: []uint32{EventTransactionBegin, EventRemoveSucceeded, EventRemoved, EventTransactionEnd}, status: "0"})
+	onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
+	for _, lines := range [][]string{onlyBefore, onlyAfter} {
+		for _, s := range lines {
+			if !strings.HasPrefix(s, "event ") && !strings.HasPrefix(s, "svc msiserver ") {
+				t.Errorf("install + uninstall left a change: %s", s)
+			}
+		}
+	}
+}
+
+func (l *testLab) holder() bool {
+	_, held := l.m.Mutexes().Holder(mutexExecute)
+	return held
+}
+
+func TestPerUserInstallByStandardUser(t *testing.T) {
+	l := newLab(t, "win11-24h2")
+	res := l.install("peruser", model.KindStandardUser, UINone)
+	check(t, res, outcome{exit: ExitSuccess, notLog: []string{"MSI_LUA"},
+		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+	if !l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab\PerUser\readme.txt`) {
+		t.Errorf("per-user file not in the user's profile")
+	}
+	tok, _ := l.token(model.KindStandardUser)
+	if _, err := l.m.Registry().GetValue(nil, `HKU\`+string(tok.User)+`\Software\MsiLab\PerUser`, "Version"); err != nil {
+		t.Errorf("per-user registry value: %v", err)
+	}
+	if res.Events[0].UserSID != tok.User {
+		t.Errorf("event user SID = %s, want the installing user's %s", res.Events[0].UserSID, tok.User)
+	}
+	check(t, l.uninstall("peruser", model.KindStandardUser), outcome{exit: ExitSuccess,
+		events: []uint32{EventTransactionBegin, EventRemoveSucceeded, EventRemoved, EventTransactionEnd}, status: "0"})
+	if l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab`) {
+		t.Errorf("uninstall left the per-user folder")
+	}
+}
+
+// EVIDENCE.md row 1: C:\Windows\Temp loses write for SYSTEM, or gets a read-only ACE.
+func TestTempACLGives2503Then2502(t *testing.T) {
+	for _, tc := range []struct {
+		name, sddl string
+		pkg        string
+		kind       model.TokenKind
+	}{
+		{"system denied write, elevated admin", tempDenySystemWrite, "permachine", model.KindAdminElevated},
+		{"read-only ACEs, elevated admin", tempReadOnly, "permachine", model.KindAdminElevated},
+		{"users lose write, standard user", tempNoUsers, "peruser", model.KindStandardUser},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, "")
+			l.setSDDL(tempPath, tc.sddl)
+			check(t, l.install(tc.pkg, tc.kind, UINone), chain2503)
+			if l.exists(`C:\Program Files (x86)\MsiLab\PerMachine\readme.txt`) || l.exists(markerPath) {
+				t.Errorf("a failed install left files or the marker")
+			}
+			info, _ := testpkgs.Lookup(tc.pkg)
+			tok, _ := l.token(tc.kind)
+			if _, ok := findProduct(l.m, info.ProductCode, tok.User); ok {
+				t.Errorf("a failed install registered the product")
+			}
+		})
+	}
+	// SYSTEM's own %TEMP% is C:\Windows\Temp (G): its client fails first, with 1632.
+	l := newLab(t, "")
+	l.setSDDL(tempPath, tempDenySystemWrite)
+	if res := l.install("permachine", model.KindSystem, UINone); res.ExitCode != ExitTempUnwritable {
+		t.Errorf("SYSTEM context, SYSTEM denied write on Temp: exit %v, want 1632", res.ExitCode)
+	}
+	// Users losing write does not stop an elevated admin (BUILTIN\Administrators keeps full control).
+	l = newLab(t, "")
+	l.setSDDL(tempPath, tempNoUsers)
+	if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
+		t.Errorf("elevated admin with Users' write removed: exit %v, want 0", res.ExitCode)
+	}
+}
+
+// EVIDENCE.md row 2: per-user %TEMP% missing or unwritable.
+func TestClientTempGives1632(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		break_ func(l *testLab)
+	}{
+		{"missing", func(l *testLab) {
+			must(l.t, l.m.FS().RemoveAll(model.SystemToken(), `C:\Users\msilab\AppData\Local\Temp`))
+		}},
+		{"unwritable", func(l *testLab) {
+			l.setSDDL(`C:\Users\msilab\AppData\Local\Temp`, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(D;OICI;0x116;;;BA)")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, "")
+			tc.break_(l)
+			res := l.install("permachine", model.KindAdminElevated, UINone)
+			check(t, res, outcome{exit: ExitTempUnwritable, notLog: []string{"MSI (s)", "Action start"}})
+			if n := strings.Count(res.Log, "\r\n"); n > 3 {
+				t.Errorf("log has %d lines, want it mostly empty:\n%s", n, res.Log)
+			}
+		})
+	}
+}
+
+// EVIDENCE.md rows 3 and 4: C:\Windows\Installer denies SYSTEM write, or is missing.
+func TestInstallerFolder(t *testing.T) {
+	t.Run("denies SYSTEM write", func(t *testing.T) {
+		l := newLab(t, "")
+		l.setSDDL(installerDir, installerDenySystem)
+		check(t, l.install("permachine", model.KindAdminElevated, UINone), chain2503)
+	})
+	t.Run("missing", func(t *testing.T) {
+		l := newLab(t, "")
+		must(t, l.m.FS().Move(model.SystemToken(), installerDir, installerDir+".msilab"))
+		check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitInstallFailure,
+			messages: []Message{MsgCannotOpenDB},
+			log: []string{"InstallInitialize.", `.ipi 3: -2147287037`, `DEBUG: Error 2203:  Database: C:\Windows\Installer\inprogressinstallinfo.ipi. Cannot open database file. System error -2147287037`,
+				"InstallInitialize. Return value 3.", "MainEngineThread is returning 1603"},
+			notLog: []string{"Note: 1: 2502"},
+			events: []uint32{EventTransactionBegin, EventInternalError, EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"})
+	})
+}
+
+// EVIDENCE.md row 5: per-machine package, not elevated, silent.
+func TestPerMachineNonElevatedSilentGives1925(t *testing.T) {
+	for _, kind := range []model.TokenKind{model.KindAdminFiltered, model.KindStandardUser} {
+		t.Run(string(kind), func(t *testing.T) {
+			l := newLab(t, "")
+			res := l.install("permachine", kind, UINone)
+			check(t, res, outcome{exit: ExitInstallFailure, messages: []Message{MsgAllUsersPrivilege},
+				log: []string{"MSI_LUA: Elevation prompt disabled for silent installs", "InstallInitialize.", "Error 1925.",
+					"InstallInitialize. Return value 3.", "MainEngineThread is returning 1603"},
+				notLog: []string{"Note: 1: 2502", "Note: 1: 2503"},
+				events: []uint32{EventTransactionBegin, 11925, EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"})
+		})
+	}
+}
+
+// EVIDENCE.md row 6: per-machine package, UAC-filtered admin, full UI.
+func TestFilteredAdminFullUIElevates(t *testing.T) {
+	l := newLab(t, "")
+	check(t, l.install("permachine", model.KindAdminFiltered, UIFull), outcome{exit: ExitSuccess,
+		log:    []string{"Product installation will be elevated because user is admin and product is being installed per-machine."},
+		notLog: []string{"MSI_LUA"},
+		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+	if !l.exists(`C:\Program Files (x86)\MsiLab\PerMachine\readme.txt`) {
+		t.Errorf("elevated install did not write its file")
+	}
+}
+
+// EVIDENCE.md row 7: silent uninstall of a per-machine product by a non-elevated user.
+func TestNonElevatedUninstallGives1730(t *testing.T) {
+	for _, kind := range []model.TokenKind{model.KindAdminFiltered, model.KindStandardUser} {
+		t.Run(string(kind), func(t *testing.T) {
+			l := newLab(t, "")
+			if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != 0 {
+				t.Fatalf("install: %v", res.ExitCode)
+			}
+			check(t, l.uninstall("permachine", kind), outcome{exit: ExitInstallFailure, messages: []Message{MsgAdminToRemove},
+				log:    []string{"InstallInitialize.", "Error 1730.", "InstallInitialize. Return value 3.", "-- Removal failed."},
+				events: []uint32{EventTransactionBegin, 11730, EventRemoveFailed, EventRemoved, EventTransactionEnd}, status: "1603"})
+			if !l.exists(`C:\Program Files (x86)\MsiLab\PerMachine\readme.txt`) {
+				t.Errorf("a failed uninstall removed the product's file")
+			}
+		})
+	}
+}
+
+// EVIDENCE.md rows 8 and 9: the DisableMSI policy.
+func TestDisableMSI(t *testing.T) {
+	t.Run("2 rejects every install", func(t *testing.T) {
+		l := newLab(t, "")
+		l.setPolicy(policyKey, "DisableMSI", 2)
+		check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitPackageRejected,
+			log: []string{"Machine policy value 'DisableMsi' is 2", "MainEngineThread is returning 1625"}, notLog: []string{"MSI (s)"}})
+	})
+	t.Run("1 rejects a standard user's per-user install", func(t *testing.T) {
+		l := newLab(t, "")
+		l.setPolicy(policyKey, "DisableMSI", 1)
+		check(t, l.install("peruser", model.KindStandardUser, UINone), outcome{exit: ExitPackageRejected,
+			log:    []string{"Machine policy value 'DisableMsi' is 1", "Rejecting product '" + pkgDir + `\peruser.msi': Non-assigned apps are disabled for non-admin users.`},
+			notLog: []string{"Action start"}})
+		if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
+			t.Errorf("DisableMSI=1 and an elevated admin: exit %v, want 0", res.ExitCode)
+		}
+	})
+	t.Run("absent behaves as 1 on Server, allows on client", func(t *testing.T) {
+		for profile, want := range map[string]ExitCode{"server2022": ExitPackageRejected, "win10-22h2": ExitSuccess} {
+			l := newLab(t, profile)
+			if res := l.install("peruser", model.KindStandardUser, UINone); res.ExitCode != want {
+				t.Errorf("%s: exit %v, want %v", profile, res.ExitCode, want)
+			}
+		}
+	})
+}
+
+// EVIDENCE.md row 10: AlwaysInstallElevated in HKLM and HKCU.
+func TestAlwaysInstallElevated(t *testing.T) {
+	l := newLab(t, "")
+	tok, _ := l.token(model.KindStandardUser)
+	l.setPolicy(policyKey, "AlwaysInstallElevated", 1)
+	// HKLM alone is not enough (D: both keys must be 1).
+	if res := l.install("permachine", model.KindStandardUser, UINone); res.ExitCode != ExitInstallFailure {
+		t.Errorf("HKLM only: exit %v, want 1603", res.ExitCode)
+	}
+	l.setPolicy(`HKU\`+string(tok.User)+`\SOFTWARE\Policies\Microsoft\Windows\Installer`, "AlwaysInstallElevated", 1)
+	check(t, l.install("permachine", model.KindStandardUser, UINone), outcome{exit: ExitSuccess,
+		log:    []string{"Machine policy value 'AlwaysInstallElevated' is 1", "User policy value 'AlwaysInstallElevated' is 1", "with elevated privileges"},
+		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+}
+
+// EVIDENCE.md rows 11 and 12: the service.
+func TestService(t *testing.T) {
+	sys := model.SystemToken()
+	t.Run("stopped manual starts on demand", func(t *testing.T) {
+		l := newLab(t, "")
+		must(t, l.m.Services().SetStartType(sys, "msiserver", model.StartDemand))
+		st, _ := l.m.Services().Query("msiserver")
+		if st.State != model.ServiceStopped {
+			t.Fatalf("msiserver is %v before the install, want stopped", st.State)
+		}
+		res := l.install("permachine", model.KindAdminElevated, UINone)
+		check(t, res, outcome{exit: ExitSuccess, events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+		if !slices.Contains(res.Rules, RuleServiceDemandStart) {
+			t.Errorf("rules %v lack %s", res.Rules, RuleServiceDemandStart)
+		}
+	})
+	for name, breakIt := range map[string]func(l *testLab){
+		"disabled":     func(l *testLab) { must(t, l.m.Services().SetStartType(sys, "msiserver", model.StartDisabled)) },
+		"unregistered": func(l *testLab) { must(t, l.m.Services().Delete(sys, "msiserver")) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLab(t, "")
+			breakIt(l)
+			res := l.install("permachine", model.KindAdminElevated, UINone)
+			check(t, res, outcome{exit: ExitServiceFailure, messages: []Message{MsgServiceAccess}})
+			if res.Log != "" {
+				t.Errorf("a client that cannot reach the service wrote a log:\n%s", res.Log)
+			}
+		})
+	}
+}
+
+// EVIDENCE.md row 13: the execution mutex.
+func TestExecutionMutexGives1618(t *testing.T) {
+	l := newLab(t, "")
+	must(t, l.m.Mutexes().Acquire(mutexExecute, "msilab mutex.hold", time.Time{}))
+	check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitAlreadyRunning,
+		messages: []Message{MsgAnotherInstall}, log: []string{"Failed to grab execution mutex.", "Error 1500."},
+		notLog: []string{"Grabbed execution mutex"}})
+	if owner, held := l.m.Mutexes().Holder(mutexExecute); !held || owner != "msilab mutex.hold" {
+		t.Errorf("the other holder lost the mutex: %q %v", owner, held)
+	}
+	l.m.Mutexes().Release(mutexExecute)
+	if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
+		t.Errorf("after release: exit %v", res.ExitCode)
+	}
+}
+
+// EVIDENCE.md row 14: a deferred EXE custom action that fails.
+func TestCustomActions(t *testing.T) {
+	l := newLab(t, "")
+	check(t, l.install("ca-ok", model.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
+		log:    []string{"CustomActionSchedule(Action=MsiLabDeferredOk,ActionType=3122,Source=C:\\Windows\\system32\\cmd.exe,Target=/c exit 0,)", "MsiLabDeferredOk. Return value 1."},
+		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+	before := l.m.State()
+	res := l.install("ca-fail", model.KindAdminElevated, UINone)
+	check(t, res, outcome{exit: ExitInstallFailure, messages: []Message{MsgProgramFailed},
+		log: []string{"Action start", "MsiLabDeferredFail.", "CustomAction MsiLabDeferredFail returned actual error code 3",
+			"Error 1722.", "Action ended", "MsiLabDeferredFail. Return value 3.", "Rollback", "InstallFinalize. Return value 3.", "MainEngineThread is returning 1603"},
+		notLog: []string{"Note: 1: 2502"},
+		events: []uint32{EventTransactionBegin, 11722, EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"})
+	onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
+	for _, s := range append(onlyBefore, onlyAfter...) {
+		if !strings.HasPrefix(s, "event ") {
+			t.Errorf("rollback left a change: %s", s)
+		}
+	}
+}
+
+func TestReinstall(t *testing.T) {
+	l := newLab(t, "")
+	l.install("permachine", model.KindAdminElevated, UINone)
+	check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
+		events: []uint32{EventTransactionBegin, EventConfigSucceeded, EventReconfigured, EventTransactionEnd}, status: "0"})
+	// The product installed from another package (another package code): 1638.
+	info, _ := testpkgs.Lookup("permachine")
+	key := productsKey(model.SIDSystem, packGUID(info.ProductCode))
+	must(t, l.m.Registry().SetValue(model.SystemToken(), key, model.SZ("PackageCode", packGUID("{00000000-1111-2222-3333-444444444444}"))))
+	check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitProductVersion,
+		log: []string{"Another version of this product is already installed."}, notLog: []string{"Action start"}})
+}
+
+func TestUninstallUnknownProductAndBadPackages(t *testing.T) {
+	l := newLab(t, "")
+	check(t, l.uninstall("permachine", model.KindAdminElevated), outcome{exit: ExitUnknownProduct, log: []string{"MainEngineThread is returning 1605"}})
+	sys := model.SystemToken()
+	must(t, l.m.FS().WriteFile(sys, pkgDir+`\corrupt.msi`, []byte("this is not a compound file")))
+	check(t, l.install("corrupt", model.KindAdminElevated, UINone), outcome{exit: ExitPackageInvalid, log: []string{"3: -2147286960"}})
+	check(t, l.install("missing", model.KindAdminElevated, UINone), outcome{exit: ExitPackageOpenFailed, log: []string{`missing.msi 3: -2147287038`}})
+	l.setSDDL(pkgDir+`\peruser.msi`, "D:P(A;;FA;;;SY)(A;;FA;;;BA)")
+	check(t, l.install("peruser", model.KindStandardUser, UINone), outcome{exit: ExitPackageOpenFailed, log: []string{`peruser.msi 3: -2147287035`}})
+	if _, err := Run(context.Background(), l.m, Request{Action: Install}); err == nil {
+		t.Errorf("a request without token or package ran")
+	}
+}
+
+var volatile = regexp.MustCompile(`\[\d\d:\d\d:\d\d:\d\d\d\]|\([0-9A-F]{2}:[0-9A-F]{2}\)|\d+:\d\d:\d\d|\d+/\d+/\d{4}|MSI[0-9A-F]{4}\.tmp|Process Id: \d+`)
+
+// Runs from the same state give byte-identical logs; on machines whose
+// clocks differ, identical apart from times and ids.
+func TestLogsRepeat(t *testing.T) {
+	l := newLab(t, "")
+	l.setSDDL(tempPath, tempDenySystemWrite)
+	l.m.Snapshot("before")
+	first := l.install("permachine", model.KindAdminElevated, UINone).Log
+	must(t, l.m.Restore("before"))
+	if again := l.install("permachine", model.KindAdminElevated, UINone).Log; again != first {
+		t.Errorf("same state, different logs:\n%s\n---\n%s", first, again)
+	}
+	other, err := model.New(model.Options{Clock: func() time.Time { return time.Date(2025, 3, 1, 17, 45, 0, 0, time.UTC) }})
+	must(t, err)
+	o := &testLab{t: t, m: other}
+	sys := model.SystemToken()
+	must(t, other.FS().MkdirAll(sys, pkgDir))
+	data, _ := testpkgs.Bytes("permachine")
+	must(t, other.FS().WriteFile(sys, pkgDir+`\permachine.msi`, data))
+	o.setSDDL(tempPath, tempDenySystemWrite)
+	third := o.install("permachine", model.KindAdminElevated, UINone).Log
+	if a, b := volatile.ReplaceAllString(first, "#"), volatile.ReplaceAllString(third, "#"); a != b {
+		t.Errorf("logs differ apart from times and ids:\n%s\n---\n%s", a, b)
+	}
+}
+
+func TestRulesCarryEvidence(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range Rules() {
+		if r.ID == "" || r.When == "" || r.Then == "" || r.Label == "" || r.Sources == "" || seen[r.ID] {
+			t.Errorf("rule incomplete or repeated: %+v", r)
+		}
+		seen[r.ID] = true
+		if !strings.ContainsAny(r.Label, "DRG") {
+			t.Errorf("rule %s has no evidence label: %q", r.ID, r.Label)
+		}
+	}
+}
+
+func TestPackGUID(t *testing.T) {
+	// R: Office 2007's ProductCode and its packed form, as published in many MSI cleanup guides.
+	if got := packGUID("{90120000-0030-0000-0000-0000000FF1CE}"); got != "00002109030000000000000000F01FEC" {
+		t.Errorf("packGUID = %s", got)
+	}
+	if g := "{12345678-ABCD-EF01-2345-6789ABCDEF01}"; unpackGUID(packGUID(g)) != g {
+		t.Errorf("unpackGUID(packGUID(%s)) = %s", g, unpackGUID(packGUID(g)))
+	}
+}

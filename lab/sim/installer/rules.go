@@ -1,0 +1,121 @@
+package installer
+
+// Rule is one behaviour the engine encodes, with its evidence (EVIDENCE.md):
+// D documented by Microsoft, R reported publicly, G our inference, to be
+// confirmed on real Windows (a real-lab run that disagrees wins).
+type Rule struct {
+	ID      string `json:"id"`
+	When    string `json:"when"`
+	Then    string `json:"then"`
+	Label   string `json:"label"`
+	Sources string `json:"sources"`
+}
+
+// Rule IDs. A Result lists the ones that decided its outcome.
+const (
+	RuleServiceUnavailable = "service-unavailable"
+	RuleServiceDemandStart = "service-demand-start"
+	RuleClientTemp         = "client-temp"
+	RulePackageOpen        = "package-open"
+	RuleDisableMSIAlways   = "disablemsi-always"
+	RuleDisableMSINonAdmin = "disablemsi-nonadmin"
+	RuleExecutionMutex     = "execution-mutex"
+	RuleElevateAdmin       = "elevate-admin"
+	RuleElevateConsent     = "elevate-consent"
+	RuleAlwaysElevated     = "always-install-elevated"
+	RuleLUASilent          = "lua-silent-1925"
+	RuleLUAUninstall       = "lua-uninstall-1730"
+	RuleMarkerDenied       = "marker-denied-2503-2502"
+	RuleMarkerPathMissing  = "marker-path-missing-2203"
+	RuleTargetDenied       = "target-denied"
+	RuleCustomActionFailed = "custom-action-1722"
+	RuleCustomActionRun    = "custom-action-emulated"
+	RuleMaintenance        = "maintenance-reconfigure"
+	RuleOtherVersion       = "other-version-1638"
+	RuleNotInstalled       = "uninstall-unknown-product"
+	RuleSuccess            = "install-success"
+	RuleUninstallSuccess   = "uninstall-success"
+	RuleEvents             = "events"
+)
+
+// rules is the catalog, in the order the engine meets them.
+var rules = []Rule{
+	{RuleServiceUnavailable, "msiserver is Disabled (Start=4) or not registered (msiexec /unregister)",
+		"exit 1601; no verbose log; message 1719 in UIs that show one", "R (events G)",
+		"EVIDENCE.md rules table; exit code D (MsiExec error messages)"},
+	{RuleServiceDemandStart, "msiserver is Stopped with a demand (Manual) start",
+		"the client's COM call starts it; the install proceeds normally", "D/R", "EVIDENCE.md rules table"},
+	{RuleClientTemp, "the installing user's %TEMP% is missing or not writable by the client",
+		"exit 1632 before the server is reached; log mostly empty; no events", "code D, trigger R, details G",
+		"EVIDENCE.md rules table; ERROR_INSTALL_TEMP_UNWRITABLE (D)"},
+	{RulePackageOpen, "the package is missing, unreadable by the client, or not a valid database",
+		"exit 1619 (missing/unreadable) or 1620 (invalid); Note: 1: 2203 in the log", "D (log G)",
+		"ERROR_INSTALL_PACKAGE_OPEN_FAILED / _INVALID (D)"},
+	{RuleDisableMSIAlways, "policy DisableMSI = 2",
+		"exit 1625; log: Machine policy value 'DisableMsi' is 2; no events modelled", "semantics D, code/log G",
+		"Microsoft policy 'Turn off Windows Installer' (D); EVIDENCE.md"},
+	{RuleDisableMSINonAdmin, "DisableMSI = 1 (or absent on Server editions) and the install would not run elevated",
+		"exit 1625; log: Rejecting product ...: Non-assigned apps are disabled for non-admin users.", "D + R",
+		"EVIDENCE.md rules table and 'Policy keys'"},
+	{RuleExecutionMutex, "Global\\_MSIExecute is held by another install",
+		"exit 1618, message 1500; the log has no 'Grabbed execution mutex'", "D (log line G)",
+		"ERROR_INSTALL_ALREADY_RUNNING (D); EVIDENCE.md"},
+	{RuleElevateAdmin, "per-machine install by an elevated administrator or SYSTEM",
+		"runs elevated: server-side operations as LocalSystem", "D", "EVIDENCE.md rules table"},
+	{RuleElevateConsent, "per-machine package, UAC-filtered admin, full UI",
+		"UAC prompt (accepted in the lab); log: Product installation will be elevated because user is admin and product is being installed per-machine.; exit 0",
+		"D/R", "EVIDENCE.md rules table"},
+	{RuleAlwaysElevated, "AlwaysInstallElevated = 1 in both HKLM and HKCU policy keys",
+		"any user's install runs elevated; log: ...'AlwaysInstallElevated' is 1", "D, log G",
+		"Microsoft 'AlwaysInstallElevated' policy (D)"},
+	{RuleLUASilent, "per-machine package (ALLUSERS=1), not elevated, silent (or no one to elevate)",
+		"log: MSI_LUA: Elevation prompt disabled for silent installs; Error 1925 at InstallInitialize; exit 1603; events 11925, 11708, 1033 (1603). The 2503 chain some packages give instead is not modelled",
+		"R", "EVIDENCE.md rules table"},
+	{RuleLUAUninstall, "silent uninstall of a per-machine product by a non-elevated user",
+		"Error 1730, InstallInitialize. Return value 3.; exit 1603; events 11730, 1034 (1603)", "R",
+		"EVIDENCE.md rules table"},
+	{RuleMarkerDenied, "the in-progress marker C:\\Windows\\Installer\\inprogressinstallinfo.ipi cannot be written: SYSTEM lacks write on C:\\Windows\\Installer or on C:\\Windows\\Temp (the marker's scratch data), or the installing user lacks write on C:\\Windows\\Temp",
+		"Note: 1: 2203 ... 3: -2147287035; the first RunScript fails with Note: 1: 2503, InstallFinalize with Note: 1: 2502; exit 1603; events 10005 x2, 11708, 1033 (1603), 1040/1042",
+		"R (mechanism), G (which token writes where)",
+		"actions/runner-images#1704 and PR #1959, ViGEmBus#91, meson#10697, ImageGlass#1884, lithnet/ad-password-protection#43 (via EVIDENCE.md)"},
+	{RuleMarkerPathMissing, "C:\\Windows\\Installer is missing",
+		"Note: 1: 2203 ... 3: -2147287037 and DEBUG: Error 2203 at InstallInitialize; exit 1603; event 10005", "R",
+		"intel/haxm#163 (via EVIDENCE.md)"},
+	{RuleTargetDenied, "a target folder or file cannot be created by the token that installs files (LocalSystem when elevated, the user otherwise)",
+		"Error 1303 (folder) or 1310 (file); rollback; exit 1603; events 1130x/11310, 11708, 1033 (1603)", "D (messages), G (points of the check)",
+		"Windows Installer error messages 1303 and 1310 (D)"},
+	{RuleCustomActionFailed, "a deferred EXE custom action (types 2, 18, 34, 50) without 'continue on error' exits non-zero",
+		"Error 1722, Action ended ...: <CA>. Return value 3.; rollback; exit 1603; events 11722, 11708, 1033 (1603)", "D",
+		"Custom Action Return Processing Options; error 1722 (D)"},
+	{RuleCustomActionRun, "an EXE custom action runs in the simulator",
+		"only `cmd.exe /c exit N` is emulated (exit N); any other program fails with Error 1721; DLL and script custom actions fail with Error 1723",
+		"G (a limit of the simulator)", "msilab"},
+	{RuleMaintenance, "installing a product already installed from the same package (same package code)",
+		"maintenance mode: nothing to change; exit 0; events 11728 and 1035 (0)", "D (events G)",
+		"Windows Installer maintenance installations (D)"},
+	{RuleOtherVersion, "installing a package whose ProductCode is installed from another package code",
+		"exit 1638; nothing changes", "D (code), G (log)", "ERROR_PRODUCT_VERSION (D)"},
+	{RuleNotInstalled, "uninstalling a product that is not installed in the user's context or per-machine",
+		"exit 1605", "D", "ERROR_UNKNOWN_PRODUCT (D)"},
+	{RuleSuccess, "nothing stops the install",
+		"files and registry values written, product registered and package cached; exit 0; events 1040, 11707, 1033 (0), 1042", "D/R",
+		"EVIDENCE.md 'Events'"},
+	{RuleUninstallSuccess, "nothing stops the removal",
+		"files, values and registration removed; exit 0; events 1040, 11724, 1034 (0), 1042", "D/R", "EVIDENCE.md 'Events'"},
+	{RuleEvents, "any run that reaches the server",
+		"MsiInstaller events in the Application log with the installing user's SID: 10005 per internal 2xxx error (Error), 10000+N per authored 1xxx error, 11707/11708, 1033/1034 with the status", "D (R for 10005's SID, 1040/1042)",
+		"EVIDENCE.md 'Events'; PowerToys#8123"},
+}
+
+// Rules lists the engine's rules.
+func Rules() []Rule { return append([]Rule(nil), rules...) }
+
+// LookupRule returns a rule by ID.
+func LookupRule(id string) (Rule, bool) {
+	for _, r := range rules {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}

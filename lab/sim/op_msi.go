@@ -1,0 +1,175 @@
+package sim
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim/installer"
+	"github.com/msilab/msilab/lab/sim/model"
+)
+
+func init() {
+	registerOp(ops.OpMsiInstall, func(ctx context.Context, h *Host, s Session, raw json.RawMessage) (any, error) {
+		var a ops.MsiInstallArgs
+		if err := decodeArgs(raw, &a); err != nil {
+			return nil, err
+		}
+		if err := required("package", a.Package); err != nil {
+			return nil, err
+		}
+		return h.runMsi(ctx, s, installer.Request{Action: installer.Install, Package: a.Package},
+			msiOptions{a.Context, a.User, a.Properties, a.UI, a.TimeoutSeconds})
+	})
+	registerOp(ops.OpMsiUninstall, func(ctx context.Context, h *Host, s Session, raw json.RawMessage) (any, error) {
+		var a ops.MsiUninstallArgs
+		if err := decodeArgs(raw, &a); err != nil {
+			return nil, err
+		}
+		if err := required("product", a.Product); err != nil {
+			return nil, err
+		}
+		req := installer.Request{Action: installer.Uninstall, Package: a.Product}
+		switch {
+		case guidArg.MatchString(a.Product):
+			req = installer.Request{Action: installer.Uninstall, ProductCode: strings.ToUpper(a.Product)}
+		case strings.HasPrefix(a.Product, "{"):
+			return nil, invalidArgs("product " + a.Product + " is not a {GUID} product code")
+		}
+		return h.runMsi(ctx, s, req, msiOptions{a.Context, a.User, a.Properties, a.UI, a.TimeoutSeconds})
+	})
+	registerOp(ops.OpPathHash, typed(func(a ops.PathHashArgs) error { return required("path", a.Path) }, pathHash))
+}
+
+var (
+	guidArg      = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+	propertyName = regexp.MustCompile(`^[A-Z][A-Z0-9_.]*$`)
+)
+
+// msiOptions are the arguments msi.install and msi.uninstall share.
+type msiOptions struct {
+	context, user string
+	properties    map[string]string
+	ui            string
+	timeout       int
+}
+
+// check validates the shared arguments as the PowerShell module does.
+func (o *msiOptions) check() error {
+	if o.context == "" {
+		o.context = ops.ContextAdminElevated
+	}
+	known := false
+	for _, c := range ops.Contexts {
+		known = known || c == o.context
+	}
+	if !known {
+		return invalidArgs("context must be one of " + strings.Join(ops.Contexts, ", "))
+	}
+	if o.user != "" && o.context != ops.ContextStandardUser {
+		return invalidArgs("user applies to the standard-user context only")
+	}
+	switch o.ui {
+	case "", ops.UINone, ops.UIFull:
+	default:
+		return invalidArgs("ui must be none or full")
+	}
+	if o.timeout < 0 || o.timeout > 7200 {
+		return invalidArgs("timeout_seconds must be from 0 to 7200")
+	}
+	for k, v := range o.properties {
+		if !propertyName.MatchString(k) {
+			return invalidArgs("property name " + k + " must be upper-case letters, digits, '_' or '.'")
+		}
+		if strings.ContainsFunc(v, func(c rune) bool { return c == '"' || c < 0x20 || c == 0x7f }) {
+			return invalidArgs("property " + k + " has a '\"' or a control character")
+		}
+	}
+	return nil
+}
+
+// contextToken is the token msiexec runs with in a context, and its account.
+func (h *Host) contextToken(s Session, o msiOptions) (*model.Token, string, error) {
+	admin := bareUser(s.User)
+	switch o.context {
+	case ops.ContextSystem:
+		return model.SystemToken(), "", nil
+	case ops.ContextAdminFiltered:
+		tok, err := h.m.Token(model.KindAdminFiltered, admin)
+		return tok, admin, err
+	case ops.ContextStandardUser:
+		user := o.user
+		if user == "" {
+			user = ops.DefaultStandardUser
+		}
+		tok, err := h.m.Token(model.KindStandardUser, user)
+		if errors.Is(err, model.ErrUnknownUser) {
+			return nil, "", &ops.Error{Code: ops.CodeNotFound, Message: "no local user " + user + " (user.ensure creates it)", Win32: 1332}
+		}
+		if errors.Is(err, model.ErrTokenKind) {
+			return nil, "", invalidArgs(user + " is an administrator, not a standard user")
+		}
+		return tok, user, err
+	}
+	tok, err := h.token(s)
+	return tok, admin, err
+}
+
+// runMsi is the simulated msiexec: the installer engine on the model.
+func (h *Host) runMsi(ctx context.Context, s Session, req installer.Request, o msiOptions) (any, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	tok, user, err := h.contextToken(s, o)
+	if err != nil {
+		return nil, opError(err)
+	}
+	if req.Package != "" {
+		if fi, err := h.m.FS().Stat(req.Package); err != nil || fi.Dir {
+			return nil, &ops.Error{Code: ops.CodeNotFound, Message: "no package file " + req.Package, Win32: 2}
+		}
+	}
+	req.Token, req.User, req.Properties = tok, user, o.properties
+	req.LogPath = fmt.Sprintf(`C:\ProgramData\msilab\runs\%08x\msiexec.log`, h.m.NewProcessID())
+	req.UI = installer.UINone
+	if o.ui == ops.UIFull {
+		req.UI = installer.UIFull
+	}
+	res, err := installer.Run(ctx, h.m, req)
+	if err != nil {
+		return nil, &ops.Error{Code: ops.CodeInvalidArgs, Message: err.Error()}
+	}
+	out := ops.MsiRun{Action: string(req.Action), Context: o.context, User: h.m.LookupSID(tok.User),
+		CommandLine: res.CommandLine, ExitCode: int(res.ExitCode), Log: res.Log, Events: []ops.Event{}}
+	for _, e := range res.Events {
+		out.Events = append(out.Events, eventOf(e))
+	}
+	return out, nil
+}
+
+func pathHash(c opCall, a ops.PathHashArgs) (any, error) {
+	out := ops.PathHash{Path: cleanPath(a.Path)}
+	fi, err := c.h.m.FS().Stat(a.Path)
+	if errors.Is(err, model.ErrNotFound) || errors.Is(err, model.ErrPathNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, opError(err)
+	}
+	if fi.Dir {
+		return nil, &ops.Error{Code: ops.CodeConflict, Message: a.Path + " is a directory", Win32: 5}
+	}
+	data, err := c.h.m.FS().ReadFile(c.tok, a.Path)
+	if err != nil {
+		return nil, opError(err)
+	}
+	sum := sha256.Sum256(data)
+	out.Exists, out.Size, out.SHA256 = true, int64(len(data)), strings.ToUpper(hex.EncodeToString(sum[:]))
+	return out, nil
+}

@@ -1,0 +1,3 @@
+package testpkgs
+
+//go:generate sh build.sh
