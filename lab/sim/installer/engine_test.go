@@ -286,7 +286,7 @@ func TestTempACLGives2503Then2502(t *testing.T) {
 // EVIDENCE.md row 2: per-user %TEMP% missing or unwritable.
 func TestClientTempGives1632(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(l *testLab)
 	}{
 		{"missing", func(l *testLab) {
