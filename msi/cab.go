@@ -314,7 +314,7 @@ func dosTime(d, t uint16) time.Time {
 	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
 }
 
-// cabChecksum is CSUMCompute from [MS-CAB] 2.6: the XOR of the input taken
+// cabChecksum is CSUMCompute from [MS-CAB]: the XOR of the input taken
 // as little-endian 32-bit words, with the 1–3 trailing bytes combined
 // most-significant first (a quirk of the reference implementation).
 func cabChecksum(b []byte, seed uint32) uint32 {

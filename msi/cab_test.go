@@ -820,19 +820,37 @@ func TestFileNameSplit(t *testing.T) {
 
 // cabSeeds returns cabinets for fuzzing: hand-built ones always, the
 // prebuilt package's cabinet, and gcab-built ones when gcab is installed.
+// Seeds stay small (a few KiB): the fuzzer minimizes every new interesting
+// input, which is slow for large ones. Repetitive content keeps multi-block
+// MSZIP cabinets small while later blocks still refer to earlier ones.
 func cabSeeds(t testing.TB) [][]byte {
-	small := []testCabFile{{name: "a", data: textData(40_000, 11)}, {name: "b", data: []byte("bee")}, {name: "c"}}
+	rep := bytes.Repeat(textData(1500, 11), 27)[:40_000] // two blocks
+	small := []testCabFile{{name: "a", data: rep}, {name: "b", data: []byte("bee")}, {name: "c"}}
 	seeds := [][]byte{
 		writeCab(t, cabOpts{comp: cabCompMSZIP, checksum: true}, small),
-		writeCab(t, cabOpts{comp: cabCompNone}, small[1:]),
+		writeCab(t, cabOpts{comp: cabCompMSZIP}, small), // mutations reach the inflater
+		writeCab(t, cabOpts{comp: cabCompNone, checksum: true}, small[1:]),
 		writeCab(t, cabOpts{comp: cabCompMSZIP, reserve: true}, small[1:], small[2:]),
 	}
 	if p, err := OpenFile(prebuilt); err == nil {
 		seeds = append(seeds, p.streams["data.cab"])
 	}
 	if _, err := exec.LookPath("gcab"); err == nil {
-		files := []testCabFile{{name: "a.txt", data: textData(35_000, 12)}, {name: "r.bin", data: randomData(300, 13)}, {name: "e"}}
-		seeds = append(seeds, buildGcab(t, false, files), buildGcab(t, true, files))
+		files := []testCabFile{{name: "a.txt", data: textData(300, 12)}, {name: "r.bin", data: randomData(100, 13)}, {name: "e"}}
+		seeds = append(seeds, buildGcab(t, false, files), buildGcab(t, true, files),
+			buildGcab(t, true, []testCabFile{{name: "rep.txt", data: rep}}))
 	}
 	return seeds
+}
+
+// TestCabSeeds checks that the fuzzing seeds are small and decode.
+func TestCabSeeds(t *testing.T) {
+	for i, s := range cabSeeds(t) {
+		if len(s) > 4096 {
+			t.Errorf("seed %d: %d bytes; keep seeds small for the fuzzer", i, len(s))
+		}
+		if _, err := ReadCabinet(s); err != nil {
+			t.Errorf("seed %d: %v", i, err)
+		}
+	}
 }

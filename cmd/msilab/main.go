@@ -42,8 +42,10 @@ const usage = `msilab — a reproducible lab for Windows Installer failures
 
 Usage:
   msilab sim serve [flags]    run a simulated Windows host that speaks WinRM
+  msilab sim rules [--json]   list the simulated Windows Installer's rules and their evidence
   msilab exec [flags] CMD...  run a cmd.exe command line on a host
   msilab op [flags] OP [ARGS] run one op (or a batch) against a host, print JSON
+  msilab upload [flags] FILE  copy a file or a built-in test package to a host (skipped if unchanged)
   msilab version
 
 Run "msilab COMMAND -h" for a command's flags.
@@ -56,14 +58,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "sim":
-		if len(args) < 2 || args[1] != "serve" {
-			return usagef("usage: msilab sim serve [flags]")
+		switch {
+		case len(args) >= 2 && args[1] == "serve":
+			return simServe(ctx, args[2:], stdout, stderr)
+		case len(args) >= 2 && args[1] == "rules":
+			return simRules(args[2:], stdout, stderr)
 		}
-		return simServe(ctx, args[2:], stdout, stderr)
+		return usagef("usage: msilab sim serve [flags] | msilab sim rules [--json]")
 	case "exec":
 		return execCmd(ctx, args[1:], stdout, stderr)
 	case "op":
 		return opCmd(ctx, args[1:], stdout, stderr)
+	case "upload":
+		return uploadCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "msilab", version)
 		return nil

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 
 	"github.com/msilab/msilab/lab/sim"
+	"github.com/msilab/msilab/lab/sim/installer"
 )
 
 func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -49,4 +51,28 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return srv.Close()
+}
+
+// simRules prints the simulated installer's rules with their evidence.
+func simRules(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("msilab sim rules", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("msilab sim rules takes no arguments")
+	}
+	rules := installer.Rules()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rules)
+	}
+	fmt.Fprintln(stdout, "Rules of the simulated Windows Installer. Evidence: D documented by Microsoft, R reported publicly, G our inference (to confirm on real Windows).")
+	for _, r := range rules {
+		fmt.Fprintf(stdout, "\n%s  [%s]\n  when: %s\n  then: %s\n  evidence: %s\n", r.ID, r.Label, r.When, r.Then, r.Sources)
+	}
+	return nil
 }

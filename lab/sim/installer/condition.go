@@ -373,7 +373,10 @@ func (p *condParser) value() (condValue, error) {
 			st, ok = p.env.FeatureState(name, t.text == "!")
 		}
 		if !ok {
-			st = condStateUnknown
+			// An unknown component or feature reads as an empty value, so a
+			// bare "&nofeature" is false (R: Windows results recorded in
+			// Wine's dlls/msi/tests/package.c).
+			return condValue{kind: cvSymbol, s: ""}, nil
 		}
 		return condValue{kind: cvInt, n: int32(st)}, nil
 	}

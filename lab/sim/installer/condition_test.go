@@ -124,10 +124,13 @@ func TestEvalCondition(t *testing.T) {
 		{"& Main = 3", nil, true},
 		{"&Main = Num3", nil, true},
 		// Unknown names read as INSTALLSTATE_UNKNOWN (-1).
-		{"&Gone=-1", nil, true},
-		{"!Gone=-1", nil, true},
-		{"$Gone=-1", nil, true},
-		{"?Gone<>-1", nil, false},
+		// Unknown names read as empty (R: Wine's record of Windows).
+		{"&Gone", nil, false},
+		{"NOT &Gone", nil, true},
+		{"&Gone=-1", nil, false},
+		{"!Gone=3", nil, false},
+		{"$Gone<>3", nil, true},
+		{"?Gone=\"\"", nil, true},
 
 		// Environment variables.
 		{`%PATH><"system32"`, nil, true},
