@@ -41,6 +41,10 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 const usage = `msilab — a reproducible lab for Windows Installer failures
 
 Usage:
+  msilab run [flags]          run the scenario matrix (default: built-in catalog, embedded simulated lab)
+  msilab scenarios list|validate|explain   the scenario catalog and files
+  msilab faults list|show NAME             the faults msilab can inject
+  msilab revert --journal FILE             restore hosts after a run was killed
   msilab sim serve [flags]    run a simulated Windows host that speaks WinRM
   msilab sim rules [--json]   list the simulated Windows Installer's rules and their evidence
   msilab exec [flags] CMD...  run a cmd.exe command line on a host
@@ -71,6 +75,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return opCmd(ctx, args[1:], stdout, stderr)
 	case "upload":
 		return uploadCmd(ctx, args[1:], stdout, stderr)
+	case "run":
+		return runCmd(ctx, args[1:], stdout, stderr)
+	case "scenarios":
+		return scenariosCmd(ctx, args[1:], stdout, stderr)
+	case "faults":
+		return faultsCmd(args[1:], stdout, stderr)
+	case "revert":
+		return revertCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "msilab", version)
 		return nil

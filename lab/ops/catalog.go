@@ -18,6 +18,8 @@ var Catalog = []Spec{
 	{OpServiceSetStart, "set a service's start type", true},
 	{OpServiceStart, "start a service", true},
 	{OpServiceStop, "stop a service", true},
+	{OpInstallerUnregister, "msiexec /unregister: delete the Windows Installer service (msiserver)", true},
+	{OpInstallerRegister, "msiexec /regserver: register the Windows Installer service (msiserver)", true},
 	{OpRegistryGet, "read a registry value", false},
 	{OpRegistryList, "list a key's subkeys and values", false},
 	{OpRegistrySet, "write a registry value (creating its key)", true},

@@ -108,6 +108,21 @@ var goldenSteps = []struct {
 	{"acl-lockout", `[
 		{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:PAI(A;OICI;FA;;;SY)(A;CI;0x100026;;;BU)"}},
 		{"op":"acl.get","args":{"path":"C:\\Windows\\Temp"}}]`},
+	// msiexec /unregister and /regserver. The msi step left msiserver
+	// running: unregistering marks it for deletion, and it goes when it
+	// stops; a stopped service goes at once. Last, so that the PIDs the
+	// earlier steps log stay as they are.
+	{"installer-registration", `[
+		{"op":"installer.unregister"},
+		{"op":"installer.register"},
+		{"op":"service.stop","args":{"name":"msiserver"}},
+		{"op":"service.get","args":{"name":"msiserver"}},
+		{"op":"installer.unregister"},
+		{"op":"installer.register"},
+		{"op":"service.get","args":{"name":"msiserver"}},
+		{"op":"installer.register"},
+		{"op":"installer.unregister"},
+		{"op":"installer.register"}]`},
 }
 
 func TestOpsGolden(t *testing.T) {

@@ -1581,6 +1581,80 @@ function Invoke-MsiLabMsiUninstall {
 }
 
 #endregion
+#region Windows Installer service registration
+
+# Runs `msiexec.exe /unregister` or `msiexec.exe /regserver` from this
+# batch's own (elevated) token and waits for it, at most 120 s. Msiexec's
+# exit code is a system error code: a non-zero one is an op error with it
+# (1072 marked for deletion and 1073 exists are Conflict). The two options
+# are not in the Command-Line Options table; Microsoft gives them for
+# re-registering the service (KB 2438651).
+# https://support.microsoft.com/kb/2438651
+# https://learn.microsoft.com/windows/win32/msi/command-line-options
+# Process.WaitForExit(Int32): https://learn.microsoft.com/dotnet/api/system.diagnostics.process.waitforexit
+# Process.ExitCode: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.exitcode
+function Invoke-MsiLabMsiexecOption {
+    param([string] $Option)
+    $info = [System.Diagnostics.ProcessStartInfo]::new($script:MsiLabMsiexec, $Option)
+    $info.UseShellExecute = $false
+    $info.CreateNoWindow = $true
+    $proc = [System.Diagnostics.Process]::Start($info)
+    try {
+        if (-not $proc.WaitForExit(120000)) {
+            try { $proc.Kill() } catch { }    # it may have exited meanwhile
+            throw (New-MsiLabError 'Internal' "msiexec.exe $Option did not exit within 120 s" 1460)
+        }
+        $code = $proc.ExitCode
+    } finally { $proc.Dispose() }
+    if ($code -eq 0) { return }
+    $kind = Get-MsiLabCodeOfWin32 $code
+    if ($code -in 1072, 1073) { $kind = 'Conflict' }
+    if ($kind -eq '') { $kind = 'Internal' }
+    throw (New-MsiLabError $kind "msiexec.exe $Option exited with $code" $code)
+}
+
+# Whether a service's key has DeleteFlag = 1: the SCM marks a service
+# deleted while running, and removes it once it stops.
+# DeleteService: https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-deleteservice
+function Test-MsiLabServiceMarkedForDelete {
+    param([string] $Name)
+    $key = Open-MsiLabRegKey "HKLM\SYSTEM\CurrentControlSet\Services\$Name"
+    if ($null -eq $key) { return $false }
+    try { return ([int]$key.GetValue('DeleteFlag', 0) -eq 1) } finally { $key.Close() }
+}
+
+# installer.unregister: `msiexec /unregister` deletes the msiserver service
+# (a running one is marked for deletion and goes when it stops). A missing
+# service is NotFound (1060), as on the simulated host.
+# https://support.microsoft.com/kb/2438651
+function Invoke-MsiLabInstallerUnregister {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @()
+    $before = Get-MsiLabExistingService 'msiserver'
+    if (Test-MsiLabServiceMarkedForDelete 'msiserver') {
+        throw (New-MsiLabError 'Conflict' 'service msiserver is marked for deletion' 1072)
+    }
+    Invoke-MsiLabMsiexecOption '/unregister'
+    [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo 'msiserver') }
+}
+
+# installer.register: `msiexec /regserver` registers the msiserver service.
+# A registered one is left as it is (before = after); one marked for
+# deletion is Conflict (1072) until it stops, as CreateService gives.
+# https://support.microsoft.com/kb/2438651
+# CreateService: https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-createservicew
+function Invoke-MsiLabInstallerRegister {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @()
+    $before = Get-MsiLabServiceInfo 'msiserver'
+    if ($before.exists -and (Test-MsiLabServiceMarkedForDelete 'msiserver')) {
+        throw (New-MsiLabError 'Conflict' 'service msiserver is marked for deletion: it goes once it stops' 1072)
+    }
+    if (-not $before.exists) { Invoke-MsiLabMsiexecOption '/regserver' }
+    [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo 'msiserver') }
+}
+
+#endregion
 #region Snapshots
 
 # sim.snapshot and sim.restore: simulated hosts only. A real host is
@@ -1602,6 +1676,8 @@ $script:MsiLabOps = @{
     'service.set_start'     = 'Set-MsiLabServiceStart'
     'service.start'         = 'Start-MsiLabService'
     'service.stop'          = 'Stop-MsiLabService'
+    'installer.unregister'  = 'Invoke-MsiLabInstallerUnregister'
+    'installer.register'    = 'Invoke-MsiLabInstallerRegister'
     'registry.get'          = 'Get-MsiLabRegistryValue'
     'registry.list'         = 'Get-MsiLabRegistryKey'
     'registry.set'          = 'Set-MsiLabRegistryValue'

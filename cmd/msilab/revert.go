@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab"
+)
+
+const revertUsage = `Usage:
+  msilab revert --journal FILE [--lab lab.yaml | endpoint flags]
+
+Restores hosts left changed by a run that was killed: for every cell the
+journal has not marked done, reverts its faults from the journaled undo
+data (newest first) and removes the product it installed, then marks the
+cell done. Running it again finds nothing to do.
+`
+
+func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("msilab revert", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, revertUsage); fs.PrintDefaults() }
+	journalPath := fs.String("journal", "", "the run's journal.jsonl")
+	invPath := fs.String("lab", "", "lab inventory naming the journal's hosts")
+	var ef endpointFlags
+	ef.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if *journalPath == "" || fs.NArg() > 0 {
+		return usagef("msilab revert needs --journal FILE and no arguments")
+	}
+	entries, err := faults.ReadJournal(*journalPath)
+	if err != nil {
+		return err
+	}
+	pending := faults.Pending(entries)
+	if len(pending) == 0 {
+		fmt.Fprintln(stdout, "nothing to revert: every cell in the journal is done")
+		return nil
+	}
+	var inv *lab.Inventory
+	if *invPath != "" {
+		if inv, err = lab.LoadInventory(*invPath, profileNames()); err != nil {
+			return err
+		}
+	}
+	j, err := faults.OpenJournal(*journalPath)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	hosts := make([]string, 0, len(pending))
+	for h := range pending {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	var errs []error
+	for _, name := range hosts {
+		if err := revertHost(ctx, name, pending[name], inv, ef, j, stdout); err != nil {
+			errs = append(errs, fmt.Errorf("host %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// revertHost reverts one host's pending cells, one batch per cell, newest cell first.
+func revertHost(ctx context.Context, name string, entries []faults.Entry, inv *lab.Inventory, ef endpointFlags, j *faults.Journal, stdout io.Writer) error {
+	ep, err := hostEndpoint(name, entries[0].Endpoint, inv, ef)
+	if err != nil {
+		return err
+	}
+	s, err := lab.Dial(ctx, ep)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	byCell := map[string][]faults.Entry{}
+	var order []string
+	for _, e := range entries {
+		if _, ok := byCell[e.Cell]; !ok {
+			order = append(order, e.Cell)
+		}
+		byCell[e.Cell] = append(byCell[e.Cell], e)
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		cell := order[i]
+		batch, err := faults.RevertOps(byCell[cell])
+		if err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			res, err := s.RunBatch(ctx, batch)
+			if err != nil {
+				return err
+			}
+			if err := faults.CheckRevert(res); err != nil {
+				return fmt.Errorf("cell %s: %w", cell, err)
+			}
+		}
+		if err := j.Append(faults.Entry{Kind: faults.KindDone, Cell: cell, Host: name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reverted %s on %s (%d ops)\n", cell, name, len(batch))
+	}
+	return nil
+}
+
+// hostEndpoint finds how to reach a journal's host: the inventory entry of
+// that name, or the journaled URL with the endpoint flags' credentials.
+func hostEndpoint(name, url string, inv *lab.Inventory, ef endpointFlags) (lab.Endpoint, error) {
+	if inv != nil {
+		for _, h := range inv.Hosts {
+			if h.Name == name {
+				return h.Connect()
+			}
+		}
+		return lab.Endpoint{}, fmt.Errorf("not in %s", inv.File)
+	}
+	if ef.endpoint == "" {
+		ef.endpoint = url
+	}
+	return ef.toEndpoint()
+}

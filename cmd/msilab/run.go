@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/lab/sim/simlab"
+	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/scenarios/results"
+	"github.com/msilab/msilab/scenarios/runner"
+)
+
+const runUsage = `Usage:
+  msilab run [flags]
+
+Runs a scenario matrix (scenarios × hosts × install contexts): each cell
+injects its faults, runs a real install, and checks exit code, verbose-log
+signature and events. With no --lab, an embedded simulated lab (one host
+per OS profile) runs in-process. Exits 1 if any cell misses its expectation.
+
+Flags:
+`
+
+// runFlags are msilab run's flags.
+type runFlags struct {
+	scenarios, lab, osList, contexts, only, out, shard, format string
+	parallel                                                   int
+	resume                                                     bool
+	cellTimeout                                                time.Duration
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("msilab run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
+	var f runFlags
+	fs.StringVar(&f.scenarios, "scenarios", "", "scenario files or directories, comma-separated (default: the built-in catalog)")
+	fs.StringVar(&f.lab, "lab", os.Getenv("MSILAB_LAB"), "lab inventory (lab.yaml); default $MSILAB_LAB, else the embedded simulated lab")
+	fs.StringVar(&f.osList, "os", "", "OS profiles to run, comma-separated (default: all the lab has)")
+	fs.StringVar(&f.contexts, "context", "", "install contexts to run, comma-separated (default: each scenario's)")
+	fs.StringVar(&f.only, "only", "", "scenario names to run, comma-separated globs")
+	fs.StringVar(&f.out, "out", "msilab-out", "output directory")
+	fs.IntVar(&f.parallel, "parallel", 0, "parallel workers (default: one per host)")
+	fs.StringVar(&f.shard, "shard", "", "run shard i of n of the matrix, as i/n (1-based)")
+	fs.BoolVar(&f.resume, "resume", false, "keep results.jsonl in --out and skip the cells it has finished")
+	fs.StringVar(&f.format, "format", "text", "output: text (progress and the matrix) or json (the results)")
+	fs.DurationVar(&f.cellTimeout, "cell-timeout", 15*time.Minute, "time limit of one attempt of a cell")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("msilab run takes flags only, got %q", fs.Args())
+	}
+	if f.format != "text" && f.format != "json" {
+		return usagef("--format must be text or json")
+	}
+	filter, err := f.filter()
+	if err != nil {
+		return err
+	}
+	scs, err := loadScenarios(f.scenarios)
+	if err != nil {
+		return err
+	}
+	pool, labName, closeLab, err := openLab(f.lab, filter.OS)
+	if err != nil {
+		return err
+	}
+	defer closeLab()
+	var hosts []scenarios.Host
+	for _, h := range pool.Hosts() {
+		hosts = append(hosts, scenarios.Host{Name: h.Spec.Name, OS: h.Spec.OS})
+	}
+	cells := scenarios.Expand(scs, hosts, filter)
+	if len(cells) == 0 {
+		return fmt.Errorf("no cells to run: no scenario applies to the lab's OS profiles %v with these filters", pool.OSes())
+	}
+	if f.parallel <= 0 {
+		f.parallel = len(pool.Hosts())
+	}
+	progress := io.Writer(stderr)
+	if f.format == "json" {
+		progress = nil
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "msilab: %d cells (%d scenarios) on %s, %d workers, output in %s\n",
+			len(cells), len(scs), labName, f.parallel, f.out)
+	}
+	sum, err := runner.Run(ctx, pool, cells, runner.Options{Out: f.out, Parallel: f.parallel, Resume: f.resume,
+		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress})
+	if sum == nil {
+		return err
+	}
+	if f.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if jerr := enc.Encode(sum.Cells); jerr != nil {
+			return jerr
+		}
+	} else {
+		printMatrix(stdout, sum.Cells)
+		fmt.Fprintf(stdout, "\n%d cells: %d pass, %d fail, %d infra-error, %d skipped in %s; %d WinRM commands (%.1f per cell) + %d to prepare hosts\n",
+			len(sum.Cells), sum.Counts[results.StatusPass], sum.Counts[results.StatusFail], sum.Counts[results.StatusInfra],
+			sum.Counts[results.StatusSkip], sum.Duration.Round(time.Millisecond), sum.Commands,
+			float64(sum.Commands)/float64(max(1, len(sum.Cells))), sum.PrepCommands)
+		fmt.Fprintf(stdout, "reports: %s\n", strings.Join([]string{filepath.Join(f.out, "report.html"), filepath.Join(f.out, "junit.xml"),
+			filepath.Join(f.out, "summary.md"), filepath.Join(f.out, "results.jsonl")}, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	if !sum.OK() {
+		return &exitCodeError{code: 1}
+	}
+	return nil
+}
+
+func (f runFlags) filter() (scenarios.Filter, error) {
+	var flt scenarios.Filter
+	flt.OS = splitList(f.osList)
+	known := profileNames()
+	for _, o := range flt.OS {
+		if !contains(known, o) {
+			return flt, usagef("--os: unknown OS profile %q (known: %s)", o, strings.Join(known, ", "))
+		}
+	}
+	flt.Contexts = splitList(f.contexts)
+	for _, c := range flt.Contexts {
+		if !contains(ops.Contexts, c) {
+			return flt, usagef("--context: unknown context %q (known: %s)", c, strings.Join(ops.Contexts, ", "))
+		}
+	}
+	flt.Scenarios = splitList(f.only)
+	if f.shard != "" {
+		sh, err := scenarios.ParseShard(f.shard)
+		if err != nil {
+			return flt, usagef("--shard: %v", err)
+		}
+		flt.Shard = sh
+	}
+	return flt, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func profileNames() []string {
+	var out []string
+	for _, p := range model.Profiles() {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// loadScenarios reads the scenario files or directories, or the catalog.
+func loadScenarios(paths string) ([]*scenarios.Scenario, error) {
+	if paths == "" {
+		return scenarios.Builtin()
+	}
+	var all []*scenarios.Scenario
+	for _, p := range splitList(paths) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("scenarios: %w", err)
+		}
+		var scs []*scenarios.Scenario
+		if fi.IsDir() {
+			scs, err = scenarios.LoadDir(p)
+		} else {
+			var sc *scenarios.Scenario
+			sc, err = scenarios.LoadFile(p)
+			scs = []*scenarios.Scenario{sc}
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, scs...)
+	}
+	seen := map[string]string{}
+	for _, sc := range all {
+		if prev, dup := seen[sc.Name]; dup {
+			return nil, fmt.Errorf("scenario %s is defined twice: %s and %s", sc.Name, prev, sc.File)
+		}
+		seen[sc.Name] = sc.File
+	}
+	return all, nil
+}
+
+// openLab opens the inventory's hosts, or starts the embedded simulated lab.
+func openLab(inventory string, osFilter []string) (*lab.Pool, string, func(), error) {
+	if inventory == "" {
+		sl, err := simlab.Start(simlab.Options{OS: osFilter})
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return lab.NewPool(sl.Hosts()), "embedded simulated lab", sl.Close, nil
+	}
+	inv, err := lab.LoadInventory(inventory, profileNames())
+	if err != nil {
+		return nil, "", nil, err
+	}
+	var hosts []*lab.Host
+	for _, spec := range inv.Hosts {
+		if len(osFilter) > 0 && !contains(osFilter, spec.OS) {
+			continue
+		}
+		ep, err := spec.Connect()
+		if err != nil {
+			return nil, "", nil, err
+		}
+		hosts = append(hosts, lab.NewHost(spec, ep))
+	}
+	if len(hosts) == 0 {
+		return nil, "", nil, fmt.Errorf("%s: no host has the OS profiles %v", inventory, osFilter)
+	}
+	pool := lab.NewPool(hosts)
+	return pool, inventory, pool.Close, nil
+}
+
+// printMatrix prints scenarios × OS profiles, one mark per context.
+func printMatrix(w io.Writer, cells []results.CellResult) {
+	var oses, names []string
+	byKey := map[string][]results.CellResult{}
+	for _, c := range cells {
+		if !contains(oses, c.OS) {
+			oses = append(oses, c.OS)
+		}
+		if !contains(names, c.Scenario) {
+			names = append(names, c.Scenario)
+		}
+		byKey[c.Scenario+"|"+c.OS] = append(byKey[c.Scenario+"|"+c.OS], c)
+	}
+	sort.Strings(oses)
+	sort.Strings(names)
+	width := len("scenario")
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	fmt.Fprintf(w, "\n%-*s", width, "scenario")
+	for _, o := range oses {
+		fmt.Fprintf(w, "  %-11s", o)
+	}
+	fmt.Fprintln(w)
+	mark := map[string]string{results.StatusPass: "ok", results.StatusFail: "FAIL", results.StatusInfra: "INFRA", results.StatusSkip: "skip"}
+	for _, n := range names {
+		fmt.Fprintf(w, "%-*s", width, n)
+		for _, o := range oses {
+			var parts []string
+			for _, c := range byKey[n+"|"+o] {
+				parts = append(parts, mark[c.Status])
+			}
+			cell := strings.Join(parts, ",")
+			if cell == "" {
+				cell = "·"
+			}
+			fmt.Fprintf(w, "  %-11s", cell)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "\n(one mark per install context; details in report.html)")
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab/sim"
+	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/scenarios/results"
+)
+
+// TestMain lets a test run this binary's main as a child process
+// (MSILAB_TEST_MAIN=1), so that it can be killed like a real run.
+func TestMain(m *testing.M) {
+	if os.Getenv("MSILAB_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// The README's main command on the embedded lab: every built-in scenario
+// reproduces its expectation on every applicable OS profile, and every
+// report is written.
+func TestRunBuiltinCatalog(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "--out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("msilab run: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	cells, err := results.Read(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cells) < 50 {
+		t.Fatalf("only %d cells", len(cells))
+	}
+	oses := map[string]bool{}
+	for _, c := range cells {
+		oses[c.OS] = true
+		if c.Status != results.StatusPass {
+			t.Errorf("%s: %s: %s", c.ID, c.Status, c.Reason)
+		}
+		if c.Commands > 6 {
+			t.Errorf("%s: %d WinRM commands, more than 6", c.ID, c.Commands)
+		}
+		if !c.BackToBaseline {
+			t.Errorf("%s: not back to baseline", c.ID)
+		}
+		if _, err := os.Stat(filepath.Join(out, c.Evidence, "repro.ps1")); err != nil {
+			t.Errorf("%s: no repro.ps1: %v", c.ID, err)
+		}
+	}
+	if len(oses) != len(model.Profiles()) {
+		t.Errorf("cells ran on %d OS profiles, want %d", len(oses), len(model.Profiles()))
+	}
+	for _, f := range []string{"report.html", "junit.xml", "summary.md", "journal.jsonl"} {
+		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	if !strings.Contains(stdout.String(), "0 fail") {
+		t.Errorf("summary line: %s", stdout.String())
+	}
+	// --resume skips every finished cell.
+	stdout.Reset()
+	if err := run(context.Background(), []string{"run", "--out", out, "--resume", "--format", "json"}, &stdout, io.Discard); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	var again []results.CellResult
+	if err := json.Unmarshal(stdout.Bytes(), &again); err != nil || len(again) != len(cells) {
+		t.Fatalf("resume: %d cells, %v", len(again), err)
+	}
+	after, _ := results.Read(filepath.Join(out, "results.jsonl"))
+	if len(after) != len(cells) {
+		t.Errorf("resume ran %d cells again", len(after)-len(cells))
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: bad-one\npackage: permachine\nexpect:\n  exit_code: 0\ncolour: red\n"), 0o644)
+	err := run(context.Background(), []string{"run", "--scenarios", bad, "--out", dir}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:5") {
+		t.Errorf("bad scenario: %v, want an error at bad.yaml:5", err)
+	}
+	for _, args := range [][]string{
+		{"run", "--os", "win95"}, {"run", "--context", "root"}, {"run", "--shard", "3/2"}, {"run", "--format", "xml"},
+		{"run", "--lab", filepath.Join(dir, "missing.yaml")}, {"run", "--only", "no-such-scenario-*"},
+	} {
+		if err := run(context.Background(), append(args, "--out", dir), io.Discard, io.Discard); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+// gate is a reverse proxy that can hold every request, as a host that
+// stopped answering mid-command.
+type gate struct {
+	mu   sync.Mutex
+	open chan struct{}
+	p    *httputil.ReverseProxy
+}
+
+func newGate(target string) *gate {
+	u, _ := url.Parse(target)
+	u.Path = ""
+	g := &gate{open: make(chan struct{}), p: httputil.NewSingleHostReverseProxy(u)}
+	g.p.ErrorLog = log.New(io.Discard, "", 0) // the killed client's cancelled requests
+	close(g.open)
+	return g
+}
+
+func (g *gate) hold() { g.mu.Lock(); g.open = make(chan struct{}); g.mu.Unlock() }
+func (g *gate) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.open:
+	default:
+		close(g.open)
+	}
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	ch := g.open
+	g.mu.Unlock()
+	<-ch
+	g.p.ServeHTTP(w, r)
+}
+
+// Killing a run mid-cell, then `msilab revert --journal`, leaves every
+// host as it was before the cell.
+func TestKillThenRevertJournal(t *testing.T) {
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: "win11-24h2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer srv.Close()
+	g := newGate(srv.URL())
+	front := httptest.NewServer(g)
+	defer front.Close()
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "lab.yaml")
+	os.WriteFile(inv, []byte(fmt.Sprintf(`hosts:
+  - name: w11
+    os: win11-24h2
+    endpoint: %s/wsman
+    auth: basic
+    user: %s
+    password_env: MSILAB_TEST_PW
+    snapshot: {driver: sim}
+`, front.URL, srv.User())), 0o644)
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(os.Args[0], "run", "--lab", inv, "--out", out, "--only", "temp-acl-system-read-only", "--parallel", "1")
+	cmd.Env = append(os.Environ(), "MSILAB_TEST_MAIN=1", "MSILAB_TEST_PW="+srv.Password())
+	var childErr bytes.Buffer
+	cmd.Stderr = &childErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(out, "journal.jsonl")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, _ := os.ReadFile(journal); bytes.Contains(b, []byte(`"kind":"install"`)) {
+			g.hold() // the fault is in, the install is next: the host stops answering
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the run never reached the install\n%s", childErr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	g.release()
+	entries, err := faults.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(faults.Pending(entries)) == 0 {
+		t.Fatalf("the killed run left nothing pending; journal:\n%v", entries)
+	}
+	m := srv.Host().Machine()
+	clean, err := m.SnapshotState("msilab-clean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed(clean, m.State()) == 0 {
+		t.Fatalf("the killed cell left the host unchanged: the test did not kill it mid-cell")
+	}
+	t.Setenv("MSILAB_TEST_PW", srv.Password())
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"revert", "--journal", journal, "--lab", inv}, &stdout, io.Discard); err != nil {
+		t.Fatalf("revert: %v\n%s", err, stdout.String())
+	}
+	if n := changed(clean, m.State()); n != 0 {
+		t.Errorf("after revert, %d state lines differ from the clean host", n)
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"revert", "--journal", journal, "--lab", inv}, &stdout, io.Discard); err != nil ||
+		!strings.Contains(stdout.String(), "nothing to revert") {
+		t.Errorf("second revert: %v %q", err, stdout.String())
+	}
+}
+
+// changed counts the state lines that differ, apart from the event log
+// and msiserver's run state (Windows starts and stops it on its own).
+func changed(a, b model.State) int {
+	onlyA, onlyB := model.DiffState(a, b)
+	n := 0
+	for _, l := range append(onlyA, onlyB...) {
+		if !strings.HasPrefix(l, "event ") && !strings.HasPrefix(l, "svc msiserver ") {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,38 @@
+package faults
+
+import "github.com/msilab/msilab/lab/ops"
+
+// InstallerMissing hides C:\Windows\Installer: the in-progress marker's
+// path is not found, fatal 2203 at InstallInitialize (EVIDENCE.md).
+type InstallerMissing struct{}
+
+var _ Fault = (*InstallerMissing)(nil)
+
+func init() {
+	Register(Info{
+		Name:     "installer-missing",
+		Summary:  `C:\Windows\Installer is missing: Error 2203 at InstallInitialize, exit 1603`,
+		Evidence: "EVIDENCE.md rules: `C:\\Windows\\Installer` missing; 1603, 2203, `.ipi 3: -2147287037` (R: intel/haxm#163)",
+		Inject:   `path.move C:\Windows\Installer to C:\Windows\Installer.msilab-hidden`,
+		Revert:   `path.move C:\Windows\Installer.msilab-hidden back to C:\Windows\Installer`,
+		New:      func() Fault { return &InstallerMissing{} },
+	})
+}
+
+// Probe stats C:\Windows\Installer and its hidden name.
+func (f *InstallerMissing) Probe(Target) []ops.Op { return hideProbe(InstallerDir) }
+
+// Inject renames the folder.
+func (f *InstallerMissing) Inject(_ Target, p Probe) ([]ops.Op, error) {
+	return hideInject(p, 0, InstallerDir)
+}
+
+// Revert renames it back.
+func (f *InstallerMissing) Revert(_ Target, undo Probe) ([]ops.Op, error) {
+	return hideRevert(undo, 0, InstallerDir)
+}
+
+// Detect reports whether C:\Windows\Installer is missing.
+func (f *InstallerMissing) Detect(_ Target, now Probe) (Detection, error) {
+	return hideDetect(now, 0, InstallerDir)
+}

@@ -1,0 +1,178 @@
+package faults
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// Journal kinds.
+const (
+	KindFault   = "fault"   // a fault is about to be injected; Undo is its probe
+	KindInstall = "install" // a product is about to be installed; revert removes it
+	KindDone    = "done"    // the cell's cleanup finished: nothing left to revert
+)
+
+// Entry is one line of the journal.
+type Entry struct {
+	Time time.Time `json:"time"`
+	Kind string    `json:"kind"`
+	Cell string    `json:"cell"`
+	// Host is the inventory host name; Endpoint its URL (no credentials).
+	Host     string          `json:"host"`
+	Endpoint string          `json:"endpoint,omitempty"`
+	Target   Target          `json:"target"`
+	Fault    string          `json:"fault,omitempty"`
+	Params   json.RawMessage `json:"params,omitempty"`
+	Undo     Probe           `json:"undo,omitempty"`
+	// Product is the ProductCode an install entry leaves behind.
+	Product string `json:"product,omitempty"`
+}
+
+// Journal appends entries to a file, each synced to disk before Append
+// returns, so that undo data is safe before the change it undoes is sent.
+type Journal struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+// OpenJournal opens (or creates) a journal for appending.
+func OpenJournal(path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("faults: journal: %w", err)
+	}
+	return &Journal{f: f}, nil
+}
+
+// Append writes e and syncs it.
+func (j *Journal) Append(e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("faults: journal: %w", err)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("faults: journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("faults: journal: %w", err)
+	}
+	return nil
+}
+
+// Close closes the journal file.
+func (j *Journal) Close() error { return j.f.Close() }
+
+// ReadJournal reads a journal. A last line cut short by a crash is ignored;
+// any other bad line is an error with its number.
+func ReadJournal(path string) ([]Entry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("faults: journal: %w", err)
+	}
+	var out []Entry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 64<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil {
+			if !bytes.HasSuffix(data, []byte("\n")) && n == bytes.Count(data, []byte("\n"))+1 {
+				break // the unfinished last line of a crashed writer
+			}
+			return nil, fmt.Errorf("faults: journal %s:%d: %w", path, n, err)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
+}
+
+// Pending groups the entries of cells that have no done entry, by host,
+// in journal order.
+func Pending(entries []Entry) map[string][]Entry {
+	done := map[string]bool{}
+	for _, e := range entries {
+		if e.Kind == KindDone {
+			done[e.Cell] = true
+		}
+	}
+	out := map[string][]Entry{}
+	for _, e := range entries {
+		if !done[e.Cell] && e.Kind != KindDone {
+			out[e.Host] = append(out[e.Host], e)
+		}
+	}
+	return out
+}
+
+// RevertOps is the batch that undoes entries: the faults in reverse order,
+// then the removal of any product installed (as the elevated admin).
+func RevertOps(entries []Entry) ([]ops.Op, error) {
+	var batch []ops.Op
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		if e.Kind != KindFault {
+			continue
+		}
+		f, err := Decode(e.Fault, e.Params)
+		if err != nil {
+			return nil, err
+		}
+		revert, err := f.Revert(e.Target, e.Undo)
+		if err != nil {
+			return nil, fmt.Errorf("faults: revert %s: %w", e.Fault, err)
+		}
+		batch = append(batch, revert...)
+	}
+	for _, e := range entries {
+		if e.Kind != KindInstall || e.Product == "" {
+			continue
+		}
+		op, err := ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: e.Product})
+		if err != nil {
+			return nil, err
+		}
+		batch = append(batch, op)
+	}
+	return batch, nil
+}
+
+// ErrRevert is wrapped by CheckRevert's errors.
+var ErrRevert = errors.New("faults: revert incomplete")
+
+// CheckRevert checks the results of a RevertOps batch: an op that failed
+// with NotFound was already reverted; an uninstall that exits 0 or 1605
+// (the product is not installed) is done.
+func CheckRevert(results []ops.Result) error {
+	var errs []error
+	for _, r := range results {
+		if r.OK && r.Op == ops.OpMsiUninstall {
+			var run ops.MsiRun
+			if err := r.Decode(&run); err == nil && run.ExitCode != 0 && run.ExitCode != 1605 {
+				errs = append(errs, fmt.Errorf("%w: msi.uninstall exited %d", ErrRevert, run.ExitCode))
+			}
+			continue
+		}
+		if !r.OK && (r.Error == nil || r.Error.Code != ops.CodeNotFound) {
+			errs = append(errs, fmt.Errorf("%w: %v", ErrRevert, r.Decode(nil)))
+		}
+	}
+	return errors.Join(errs...)
+}

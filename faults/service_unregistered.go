@@ -1,0 +1,73 @@
+package faults
+
+import "github.com/msilab/msilab/lab/ops"
+
+// ServiceUnregistered unregisters msiserver, as `msiexec /unregister`
+// does: a client cannot reach the service, exit 1601 (EVIDENCE.md).
+type ServiceUnregistered struct{}
+
+var _ Fault = (*ServiceUnregistered)(nil)
+
+func init() {
+	Register(Info{
+		Name:     "service-unregistered",
+		Summary:  "the Windows Installer service is unregistered (msiexec /unregister): exit 1601, no log",
+		Evidence: "EVIDENCE.md rules: msiserver Disabled (Start=4), or after `msiexec /unregister`; 1601 (R, events G)",
+		Inject: "service.stop msiserver if it runs (an unregistered running service lingers until it stops), " +
+			"then installer.unregister (msiexec /unregister)",
+		Revert: "installer.register (msiexec /regserver), service.set_start to the probed start type if it was not Manual, " +
+			"service.start if it was running",
+		New: func() Fault { return &ServiceUnregistered{} },
+	})
+}
+
+// Probe reads msiserver.
+func (f *ServiceUnregistered) Probe(Target) []ops.Op { return []ops.Op{msiserverGet()} }
+
+// Inject stops msiserver if it runs, then unregisters it.
+func (f *ServiceUnregistered) Inject(_ Target, p Probe) ([]ops.Op, error) {
+	s, err := readService(p, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Exists {
+		return nil, hostState("msiserver is not registered already")
+	}
+	var out []ops.Op
+	if running(s) {
+		out = append(out, msiserverOp(ops.OpServiceStop))
+	}
+	return append(out, newOp(ops.OpInstallerUnregister, nil)), nil
+}
+
+// Revert registers msiserver again (msiexec /regserver writes the default
+// configuration, demand start), then restores a start type other than
+// Manual and the running state. installer.register leaves a registered
+// service as it is, so a second send changes nothing.
+func (f *ServiceUnregistered) Revert(_ Target, undo Probe) ([]ops.Op, error) {
+	s, err := readService(undo, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !s.Exists {
+		return nil, nil
+	}
+	out := []ops.Op{newOp(ops.OpInstallerRegister, nil)}
+	st, err := startTypeOf(s)
+	if err != nil {
+		return nil, err
+	}
+	if st != "Manual" {
+		out = append(out, msiserverSetStart(st))
+	}
+	return append(out, restoreRunning(s)...), nil
+}
+
+// Detect reports a missing msiserver service.
+func (f *ServiceUnregistered) Detect(_ Target, now Probe) (Detection, error) {
+	s, err := readService(now, 0)
+	if err != nil {
+		return Detection{}, err
+	}
+	return Detection{Present: !s.Exists, Evidence: serviceEvidence(s)}, nil
+}

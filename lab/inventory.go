@@ -1,0 +1,230 @@
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Inventory is a lab: its hosts, read from lab.yaml. Credentials are
+// named by environment variable and never stored.
+//
+//	hosts:
+//	  - name: win11-a
+//	    os: win11-24h2
+//	    endpoint: https://10.0.0.5:5986/wsman
+//	    auth: ntlm
+//	    user: msilab
+//	    password_env: MSILAB_WIN11_A_PASSWORD
+//	    ca_file: lab-ca.pem
+//	    standard_user: msilab-user
+//	    standard_password_env: MSILAB_STD_PASSWORD
+//	    snapshot: {driver: none}
+type Inventory struct {
+	Hosts []HostSpec `yaml:"hosts"`
+	// File is where the inventory was read.
+	File string `yaml:"-"`
+}
+
+// HostSpec is one host of the inventory.
+type HostSpec struct {
+	Name     string `yaml:"name"`
+	OS       string `yaml:"os"` // an OS profile name (lab/sim/model/profiles)
+	Endpoint string `yaml:"endpoint"`
+	Auth     string `yaml:"auth,omitempty"` // ntlm (default) or basic
+	User     string `yaml:"user"`
+	// PasswordEnv names the environment variable holding User's password.
+	PasswordEnv string `yaml:"password_env"`
+	CAFile      string `yaml:"ca_file,omitempty"`
+	Insecure    bool   `yaml:"insecure,omitempty"`
+	// StandardUser is the lab's non-admin account (default msilab-user);
+	// StandardPasswordEnv names its password's variable (default: a
+	// password is generated when msilab creates the account).
+	StandardUser        string       `yaml:"standard_user,omitempty"`
+	StandardPasswordEnv string       `yaml:"standard_password_env,omitempty"`
+	Snapshot            SnapshotSpec `yaml:"snapshot,omitempty"`
+	// Line is the host's line in the file, for messages.
+	Line int `yaml:"-"`
+}
+
+// SnapshotSpec says how a host returns to its clean state before each cell.
+type SnapshotSpec struct {
+	// Driver is "sim" (a simulated host's sim.snapshot/sim.restore) or
+	// "none" (no snapshot: the faults' own revert is the only cleanup).
+	Driver string `yaml:"driver"`
+	// Name of the clean snapshot (default msilab-clean).
+	Name string `yaml:"name,omitempty"`
+}
+
+// InventoryError is a mistake in lab.yaml, with its line.
+type InventoryError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *InventoryError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+var (
+	hostName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	lineOf   = regexp.MustCompile(`line (\d+)`)
+)
+
+// SnapshotDrivers are the drivers this build has.
+var SnapshotDrivers = []string{"sim", "none"}
+
+// LoadInventory reads and checks an inventory file. knownOS lists the OS
+// profile names a host may name.
+func LoadInventory(path string, knownOS []string) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("lab: inventory: %w", err)
+	}
+	return ParseInventory(path, data, knownOS)
+}
+
+// ParseInventory parses inventory data strictly: unknown keys, wrong types
+// and missing fields are errors with their line.
+func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, error) {
+	inv := &Inventory{File: file}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(inv); err != nil {
+		line := 1
+		if m := lineOf.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
+		}
+		return nil, &InventoryError{File: file, Line: line, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	lines := hostLines(&root)
+	var errs []error
+	seen := map[string]bool{}
+	for i := range inv.Hosts {
+		h := &inv.Hosts[i]
+		if i < len(lines) {
+			h.Line = lines[i]
+		}
+		bad := func(format string, a ...any) {
+			errs = append(errs, &InventoryError{File: file, Line: h.Line, Msg: fmt.Sprintf("host %q: ", h.Name) + fmt.Sprintf(format, a...)})
+		}
+		switch {
+		case !hostName.MatchString(h.Name):
+			bad("name must be letters, digits, '.', '_' or '-'")
+		case seen[h.Name]:
+			bad("name used twice")
+		}
+		seen[h.Name] = true
+		if !contains(knownOS, h.OS) {
+			bad("unknown os %q (known: %s)", h.OS, strings.Join(knownOS, ", "))
+		}
+		if _, err := h.endpoint(""); err != nil {
+			bad("%v", err)
+		}
+		if !envName.MatchString(h.PasswordEnv) {
+			bad("password_env must name an environment variable (passwords are never written in lab.yaml)")
+		}
+		if h.StandardPasswordEnv != "" && !envName.MatchString(h.StandardPasswordEnv) {
+			bad("standard_password_env must name an environment variable")
+		}
+		if h.Snapshot.Driver == "" {
+			h.Snapshot.Driver = "none"
+		}
+		if !contains(SnapshotDrivers, h.Snapshot.Driver) {
+			bad("unknown snapshot driver %q (this build has: %s)", h.Snapshot.Driver, strings.Join(SnapshotDrivers, ", "))
+		}
+		if h.Snapshot.Name == "" {
+			h.Snapshot.Name = "msilab-clean"
+		}
+		if h.StandardUser == "" {
+			h.StandardUser = "msilab-user"
+		}
+	}
+	if len(inv.Hosts) == 0 {
+		errs = append(errs, &InventoryError{File: file, Line: 1, Msg: "no hosts"})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return inv, nil
+}
+
+// hostLines returns the line of each item of the top-level hosts list.
+func hostLines(root *yaml.Node) []int {
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "hosts" {
+			var out []int
+			for _, item := range m.Content[i+1].Content {
+				out = append(out, item.Line)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Connect builds the host's endpoint, reading its password from the
+// environment variable the inventory names.
+func (h HostSpec) Connect() (Endpoint, error) {
+	pw, ok := os.LookupEnv(h.PasswordEnv)
+	if !ok || pw == "" {
+		return Endpoint{}, fmt.Errorf("lab: host %s: environment variable %s (its password) is not set", h.Name, h.PasswordEnv)
+	}
+	return h.endpoint(pw)
+}
+
+func (h HostSpec) endpoint(password string) (Endpoint, error) {
+	raw := h.Endpoint
+	if raw == "" {
+		return Endpoint{}, fmt.Errorf("endpoint is required")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return Endpoint{}, fmt.Errorf("endpoint %q is not http(s)://host[:port][/wsman] or host:port", h.Endpoint)
+	}
+	ep := Endpoint{Host: u.Hostname(), HTTPS: u.Scheme == "https", User: h.User, Password: password,
+		Auth: AuthMethod(strings.ToLower(h.Auth)), CAFile: h.CAFile, Insecure: h.Insecure}
+	if ep.Auth == "" {
+		ep.Auth = AuthNTLM
+	}
+	if p := u.Port(); p != "" {
+		if ep.Port, err = strconv.Atoi(p); err != nil || ep.Port < 1 || ep.Port > 65535 {
+			return Endpoint{}, fmt.Errorf("endpoint port %q is invalid", p)
+		}
+	}
+	if ep.User == "" {
+		return Endpoint{}, fmt.Errorf("user is required")
+	}
+	if ep.Auth != AuthBasic && ep.Auth != AuthNTLM {
+		return Endpoint{}, fmt.Errorf("auth must be ntlm or basic, not %q", h.Auth)
+	}
+	if ep.HTTPS && !ep.Insecure && ep.CAFile == "" {
+		return Endpoint{}, fmt.Errorf("an https endpoint needs ca_file (or insecure: true)")
+	}
+	return ep, nil
+}

@@ -1,0 +1,147 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// Host is a lab host as the runner uses it: its spec, one session
+// (dialed on first use, dialed again after Reset), and its snapshot driver.
+type Host struct {
+	Spec     HostSpec
+	Endpoint Endpoint
+
+	mu      sync.Mutex
+	session Session
+}
+
+// NewHost makes a host from its spec and endpoint (credentials included).
+func NewHost(spec HostSpec, ep Endpoint) *Host { return &Host{Spec: spec, Endpoint: ep} }
+
+// Session returns the host's session, dialing it if needed.
+func (h *Host) Session(ctx context.Context) (Session, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.session == nil {
+		s, err := Dial(ctx, h.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		h.session = s
+	}
+	return h.session, nil
+}
+
+// Reset closes the session so that the next call dials again (after a
+// dropped connection).
+func (h *Host) Reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.session != nil {
+		h.session.Close()
+		h.session = nil
+	}
+}
+
+// SaveClean records the host's clean state under its snapshot name
+// (driver sim); driver none has nothing to save.
+func (h *Host) SaveClean(ctx context.Context) error {
+	if h.Spec.Snapshot.Driver != "sim" {
+		return nil
+	}
+	return h.snapshotOp(ctx, ops.OpSimSnapshot)
+}
+
+// Revert returns the host to its clean snapshot (driver sim). With driver
+// none it does nothing: the faults' own revert is the cleanup.
+func (h *Host) Revert(ctx context.Context) error {
+	if h.Spec.Snapshot.Driver != "sim" {
+		return nil
+	}
+	return h.snapshotOp(ctx, ops.OpSimRestore)
+}
+
+func (h *Host) snapshotOp(ctx context.Context, name string) error {
+	s, err := h.Session(ctx)
+	if err != nil {
+		return err
+	}
+	op, err := ops.New(name, ops.SnapshotArgs{Name: h.Spec.Snapshot.Name})
+	if err != nil {
+		return err
+	}
+	res, err := s.RunBatch(ctx, []ops.Op{op})
+	if err != nil {
+		return err
+	}
+	if err := res[0].Decode(nil); err != nil {
+		return fmt.Errorf("lab: host %s: %w", h.Spec.Name, err)
+	}
+	return nil
+}
+
+// Close closes the host's session.
+func (h *Host) Close() { h.Reset() }
+
+// Pool leases hosts to parallel workers, by OS profile.
+type Pool struct {
+	free map[string]chan *Host
+	all  []*Host
+}
+
+// NewPool makes a pool of hosts.
+func NewPool(hosts []*Host) *Pool {
+	p := &Pool{free: map[string]chan *Host{}, all: hosts}
+	count := map[string]int{}
+	for _, h := range hosts {
+		count[h.Spec.OS]++
+	}
+	for os, n := range count {
+		p.free[os] = make(chan *Host, n)
+	}
+	for _, h := range hosts {
+		p.free[h.Spec.OS] <- h
+	}
+	return p
+}
+
+// OSes lists the OS profiles the pool has, sorted.
+func (p *Pool) OSes() []string {
+	out := make([]string, 0, len(p.free))
+	for os := range p.free {
+		out = append(out, os)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Hosts lists every host.
+func (p *Pool) Hosts() []*Host { return p.all }
+
+// Lease waits for a free host of the OS profile.
+func (p *Pool) Lease(ctx context.Context, os string) (*Host, error) {
+	ch, ok := p.free[os]
+	if !ok {
+		return nil, fmt.Errorf("lab: no host with OS profile %s", os)
+	}
+	select {
+	case h := <-ch:
+		return h, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Release returns a leased host.
+func (p *Pool) Release(h *Host) { p.free[h.Spec.OS] <- h }
+
+// Close closes every host's session.
+func (p *Pool) Close() {
+	for _, h := range p.all {
+		h.Close()
+	}
+}

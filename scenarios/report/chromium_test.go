@@ -1,0 +1,189 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"html"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chromiumInstall is how CI gets the browser (.ci/run installs it).
+const chromiumInstall = "apt-get install chromium"
+
+// chromium returns the browser's path. Without it the test skips, except
+// in CI, where it fails.
+func chromium(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		msg := "headless Chromium unavailable (" + err.Error() + "): " + chromiumInstall
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return p
+}
+
+// runChromium runs headless Chromium with a fresh profile, no network
+// services and a 60 s limit, and returns its stdout.
+func runChromium(t *testing.T, browser string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--hide-scrollbars", "--user-data-dir=" + t.TempDir()}
+	cmd := exec.CommandContext(ctx, browser, append(base, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("chromium %v: timed out after 60 s\n%s", args, stderr.String())
+	}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("chromium %v: %v", args, err)
+	}
+	if err != nil {
+		t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+	}
+	return stdout.String()
+}
+
+func fileURL(path, cell string) string {
+	u := (&url.URL{Scheme: "file", Path: path}).String()
+	if cell != "" {
+		u += "#cell=" + strings.ReplaceAll(url.QueryEscape(cell), "+", "%20")
+	}
+	return u
+}
+
+// TestHTMLInChromium renders report.html in headless Chromium: the DOM
+// after the script ran has a box for every cell and the counts, a cell
+// named in the address opens its evidence panel, and the screenshots of
+// the grid and of the panel are real images (their paths are logged; run
+// with -artifacts to keep them).
+func TestHTMLInChromium(t *testing.T) {
+	browser := chromium(t)
+	dir := t.ArtifactDir()
+	r := fixtureRun()
+	if err := WriteAll(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, FileHTML)
+	n := Count(r.Cells)
+
+	t.Run("grid", func(t *testing.T) {
+		dom := runChromium(t, browser, "--dump-dom", fileURL(page, ""))
+		if !strings.Contains(dom, `data-rendered="`+strconv.Itoa(len(r.Cells))+`"`) {
+			t.Fatalf("the report's script did not run (no data-rendered on <html>):\n%.2000s", dom)
+		}
+		if !regexp.MustCompile(`<table[^>]* id="matrix"`).MatchString(dom) {
+			t.Error("rendered DOM has no #matrix table")
+		}
+		var ids []string
+		for _, m := range dataCell.FindAllStringSubmatch(dom, -1) {
+			ids = append(ids, html.UnescapeString(m[1]))
+		}
+		for _, c := range r.Cells {
+			if !slices.Contains(ids, c.ID) {
+				t.Errorf("rendered DOM has no box data-cell=%q", c.ID)
+			}
+		}
+		for kind, v := range map[string]int{"total": n.Total, "pass": n.Pass, "fail": n.Fail, "infra-error": n.Infra, "skipped": n.Skip} {
+			if want := `data-count="` + kind + `"><b>` + strconv.Itoa(v) + `</b>`; !strings.Contains(dom, want) {
+				t.Errorf("rendered DOM lacks the count %s", want)
+			}
+		}
+		if strings.Contains(dom, `data-cell-open=`) {
+			t.Error("the evidence panel is open without a cell in the address")
+		}
+	})
+
+	fail := "temp-acl-2503/server2022/standard-user"
+	t.Run("panel", func(t *testing.T) {
+		dom := runChromium(t, browser, "--dump-dom", fileURL(page, fail))
+		open := regexp.MustCompile(`<section id="panel"[^>]*data-cell-open="([^"]*)"`).FindStringSubmatch(dom)
+		if open == nil || html.UnescapeString(open[1]) != fail {
+			t.Fatalf("the evidence panel of %s is not open:\n%.3000s", fail, dom)
+		}
+		panel := dom[strings.Index(dom, `<section id="panel"`):]
+		if strings.Contains(panel[:200], " hidden") {
+			t.Error("the evidence panel is hidden")
+		}
+		if !strings.Contains(dom, `class="box fail selected" data-cell="`+fail+`"`) {
+			t.Error("the cell's box is not marked selected")
+		}
+		for _, want := range []string{
+			`<h4>Expected</h4>`, `<h4>Observed</h4>`, // side by side
+			`<td class="mono">exit_code</td><td class="mono">1603</td><td class="mono">0</td><td class="notok">✗ fail</td>`,
+			`<mark class="m-sig"`, `: Note: 1: 2503</mark>`, // the signature in the log
+			`Called RunScript when not marked in progress</mark>`,
+			`<mark class="m-note"`,                                                   // other Note lines
+			`&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;`,                   // the log as text
+			`<td class="mono">11707</td><td class="lv-Information">Information</td>`, // events
+			`installer-marker-acl`,                                                   // faults
+			`WinRM commands: </b>6`,                                                  //
+			`cells/temp-acl-2503_server2022_standard-user/msiexec.log`,               // bundle links
+			`https://github.com/actions/runner-images/issues/1704`,                   // references
+			strings.Repeat("CD", 32),                                                 // package hash
+		} {
+			if !strings.Contains(panel, want) {
+				t.Errorf("the evidence panel lacks %q", want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("panel DOM:\n%.6000s", panel)
+		}
+	})
+
+	// The panel's shot is tall enough to hold the whole page: a link to a
+	// cell scrolls to its panel, and headless Chromium's --screenshot does
+	// not paint a scrolled page reliably.
+	for _, shot := range []struct{ name, cell, size string }{{"grid", "", "1400,900"}, {"panel", fail, "1400,3000"}} {
+		t.Run("screenshot "+shot.name, func(t *testing.T) {
+			png := filepath.Join(dir, "shot-"+shot.name+".png")
+			runChromium(t, browser, "--screenshot="+png, "--window-size="+shot.size, fileURL(page, shot.cell))
+			b, err := os.ReadFile(png)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) || len(b) < 20<<10 {
+				t.Fatalf("%s: not a real screenshot (%d bytes)", png, len(b))
+			}
+			t.Logf("screenshot: %s (%d bytes)", png, len(b))
+		})
+	}
+}
+
+// TestScriptSyntax checks the report's script with node --check, when
+// node is there (in CI it must be).
+func TestScriptSyntax(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node unavailable: ", err)
+		}
+		t.Skip("node unavailable: ", err)
+	}
+	out, err := exec.CommandContext(t.Context(), node, "--check", filepath.Join("assets", "report.js")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --check assets/report.js: %v\n%s", err, out)
+	}
+	for _, s := range []string{pageJS, pageCSS} {
+		if strings.Contains(strings.ToLower(s), "</script") || strings.Contains(strings.ToLower(s), "</style") {
+			t.Error("the inline script or stylesheet contains an end tag")
+		}
+	}
+}

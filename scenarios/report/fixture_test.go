@@ -1,0 +1,185 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/scenarios/results"
+)
+
+var t0 = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
+
+// cellSpec is one fixture cell: what it is and how it ended.
+type cellSpec struct {
+	scenario, os, context, status string
+	want, got                     int
+	failed                        []string // checks that failed
+	reason                        string
+}
+
+// fixtureSpecs is a run of four scenarios on three OS profiles, with one
+// or two contexts each, and every status.
+var fixtureSpecs = []cellSpec{
+	{"temp-acl-2503", "win10-22h2", "admin-elevated", results.StatusPass, 1603, 1603, nil, ""},
+	{"temp-acl-2503", "win10-22h2", "standard-user", results.StatusPass, 1603, 1603, nil, ""},
+	{"temp-acl-2503", "win11-23h2", "admin-elevated", results.StatusPass, 1603, 1603, nil, ""},
+	{"temp-acl-2503", "win11-23h2", "standard-user", results.StatusInfra, 1603, 0, nil, "WinRM connection reset by peer after 3 attempts"},
+	{"temp-acl-2503", "server2022", "admin-elevated", results.StatusPass, 1603, 1603, nil, ""},
+	{"temp-acl-2503", "server2022", "standard-user", results.StatusFail, 1603, 0, []string{"exit_code", "messages", "log"}, "the install succeeded: exit code 0, expected 1603"},
+	{"disable-msi-policy", "win10-22h2", "admin-elevated", results.StatusPass, 1625, 1625, nil, ""},
+	{"disable-msi-policy", "win11-23h2", "admin-elevated", results.StatusPass, 1625, 1625, nil, ""},
+	{"disable-msi-policy", "server2022", "admin-elevated", results.StatusSkip, 1625, 0, nil, "full UI runs on simulated hosts only"},
+	{"msiserver-disabled", "win10-22h2", "admin-elevated", results.StatusFail, 1601, 1601, []string{"log"}, `log line "Windows Installer service could not be accessed" missing`},
+	{"msiserver-disabled", "win11-23h2", "admin-elevated", results.StatusPass, 1601, 1601, nil, ""},
+	{"control-install", "win10-22h2", "system", results.StatusPass, 0, 0, nil, ""},
+	{"control-install", "win11-23h2", "system", results.StatusPass, 0, 0, nil, ""},
+	{"control-install", "server2022", "system", results.StatusPass, 0, 0, nil, ""},
+}
+
+// fixtureLog is a verbose log in msiexec's shape with the 2503/2502
+// signature, text that must not end a <script> element, and non-ASCII.
+func fixtureLog(code int) string {
+	var b strings.Builder
+	w := func(s string) { b.WriteString(s + "\r\n") }
+	w("=== Verbose logging started: 3/14/2025  9:30:01  Build type: SHIP UNICODE 5.00.22621.00  Calling process: C:\\Windows\\system32\\msiexec.exe ===")
+	w("MSI (c) (A4:B8) [09:30:01:120]: Resetting cached policy values")
+	w("MSI (c) (A4:B8) [09:30:01:121]: Machine policy value 'Debug' is 0")
+	for i := 0; i < 60; i++ {
+		w(fmt.Sprintf("MSI (s) (C0:D4) [09:30:01:%03d]: PROPERTY CHANGE: Adding PROP%02d property. Its value is 'valeur-é-%d'.", 200+i, i, i))
+	}
+	w("MSI (s) (C0:D4) [09:30:01:300]: Note: 1: 2203 2: C:\\Windows\\Installer\\inprogressinstallinfo.ipi 3: -2147287038")
+	w("MSI (s) (C0:D4) [09:30:01:301]: Note: 1: 2203 2: C:\\Windows\\Installer\\inprogressinstallinfo.ipi 3: -2147287035")
+	w("Action start 9:30:01: InstallFinalize.")
+	w("MSI (s) (C0:D4) [09:30:01:310]: Note: 1: 2503")
+	w("DEBUG: Error 2503:  Called RunScript when not marked in progress")
+	w("MSI (s) (C0:D4) [09:30:01:311]: Note: 1: 2502")
+	w("DEBUG: Error 2502:  Called InstallFinalize when no install in progress.")
+	w("Action ended 9:30:01: InstallFinalize. Return value 3.")
+	w(`MSI (s) (C0:D4) [09:30:01:320]: Product: msilab <permachine> & "friends" </script><script>alert(1)</script> -- Installation failed.`)
+	for i := 0; i < 40; i++ {
+		w(fmt.Sprintf("Property(S): PROP%02d = valeur-é-%d", i, i))
+	}
+	w(fmt.Sprintf("MSI (s) (C0:D4) [09:30:01:400]: Windows Installer installed the product. Product Name: msilab permachine. Product Version: 1.0.0. Installation success or error status: %d.", code))
+	w("=== Verbose logging stopped: 3/14/2025  9:30:01 ===")
+	return b.String()
+}
+
+// fixtureRun is the run of fixtureSpecs, cells in a shuffled order (as
+// parallel workers finish them).
+func fixtureRun() Run {
+	r := Run{
+		ID:          "20250314-093000-ab12",
+		Started:     t0,
+		Duration:    7*time.Minute + 12*time.Second,
+		ToolVersion: "v0.4.0-test",
+		Lab:         "embedded simulated lab",
+		Shard:       "1/1",
+		Logs:        map[string]string{},
+		Scenarios:   map[string]*scenarios.Scenario{},
+	}
+	order := []int{5, 0, 12, 3, 9, 1, 13, 7, 2, 10, 4, 8, 11, 6}
+	for _, i := range order {
+		s := fixtureSpecs[i]
+		c := fixtureCell(s, i)
+		r.Cells = append(r.Cells, c)
+		if s.status == results.StatusPass || s.status == results.StatusFail {
+			r.Logs[c.ID] = fixtureLog(s.got)
+		}
+	}
+	r.Scenarios["temp-acl-2503"] = &scenarios.Scenario{
+		Name:       "temp-acl-2503",
+		Summary:    "Deny write on C:\\Windows\\Installer's marker: the install is not marked in progress, 2503 then 2502, exit 1603.",
+		References: []string{"https://github.com/actions/runner-images/issues/1704", "see EVIDENCE.md"},
+		Evidence:   "R",
+		File:       "builtin:temp-acl-2503.yaml",
+	}
+	r.Scenarios["control-install"] = &scenarios.Scenario{Name: "control-install", Summary: "No fault: the package installs."}
+	return r
+}
+
+func fixtureCell(s cellSpec, i int) results.CellResult {
+	id := s.scenario + "/" + s.os + "/" + s.context
+	c := results.CellResult{
+		ID: id, Scenario: s.scenario, OS: s.os, Context: s.context, Status: s.status, Reason: s.reason,
+		Host:     "sim-" + s.os,
+		Expected: results.Expected{ExitCode: s.want},
+		Observed: results.Observed{ExitCode: s.got},
+		Commands: 6, Attempts: 1,
+		Started:  t0.Add(time.Duration(i) * 20 * time.Second),
+		Duration: time.Duration(8+i) * time.Second,
+		Evidence: "cells/" + strings.ReplaceAll(id, "/", "_"),
+		Record: results.Record{
+			ScenarioFile: "builtin:" + s.scenario + ".yaml", ScenarioSHA256: strings.Repeat("AB", 32),
+			Package: "permachine.msi", PackageSHA256: strings.Repeat("CD", 32),
+			OSBuild: "22631.3155", MsiVersion: "5.0.22621.2506", Snapshot: "clean", ToolVersion: "v0.4.0-test",
+			Batches: [][]ops.Op{
+				{{Name: ops.OpPathHash, Args: []byte(`{"path":"C:\\ProgramData\\msilab\\pkg\\permachine.msi"}`)}},
+				{{Name: ops.OpMsiInstall, Args: []byte(`{"package":"C:\\ProgramData\\msilab\\pkg\\permachine.msi","context":"` + s.context + `"}`)}},
+			},
+		},
+		StateBefore:    []string{`acl C:\Windows\Installer = O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)`, "service msiserver start = Manual"},
+		StateAfter:     []string{`acl C:\Windows\Installer = O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)`, "service msiserver start = Manual"},
+		BackToBaseline: true,
+	}
+	if s.scenario == "temp-acl-2503" {
+		c.Expected.Messages = []int{2503, 2502}
+		c.Expected.Log = []string{"Called RunScript when not marked in progress"}
+		c.Expected.Events = []int{11708}
+		c.Faults = []results.FaultNote{{Type: "installer-marker-acl", Params: `{"deny":"write"}`}}
+		if s.context == "standard-user" {
+			c.Expected.Override = "a standard user cannot write the marker either"
+		}
+	}
+	if s.scenario == "msiserver-disabled" {
+		c.Expected.Log = []string{"Windows Installer service could not be accessed"}
+		c.StateAfter = []string{c.StateBefore[0], "service msiserver start = Disabled"}
+		c.BackToBaseline = false
+	}
+	checks := []string{"exit_code"}
+	if len(c.Expected.Messages) > 0 {
+		checks = append(checks, "messages")
+	}
+	if len(c.Expected.Log) > 0 {
+		checks = append(checks, "log")
+	}
+	if s.status == results.StatusPass || s.status == results.StatusFail {
+		for _, name := range checks {
+			ok := true
+			for _, f := range s.failed {
+				ok = ok && f != name
+			}
+			want, got := "", ""
+			switch name {
+			case "exit_code":
+				want, got = fmt.Sprint(s.want), fmt.Sprint(s.got)
+			case "messages":
+				want, got = "2503, 2502", "2503, 2502"
+				if !ok {
+					got = "(none)"
+				}
+			case "log":
+				want, got = fmt.Sprintf("%q", c.Expected.Log[0]), "found"
+				if !ok {
+					got = "missing"
+				}
+			}
+			c.Checks = append(c.Checks, results.Check{Name: name, OK: ok, Want: want, Got: got})
+		}
+		ev := ops.Event{RecordID: 100, Time: c.Started.Add(3 * time.Second), Source: "MsiInstaller", EventID: 11708, Level: "Error",
+			Message: "Product: msilab permachine -- Installation failed."}
+		if s.got == 0 {
+			ev.EventID, ev.Level, ev.Message = 11707, "Information", "Product: msilab permachine -- Installation completed successfully."
+		}
+		run := &ops.MsiRun{Action: "install", Context: s.context, ExitCode: s.got, Log: fixtureLog(s.got), Events: []ops.Event{ev}}
+		c.Observed.Run = run
+		c.Observed.Events = []int{ev.EventID}
+		if s.status == results.StatusPass {
+			c.Observed.Messages = c.Expected.Messages
+			c.Observed.LogLines = c.Expected.Log
+		}
+	}
+	return c
+}

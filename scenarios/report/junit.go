@@ -1,0 +1,222 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/msilab/msilab/scenarios/results"
+)
+
+// JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one
+// testsuite per scenario, one testcase per cell named "<os>/<context>".
+// https://github.com/testmoapp/junitxml documents the common dialect.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Stamp    string       `xml:"timestamp,attr,omitempty"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Stamp      string          `xml:"timestamp,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure"`
+	Error     *junitProblem `xml:"error"`
+	Skipped   *junitProblem `xml:"skipped"`
+	SystemOut *junitText    `xml:"system-out"`
+}
+
+// junitText is a multi-line text, as CDATA so its line ends stay readable
+// in the file.
+type junitText struct {
+	Text string `xml:",cdata"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Body    string `xml:",cdata"`
+}
+
+// junitStamp is the timestamp format of the JUnit schema (no zone; UTC).
+const junitStamp = "2006-01-02T15:04:05"
+
+// WriteJUnit writes the run as JUnit XML: a pass is a passed testcase, a
+// fail a <failure> (its reason as the message, the failed checks in the
+// body), an infra-error an <error> and a skipped cell a <skipped>.
+func WriteJUnit(w io.Writer, r Run) error {
+	g, err := newGrid(r.Cells)
+	if err != nil {
+		return err
+	}
+	doc := junitSuites{Name: "msilab " + r.ID, Time: seconds(r.Duration)}
+	if !r.Started.IsZero() {
+		doc.Stamp = r.Started.UTC().Format(junitStamp)
+	}
+	props := []junitProperty{{"run", r.ID}, {"lab", r.Lab}, {"tool_version", r.ToolVersion}}
+	if r.Shard != "" {
+		props = append(props, junitProperty{"shard", r.Shard})
+	}
+	for _, name := range g.scenarios {
+		s := junitSuite{Name: name, Properties: props}
+		var total time.Duration
+		var first time.Time
+		for _, osName := range g.oses {
+			for _, c := range g.cells[[2]string{name, osName}] {
+				s.Cases = append(s.Cases, junitCaseOf(c))
+				s.Tests++
+				switch c.Status {
+				case results.StatusPass:
+				case results.StatusFail:
+					s.Failures++
+				case results.StatusSkip:
+					s.Skipped++
+				default:
+					s.Errors++
+				}
+				total += c.Duration
+				if !c.Started.IsZero() && (first.IsZero() || c.Started.Before(first)) {
+					first = c.Started
+				}
+			}
+		}
+		s.Time = seconds(total)
+		if !first.IsZero() {
+			s.Stamp = first.UTC().Format(junitStamp)
+		}
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		doc.Skipped += s.Skipped
+		doc.Suites = append(doc.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("report: junit: %w", err)
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("report: junit: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("report: junit: %w", err)
+	}
+	return nil
+}
+
+func junitCaseOf(c *results.CellResult) junitCase {
+	tc := junitCase{
+		Name:      c.OS + "/" + contextName(c.Context),
+		Classname: "msilab." + c.Scenario,
+		Time:      seconds(c.Duration),
+		SystemOut: &junitText{xmlSafe(cellText(c))},
+	}
+	failed := failedChecks(c)
+	switch c.Status {
+	case results.StatusPass:
+	case results.StatusFail:
+		msg := c.Reason
+		if msg == "" {
+			msg = "expectation not met: " + strings.Join(failed, ", ")
+		}
+		tc.Failure = &junitProblem{Message: oneLine(msg), Type: strings.Join(failed, ","), Body: xmlSafe(checksText(c, false))}
+	case results.StatusSkip:
+		tc.Skipped = &junitProblem{Message: oneLine(c.Reason)}
+	case results.StatusInfra:
+		tc.Error = &junitProblem{Message: oneLine(c.Reason), Type: results.StatusInfra, Body: xmlSafe(checksText(c, false))}
+	default:
+		tc.Error = &junitProblem{Message: oneLine("unknown status " + strconv.Quote(c.Status) + ": " + c.Reason), Type: c.Status}
+	}
+	return tc
+}
+
+// checksText lists a cell's checks, one per line; all of them or only the
+// failed ones.
+func checksText(c *results.CellResult, all bool) string {
+	var b strings.Builder
+	for _, ch := range c.Checks {
+		if ch.OK && !all {
+			continue
+		}
+		mark := "FAIL"
+		if ch.OK {
+			mark = "ok"
+		}
+		fmt.Fprintf(&b, "%-4s %s: want %s, got %s\n", mark, ch.Name, oneLine(ch.Want), oneLine(ch.Got))
+	}
+	return b.String()
+}
+
+// cellText is a cell's summary for a CI log: what was expected, what came,
+// where the evidence is.
+func cellText(c *results.CellResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cell: %s\nstatus: %s\n", c.ID, c.Status)
+	if c.Reason != "" {
+		fmt.Fprintf(&b, "reason: %s\n", oneLine(c.Reason))
+	}
+	if c.Host != "" {
+		fmt.Fprintf(&b, "host: %s\n", c.Host)
+	}
+	if c.Status != results.StatusSkip {
+		fmt.Fprintf(&b, "exit code: expected %d, observed %d\n", c.Expected.ExitCode, c.Observed.ExitCode)
+	}
+	if c.Expected.Override != "" {
+		fmt.Fprintf(&b, "override: %s\n", oneLine(c.Expected.Override))
+	}
+	if len(c.Checks) > 0 {
+		b.WriteString("checks:\n")
+		for _, line := range strings.SplitAfter(strings.TrimSuffix(checksText(c, true), "\n"), "\n") {
+			b.WriteString("  " + line)
+		}
+		b.WriteString("\n")
+	}
+	if c.Evidence != "" {
+		fmt.Fprintf(&b, "evidence: %s\n", c.Evidence)
+	}
+	return b.String()
+}
+
+// xmlSafe replaces the characters XML 1.0 cannot hold (most C0 controls,
+// surrogates, U+FFFE, U+FFFF) with U+FFFD: encoding/xml escapes them in
+// attributes and text, not in CDATA.
+// https://www.w3.org/TR/xml/#charsets
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,436 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/msilab/msilab/scenarios/results"
+)
+
+// parsedJUnit is what a JUnit consumer reads back.
+type parsedJUnit struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Errors   int `xml:"errors,attr"`
+	Skipped  int `xml:"skipped,attr"`
+	Suites   []struct {
+		Name     string `xml:"name,attr"`
+		Tests    int    `xml:"tests,attr"`
+		Failures int    `xml:"failures,attr"`
+		Errors   int    `xml:"errors,attr"`
+		Skipped  int    `xml:"skipped,attr"`
+		Cases    []struct {
+			Name      string `xml:"name,attr"`
+			Classname string `xml:"classname,attr"`
+			Time      string `xml:"time,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Body    string `xml:",chardata"`
+			} `xml:"failure"`
+			Error *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"error"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
+			SystemOut string `xml:"system-out"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func runOf(specs ...cellSpec) Run {
+	r := Run{ID: "r1", Logs: map[string]string{}}
+	for i, s := range specs {
+		r.Cells = append(r.Cells, fixtureCell(s, i))
+	}
+	return r
+}
+
+// runs are the table of the writer tests: counts by status, scenarios.
+var runs = []struct {
+	name                           string
+	run                            Run
+	tests, fail, infra, skip, pass int
+	scenarios                      int
+}{
+	{"full matrix", fixtureRun(), 14, 2, 1, 1, 10, 4},
+	{"empty run", Run{ID: "empty"}, 0, 0, 0, 0, 0, 0},
+	{"one pass", runOf(fixtureSpecs[0]), 1, 0, 0, 0, 1, 1},
+	{"one fail", runOf(fixtureSpecs[5]), 1, 1, 0, 0, 0, 1},
+	{"infra and skip", runOf(fixtureSpecs[3], fixtureSpecs[8]), 2, 0, 1, 1, 0, 2},
+}
+
+func TestCount(t *testing.T) {
+	for _, tc := range runs {
+		t.Run(tc.name, func(t *testing.T) {
+			n := Count(tc.run.Cells)
+			want := Counts{Total: tc.tests, Pass: tc.pass, Fail: tc.fail, Infra: tc.infra, Skip: tc.skip}
+			if n != want {
+				t.Fatalf("Count = %+v, want %+v", n, want)
+			}
+		})
+	}
+}
+
+func TestWriteJUnit(t *testing.T) {
+	for _, tc := range runs {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteJUnit(&buf, tc.run); err != nil {
+				t.Fatal(err)
+			}
+			var doc parsedJUnit
+			if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+				t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
+			}
+			if doc.Tests != tc.tests || doc.Failures != tc.fail || doc.Errors != tc.infra || doc.Skipped != tc.skip {
+				t.Errorf("testsuites counts tests=%d failures=%d errors=%d skipped=%d, want %d %d %d %d",
+					doc.Tests, doc.Failures, doc.Errors, doc.Skipped, tc.tests, tc.fail, tc.infra, tc.skip)
+			}
+			if len(doc.Suites) != tc.scenarios {
+				t.Errorf("%d testsuites, want one per scenario (%d)", len(doc.Suites), tc.scenarios)
+			}
+			byName := map[string]results.CellResult{}
+			for _, c := range tc.run.Cells {
+				byName["msilab."+c.Scenario+" "+c.OS+"/"+c.Context] = c
+			}
+			cases, fails, errs, skips := 0, 0, 0, 0
+			for _, s := range doc.Suites {
+				if len(s.Cases) != s.Tests {
+					t.Errorf("suite %s: tests=%d but %d testcases", s.Name, s.Tests, len(s.Cases))
+				}
+				for _, k := range s.Cases {
+					cases++
+					c, ok := byName[k.Classname+" "+k.Name]
+					if !ok || k.Classname != "msilab."+s.Name {
+						t.Errorf("suite %s: unexpected testcase %s %s", s.Name, k.Classname, k.Name)
+						continue
+					}
+					if want := seconds(c.Duration); k.Time != want {
+						t.Errorf("%s: time %q, want %q", c.ID, k.Time, want)
+					}
+					switch c.Status {
+					case results.StatusFail:
+						fails++
+						if k.Failure == nil || k.Failure.Message != c.Reason {
+							t.Errorf("%s: failure %+v, want message %q", c.ID, k.Failure, c.Reason)
+							continue
+						}
+						for _, ch := range c.Checks {
+							if got := strings.Contains(k.Failure.Body, "FAIL "+ch.Name+":"); got == ch.OK {
+								t.Errorf("%s: failure body lists check %s: %v, want %v:\n%s", c.ID, ch.Name, got, !ch.OK, k.Failure.Body)
+							}
+						}
+					case results.StatusInfra:
+						errs++
+						if k.Error == nil || k.Error.Message != c.Reason || k.Failure != nil {
+							t.Errorf("%s: want an <error> with the reason", c.ID)
+						}
+					case results.StatusSkip:
+						skips++
+						if k.Skipped == nil || k.Skipped.Message != c.Reason {
+							t.Errorf("%s: want a <skipped> with the reason", c.ID)
+						}
+					default:
+						if k.Failure != nil || k.Error != nil || k.Skipped != nil {
+							t.Errorf("%s: a pass has a failure, error or skipped element", c.ID)
+						}
+					}
+					if !strings.Contains(k.SystemOut, "cell: "+c.ID) {
+						t.Errorf("%s: system-out lacks the cell id:\n%s", c.ID, k.SystemOut)
+					}
+				}
+			}
+			if cases != tc.tests || fails != tc.fail || errs != tc.infra || skips != tc.skip {
+				t.Errorf("testcases: %d (%d failures, %d errors, %d skipped), want %d (%d, %d, %d)",
+					cases, fails, errs, skips, tc.tests, tc.fail, tc.infra, tc.skip)
+			}
+		})
+	}
+}
+
+// TestWriteJUnitControlCharacters: a reason with characters XML 1.0 cannot
+// hold still gives a document that parses.
+func TestWriteJUnitControlCharacters(t *testing.T) {
+	r := runOf(fixtureSpecs[5])
+	r.Cells[0].Reason = "bad \x00\x1b[31m bytes \uFFFE and <tags> & \"quotes\"\nsecond line"
+	r.Cells[0].Checks[0].Got = "\x07bell"
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc parsedJUnit
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
+	}
+	msg := doc.Suites[0].Cases[0].Failure.Message
+	if !strings.Contains(msg, `<tags> & "quotes" second line`) {
+		t.Errorf("failure message %q lost its text", msg)
+	}
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, fixtureRun()); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		"# msilab run 20250314-093000-ab12\n",
+		"**14 cells**: 10 pass · 2 fail · 1 infra-error · 1 skipped",
+		"| Scenario | server2022 | win10-22h2 | win11-23h2 |\n|---|---|---|---|\n",
+		"| control-install | system: ✅ 0 | system: ✅ 0 | system: ✅ 0 |\n",
+		"| disable-msi-policy | – skip | ✅ 1625 | ✅ 1625 |\n",
+		"| msiserver-disabled |  | ❌ 1601 (log) | ✅ 1601 |\n",
+		"| temp-acl-2503 | admin-elevated: ✅ 1603<br>standard-user: ❌ 0≠1603 | admin-elevated: ✅ 1603<br>standard-user: ✅ 1603 | admin-elevated: ✅ 1603<br>standard-user: ⚠ infra |\n",
+		"## Cells that did not pass (4)\n",
+		"### ❌ temp-acl-2503/server2022/standard-user: fail\n",
+		"- `exit_code`: want `1603`, got `0`\n",
+		"- `messages`: want `2503, 2502`, got `(none)`\n",
+		"- expectation overridden: a standard user cannot write the marker either\n",
+		"### ⚠ temp-acl-2503/win11-23h2/standard-user: infra-error\n\nWinRM connection reset by peer after 3 attempts\n",
+		"### – disable-msi-policy/server2022/admin-elevated: skipped\n",
+		"### ❌ msiserver-disabled/win10-22h2/admin-elevated: fail\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary.md lacks %q", want)
+		}
+	}
+	if strings.Contains(md, "exit_code`: want `1601") {
+		t.Error("summary.md lists a check that passed")
+	}
+	if t.Failed() {
+		t.Log(md)
+	}
+}
+
+// TestMatrixText covers the Markdown matrix's cell texts.
+func TestMatrixText(t *testing.T) {
+	noChecks := fixtureCell(cellSpec{"s", "o", "admin-elevated", results.StatusFail, 1603, 0, nil, "fault could not be injected"}, 0)
+	noChecks.Checks = nil
+	baseline := fixtureCell(cellSpec{"s", "o", "admin-elevated", results.StatusFail, 1603, 1603, nil, "not back to baseline"}, 0)
+	for _, tc := range []struct {
+		name string
+		c    results.CellResult
+		want string
+	}{
+		{"pass", fixtureCell(fixtureSpecs[0], 0), "✅ 1603"},
+		{"exit code differs", fixtureCell(fixtureSpecs[5], 0), "❌ 0≠1603"},
+		{"log differs", fixtureCell(fixtureSpecs[9], 0), "❌ 1601 (log)"},
+		{"failed before the install", noChecks, "❌ not checked"},
+		{"checks pass, cell fails", baseline, "❌ 1603"},
+		{"infra", fixtureCell(fixtureSpecs[3], 0), "⚠ infra"},
+		{"skip", fixtureCell(fixtureSpecs[8], 0), "– skip"},
+	} {
+		if got := matrixText(&tc.c); got != tc.want {
+			t.Errorf("%s: matrixText = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a|b", `a\|b`},
+		{"<script>", "&lt;script&gt;"},
+		{"two\nlines", "two lines"},
+	} {
+		if got := mdText(tc.in); got != tc.want {
+			t.Errorf("mdText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"plain", "`plain`"},
+		{"a `tick`", "`` a `tick` ``"},
+		{"", "(empty)"},
+	} {
+		if got := mdCode(tc.in); got != tc.want {
+			t.Errorf("mdCode(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+var dataCell = regexp.MustCompile(`data-cell="([^"]*)"`)
+
+func TestWriteHTML(t *testing.T) {
+	for _, tc := range runs {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteHTML(&buf, tc.run); err != nil {
+				t.Fatal(err)
+			}
+			page := buf.String()
+			checkHTML(t, page, tc.run)
+		})
+	}
+}
+
+// checkHTML checks a page: one box per cell in #matrix, the counts, nothing
+// loaded from outside, and the embedded data decoding to the run's cells
+// and logs.
+func checkHTML(t *testing.T, page string, r Run) {
+	t.Helper()
+	if !strings.Contains(page, `id="matrix"`) {
+		t.Error(`no element with id="matrix"`)
+	}
+	var ids []string
+	for _, m := range dataCell.FindAllStringSubmatch(page, -1) {
+		ids = append(ids, html.UnescapeString(m[1]))
+	}
+	for _, c := range r.Cells {
+		if !slices.Contains(ids, c.ID) {
+			t.Errorf("no data-cell=%q", c.ID)
+		}
+	}
+	if len(ids) != len(r.Cells) {
+		t.Errorf("%d data-cell boxes, want %d", len(ids), len(r.Cells))
+	}
+	n := Count(r.Cells)
+	for kind, v := range map[string]int{"total": n.Total, "pass": n.Pass, "fail": n.Fail, "infra-error": n.Infra, "skipped": n.Skip} {
+		if want := `data-count="` + kind + `"><b>` + strconv.Itoa(v) + `</b>`; !strings.Contains(page, want) {
+			t.Errorf("page lacks the count %s", want)
+		}
+	}
+	checkSelfContained(t, page)
+
+	m := regexp.MustCompile(`(?s)<script type="application/json" id="msilab-data">(.*?)</script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no <script type=\"application/json\" id=\"msilab-data\"> element")
+	}
+	var data struct {
+		Cells []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Log    string `json:"log"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal([]byte(m[1]), &data); err != nil {
+		t.Fatalf("embedded data does not decode: %v", err)
+	}
+	if len(data.Cells) != len(r.Cells) {
+		t.Fatalf("embedded data has %d cells, want %d", len(data.Cells), len(r.Cells))
+	}
+	for _, d := range data.Cells {
+		i := slices.IndexFunc(r.Cells, func(c results.CellResult) bool { return c.ID == d.ID })
+		if i < 0 {
+			t.Errorf("embedded data has an unknown cell %q", d.ID)
+			continue
+		}
+		if want := cellLog(&r, &r.Cells[i]); d.Log != want {
+			t.Errorf("%s: embedded log differs from the cell's (%d bytes, want %d)", d.ID, len(d.Log), len(want))
+		}
+	}
+}
+
+// external matches a reference the browser would load from another origin:
+// src, href of <link>, srcset, poster, CSS url() or @import with a scheme
+// or protocol-relative address.
+var external = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)<(script|img|iframe|frame|embed|source|video|audio|track|input)\b[^>]*\s(src|srcset|poster|data)\s*=\s*["']?\s*(https?:|//|ftp:)`),
+	regexp.MustCompile(`(?i)<link\b[^>]*\shref\s*=\s*["']?\s*(https?:|//)`),
+	regexp.MustCompile(`(?i)<object\b[^>]*\sdata\s*=\s*["']?\s*(https?:|//)`),
+	regexp.MustCompile(`(?i)url\(\s*["']?\s*(https?:|//)`),
+	regexp.MustCompile(`(?i)@import`),
+	regexp.MustCompile(`(?i)<script\b[^>]*\ssrc\s*=`),
+	regexp.MustCompile(`(?i)<link\b[^>]*rel\s*=\s*["']?(stylesheet|preload|prefetch|preconnect|dns-prefetch|icon)`),
+}
+
+func checkSelfContained(t *testing.T, page string) {
+	t.Helper()
+	for _, re := range external {
+		if m := re.FindString(page); m != "" {
+			t.Errorf("the page loads something from outside: %q", m)
+		}
+	}
+}
+
+// TestHTMLEscapesData: a log quoting "</script>" and HTML cannot end the
+// data element or inject markup; it comes back intact from the JSON.
+func TestHTMLEscapesData(t *testing.T) {
+	r := runOf(fixtureSpecs[0])
+	evil := "line one\r\n</script><script>alert('x')</script><!-- \u2028 & <b>bold</b> é\r\n"
+	r.Cells[0].Reason = `"><img src=x onerror=alert(1)>`
+	r.Cells[0].ID = `temp-acl-2503/win10-22h2/admin-elevated"><b>x`
+	r.Logs[r.Cells[0].ID] = evil
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if n := strings.Count(strings.ToLower(page), "</script"); n != 2 {
+		t.Errorf("page has %d </script end tags, want 2 (the data and the script)", n)
+	}
+	if strings.Contains(page, "<img src=x") || strings.Contains(page, `"><b>x`) {
+		t.Error("cell text reached the page as markup")
+	}
+	checkHTML(t, page, r)
+}
+
+func TestTrimLog(t *testing.T) {
+	line := strings.Repeat("x", 99) + "\n"
+	long := strings.Repeat(line, 3*MaxLogBytes/len(line))
+	got, note := trimLog(long)
+	if note == "" || len(got) > MaxLogBytes+200 || !strings.HasPrefix(got, line) || !strings.HasSuffix(got, line) {
+		t.Errorf("trimLog of %d bytes: %d bytes, note %q", len(long), len(got), note)
+	}
+	if got, note := trimLog("short\r\n"); got != "short\r\n" || note != "" {
+		t.Errorf("trimLog changed a short log: %q %q", got, note)
+	}
+}
+
+func TestDuplicateCell(t *testing.T) {
+	r := runOf(fixtureSpecs[0], fixtureSpecs[0])
+	for name, write := range map[string]func(*bytes.Buffer, Run) error{
+		"html":     func(b *bytes.Buffer, r Run) error { return WriteHTML(b, r) },
+		"junit":    func(b *bytes.Buffer, r Run) error { return WriteJUnit(b, r) },
+		"markdown": func(b *bytes.Buffer, r Run) error { return WriteMarkdown(b, r) },
+	} {
+		if err := write(new(bytes.Buffer), r); !errors.Is(err, ErrDuplicateCell) {
+			t.Errorf("%s: err = %v, want ErrDuplicateCell", name, err)
+		}
+	}
+}
+
+// TestDeterministic: the same cells in another order give the same files.
+func TestDeterministic(t *testing.T) {
+	a, b := fixtureRun(), fixtureRun()
+	slices.Reverse(b.Cells)
+	for name, write := range map[string]func(*bytes.Buffer, Run) error{
+		"html":     func(w *bytes.Buffer, r Run) error { return WriteHTML(w, r) },
+		"junit":    func(w *bytes.Buffer, r Run) error { return WriteJUnit(w, r) },
+		"markdown": func(w *bytes.Buffer, r Run) error { return WriteMarkdown(w, r) },
+	} {
+		var x, y bytes.Buffer
+		if err := write(&x, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := write(&y, b); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(x.Bytes(), y.Bytes()) {
+			t.Errorf("%s differs with the cells in another order", name)
+		}
+	}
+}
+
+func TestWriteAll(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := WriteAll(dir, fixtureRun()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{FileHTML, FileJUnit, FileMarkdown} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v (size %v)", f, err, st)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+// Package results is the record of a run: one CellResult per cell,
+// appended to results.jsonl as each cell ends, so a crash loses nothing
+// already finished and --resume can skip finished cells.
+package results
+
+import (
+	"time"
+
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// Status of a cell.
+const (
+	StatusPass  = "pass"        // the expected outcome was reproduced
+	StatusFail  = "fail"        // the host answered, the outcome differs from the expectation
+	StatusInfra = "infra-error" // the host could not be reached or dropped: not a product result
+	StatusSkip  = "skipped"     // the cell cannot run on this host (e.g. full UI on a real host)
+)
+
+// CellResult is everything known about one cell.
+type CellResult struct {
+	// ID is "<scenario>/<os>/<context>"; cells are unique by ID within a run.
+	ID       string `json:"id"`
+	Scenario string `json:"scenario"`
+	OS       string `json:"os"`
+	Host     string `json:"host"`
+	Context  string `json:"context"`
+	Status   string `json:"status"`
+	// Reason explains a fail, infra-error or skip in one line.
+	Reason string `json:"reason,omitempty"`
+
+	Expected Expected    `json:"expected"`
+	Observed Observed    `json:"observed"`
+	Checks   []Check     `json:"checks"`
+	Faults   []FaultNote `json:"faults,omitempty"`
+
+	// Commands is how many WinRM commands the cell sent (snapshot revert aside).
+	Commands int `json:"commands"`
+	Attempts int `json:"attempts"`
+
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+
+	// StateBefore and StateAfter are what the faults touch, before the
+	// faults and after the revert (sorted "key = value" lines).
+	StateBefore []string `json:"state_before,omitempty"`
+	StateAfter  []string `json:"state_after,omitempty"`
+	// BackToBaseline is false when the revert left a difference.
+	BackToBaseline bool `json:"back_to_baseline"`
+
+	Record Record `json:"record"`
+	// Evidence is the cell's evidence bundle directory, relative to the output directory.
+	Evidence string `json:"evidence,omitempty"`
+}
+
+// Expected is the expectation after overrides, as checked.
+type Expected struct {
+	ExitCode int      `json:"exit_code"`
+	Messages []int    `json:"messages,omitempty"`
+	Log      []string `json:"log,omitempty"`
+	NotLog   []string `json:"not_log,omitempty"`
+	Events   []int    `json:"events,omitempty"`
+	NoEvents bool     `json:"no_events,omitempty"`
+	Override string   `json:"override,omitempty"` // the override's reason, when one applied
+}
+
+// Observed is what the install produced.
+type Observed struct {
+	ExitCode int    `json:"exit_code"`
+	Messages []int  `json:"messages,omitempty"` // message numbers read from the log, in order
+	Events   []int  `json:"events,omitempty"`   // MsiInstaller event IDs, in order
+	Log      string `json:"-"`                  // in the evidence bundle (msiexec.log), not in results.jsonl
+	// LogLines are the log lines that matched the expectation's signature.
+	LogLines []string    `json:"log_lines,omitempty"`
+	Run      *ops.MsiRun `json:"-"`
+}
+
+// Check is one of the independent signals.
+type Check struct {
+	Name string `json:"name"` // exit_code, messages, log, not_log, events
+	OK   bool   `json:"ok"`
+	Want string `json:"want"`
+	Got  string `json:"got"`
+}
+
+// FaultNote is a fault as injected in the cell.
+type FaultNote struct {
+	Type   string `json:"type"`
+	Params string `json:"params"`
+}
+
+// Record is what the cell needs to be repeated.
+type Record struct {
+	ScenarioFile   string `json:"scenario_file"`
+	ScenarioSHA256 string `json:"scenario_sha256"`
+	Package        string `json:"package"`
+	PackageSHA256  string `json:"package_sha256"`
+	ProductCode    string `json:"product_code"`
+	OSBuild        string `json:"os_build"`
+	MsiVersion     string `json:"msi_version"`
+	Snapshot       string `json:"snapshot"`
+	ToolVersion    string `json:"tool_version"`
+	// ModuleSHA256 is the hash of the op module (MsiLab.psm1) the cell used.
+	ModuleSHA256 string `json:"module_sha256"`
+	// Batches are the exact op batches sent, in order.
+	Batches [][]ops.Op `json:"batches"`
+}

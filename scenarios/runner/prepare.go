@@ -1,0 +1,182 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/msi"
+	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/testpkgs"
+)
+
+// pkgInfo is a package the run installs.
+type pkgInfo struct {
+	data        []byte
+	remote      string // its path on the hosts
+	sha256      string
+	productCode string
+}
+
+// loadPackages reads every package the cells use: a built-in test package
+// by name, or an .msi path relative to the scenario file.
+func (r *run) loadPackages(cells []scenarios.Cell) error {
+	for _, c := range cells {
+		name := c.Scenario.Package
+		if _, ok := r.packages[name]; ok {
+			continue
+		}
+		data, base, err := readPackage(c.Scenario)
+		if err != nil {
+			return err
+		}
+		db, err := msi.Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return fmt.Errorf("runner: scenario %s: package %s: %w", c.Scenario.Name, name, err)
+		}
+		sum := sha256.Sum256(data)
+		r.packages[name] = &pkgInfo{data: data, remote: lab.PackageDir + `\` + base,
+			sha256: strings.ToUpper(hex.EncodeToString(sum[:])), productCode: db.ProductCode()}
+	}
+	return nil
+}
+
+func readPackage(sc *scenarios.Scenario) ([]byte, string, error) {
+	if data, err := testpkgs.Bytes(sc.Package); err == nil {
+		return data, sc.Package + ".msi", nil
+	}
+	path := sc.Package
+	if !filepath.IsAbs(path) && sc.File != "" && !strings.HasPrefix(sc.File, "builtin:") {
+		path = filepath.Join(filepath.Dir(sc.File), path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("runner: scenario %s: package: %w", sc.Name, err)
+	}
+	return data, filepath.Base(path), nil
+}
+
+// prepare readies each host the cells need, once per run and in parallel:
+// the lab's standard user, the packages (uploaded only when the host's
+// copy differs), host.info for the records, then the clean snapshot.
+func (r *run) prepare(ctx context.Context, cells []scenarios.Cell) {
+	need := map[string]bool{}
+	for _, c := range cells {
+		need[c.Host.OS] = true
+	}
+	var wg sync.WaitGroup
+	for _, h := range r.pool.Hosts() {
+		if !need[h.Spec.OS] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hi := &hostInfo{}
+			var n int
+			hi.info, hi.simulated, n, hi.err = r.prepareHost(ctx, h)
+			r.mu.Lock()
+			r.hosts[h] = hi
+			r.prepCommands += n
+			r.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool, int, error) {
+	var info ops.HostInfo
+	s, err := h.Session(ctx)
+	if err != nil {
+		return info, false, 0, err
+	}
+	if err := h.Revert(ctx); err != nil && h.Spec.Snapshot.Driver == "sim" && !isUnknownSnapshot(err) {
+		return info, false, 0, err
+	}
+	password, err := standardPassword(h.Spec)
+	if err != nil {
+		return info, false, 0, err
+	}
+	infoOp, _ := ops.New(ops.OpHostInfo, nil)
+	userOp, _ := ops.New(ops.OpUserEnsure, ops.UserEnsureArgs{Name: h.Spec.StandardUser, Password: password})
+	out, err := s.RunBatch(ctx, []ops.Op{infoOp, userOp})
+	n := 1
+	if err != nil {
+		return info, false, n, err
+	}
+	if err := out[0].Decode(&info); err != nil {
+		return info, false, n, err
+	}
+	if err := out[1].Decode(nil); err != nil {
+		return info, false, n, fmt.Errorf("lab user %s: %w", h.Spec.StandardUser, err)
+	}
+	for _, name := range sortedKeys(r.packages) {
+		p := r.packages[name]
+		_, uploaded, err := lab.EnsureFile(ctx, s, p.data, p.remote)
+		n++
+		if uploaded {
+			n++
+		}
+		if err != nil {
+			return info, false, n, fmt.Errorf("package %s: %w", name, err)
+		}
+	}
+	if err := h.SaveClean(ctx); err != nil {
+		return info, false, n, err
+	}
+	return info, info.Profile != "", n, nil
+}
+
+func isUnknownSnapshot(err error) bool {
+	var oe *ops.Error
+	return errorsAs(err, &oe) && oe.Code == ops.CodeNotFound
+}
+
+// standardPassword is the lab user's password: from the inventory's
+// variable, or a fresh random one (msilab never needs to log on with it:
+// contexts use S4U tasks).
+func standardPassword(spec lab.HostSpec) (string, error) {
+	if spec.StandardPasswordEnv != "" {
+		if pw := os.Getenv(spec.StandardPasswordEnv); pw != "" {
+			return pw, nil
+		}
+		return "", fmt.Errorf("host %s: environment variable %s is not set", spec.Name, spec.StandardPasswordEnv)
+	}
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "Lab-" + hex.EncodeToString(b) + "!", nil
+}
+
+func (r *run) hostInfo(h *lab.Host) *hostInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if hi, ok := r.hosts[h]; ok {
+		return hi
+	}
+	return &hostInfo{err: fmt.Errorf("not prepared")}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+func sortStrings(s []string)              { sort.Strings(s) }
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

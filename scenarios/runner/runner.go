@@ -1,0 +1,319 @@
+// Package runner runs a scenario matrix: parallel workers lease hosts from
+// a lab.Pool and take each cell through its lifecycle (ARCHITECTURE.md):
+//
+//	revert the host's snapshot → record the baseline the faults touch
+//	(undo data journaled) → inject → run the install in the cell's context
+//	→ check exit code, log signature and events → [remediation, issue 6]
+//	→ revert the faults, remove the product, check the baseline → release.
+//
+// Cleanup runs on every exit path, Ctrl-C and timeouts included. Each cell
+// is one JSON line in results.jsonl, written as it ends.
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/scenarios/evidence"
+	"github.com/msilab/msilab/scenarios/report"
+	"github.com/msilab/msilab/scenarios/results"
+)
+
+// Options configure a run.
+type Options struct {
+	// Out is the output directory (results.jsonl, journal.jsonl, reports, evidence/).
+	Out string
+	// Parallel is the number of workers (default 1).
+	Parallel int
+	// Resume keeps results.jsonl and skips cells already finished in it.
+	Resume bool
+	// CellTimeout bounds one attempt of a cell (default 15 min).
+	CellTimeout time.Duration
+	// Retries is how many times a cell is retried after an infrastructure
+	// error (default 2).
+	Retries int
+	// ToolVersion is recorded with every cell.
+	ToolVersion string
+	// Lab describes the lab in reports ("embedded simulated lab", a file).
+	Lab string
+	// Shard is recorded in reports ("" or "i/n").
+	Shard string
+	// Progress receives one line per finished cell (nil: none).
+	Progress io.Writer
+	// Remediator closes the loop (lifecycle steps 6 and 7); nil skips them.
+	Remediator Remediator
+}
+
+// Remediator is the seam for lifecycle steps 6 and 7: after the expected
+// failure, diagnose and fix the host, rerun and assert recovery. The
+// remediation engine (issue 6) implements it.
+type Remediator interface {
+	Remediate(ctx context.Context, s lab.Session, cell scenarios.Cell, res *results.CellResult) error
+}
+
+// Summary is what a run produced.
+type Summary struct {
+	Cells    []results.CellResult
+	Counts   map[string]int
+	Duration time.Duration
+	// Commands counts WinRM commands: per cell, and host preparation.
+	Commands, PrepCommands int
+}
+
+// OK reports whether every cell reproduced its expectation.
+func (s *Summary) OK() bool {
+	return s.Counts[results.StatusFail] == 0 && s.Counts[results.StatusInfra] == 0
+}
+
+// Run runs cells on the pool's hosts. It returns an error only when the run
+// itself could not be made (output directory, journal); cell outcomes are
+// in the Summary.
+func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Options) (*Summary, error) {
+	if opts.Parallel < 1 {
+		opts.Parallel = 1
+	}
+	if opts.CellTimeout <= 0 {
+		opts.CellTimeout = 15 * time.Minute
+	}
+	if opts.Retries < 0 {
+		opts.Retries = 0
+	} else if opts.Retries == 0 {
+		opts.Retries = 2
+	}
+	if opts.Out == "" {
+		opts.Out = "msilab-out"
+	}
+	start := time.Now()
+	if err := os.MkdirAll(filepath.Join(opts.Out, "evidence"), 0o755); err != nil {
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	r := &run{opts: opts, pool: pool, hosts: map[*lab.Host]*hostInfo{}, packages: map[string]*pkgInfo{}}
+	var err error
+	if r.journal, err = faults.OpenJournal(filepath.Join(opts.Out, "journal.jsonl")); err != nil {
+		return nil, err
+	}
+	defer r.journal.Close()
+	if r.results, err = results.OpenWriter(filepath.Join(opts.Out, "results.jsonl"), opts.Resume); err != nil {
+		return nil, err
+	}
+	defer r.results.Close()
+	prior := map[string]results.CellResult{}
+	if opts.Resume {
+		if prior, err = results.Finished(filepath.Join(opts.Out, "results.jsonl")); err != nil {
+			return nil, err
+		}
+	}
+	var todo []scenarios.Cell
+	for _, c := range cells {
+		if _, done := prior[c.ID]; !done {
+			todo = append(todo, c)
+		}
+	}
+	if err := r.loadPackages(todo); err != nil {
+		return nil, err
+	}
+	r.prepare(ctx, todo)
+	r.work(ctx, interleave(todo))
+
+	sum := &Summary{Counts: map[string]int{}, PrepCommands: r.prepCommands}
+	for _, c := range cells {
+		res, ok := r.done(c.ID)
+		if !ok {
+			if res, ok = prior[c.ID]; !ok {
+				continue // not run: the run was interrupted
+			}
+		}
+		sum.Cells = append(sum.Cells, res)
+		sum.Counts[res.Status]++
+		sum.Commands += res.Commands
+	}
+	sum.Duration = time.Since(start)
+	rep := report.Run{ID: r.runID(), Started: start.UTC(), Duration: sum.Duration, ToolVersion: opts.ToolVersion,
+		Lab: opts.Lab, Shard: opts.Shard, Cells: sum.Cells, Logs: r.logs(sum.Cells), Scenarios: map[string]*scenarios.Scenario{}}
+	for _, c := range cells {
+		rep.Scenarios[c.Scenario.Name] = c.Scenario
+	}
+	if err := report.WriteAll(opts.Out, rep); err != nil {
+		return sum, fmt.Errorf("runner: reports: %w", err)
+	}
+	return sum, ctx.Err()
+}
+
+// run is one run in progress.
+type run struct {
+	opts     Options
+	pool     *lab.Pool
+	journal  *faults.Journal
+	results  *results.Writer
+	id       string
+	packages map[string]*pkgInfo
+
+	mu           sync.Mutex
+	hosts        map[*lab.Host]*hostInfo
+	finished     map[string]results.CellResult
+	prepCommands int
+}
+
+// hostInfo is what preparing a host learned.
+type hostInfo struct {
+	info      ops.HostInfo
+	simulated bool
+	err       error // preparation failed: the host's cells are infrastructure errors
+}
+
+func (r *run) runID() string {
+	if r.id == "" {
+		b := make([]byte, 4)
+		rand.Read(b)
+		r.id = time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+	}
+	return r.id
+}
+
+func (r *run) done(id string) (results.CellResult, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res, ok := r.finished[id]
+	return res, ok
+}
+
+func (r *run) finish(res results.CellResult) error {
+	r.mu.Lock()
+	if r.finished == nil {
+		r.finished = map[string]results.CellResult{}
+	}
+	r.finished[res.ID] = res
+	r.mu.Unlock()
+	return r.results.Append(res)
+}
+
+// interleave orders cells round-robin across OS profiles, so that parallel
+// workers spread over the hosts instead of queueing on one.
+func interleave(cells []scenarios.Cell) []scenarios.Cell {
+	byOS := map[string][]scenarios.Cell{}
+	var oses []string
+	for _, c := range cells {
+		if _, ok := byOS[c.Host.OS]; !ok {
+			oses = append(oses, c.Host.OS)
+		}
+		byOS[c.Host.OS] = append(byOS[c.Host.OS], c)
+	}
+	sort.Strings(oses)
+	var out []scenarios.Cell
+	for i := 0; len(out) < len(cells); i++ {
+		for _, os := range oses {
+			if i < len(byOS[os]) {
+				out = append(out, byOS[os][i])
+			}
+		}
+	}
+	return out
+}
+
+// work runs the cells on opts.Parallel workers.
+func (r *run) work(ctx context.Context, cells []scenarios.Cell) {
+	queue := make(chan scenarios.Cell)
+	var wg sync.WaitGroup
+	total := len(cells)
+	var n int
+	var nmu sync.Mutex
+	for w := 0; w < r.opts.Parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range queue {
+				res := r.cell(ctx, c)
+				if err := r.finish(res); err != nil && r.opts.Progress != nil {
+					fmt.Fprintf(r.opts.Progress, "msilab: results: %v\n", err)
+				}
+				nmu.Lock()
+				n++
+				r.progress(n, total, res)
+				nmu.Unlock()
+			}
+		}()
+	}
+	for _, c := range cells {
+		if ctx.Err() != nil {
+			break
+		}
+		select {
+		case queue <- c:
+		case <-ctx.Done():
+		}
+	}
+	close(queue)
+	wg.Wait()
+}
+
+func (r *run) progress(n, total int, res results.CellResult) {
+	if r.opts.Progress == nil {
+		return
+	}
+	mark := map[string]string{results.StatusPass: "PASS", results.StatusFail: "FAIL", results.StatusInfra: "INFRA", results.StatusSkip: "SKIP"}[res.Status]
+	line := fmt.Sprintf("[%*d/%d] %-5s %s  exit %d (want %d)  %d cmds  %s", len(fmt.Sprint(total)), n, total, mark, res.ID,
+		res.Observed.ExitCode, res.Expected.ExitCode, res.Commands, res.Duration.Round(time.Millisecond))
+	if res.Reason != "" && res.Status != results.StatusPass {
+		line += "  — " + res.Reason
+	}
+	fmt.Fprintln(r.opts.Progress, line)
+}
+
+// logs reads each cell's verbose log back from its evidence bundle.
+func (r *run) logs(cells []results.CellResult) map[string]string {
+	out := map[string]string{}
+	for _, c := range cells {
+		if c.Evidence == "" {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(r.opts.Out, c.Evidence, "msiexec.log")); err == nil {
+			out[c.ID] = string(b)
+		}
+	}
+	return out
+}
+
+// isInfra tells transport failures (retried, never a product result) from
+// everything else.
+func isInfra(err error) bool {
+	var (
+		unreachable *lab.UnreachableError
+		transport   *lab.TransportError
+		fault       *lab.WSManFault
+		auth        *lab.AuthError
+	)
+	return errors.As(err, &unreachable) || errors.As(err, &transport) || errors.As(err, &fault) ||
+		errors.As(err, &auth) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, lab.ErrClosed) ||
+		errors.Is(err, errInfra)
+}
+
+var errInfra = errors.New("runner: infrastructure")
+
+// evidenceDir is a cell's bundle directory, relative to Out.
+func evidenceDir(id string) string {
+	return filepath.Join("evidence", strings.NewReplacer("/", "__", `\`, "_", ":", "_").Replace(id))
+}
+
+func writeEvidence(out string, res *results.CellResult, sc *scenarios.Scenario, runRes *ops.MsiRun) {
+	res.Evidence = evidenceDir(res.ID)
+	if runRes == nil {
+		runRes = &ops.MsiRun{}
+	}
+	if err := evidence.Write(filepath.Join(out, res.Evidence), res, sc, runRes); err != nil {
+		res.Evidence = ""
+	}
+}
