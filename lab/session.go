@@ -146,9 +146,22 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	// held up to the operation timeout: terminate the command ourselves.
 	stopWatch := context.AfterFunc(ctx, func() { _ = c.Close() })
 	// stdin is not waited for: once the command has ended, a caller's
-	// reader that blocks must not block Run (the goroutine ends when it returns).
+	// reader that blocks must not block Run (the goroutine ends when it
+	// returns). A Send that gets no answer (a dropped connection) ends the
+	// command: the program would wait for its input forever. A Send the host
+	// answers with a fault is not that: the command ended before its input.
+	var stdinMu sync.Mutex
+	var stdinErr error
 	if cmd.Stdin != nil {
-		go func() { _ = sendStdin(c, cmd.Stdin) }()
+		go func() {
+			var fault *WSManFault
+			if err := sendStdin(c, cmd.Stdin); err != nil && !errors.As(err, &fault) {
+				stdinMu.Lock()
+				stdinErr = err
+				stdinMu.Unlock()
+				_ = c.Close()
+			}
+		}()
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -162,6 +175,12 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	out.ExitCode = c.ExitCode()
 	if err := ctx.Err(); err != nil {
 		return &out, err
+	}
+	stdinMu.Lock()
+	serr := stdinErr
+	stdinMu.Unlock()
+	if serr != nil {
+		return &out, &TransportError{URL: s.ep.URL(), Err: fmt.Errorf("sending stdin: %w", serr)}
 	}
 	if err := c.Error(); err != nil {
 		return &out, err

@@ -5,9 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"github.com/msilab/msilab/internal/testlab"
 	"net"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -251,5 +255,38 @@ func TestRunHonoursContext(t *testing.T) {
 	_, err := s.Run(ctx, lab.Command{Line: ops.EncodedCommand(ops.UploadScript), Stdin: pr})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("cancel: %v after %v", err, time.Since(start))
+	}
+}
+
+// A dropped connection while stdin is sent fails the command with a
+// *TransportError at once, instead of leaving it waiting for its input.
+func TestDroppedStdinIsTransportError(t *testing.T) {
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer srv.Close()
+	g := testlab.NewGate(srv.URL())
+	front := httptest.NewServer(g)
+	defer front.Close()
+	u, _ := url.Parse(front.URL)
+	port, _ := strconv.Atoi(u.Port())
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g.DropWhen(testlab.StdinHas(`"op":"host.info"`))
+	op, _ := ops.New(ops.OpHostInfo, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = s.RunBatch(ctx, []ops.Op{op})
+	var te *lab.TransportError
+	if !errors.As(err, &te) || ctx.Err() != nil {
+		t.Fatalf("RunBatch after a dropped Send: %v, want a *lab.TransportError before the deadline", err)
+	}
+	if _, err := s.RunBatch(context.Background(), []ops.Op{op}); err != nil {
+		t.Errorf("the session is unusable after a dropped Send: %v", err)
 	}
 }

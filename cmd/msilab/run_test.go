@@ -6,21 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
-	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/scenarios/results"
@@ -113,42 +109,6 @@ func TestRunBadInput(t *testing.T) {
 	}
 }
 
-// gate is a reverse proxy that can hold every request, as a host that
-// stopped answering mid-command.
-type gate struct {
-	mu   sync.Mutex
-	open chan struct{}
-	p    *httputil.ReverseProxy
-}
-
-func newGate(target string) *gate {
-	u, _ := url.Parse(target)
-	u.Path = ""
-	g := &gate{open: make(chan struct{}), p: httputil.NewSingleHostReverseProxy(u)}
-	g.p.ErrorLog = log.New(io.Discard, "", 0) // the killed client's cancelled requests
-	close(g.open)
-	return g
-}
-
-func (g *gate) hold() { g.mu.Lock(); g.open = make(chan struct{}); g.mu.Unlock() }
-func (g *gate) release() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	select {
-	case <-g.open:
-	default:
-		close(g.open)
-	}
-}
-
-func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	ch := g.open
-	g.mu.Unlock()
-	<-ch
-	g.p.ServeHTTP(w, r)
-}
-
 // Killing a run mid-cell, then `msilab revert --journal`, leaves every
 // host as it was before the cell.
 func TestKillThenRevertJournal(t *testing.T) {
@@ -158,7 +118,7 @@ func TestKillThenRevertJournal(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	g := newGate(srv.URL())
+	g := testlab.NewGate(srv.URL())
 	front := httptest.NewServer(g)
 	defer front.Close()
 	dir := t.TempDir()
@@ -184,7 +144,7 @@ func TestKillThenRevertJournal(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if b, _ := os.ReadFile(journal); bytes.Contains(b, []byte(`"kind":"install"`)) {
-			g.hold() // the fault is in, the install is next: the host stops answering
+			g.Hold() // the fault is in, the install is next: the host stops answering
 			break
 		}
 		if time.Now().After(deadline) {
@@ -196,7 +156,7 @@ func TestKillThenRevertJournal(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	g.release()
+	g.Release()
 	entries, err := faults.ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)

@@ -65,8 +65,11 @@ func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, 
 	res.Commands = 0
 	res.Record.Batches = nil
 	hi := r.hostInfo(host)
-	if hi.err != nil {
-		return nil, fmt.Errorf("%w: host %s could not be prepared: %v", errInfra, host.Spec.Name, hi.err)
+	if hi.err != nil { // a transient failure while preparing: prepare again
+		hi = r.prepareAgain(parent, host)
+		if hi.err != nil {
+			return nil, fmt.Errorf("%w: host %s could not be prepared: %v", errInfra, host.Spec.Name, hi.err)
+		}
 	}
 	res.Record.OSBuild, res.Record.MsiVersion = hi.info.Build, hi.info.MsiVersion
 	res.Record.Snapshot = host.Spec.Snapshot.Driver + ":" + host.Spec.Snapshot.Name

@@ -160,6 +160,19 @@ func standardPassword(spec lab.HostSpec) (string, error) {
 	return "Lab-" + hex.EncodeToString(b) + "!", nil
 }
 
+// prepareAgain prepares a host whose preparation failed, as a retry does.
+func (r *run) prepareAgain(ctx context.Context, h *lab.Host) *hostInfo {
+	h.Reset()
+	hi := &hostInfo{}
+	var n int
+	hi.info, hi.simulated, n, hi.err = r.prepareHost(ctx, h)
+	r.mu.Lock()
+	r.hosts[h] = hi
+	r.prepCommands += n
+	r.mu.Unlock()
+	return hi
+}
+
 func (r *run) hostInfo(h *lab.Host) *hostInfo {
 	r.mu.Lock()
 	defer r.mu.Unlock()

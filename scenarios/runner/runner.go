@@ -297,7 +297,7 @@ func isInfra(err error) bool {
 		auth        *lab.AuthError
 	)
 	return errors.As(err, &unreachable) || errors.As(err, &transport) || errors.As(err, &fault) ||
-		errors.As(err, &auth) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, lab.ErrClosed) ||
+		errors.As(err, &auth) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, lab.ErrClosed) ||
 		errors.Is(err, errInfra)
 }
 
