@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/msilab/msilab/faults"
@@ -61,224 +60,36 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 // Cleanup (revert, uninstall, baseline check) runs on every path out,
 // with its own context so that Ctrl-C and timeouts still clean up.
 func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, res *results.CellResult) (runRes *ops.MsiRun, err error) {
-	res.Status, res.Reason, res.Checks = "", "", nil
-	res.Commands = 0
-	res.Record.Batches = nil
-	hi := r.hostInfo(host)
-	if hi.err != nil { // a transient failure while preparing: prepare again
-		hi = r.prepareAgain(parent, host)
-		if hi.err != nil {
-			return nil, fmt.Errorf("%w: host %s could not be prepared: %v", errInfra, host.Spec.Name, hi.err)
-		}
-	}
-	res.Record.OSBuild, res.Record.MsiVersion = hi.info.Build, hi.info.MsiVersion
-	res.Record.Snapshot = host.Spec.Snapshot.Driver + ":" + host.Spec.Snapshot.Name
-	if c.Scenario.UI == ops.UIFull && !hi.simulated {
-		res.Status, res.Reason = results.StatusSkip, "full UI needs someone to accept the UAC prompt: simulated hosts only"
-		return nil, nil
+	cr, err := r.begin(parent, host, c, res)
+	if err != nil || res.Status == results.StatusSkip {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(parent, r.opts.CellTimeout)
 	defer cancel()
-	s, err := host.Session(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := host.Revert(ctx); err != nil { // snapshot revert: not counted
-		return nil, err
-	}
-	batch := func(b []ops.Op) ([]ops.Result, error) {
-		res.Commands++
-		res.Record.Batches = append(res.Record.Batches, b)
-		out, err := s.RunBatch(ctx, b)
-		if err == nil && len(out) != len(b) {
-			err = fmt.Errorf("%w: %d results for %d ops", errInfra, len(out), len(b))
-		}
-		return out, err
-	}
-	target := faults.Target{AdminUser: host.Spec.User, StandardUser: host.Spec.StandardUser, Context: c.Context}
-	fs, err := decodeFaults(c.Scenario)
-	if err != nil {
-		return nil, err
-	}
-	pkg := r.packages[c.Scenario.Package]
-	cl := &cleanup{r: r, host: host, cell: c, target: target}
 	defer func() {
 		// Cleanup gets its own time even when the run was cancelled.
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(parent), 2*time.Minute)
 		defer ccancel()
-		if cerr := cl.run(cctx, s, res); cerr != nil && err == nil {
+		if cerr := cr.Cleanup(cctx); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-
-	// Step 2: baseline. An uninstall cell first installs the product, elevated.
-	var pre []ops.Op
-	if c.Scenario.Action == "uninstall" {
-		cl.installed = true
-		if err := r.journal.Append(faults.Entry{Kind: faults.KindInstall, Cell: c.ID, Host: host.Spec.Name, Endpoint: host.Endpoint.URL(), Target: target, Product: pkg.productCode}); err != nil {
-			return nil, err
-		}
-		op, _ := ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkg.remote})
-		pre = append(pre, op)
-	}
-	probes, spans := probeOps(fs, target)
-	out, err := batch(append(pre, probes...))
-	if err != nil {
+	if err = cr.Baseline(ctx); err != nil {
 		return nil, err
 	}
-	if len(pre) > 0 {
-		var setup ops.MsiRun
-		if err := out[0].Decode(&setup); err != nil || setup.ExitCode != 0 {
-			return nil, fmt.Errorf("setup install before the uninstall failed: %v (exit %d)", err, setup.ExitCode)
-		}
-	}
-	first := out[len(pre):]
-	undo := make([]faults.Probe, len(fs))
-	var follow []ops.Op
-	followSpans := make([][2]int, len(fs))
-	for i, f := range fs {
-		undo[i] = append(faults.Probe(nil), first[spans[i][0]:spans[i][1]]...)
-		if fp, ok := f.(faults.FollowUpProber); ok {
-			more, err := fp.ProbeFollowUp(target, undo[i])
-			if err != nil {
-				return nil, fmt.Errorf("fault %s: %w", c.Scenario.Faults[i].Type, err)
-			}
-			followSpans[i] = [2]int{len(follow), len(follow) + len(more)}
-			follow = append(follow, more...)
-		}
-	}
-	all := append(append([]ops.Op(nil), probes...), follow...)
-	got := append([]ops.Result(nil), first...)
-	if len(follow) > 0 { // reads named by what the first ones found (a user's SID)
-		more, err := batch(follow)
-		if err != nil {
-			return nil, err
-		}
-		for i := range fs {
-			undo[i] = append(undo[i], more[followSpans[i][0]:followSpans[i][1]]...)
-		}
-		got = append(got, more...)
-	}
-	res.StateBefore = stateLines(all, got)
-	cl.probes = all
-	cl.baseline = res.StateBefore
-
-	// Step 3: inject, each fault's undo journaled (and synced) first.
-	var inject []ops.Op
-	for i, f := range fs {
-		p := undo[i]
-		spec := c.Scenario.Faults[i]
-		e := faults.Entry{Kind: faults.KindFault, Cell: c.ID, Host: host.Spec.Name, Endpoint: host.Endpoint.URL(),
-			Target: target, Fault: spec.Type, Params: faults.Params(f), Undo: p}
-		if err := r.journal.Append(e); err != nil {
-			return nil, err
-		}
-		cl.entries = append(cl.entries, e)
-		more, err := f.Inject(target, p)
-		if err != nil {
-			return nil, fmt.Errorf("fault %s: %w", spec.Type, err)
-		}
-		inject = append(inject, more...)
-	}
-	if len(inject) > 0 {
-		out, err := batch(inject)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range out {
-			if err := o.Decode(nil); err != nil {
-				return nil, fmt.Errorf("fault injection failed: %w", err)
-			}
-		}
-	}
-
-	// Step 4: the install (or removal) in the cell's context.
-	op, err := installOp(c, pkg, target)
-	if err != nil {
+	if err = cr.Inject(ctx); err != nil {
 		return nil, err
 	}
-	if c.Scenario.Action != "uninstall" {
-		cl.installed = true
-		if err := r.journal.Append(faults.Entry{Kind: faults.KindInstall, Cell: c.ID, Host: host.Spec.Name, Endpoint: host.Endpoint.URL(), Target: target, Product: pkg.productCode}); err != nil {
-			return nil, err
-		}
-	}
-	out, err = batch([]ops.Op{op})
-	if err != nil {
+	if runRes, err = cr.Install(ctx); err != nil {
 		return nil, err
 	}
-	runRes = &ops.MsiRun{}
-	if err := out[0].Decode(runRes); err != nil {
-		return nil, fmt.Errorf("%s: %w", op.Name, err)
-	}
-
-	// Step 5: the three signals.
-	res.Observed, res.Checks = Evaluate(c.Expect, runRes)
-	res.Status = results.StatusPass
-	var failed []string
-	for _, ch := range res.Checks {
-		if !ch.OK {
-			failed = append(failed, ch.Name)
-		}
-	}
-	if len(failed) > 0 {
-		res.Status, res.Reason = results.StatusFail, "expectation missed: "+strings.Join(failed, ", ")
-	}
-
-	// Steps 6 and 7: remediation and proof of recovery (issue 6).
-	if r.opts.Remediator != nil {
-		if err := r.opts.Remediator.Remediate(ctx, s, c, res); err != nil {
+	cr.Check(runRes)
+	if r.opts.Remediator != nil { // steps 6 and 7 (issue 6)
+		if err = r.opts.Remediator.Remediate(ctx, cr.s, c, res); err != nil {
 			return runRes, err
 		}
 	}
 	return runRes, nil
-}
-
-// cleanup is step 8: revert the faults, remove the product, and compare
-// the state the faults touch with the baseline — one batch.
-type cleanup struct {
-	r         *run
-	host      *lab.Host
-	cell      scenarios.Cell
-	target    faults.Target
-	entries   []faults.Entry
-	installed bool
-	probes    []ops.Op
-	baseline  []string
-}
-
-func (cl *cleanup) run(ctx context.Context, s lab.Session, res *results.CellResult) error {
-	entries := cl.entries
-	if cl.installed {
-		entries = append(entries, faults.Entry{Kind: faults.KindInstall, Product: cl.r.packages[cl.cell.Scenario.Package].productCode})
-	}
-	revert, err := faults.RevertOps(entries)
-	if err != nil {
-		return err
-	}
-	b := append(revert, cl.probes...)
-	if len(b) > 0 {
-		res.Commands++
-		res.Record.Batches = append(res.Record.Batches, b)
-		out, err := s.RunBatch(ctx, b)
-		if err != nil {
-			return err // infrastructure: the journal keeps the cell pending for msilab revert
-		}
-		if len(out) != len(b) {
-			return fmt.Errorf("%w: %d results for %d ops", errInfra, len(out), len(b))
-		}
-		if err := faults.CheckRevert(out[:len(revert)]); err != nil {
-			return err
-		}
-		res.StateAfter = stateLines(cl.probes, out[len(revert):])
-	} else {
-		res.StateAfter = cl.baseline
-	}
-	res.BackToBaseline = slices.Equal(res.StateAfter, cl.baseline)
-	if !res.BackToBaseline && res.Status == results.StatusPass {
-		res.Status, res.Reason = results.StatusFail, "the revert did not bring the host back to its baseline"
-	}
-	return cl.r.journal.Append(faults.Entry{Kind: faults.KindDone, Cell: cl.cell.ID, Host: cl.host.Spec.Name})
 }
 
 func decodeFaults(sc *scenarios.Scenario) ([]faults.Fault, error) {

@@ -1,0 +1,254 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/scenarios/results"
+)
+
+// CellRun is one cell's lifecycle on a leased host, as steps: Baseline,
+// Inject, Install, Check, then Cleanup. The runner calls them in order;
+// the Ginkgo suites (e2e) call them one by one with their own assertions
+// in between. Each step is one op batch.
+type CellRun struct {
+	r      *run
+	host   *lab.Host
+	s      lab.Session
+	cell   scenarios.Cell
+	res    *results.CellResult
+	target faults.Target
+	fs     []faults.Fault
+	pkg    *pkgInfo
+
+	undo      []faults.Probe
+	probes    []ops.Op // every read of the baseline, replayed at cleanup
+	entries   []faults.Entry
+	installed bool
+	cleaned   bool
+}
+
+// begin readies a cell on a leased host: the host is prepared and reverted
+// to its clean snapshot (not counted). A cell that cannot run on this host
+// gets res.Status skipped.
+func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *results.CellResult) (*CellRun, error) {
+	res.Status, res.Reason, res.Checks = "", "", nil
+	res.Commands = 0
+	res.Record.Batches = nil
+	hi := r.hostInfo(host)
+	if hi.err != nil { // a transient failure while preparing: prepare again
+		hi = r.prepareAgain(ctx, host)
+		if hi.err != nil {
+			return nil, fmt.Errorf("%w: host %s could not be prepared: %v", errInfra, host.Spec.Name, hi.err)
+		}
+	}
+	res.Record.OSBuild, res.Record.MsiVersion = hi.info.Build, hi.info.MsiVersion
+	res.Record.Snapshot = host.Spec.Snapshot.Driver + ":" + host.Spec.Snapshot.Name
+	if c.Scenario.UI == ops.UIFull && !hi.simulated {
+		res.Status, res.Reason = results.StatusSkip, "full UI needs someone to accept the UAC prompt: simulated hosts only"
+		return nil, nil
+	}
+	s, err := host.Session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := host.Revert(ctx); err != nil {
+		return nil, err
+	}
+	fs, err := decodeFaults(c.Scenario)
+	if err != nil {
+		return nil, err
+	}
+	return &CellRun{r: r, host: host, s: s, cell: c, res: res, fs: fs, pkg: r.packages[c.Scenario.Package],
+		target: faults.Target{AdminUser: host.Spec.User, StandardUser: host.Spec.StandardUser, Context: c.Context}}, nil
+}
+
+// batch sends one lifecycle step's ops, counting and recording it.
+func (cr *CellRun) batch(ctx context.Context, b []ops.Op) ([]ops.Result, error) {
+	cr.res.Commands++
+	cr.res.Record.Batches = append(cr.res.Record.Batches, b)
+	out, err := cr.s.RunBatch(ctx, b)
+	if err == nil && len(out) != len(b) {
+		err = fmt.Errorf("%w: %d results for %d ops", errInfra, len(out), len(b))
+	}
+	return out, err
+}
+
+// journal fills in the cell's fields and appends e (synced).
+func (cr *CellRun) journal(e *faults.Entry) error {
+	e.Cell, e.Host, e.Endpoint, e.Target = cr.cell.ID, cr.host.Spec.Name, cr.host.Endpoint.URL(), cr.target
+	return cr.r.journal.Append(*e)
+}
+
+// Baseline is step 2: it reads what the faults will touch (their undo
+// data). An uninstall cell first installs the product, elevated.
+func (cr *CellRun) Baseline(ctx context.Context) error {
+	var pre []ops.Op
+	if cr.cell.Scenario.Action == scenarios.ActionUninstall {
+		cr.installed = true
+		if err := cr.journal(&faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode}); err != nil {
+			return err
+		}
+		op, _ := ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: cr.pkg.remote})
+		pre = append(pre, op)
+	}
+	probes, spans := probeOps(cr.fs, cr.target)
+	out, err := cr.batch(ctx, append(pre, probes...))
+	if err != nil {
+		return err
+	}
+	if len(pre) > 0 {
+		var setup ops.MsiRun
+		if err := out[0].Decode(&setup); err != nil || setup.ExitCode != 0 {
+			return fmt.Errorf("setup install before the uninstall failed: %v (exit %d)", err, setup.ExitCode)
+		}
+	}
+	first := out[len(pre):]
+	cr.undo = make([]faults.Probe, len(cr.fs))
+	var follow []ops.Op
+	followSpans := make([][2]int, len(cr.fs))
+	for i, f := range cr.fs {
+		cr.undo[i] = append(faults.Probe(nil), first[spans[i][0]:spans[i][1]]...)
+		if fp, ok := f.(faults.FollowUpProber); ok {
+			more, err := fp.ProbeFollowUp(cr.target, cr.undo[i])
+			if err != nil {
+				return fmt.Errorf("fault %s: %w", cr.cell.Scenario.Faults[i].Type, err)
+			}
+			followSpans[i] = [2]int{len(follow), len(follow) + len(more)}
+			follow = append(follow, more...)
+		}
+	}
+	cr.probes = append(append([]ops.Op(nil), probes...), follow...)
+	got := append([]ops.Result(nil), first...)
+	if len(follow) > 0 { // reads named by what the first ones found (a user's SID)
+		more, err := cr.batch(ctx, follow)
+		if err != nil {
+			return err
+		}
+		for i := range cr.fs {
+			cr.undo[i] = append(cr.undo[i], more[followSpans[i][0]:followSpans[i][1]]...)
+		}
+		got = append(got, more...)
+	}
+	cr.res.StateBefore = stateLines(cr.probes, got)
+	return nil
+}
+
+// Inject is step 3: each fault's undo is journaled (and synced) before
+// the changes are sent, in one batch.
+func (cr *CellRun) Inject(ctx context.Context) error {
+	var inject []ops.Op
+	for i, f := range cr.fs {
+		spec := cr.cell.Scenario.Faults[i]
+		e := faults.Entry{Kind: faults.KindFault, Fault: spec.Type, Params: faults.Params(f), Undo: cr.undo[i]}
+		if err := cr.journal(&e); err != nil {
+			return err
+		}
+		cr.entries = append(cr.entries, e)
+		more, err := f.Inject(cr.target, cr.undo[i])
+		if err != nil {
+			return fmt.Errorf("fault %s: %w", spec.Type, err)
+		}
+		inject = append(inject, more...)
+	}
+	if len(inject) == 0 {
+		return nil
+	}
+	out, err := cr.batch(ctx, inject)
+	if err != nil {
+		return err
+	}
+	for _, o := range out {
+		if err := o.Decode(nil); err != nil {
+			return fmt.Errorf("fault injection failed: %w", err)
+		}
+	}
+	return nil
+}
+
+// Install is step 4: the install (or removal) in the cell's context.
+func (cr *CellRun) Install(ctx context.Context) (*ops.MsiRun, error) {
+	op, err := installOp(cr.cell, cr.pkg, cr.target)
+	if err != nil {
+		return nil, err
+	}
+	if cr.cell.Scenario.Action != scenarios.ActionUninstall {
+		cr.installed = true
+		if err := cr.journal(&faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode}); err != nil {
+			return nil, err
+		}
+	}
+	out, err := cr.batch(ctx, []ops.Op{op})
+	if err != nil {
+		return nil, err
+	}
+	run := &ops.MsiRun{}
+	if err := out[0].Decode(run); err != nil {
+		return nil, fmt.Errorf("%s: %w", op.Name, err)
+	}
+	return run, nil
+}
+
+// Check is step 5: the three signals against the expectation; it sets the
+// result's status.
+func (cr *CellRun) Check(run *ops.MsiRun) {
+	cr.res.Observed, cr.res.Checks = Evaluate(cr.cell.Expect, run)
+	cr.res.Status, cr.res.Reason = results.StatusPass, ""
+	var failed []string
+	for _, ch := range cr.res.Checks {
+		if !ch.OK {
+			failed = append(failed, ch.Name)
+		}
+	}
+	if len(failed) > 0 {
+		cr.res.Status, cr.res.Reason = results.StatusFail, "expectation missed: "+strings.Join(failed, ", ")
+	}
+}
+
+// Session is the leased host's session (for steps 6 and 7).
+func (cr *CellRun) Session() lab.Session { return cr.s }
+
+// Result is the cell's result so far.
+func (cr *CellRun) Result() *results.CellResult { return cr.res }
+
+// Cleanup is step 8: revert the faults, remove the product and compare the
+// state the faults touch with the baseline, in one batch; then the
+// journal marks the cell done. It is safe to call twice.
+func (cr *CellRun) Cleanup(ctx context.Context) error {
+	if cr == nil || cr.cleaned {
+		return nil
+	}
+	entries := cr.entries
+	if cr.installed {
+		entries = append(entries, faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode})
+	}
+	revert, err := faults.RevertOps(entries)
+	if err != nil {
+		return err
+	}
+	b := append(revert, cr.probes...)
+	if len(b) > 0 {
+		out, err := cr.batch(ctx, b)
+		if err != nil {
+			return err // infrastructure: the journal keeps the cell pending for msilab revert
+		}
+		if err := faults.CheckRevert(out[:len(revert)]); err != nil {
+			return err
+		}
+		cr.res.StateAfter = stateLines(cr.probes, out[len(revert):])
+	} else {
+		cr.res.StateAfter = cr.res.StateBefore
+	}
+	cr.cleaned = true
+	cr.res.BackToBaseline = slices.Equal(cr.res.StateAfter, cr.res.StateBefore)
+	if !cr.res.BackToBaseline && cr.res.Status == results.StatusPass {
+		cr.res.Status, cr.res.Reason = results.StatusFail, "the revert did not bring the host back to its baseline"
+	}
+	return cr.r.journal.Append(faults.Entry{Kind: faults.KindDone, Cell: cr.cell.ID, Host: cr.host.Spec.Name})
+}
