@@ -1,15 +1,63 @@
-// Package e2e holds msilab's Ginkgo suites. They run against the embedded
-// simulated lab; the scenario matrix joins them with the runner.
+// Package e2e holds msilab's Ginkgo suites: one Entry per cell of the
+// scenario matrix (labels os:, fault:, context:, code:), against the
+// embedded simulated lab by default, or a real lab when MSILAB_LAB names
+// an inventory file. Run them in parallel with `ginkgo -p ./e2e`.
 package e2e_test
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/scenarios"
 )
+
+// matrix is loaded before RunSpecs: Entry arguments are evaluated when
+// the tree is built.
+var matrix []scenarios.Cell
 
 func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
+	var err error
+	if matrix, err = loadMatrix(); err != nil {
+		t.Fatal(err)
+	}
 	RunSpecs(t, "msilab e2e")
+}
+
+// loadMatrix expands the built-in catalog over the lab's OS profiles: the
+// inventory's (MSILAB_LAB) or every profile (the embedded lab).
+func loadMatrix() ([]scenarios.Cell, error) {
+	scs, err := scenarios.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	var hosts []scenarios.Host
+	if path := os.Getenv("MSILAB_LAB"); path != "" {
+		inv, err := lab.LoadInventory(path, profileNames())
+		if err != nil {
+			return nil, fmt.Errorf("MSILAB_LAB: %w", err)
+		}
+		for _, h := range inv.Hosts {
+			hosts = append(hosts, scenarios.Host{Name: h.Name, OS: h.OS})
+		}
+	} else {
+		for _, p := range model.Profiles() {
+			hosts = append(hosts, scenarios.Host{Name: p.Name, OS: p.Name})
+		}
+	}
+	return scenarios.Expand(scs, hosts, scenarios.Filter{}), nil
+}
+
+func profileNames() []string {
+	var out []string
+	for _, p := range model.Profiles() {
+		out = append(out, p.Name)
+	}
+	return out
 }

@@ -2,9 +2,14 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/msilab/msilab/lab/ops"
 )
@@ -87,10 +92,17 @@ func (h *Host) snapshotOp(ctx context.Context, name string) error {
 // Close closes the host's session.
 func (h *Host) Close() { h.Reset() }
 
-// Pool leases hosts to parallel workers, by OS profile.
+// Pool leases hosts to parallel workers, by OS profile. Within a process
+// a host is leased to one worker at a time; with LockDir set, also across
+// processes (Ginkgo's -p), through a lock file per host.
 type Pool struct {
 	free map[string]chan *Host
 	all  []*Host
+	// LockDir, when set, holds one lock file per host name.
+	LockDir string
+
+	mu    sync.Mutex
+	locks map[*Host]*os.File
 }
 
 // NewPool makes a pool of hosts.
@@ -100,8 +112,8 @@ func NewPool(hosts []*Host) *Pool {
 	for _, h := range hosts {
 		count[h.Spec.OS]++
 	}
-	for os, n := range count {
-		p.free[os] = make(chan *Host, n)
+	for profile, n := range count {
+		p.free[profile] = make(chan *Host, n)
 	}
 	for _, h := range hosts {
 		p.free[h.Spec.OS] <- h
@@ -112,8 +124,8 @@ func NewPool(hosts []*Host) *Pool {
 // OSes lists the OS profiles the pool has, sorted.
 func (p *Pool) OSes() []string {
 	out := make([]string, 0, len(p.free))
-	for os := range p.free {
-		out = append(out, os)
+	for profile := range p.free {
+		out = append(out, profile)
 	}
 	sort.Strings(out)
 	return out
@@ -123,21 +135,69 @@ func (p *Pool) OSes() []string {
 func (p *Pool) Hosts() []*Host { return p.all }
 
 // Lease waits for a free host of the OS profile.
-func (p *Pool) Lease(ctx context.Context, os string) (*Host, error) {
-	ch, ok := p.free[os]
+func (p *Pool) Lease(ctx context.Context, profile string) (*Host, error) {
+	ch, ok := p.free[profile]
 	if !ok {
-		return nil, fmt.Errorf("lab: no host with OS profile %s", os)
+		return nil, fmt.Errorf("lab: no host with OS profile %s", profile)
 	}
-	select {
-	case h := <-ch:
-		return h, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	for {
+		select {
+		case h := <-ch:
+			if p.LockDir == "" {
+				return h, nil
+			}
+			locked, err := p.lock(h)
+			if err != nil {
+				ch <- h
+				return nil, err
+			}
+			if locked {
+				return h, nil
+			}
+			ch <- h // another process has it: wait a little, try again
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 
+// lock takes h's lock file without waiting.
+func (p *Pool) lock(h *Host) (bool, error) {
+	f, err := os.OpenFile(filepath.Join(p.LockDir, "msilab-host-"+h.Spec.Name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("lab: lease lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
+		}
+		return false, fmt.Errorf("lab: lease lock: %w", err)
+	}
+	p.mu.Lock()
+	if p.locks == nil {
+		p.locks = map[*Host]*os.File{}
+	}
+	p.locks[h] = f
+	p.mu.Unlock()
+	return true, nil
+}
+
 // Release returns a leased host.
-func (p *Pool) Release(h *Host) { p.free[h.Spec.OS] <- h }
+func (p *Pool) Release(h *Host) {
+	p.mu.Lock()
+	if f := p.locks[h]; f != nil {
+		f.Close() // closing the file drops the lock
+		delete(p.locks, h)
+	}
+	p.mu.Unlock()
+	p.free[h.Spec.OS] <- h
+}
 
 // Close closes every host's session.
 func (p *Pool) Close() {

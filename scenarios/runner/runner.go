@@ -87,7 +87,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 		opts.Parallel = 1
 	}
 	if opts.CellTimeout <= 0 {
-		opts.CellTimeout = 15 * time.Minute
+		opts.CellTimeout = defaultCellTimeout
 	}
 	if opts.Retries < 0 {
 		opts.Retries = 0
@@ -317,3 +317,6 @@ func writeEvidence(out string, res *results.CellResult, sc *scenarios.Scenario, 
 		res.Evidence = ""
 	}
 }
+
+// defaultCellTimeout bounds one attempt of a cell.
+const defaultCellTimeout = 15 * time.Minute

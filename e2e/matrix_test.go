@@ -1,0 +1,106 @@
+package e2e_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim/simlab"
+	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/scenarios/runner"
+)
+
+// The lab of this Ginkgo process: each parallel process starts its own
+// embedded lab; with MSILAB_LAB, processes share the inventory's hosts
+// through lock files (lab.Pool.LockDir).
+var matrixLab *runner.Lab
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	var pool *lab.Pool
+	if path := os.Getenv("MSILAB_LAB"); path != "" {
+		inv, err := lab.LoadInventory(path, profileNames())
+		Expect(err).NotTo(HaveOccurred())
+		var hosts []*lab.Host
+		for _, spec := range inv.Hosts {
+			ep, err := spec.Connect()
+			Expect(err).NotTo(HaveOccurred())
+			hosts = append(hosts, lab.NewHost(spec, ep))
+		}
+		pool = lab.NewPool(hosts)
+		pool.LockDir = os.TempDir()
+	} else {
+		sl, err := simlab.Start(simlab.Options{})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(sl.Close)
+		pool = lab.NewPool(sl.Hosts())
+	}
+	DeferCleanup(pool.Close)
+	var err error
+	matrixLab, err = runner.NewLab(ctx, pool, matrix, runner.Options{Out: GinkgoT().TempDir(), ToolVersion: "e2e"})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(matrixLab.Close)
+}, NodeTimeout(5*time.Minute))
+
+// cellEntries are one Entry per cell, labelled so that --label-filter
+// slices the matrix: os:…, fault:…, context:…, code:….
+func cellEntries() []TableEntry {
+	var entries []TableEntry
+	for _, c := range matrix {
+		labels := []string{"os:" + c.Host.OS, "context:" + c.Context, fmt.Sprintf("code:%d", c.Expect.ExitCode), "scenario:" + c.Scenario.Name}
+		if len(c.Scenario.Faults) == 0 {
+			labels = append(labels, "fault:none")
+		}
+		for _, f := range c.Scenario.Faults {
+			labels = append(labels, "fault:"+f.Type)
+		}
+		entries = append(entries, Entry(c.ID, Label(labels...), NodeTimeout(2*time.Minute), c))
+	}
+	return entries
+}
+
+var _ = Describe("the scenario matrix", func() {
+	DescribeTable("reproduces each scenario's expected outcome and leaves the host as it was",
+		func(ctx SpecContext, c scenarios.Cell) {
+			cr, res, release, err := matrixLab.Begin(ctx, c)
+			Expect(err).NotTo(HaveOccurred())
+			if cr == nil {
+				Skip(res.Reason)
+			}
+			DeferCleanup(func(ctx SpecContext) {
+				defer release()
+				Expect(cr.Cleanup(ctx)).To(Succeed(), "revert the faults and remove the product")
+				Expect(res.StateAfter).To(Equal(res.StateBefore), "the host is back to its baseline")
+			}, NodeTimeout(2*time.Minute))
+
+			Expect(cr.Baseline(ctx)).To(Succeed())
+			Expect(cr.Inject(ctx)).To(Succeed())
+			run, err := cr.Install(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry("msiexec", run.CommandLine+" → exit "+fmt.Sprint(run.ExitCode))
+			AddReportEntry("verbose log", run.Log, ReportEntryVisibilityFailureOrVerbose)
+			AddReportEntry("events", eventLines(run.Events), ReportEntryVisibilityFailureOrVerbose)
+
+			cr.Check(run)
+			for _, ch := range res.Checks {
+				Expect(ch.OK).To(BeTrue(), "%s: want %s, got %s", ch.Name, ch.Want, ch.Got)
+			}
+			Expect(res.Commands).To(BeNumerically("<=", 6), "WinRM commands so far")
+		},
+		cellEntries(),
+	)
+})
+
+// eventLines prints MsiInstaller events one per line.
+func eventLines(evs []ops.Event) string {
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "%d %s %s\n", e.EventID, e.Level, e.Message)
+	}
+	return b.String()
+}
