@@ -46,6 +46,9 @@ func readACL(p Probe, i int) (ops.ACL, dacl, error) {
 // revertACL is the change that puts back a probed DACL; nothing when the
 // probe saw no folder (nothing was changed then).
 func revertACL(p Probe, i int) ([]ops.Op, error) {
+	if p.readFailed(i, 1) {
+		return nil, nil
+	}
 	var a ops.ACL
 	if err := p.result(i, ops.OpACLGet, &a); err != nil {
 		return nil, err

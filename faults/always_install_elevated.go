@@ -126,8 +126,12 @@ func (f *AlwaysInstallElevated) Inject(t Target, p Probe) ([]ops.Op, error) {
 }
 
 // Revert restores both values (or their absence); the HKLM one only when
-// the probe lacks the user's (Inject refused to run then).
+// the probe lacks the user's, and nothing when an HKLM read failed
+// (Inject refused to run then).
 func (f *AlwaysInstallElevated) Revert(t Target, undo Probe) ([]ops.Op, error) {
+	if undo.readFailed(0, aieMachine.probeLen()) {
+		return nil, nil
+	}
 	st, err := f.read(t, undo)
 	if err != nil {
 		return nil, err

@@ -57,6 +57,9 @@ func (f *DisableMSI) Inject(_ Target, p Probe) ([]ops.Op, error) {
 
 // Revert restores the value, or its absence.
 func (f *DisableMSI) Revert(_ Target, undo Probe) ([]ops.Op, error) {
+	if undo.readFailed(0, disableMSIValue.probeLen()) {
+		return nil, nil
+	}
 	st, err := disableMSIValue.read(undo, 0)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,9 @@ func hideInject(p Probe, i int, path string) ([]ops.Op, error) {
 // nothing at its hidden name. A second send finds no hidden folder:
 // NotFound, "already reverted".
 func hideRevert(p Probe, i int, path string) ([]ops.Op, error) {
+	if p.readFailed(i, 2) {
+		return nil, nil
+	}
 	dir, hidden, err := hideState(p, i)
 	if err != nil {
 		return nil, err

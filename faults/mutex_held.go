@@ -64,6 +64,9 @@ func (f *MutexHeld) Inject(_ Target, p Probe) ([]ops.Op, error) {
 
 // Revert releases msilab's hold if the mutex was free at the probe.
 func (f *MutexHeld) Revert(_ Target, undo Probe) ([]ops.Op, error) {
+	if undo.readFailed(0, 1) {
+		return nil, nil
+	}
 	m, err := readMutex(undo)
 	if err != nil {
 		return nil, err

@@ -78,6 +78,19 @@ func (p Probe) result(i int, op string, v any) error {
 	return nil
 }
 
+// readFailed reports whether a read among the n results from i failed.
+// Revert checks the reads it needs with it: Inject needed them too and
+// refused to run, so nothing was changed and there is nothing to revert
+// (which lets a journal with a failed read still be reverted as a whole).
+func (p Probe) readFailed(i, n int) bool {
+	for j := i; j < i+n && j < len(p); j++ {
+		if !p[j].OK {
+			return true
+		}
+	}
+	return false
+}
+
 // jsonString quotes s for an Evidence text.
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)

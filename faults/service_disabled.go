@@ -41,6 +41,9 @@ func (f *ServiceDisabled) Inject(_ Target, p Probe) ([]ops.Op, error) {
 
 // Revert restores the start type, then the running state.
 func (f *ServiceDisabled) Revert(_ Target, undo Probe) ([]ops.Op, error) {
+	if undo.readFailed(0, 1) {
+		return nil, nil
+	}
 	s, err := readService(undo, 0)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,9 @@ func (f *ServiceStopped) Inject(_ Target, p Probe) ([]ops.Op, error) {
 
 // Revert restarts msiserver if it was running.
 func (f *ServiceStopped) Revert(_ Target, undo Probe) ([]ops.Op, error) {
+	if undo.readFailed(0, 1) {
+		return nil, nil
+	}
 	s, err := readService(undo, 0)
 	if err != nil {
 		return nil, err

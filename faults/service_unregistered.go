@@ -45,6 +45,9 @@ func (f *ServiceUnregistered) Inject(_ Target, p Probe) ([]ops.Op, error) {
 // Manual and the running state. installer.register leaves a registered
 // service as it is, so a second send changes nothing.
 func (f *ServiceUnregistered) Revert(_ Target, undo Probe) ([]ops.Op, error) {
+	if undo.readFailed(0, 1) {
+		return nil, nil
+	}
 	s, err := readService(undo, 0)
 	if err != nil {
 		return nil, err

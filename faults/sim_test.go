@@ -1,11 +1,13 @@
 package faults_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab"
@@ -19,10 +21,15 @@ import (
 // lab user and the test packages, and its state once set up (the baseline).
 type simLab struct {
 	t        *testing.T
+	ctx      context.Context
 	srv      *sim.Server
 	s        lab.Session
 	baseline model.State
 }
+
+// labTimeout bounds one test's talk with its host: a stuck command fails
+// the test rather than hanging it.
+const labTimeout = time.Minute
 
 func newSimLab(t *testing.T, osProfile string) *simLab {
 	t.Helper()
@@ -34,20 +41,26 @@ func newSimLab(t *testing.T, osProfile string) *simLab {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), labTimeout)
+	t.Cleanup(cancel)
 	host, port := srv.HostPort()
-	s, err := lab.Dial(t.Context(), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password()})
+	// Basic, not NTLM: with NTLM a Send that runs beside a held Receive
+	// may take another pooled connection mid-handshake and be refused
+	// (Azure/go-ntlmssp#43), and lab's stdin Send error goes unseen, so
+	// the batch waits for its stdin until the context ends (reported).
+	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	l := &simLab{t: t, srv: srv, s: s}
+	l := &simLab{t: t, ctx: ctx, srv: srv, s: s}
 	l.mustRun(newOp(t, ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: "Std-Passw0rd!"}))
 	for _, name := range []string{"permachine", "peruser"} {
 		data, err := testpkgs.Bytes(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := lab.EnsureFile(t.Context(), s, data, lab.PackageDir+`\`+name+".msi"); err != nil {
+		if _, _, err := lab.EnsureFile(ctx, s, data, lab.PackageDir+`\`+name+".msi"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +87,7 @@ func (l *simLab) run(batch ...ops.Op) []ops.Result {
 	if len(batch) == 0 {
 		return nil
 	}
-	res, err := l.s.RunBatch(l.t.Context(), batch)
+	res, err := l.s.RunBatch(l.ctx, batch)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -95,7 +108,7 @@ func (l *simLab) mustRun(batch ...ops.Op) []ops.Result {
 
 func (l *simLab) probe(f faults.Fault, tgt faults.Target) faults.Probe {
 	l.t.Helper()
-	p, err := faults.RunProbe(l.t.Context(), l.s, f, tgt)
+	p, err := faults.RunProbe(l.ctx, l.s, f, tgt)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -135,15 +148,19 @@ func (l *simLab) uninstall(pkg, context string) ops.MsiRun {
 	return l.msi(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: context})
 }
 
-// revertResultOK: a revert op succeeded, or found its object gone
-// (NotFound: "already reverted").
-func revertResultOK(r ops.Result) bool {
-	err := r.Decode(nil)
-	return err == nil || errors.Is(err, &ops.Error{Code: ops.CodeNotFound})
+// alreadyRunning is the simulated host's service.start of a running
+// service: Conflict, ERROR_SERVICE_ALREADY_RUNNING (1056), where the real
+// module's Start-Service succeeds (PowerShell's Start-Service ignores
+// 1056, as Stop-Service ignores 1062). Restarting msiserver is then
+// already done (an install started it). Reported as a simulator
+// discrepancy; accepted in revert results until the simulator agrees.
+func alreadyRunning(r ops.Result) bool {
+	var oe *ops.Error
+	return r.Op == ops.OpServiceStart && errors.As(r.Decode(nil), &oe) && oe.Code == ops.CodeConflict && oe.Win32 == 1056
 }
 
 // revert sends Revert's ops twice: the first send must succeed, the second
-// may find things already reverted.
+// may find its objects gone (NotFound: "already reverted").
 func (l *simLab) revert(f faults.Fault, tgt faults.Target, undo faults.Probe) {
 	l.t.Helper()
 	batch, err := f.Revert(tgt, undo)
@@ -152,9 +169,11 @@ func (l *simLab) revert(f faults.Fault, tgt faults.Target, undo faults.Probe) {
 	}
 	for i, send := range []string{"first", "second"} {
 		for _, r := range l.run(batch...) {
-			if err := r.Decode(nil); err != nil && (i == 0 || !revertResultOK(r)) {
-				l.t.Errorf("revert, %s send: %v", send, err)
+			err := r.Decode(nil)
+			if err == nil || alreadyRunning(r) || i > 0 && errors.Is(err, &ops.Error{Code: ops.CodeNotFound}) {
+				continue
 			}
+			l.t.Errorf("revert, %s send: %v", send, err)
 		}
 	}
 }

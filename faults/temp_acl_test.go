@@ -31,12 +31,14 @@ func adminKeepsDACL(path string) func(l *simLab) {
 }
 
 func TestTempACL(t *testing.T) {
+	t.Parallel()
 	for _, c := range []cell{
 		{fault: "temp-acl", params: `{"variant":"system-read-only"}`, context: ops.ContextAdminElevated, pkg: "permachine", exit: 1603, log: chain2503},
 		{fault: "temp-acl", params: `{"variant":"users-write-removed"}`, context: ops.ContextStandardUser, pkg: "peruser", exit: 1603, log: chain2503},
 		{fault: "temp-acl", params: `{"variant":"inheritance-broken"}`, context: ops.ContextStandardUser, pkg: "peruser", exit: 1603, log: chain2503},
 	} {
 		t.Run(c.params, func(t *testing.T) {
+			t.Parallel()
 			l := newSimLab(t, "")
 			c.injected = adminKeepsDACL(`C:\Windows\Temp`)
 			l.lifecycle(c)

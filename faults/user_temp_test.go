@@ -10,6 +10,7 @@ import (
 )
 
 func TestUserTemp(t *testing.T) {
+	t.Parallel()
 	for _, c := range []cell{
 		{fault: "user-temp", params: `{"state":"missing"}`, context: ops.ContextStandardUser, pkg: "peruser", exit: 1632,
 			moved: []string{`C:\Users\msilab-user\AppData\Local\Temp`}},
@@ -19,6 +20,7 @@ func TestUserTemp(t *testing.T) {
 		{fault: "user-temp", params: `{"state":"unwritable"}`, context: ops.ContextStandardUser, pkg: "peruser", exit: 1632},
 	} {
 		t.Run(c.params+" "+c.context, func(t *testing.T) {
+			t.Parallel()
 			l := newSimLab(t, "")
 			c.installed = func(run ops.MsiRun) {
 				// The client fails before the service: no server lines, no events.
@@ -33,6 +35,7 @@ func TestUserTemp(t *testing.T) {
 
 // SYSTEM's %TEMP% is C:\Windows\Temp: user-temp refuses the system context.
 func TestUserTempRefusesSystem(t *testing.T) {
+	t.Parallel()
 	l := newSimLab(t, "")
 	for _, state := range []string{"missing", "unwritable"} {
 		f, err := faults.Decode("user-temp", []byte(`{"state":"`+state+`"}`))

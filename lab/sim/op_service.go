@@ -20,11 +20,18 @@ func init() {
 			}
 			return nil, invalidArgs("start_type must be one of " + strings.Join(ops.StartTypes, ", ") + ", not " + a.StartType)
 		}))
+	// As the module's Start-Service and Stop-Service, starting a running
+	// service or stopping a stopped one changes nothing and is no error
+	// (D: the cmdlets check the status first; the SCM's 1056/1062 stay in the model).
 	registerOp(ops.OpServiceStart, typed(name, func(c opCall, a ops.ServiceArgs) (any, error) {
-		return c.serviceChange(a.Name, func() error { return c.h.m.Services().Start(c.tok, a.Name) })
+		return c.serviceChange(a.Name, func() error {
+			return ignoreState(c.h.m.Services().Start(c.tok, a.Name), model.ErrorServiceAlreadyRunning)
+		})
 	}))
 	registerOp(ops.OpServiceStop, typed(name, func(c opCall, a ops.ServiceArgs) (any, error) {
-		return c.serviceChange(a.Name, func() error { return c.h.m.Services().Stop(c.tok, a.Name) })
+		return c.serviceChange(a.Name, func() error {
+			return ignoreState(c.h.m.Services().Stop(c.tok, a.Name), model.ErrorServiceNotActive)
+		})
 	}))
 }
 
@@ -59,4 +66,13 @@ func (c opCall) serviceChange(name string, change func() error) (any, error) {
 	}
 	after, err := c.h.service(name)
 	return ops.ServiceChange{Before: before, After: after}, err
+}
+
+// ignoreState drops the error that says the service is already in the
+// state asked for.
+func ignoreState(err error, code model.Errno) error {
+	if err != nil && model.Code(err) == code {
+		return nil
+	}
+	return err
 }
