@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,10 +124,25 @@ func Pending(entries []Entry) map[string][]Entry {
 	return out
 }
 
-// RevertOps is the batch that undoes entries: the faults in reverse order,
-// then the removal of any product installed (as the elevated admin).
+// RevertOps is the batch that undoes entries: any product installed is
+// removed (as the elevated admin), then the faults are reverted newest
+// first, then the product is removed again. A product installed on a
+// broken host may be removable only once the faults are gone; a fault may
+// revert only once the product is gone (its files under C:\Windows\Installer,
+// say). CheckRevert judges the last removal.
 func RevertOps(entries []Entry) ([]ops.Op, error) {
-	var batch []ops.Op
+	var remove []ops.Op
+	for _, e := range entries {
+		if e.Kind != KindInstall || e.Product == "" {
+			continue
+		}
+		op, err := ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: e.Product})
+		if err != nil {
+			return nil, err
+		}
+		remove = append(remove, op)
+	}
+	batch := append([]ops.Op(nil), remove...)
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
 		if e.Kind != KindFault {
@@ -141,15 +158,8 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 		}
 		batch = append(batch, revert...)
 	}
-	for _, e := range entries {
-		if e.Kind != KindInstall || e.Product == "" {
-			continue
-		}
-		op, err := ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: e.Product})
-		if err != nil {
-			return nil, err
-		}
-		batch = append(batch, op)
+	if len(batch) > len(remove) { // faults were reverted: remove again
+		batch = append(batch, remove...)
 	}
 	return batch, nil
 }
@@ -158,14 +168,25 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 var ErrRevert = errors.New("faults: revert incomplete")
 
 // CheckRevert checks the results of a RevertOps batch: an op that failed
-// with NotFound was already reverted; an uninstall that exits 0 or 1605
-// (the product is not installed) is done.
+// with NotFound was already reverted; a product's last removal must exit 0
+// or 1605 (not installed); an earlier one may fail (a fault was in the way).
 func CheckRevert(results []ops.Result) error {
 	var errs []error
-	for _, r := range results {
-		if r.OK && r.Op == ops.OpMsiUninstall {
+	last := map[string]int{} // product -> index of its last removal
+	for i, r := range results {
+		if r.Op == ops.OpMsiUninstall {
+			last[uninstallTarget(r)] = i
+		}
+	}
+	for i, r := range results {
+		if r.Op == ops.OpMsiUninstall {
+			if last[uninstallTarget(r)] != i {
+				continue
+			}
 			var run ops.MsiRun
-			if err := r.Decode(&run); err == nil && run.ExitCode != 0 && run.ExitCode != 1605 {
+			if err := r.Decode(&run); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %v", ErrRevert, err))
+			} else if run.ExitCode != 0 && run.ExitCode != 1605 {
 				errs = append(errs, fmt.Errorf("%w: msi.uninstall exited %d", ErrRevert, run.ExitCode))
 			}
 			continue
@@ -175,4 +196,15 @@ func CheckRevert(results []ops.Result) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+var productCode = regexp.MustCompile(`\{[0-9A-Fa-f-]{36}\}`)
+
+// uninstallTarget is the product a removal's result names.
+func uninstallTarget(r ops.Result) string {
+	var run ops.MsiRun
+	if r.Decode(&run) == nil {
+		return strings.ToUpper(productCode.FindString(run.CommandLine))
+	}
+	return ""
 }
