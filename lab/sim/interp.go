@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -15,7 +16,8 @@ const maxCmdLine = 8191
 // supported says what the simulated host runs, for the stderr line of
 // anything else.
 const supported = "the msilab simulated host runs msilab op batches, uploads and downloads; " +
-	"Packer's and winrmcp's WinRM scripts; and the cmd.exe commands hostname, whoami, echo, type, ver and exit /b N"
+	"Packer's and winrmcp's WinRM scripts; and the cmd.exe commands hostname, whoami, echo, type, ver and exit /b N; " +
+	"any of them with its stdin redirected from a file (< file)"
 
 // Program returns what a command line runs. Nothing here runs arbitrary
 // PowerShell: scripts are recognised by their exact text.
@@ -23,6 +25,9 @@ func (h *Host) Program(line string, s Session) Program {
 	line = stripCmdQuotes(strings.TrimSpace(line))
 	if len(line) > maxCmdLine {
 		return fail("The command line is too long.")
+	}
+	if cmd, source, ok := splitInput(line); ok {
+		return h.withStdinFrom(h.Program(cmd, s), unquote(expandCmdEnv(source, h.env(s))), s)
 	}
 	name, rest := splitWord(line)
 	switch strings.ToLower(name) {
@@ -119,6 +124,46 @@ func (h *Host) cmdBuiltin(line string, s Session) Program {
 		}
 		return code
 	}
+}
+
+// withStdinFrom runs prog with the file at path as its stdin, as cmd.exe
+// does for `command < file`: a file that cannot be read fails as in cmd
+// (its message on stderr, exit 1) without running the command.
+func (h *Host) withStdinFrom(prog Program, path string, s Session) Program {
+	return func(ctx context.Context, p *Proc) int {
+		data, err := h.readFile(s, path)
+		if err != nil {
+			fmt.Fprintf(p.Stderr, "%s\r\n", cmdError(err))
+			return 1
+		}
+		return prog(ctx, &Proc{Stdin: bytes.NewReader(data), Stdout: p.Stdout, Stderr: p.Stderr})
+	}
+}
+
+// splitInput finds a top-level "< file" (outside quotes) in a command
+// line: the command without it, and the file as written.
+func splitInput(line string) (cmd, source string, ok bool) {
+	inQuote := false
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			inQuote = !inQuote
+		case '<':
+			if inQuote {
+				continue
+			}
+			source, rest := splitWord(line[i+1:])
+			if source == "" {
+				return line, "", false
+			}
+			cmd = strings.TrimRight(line[:i], " \t")
+			if rest != "" {
+				cmd += " " + rest
+			}
+			return cmd, source, true
+		}
+	}
+	return line, "", false
 }
 
 // fail is a program that prints msg on stderr and exits 1.

@@ -95,3 +95,36 @@ func TestScriptPatternCaptures(t *testing.T) {
 		t.Fatal("a different script matched")
 	}
 }
+
+// TestStdinRedirection: `command < file` feeds the file to the command's
+// stdin, as cmd.exe does. It is how an op batch runs through a WinRM client
+// that sends no stdin: Packer's communicator drops RemoteCmd.Stdin.
+func TestStdinRedirection(t *testing.T) {
+	h, err := NewHost(Options{Hostname: "lab1", User: "msilab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reqPath = `C:\Users\msilab\AppData\Local\Temp\req.json`
+	req := `{"v":1,"module_sha256":"` + ops.ModuleSHA256 + `","ops":[{"op":"host.info"}]}`
+	if err := h.writeFile(Session{User: "msilab"}, reqPath, []byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	// No module on the host yet: the batch read its request from the file.
+	out, errOut, code := runLine(t, h, ops.EncodedCommand(ops.BatchScript)+` < "%TEMP%\req.json"`, "")
+	if code != 0 || errOut != "" || out != `{"v":1,"module":"missing"}` {
+		t.Fatalf("batch < file: %q %q %d", out, errOut, code)
+	}
+	// Inside cmd /c, and with the redirection before the arguments.
+	if out, _, code := runLine(t, h, `cmd /c type < %TEMP%\req.json `+reqPath, ""); code != 0 || out != req {
+		t.Fatalf("cmd /c type < file args: %q %d", out, code)
+	}
+	// A missing file fails as in cmd, and the command does not run.
+	_, errOut, code = runLine(t, h, `exit /b 7 < C:\Windows\Temp\nope.json`, "")
+	if code != 1 || errOut != "The system cannot find the file specified.\r\n" {
+		t.Fatalf("< missing file: %q %d", errOut, code)
+	}
+	// A quoted < is text.
+	if out, _, _ := runLine(t, h, `echo "a < b"`, ""); out != "\"a < b\"\r\n" {
+		t.Fatalf("quoted <: %q", out)
+	}
+}
