@@ -76,6 +76,10 @@ type Info struct {
 	Evidence string
 	// Inject and Revert say in words what the fault changes and restores.
 	Inject, Revert string
+	// NegativeControl marks a "fault" that is a healthy host's normal
+	// state (a stopped demand-start msiserver): installs still succeed, and
+	// a clean-host check must not count it as present.
+	NegativeControl bool
 	// New returns a fault with its default parameters.
 	New func() Fault
 }

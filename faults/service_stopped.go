@@ -11,12 +11,13 @@ var _ Fault = (*ServiceStopped)(nil)
 
 func init() {
 	Register(Info{
-		Name:     "service-stopped",
-		Summary:  "negative control: msiserver is stopped, start type unchanged (Manual); the client starts it on demand, installs succeed (exit 0)",
-		Evidence: "EVIDENCE.md rules: msiserver Stopped (start type Manual/demand); 0, not a fault (D/R)",
-		Inject:   "service.stop msiserver if it runs (nothing when it is already stopped)",
-		Revert:   "service.start msiserver if the probe saw it running",
-		New:      func() Fault { return &ServiceStopped{} },
+		NegativeControl: true,
+		Name:            "service-stopped",
+		Summary:         "negative control: msiserver is stopped, start type unchanged (Manual); the client starts it on demand, installs succeed (exit 0)",
+		Evidence:        "EVIDENCE.md rules: msiserver Stopped (start type Manual/demand); 0, not a fault (D/R)",
+		Inject:          "service.stop msiserver if it runs (nothing when it is already stopped)",
+		Revert:          "service.start msiserver if the probe saw it running",
+		New:             func() Fault { return &ServiceStopped{} },
 	})
 }
 

@@ -435,8 +435,6 @@ func TestProvisionWrongOS(t *testing.T) {
 	}
 }
 
-// negativeControl: the fault's "presence" is a clean host's own state.
-func negativeControl(name string) bool { return name == "service-stopped" }
 
 // injectFault injects a registered fault with its default parameters in
 // the admin-elevated context and returns what its Detect then says.
@@ -493,3 +491,9 @@ func sha256Upper(b []byte) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// negativeControl: the fault's "presence" is a clean host's own state.
+func negativeControl(name string) bool {
+	info, err := faults.Lookup(name)
+	return err == nil && info.NegativeControl
+}

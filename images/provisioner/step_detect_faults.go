@@ -44,13 +44,14 @@ func (s *stepDetectFaults) Run(ctx context.Context, state multistep.StateBag) mu
 
 func (s *stepDetectFaults) Cleanup(multistep.StateBag) {}
 
-// negativeControls are the registered faults whose presence does not make
-// installs fail: their "fault" is a host's normal state (service-stopped:
+// negativeControl reports a registered fault whose presence does not make
+// installs fail: its "fault" is a host's normal state (service-stopped:
 // msiserver is a demand-start service, stopped until a client needs it).
-// Their probe is recorded in the baseline; their presence does not fail
-// the build. (The faults registry does not mark them yet: see the
-// README's note on the provisioner.)
-var negativeControls = map[string]bool{"service-stopped": true}
+// Its probe is recorded in the baseline; its presence does not fail the build.
+func negativeControl(name string) bool {
+	info, err := faults.Lookup(name)
+	return err == nil && info.NegativeControl
+}
 
 // ErrNotClean is matched by *NotCleanError.
 var ErrNotClean = errors.New("msilab provisioner: the image is not clean")
@@ -136,7 +137,7 @@ func detectFaults(ctx context.Context, s lab.Session, t faults.Target, names []s
 			notClean.Unchecked = append(notClean.Unchecked, Finding{Fault: name, Evidence: err.Error()})
 			continue
 		}
-		if d.Present && !negativeControls[name] {
+		if d.Present && !negativeControl(name) {
 			notClean.Found = append(notClean.Found, Finding{Fault: name, Evidence: d.Evidence})
 		}
 		baseline.Faults = append(baseline.Faults, manifest.FaultState{Name: name, Params: faults.Params(fs[i]),
