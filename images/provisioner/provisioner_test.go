@@ -435,7 +435,6 @@ func TestProvisionWrongOS(t *testing.T) {
 	}
 }
 
-
 // injectFault injects a registered fault with its default parameters in
 // the admin-elevated context and returns what its Detect then says.
 func injectFault(t *testing.T, srv *sim.Server, name string) string {

@@ -32,6 +32,7 @@ var Catalog = []Spec{
 	{OpPathCreate, "create a folder (and missing parents) or a file", true},
 	{OpPathMove, "move or rename a file or folder", true},
 	{OpPathRemove, "remove a file or an empty folder", true},
+	{OpPathSetAttributes, "set which of ReadOnly, Hidden and System a file or folder has", true},
 	{OpPathHash, "a file's size and SHA-256", false},
 	{OpUserEnsure, "ensure a local user exists, with a password", true},
 	{OpUserGet, "a local user's SID, groups and profile", false},

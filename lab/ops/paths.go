@@ -7,6 +7,9 @@ const (
 	OpPathCreate = "path.create"
 	OpPathMove   = "path.move"
 	OpPathRemove = "path.remove"
+	// OpPathSetAttributes sets which of ReadOnly, Hidden and System a
+	// file or folder has (C:\Windows\Installer is Hidden and System).
+	OpPathSetAttributes = "path.set_attributes"
 )
 
 // PathArgs names a path.
@@ -71,4 +74,23 @@ type PathRemoved struct {
 	Before  PathInfo `json:"before"`
 	SDDL    string   `json:"sddl,omitempty"`
 	Content []byte   `json:"content,omitempty"`
+}
+
+// Attributes path.set_attributes sets (FILE_ATTRIBUTE_READONLY, _HIDDEN,
+// _SYSTEM); the others a path has (Archive, Directory, ...) are kept.
+var Attributes = []string{"ReadOnly", "Hidden", "System"}
+
+// PathSetAttributesArgs gives the attributes, of Attributes, that Path
+// must have; those of Attributes not listed are cleared (an empty list
+// clears all three).
+type PathSetAttributesArgs struct {
+	Path       string   `json:"path"`
+	Attributes []string `json:"attributes"`
+}
+
+// PathAttributesChange is what path.set_attributes returns (undo: set
+// Before.Attributes back).
+type PathAttributesChange struct {
+	Before PathInfo `json:"before"`
+	After  PathInfo `json:"after"`
 }

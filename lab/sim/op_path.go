@@ -14,14 +14,18 @@ func init() {
 	registerOp(ops.OpPathCreate, typed(func(a ops.PathCreateArgs) error { return required("path", a.Path, "type", a.Type) }, pathCreate))
 	registerOp(ops.OpPathMove, typed(func(a ops.PathMoveArgs) error { return required("from", a.From, "to", a.To) }, pathMove))
 	registerOp(ops.OpPathRemove, typed(func(a ops.PathRemoveArgs) error { return required("path", a.Path) }, pathRemove))
+	registerOp(ops.OpPathSetAttributes, typed(func(a ops.PathSetAttributesArgs) error { return required("path", a.Path) }, pathSetAttributes))
 }
+
+// settable are the attributes path.set_attributes sets, by name.
+var settable = []struct {
+	bit  model.FileAttributes
+	name string
+}{{model.AttrReadOnly, "ReadOnly"}, {model.AttrHidden, "Hidden"}, {model.AttrSystem, "System"}}
 
 func pathInfo(fi model.FileInfo) ops.PathInfo {
 	out := ops.PathInfo{Path: fi.Path, Exists: true, ParentExists: true, IsDir: fi.Dir, Size: fi.Size}
-	for _, a := range []struct {
-		bit  model.FileAttributes
-		name string
-	}{{model.AttrReadOnly, "ReadOnly"}, {model.AttrHidden, "Hidden"}, {model.AttrSystem, "System"}} {
+	for _, a := range settable {
 		if fi.Attrs&a.bit != 0 {
 			out.Attributes = append(out.Attributes, a.name)
 		}
@@ -130,4 +134,35 @@ func pathRemove(c opCall, a ops.PathRemoveArgs) (any, error) {
 		return nil, opError(err)
 	}
 	return out, nil
+}
+
+// pathSetAttributes is SetFileAttributes with the path's attributes other
+// than ReadOnly, Hidden and System kept (FILE_WRITE_ATTRIBUTES); names
+// are case-sensitive, as Attributes spells them.
+func pathSetAttributes(c opCall, a ops.PathSetAttributesArgs) (any, error) {
+	var want model.FileAttributes
+	for _, name := range a.Attributes {
+		found := false
+		for _, s := range settable {
+			if s.name == name {
+				want |= s.bit
+				found = true
+			}
+		}
+		if !found {
+			return nil, invalidArgs("attributes are ReadOnly, Hidden and System, not " + name)
+		}
+	}
+	fs := c.h.m.FS()
+	fi, err := fs.Stat(a.Path)
+	if err != nil {
+		return nil, opError(err)
+	}
+	before := pathInfo(fi)
+	keep := fi.Attrs &^ (model.AttrReadOnly | model.AttrHidden | model.AttrSystem)
+	if err := fs.SetAttributes(c.tok, a.Path, keep|want); err != nil {
+		return nil, opError(err)
+	}
+	after, err := c.h.statPath(a.Path)
+	return ops.PathAttributesChange{Before: before, After: after}, err
 }

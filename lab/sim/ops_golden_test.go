@@ -60,6 +60,14 @@ var goldenSteps = []struct {
 		{"op":"path.remove","args":{"path":"C:\\lab\\a\\b\\f.txt"}},
 		{"op":"path.remove","args":{"path":"C:\\lab\\a\\b\\f.txt"}},
 		{"op":"path.remove","args":{"path":"C:\\lab\\a"}}]`},
+	// Attributes: C:\Windows\Installer is Hidden and System; a bad name
+	// and a missing path change nothing.
+	{"attributes", `[
+		{"op":"path.set_attributes","args":{"path":"C:\\Windows\\Installer","attributes":["ReadOnly"]}},
+		{"op":"path.set_attributes","args":{"path":"C:\\Windows\\Installer","attributes":["Hidden","System"]}},
+		{"op":"path.set_attributes","args":{"path":"C:\\Windows\\Installer","attributes":["Archive"]}},
+		{"op":"path.set_attributes","args":{"path":"C:\\No\\Such","attributes":[]}},
+		{"op":"path.stat","args":{"path":"C:\\Windows\\Installer"}}]`},
 	{"users", `[
 		{"op":"user.get","args":{"name":"labuser"}},
 		{"op":"user.ensure","args":{"name":"labuser","password":"Lab-Passw0rd!"}},

@@ -784,6 +784,30 @@ function Remove-MsiLabPath {
     return $out
 }
 
+# path.set_attributes: sets which of ReadOnly, Hidden and System a file or
+# folder has, keeping its other attributes (Archive, Directory, ...).
+# FileSystemInfo.Attributes: https://learn.microsoft.com/dotnet/api/system.io.filesysteminfo.attributes
+# FileAttributes: https://learn.microsoft.com/dotnet/api/system.io.fileattributes
+function Set-MsiLabPathAttributes {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('path', 'attributes')
+    $path = Get-MsiLabPath $OpArgs 'path'
+    $settable = [int][System.IO.FileAttributes]'ReadOnly, Hidden, System'
+    $want = 0
+    foreach ($name in (Get-MsiLabStrings $OpArgs 'attributes')) {
+        if (@('ReadOnly', 'Hidden', 'System') -cnotcontains $name) {
+            throw (New-MsiLabError 'InvalidArgs' "attributes are ReadOnly, Hidden and System, not $name")
+        }
+        $want = $want -bor [int][System.IO.FileAttributes]$name
+    }
+    $item = Get-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
+    if ($null -eq $item) { throw (New-MsiLabError 'NotFound' "$path does not exist" 2) }
+    $before = ConvertTo-MsiLabPathInfo $item $path
+    $keep = [int]$item.Attributes -band (-bnot $settable)
+    $item.Attributes = [System.IO.FileAttributes]($keep -bor $want)
+    [ordered]@{ before = $before; after = (Get-MsiLabPathInfo $path) }
+}
+
 # path.hash: a file's size and SHA-256 in uppercase hex without dashes, as
 # Get-FileHash prints it (which hashes with HashAlgorithm.ComputeHash and
 # BitConverter.ToString). Hashed here rather than by Get-FileHash so that a
@@ -1690,6 +1714,7 @@ $script:MsiLabOps = @{
     'path.create'           = 'New-MsiLabPath'
     'path.move'             = 'Move-MsiLabPath'
     'path.remove'           = 'Remove-MsiLabPath'
+    'path.set_attributes'   = 'Set-MsiLabPathAttributes'
     'path.hash'             = 'Get-MsiLabPathHash'
     'user.ensure'           = 'Set-MsiLabUser'
     'user.get'              = 'Get-MsiLabUserOp'

@@ -1,0 +1,71 @@
+package remediation
+
+import (
+	"slices"
+
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// RecreateInstallerFolder recreates a missing C:\Windows\Installer as
+// Windows has it: the OS profile's owner, group and DACL, Hidden and
+// System.
+type RecreateInstallerFolder struct{}
+
+var (
+	_ Fix   = (*RecreateInstallerFolder)(nil)
+	_ Noter = (*RecreateInstallerFolder)(nil)
+)
+
+func init() {
+	Register(Info{
+		Name: "recreate-installer-folder",
+		Summary: `path.create C:\Windows\Installer, acl.set its owner, group and DACL to the OS profile's default, ` +
+			`path.set_attributes Hidden and System`,
+		Risk: RiskLow,
+		RiskReason: "it creates an empty folder with the default ACL; what the folder held (the cached packages of " +
+			"installed products) is gone either way",
+		Addresses: []string{FindingInstallerMissing},
+		New:       func() Fix { return &RecreateInstallerFolder{} },
+	})
+}
+
+// Applies when the folder is missing, C:\Windows is there and the default is known.
+func (*RecreateInstallerFolder) Applies(st *HostState, _ Finding) bool {
+	in := st.Installer
+	return in.Missing() && in.Stat.ParentExists && in.Default != ""
+}
+
+// Ops create the folder, then set its descriptor and attributes.
+func (*RecreateInstallerFolder) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
+	return []ops.Op{
+		newOp(ops.OpPathCreate, ops.PathCreateArgs{Path: InstallerDir, Type: "directory"}),
+		aclSetOp(InstallerDir, st.Installer.Default, "owner", "group", "dacl"),
+		newOp(ops.OpPathSetAttributes, ops.PathSetAttributesArgs{Path: InstallerDir, Attributes: []string{"Hidden", "System"}}),
+	}, nil
+}
+
+// Rollback removes the folder again (path.remove refuses one that is not
+// empty: files an install cached there stay).
+func (*RecreateInstallerFolder) Rollback(*HostState) ([]ops.Op, error) {
+	return []ops.Op{newOp(ops.OpPathRemove, ops.PathRemoveArgs{Path: InstallerDir})}, nil
+}
+
+// Verify checks the folder, its attributes and its ACL.
+func (*RecreateInstallerFolder) Verify(after *HostState) error {
+	in := after.Installer
+	if !in.Stat.Exists || !in.Stat.IsDir {
+		return notVerified("recreate-installer-folder", "%s is not a folder", InstallerDir)
+	}
+	for _, a := range []string{"Hidden", "System"} {
+		if !slices.Contains(in.Stat.Attributes, a) {
+			return notVerified("recreate-installer-folder", "%s is not %s", InstallerDir, a)
+		}
+	}
+	return verifyDefaultACL("recreate-installer-folder", in)
+}
+
+// Note says what is not brought back.
+func (*RecreateInstallerFolder) Note(*HostState, Finding) string {
+	return `the cached packages (*.msi, *.msp) the folder held are not brought back: repairing, patching or removing ` +
+		`products installed before needs their original package (G); if the folder was moved, moving it back is better`
+}

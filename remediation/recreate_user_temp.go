@@ -1,0 +1,65 @@
+package remediation
+
+import (
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// RecreateUserTemp recreates the context user's missing %TEMP% as the
+// profile has it: owned by the user, inheriting the profile's ACL.
+type RecreateUserTemp struct{}
+
+var (
+	_ Fix   = (*RecreateUserTemp)(nil)
+	_ Noter = (*RecreateUserTemp)(nil)
+)
+
+func init() {
+	Register(Info{
+		Name: "recreate-user-temp",
+		Summary: `path.create the user's C:\Users\<user>\AppData\Local\Temp (and missing parents), acl.set its owner to ` +
+			`the user and its DACL to inherit the profile's ("O:<user SID>D:")`,
+		Risk:       RiskLow,
+		RiskReason: "it creates an empty folder in the user's own profile, with the profile's inherited ACL",
+		Addresses:  []string{FindingUserTempMissing},
+		New:        func() Fix { return &RecreateUserTemp{} },
+	})
+}
+
+// Applies to a user context whose %TEMP% is missing and whose SID is known.
+func (*RecreateUserTemp) Applies(st *HostState, _ Finding) bool {
+	return !st.SystemContext() && st.User.Exists && st.User.SID != "" && st.UserTemp.Missing() && st.UserTemp.Default != ""
+}
+
+// Ops create the folder and give it to the user.
+func (*RecreateUserTemp) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
+	return []ops.Op{
+		newOp(ops.OpPathCreate, ops.PathCreateArgs{Path: st.UserTemp.Path, Type: "directory"}),
+		aclSetOp(st.UserTemp.Path, st.UserTemp.Default, "owner", "dacl"),
+	}, nil
+}
+
+// Rollback removes the folder (path.remove refuses one that is not empty).
+func (*RecreateUserTemp) Rollback(before *HostState) ([]ops.Op, error) {
+	return []ops.Op{newOp(ops.OpPathRemove, ops.PathRemoveArgs{Path: before.UserTemp.Path})}, nil
+}
+
+// Verify checks the folder, its default security and that the user can
+// create files in it.
+func (*RecreateUserTemp) Verify(after *HostState) error {
+	if !after.UserTemp.Stat.IsDir {
+		return notVerified("recreate-user-temp", "%s is not a folder", after.UserTemp.Path)
+	}
+	if err := verifyDefaultACL("recreate-user-temp", after.UserTemp); err != nil {
+		return err
+	}
+	if !canCreateFiles(after.UserTemp.ACL.SDDL, tokenSIDs(after.Target.Context, after.User.SID)...) {
+		return notVerified("recreate-user-temp", "%s cannot create files in %s", after.User.Name, after.UserTemp.Path)
+	}
+	return nil
+}
+
+// Note says what it assumes.
+func (*RecreateUserTemp) Note(st *HostState, _ Finding) string {
+	return `assumes the user's TEMP is the profile default (HKU\<SID>\Environment TEMP = %USERPROFILE%\AppData\Local\Temp); ` +
+		`the variable itself is not read`
+}

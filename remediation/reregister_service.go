@@ -1,0 +1,85 @@
+package remediation
+
+import (
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// ReregisterService re-registers the Windows Installer service as
+// Microsoft gives it for a broken service (KB 2438651): `msiexec
+// /unregister` then `msiexec /regserver`, which writes the default
+// configuration (EVIDENCE.md "Service").
+type ReregisterService struct{}
+
+var (
+	_ Fix   = (*ReregisterService)(nil)
+	_ Noter = (*ReregisterService)(nil)
+)
+
+func init() {
+	Register(Info{
+		Name: "reregister-service",
+		Summary: "service.stop msiserver if it runs, installer.unregister (msiexec /unregister), installer.register " +
+			"(msiexec /regserver); installer.register alone when it is not registered",
+		Risk: RiskMedium,
+		RiskReason: "unregistering deletes the service: an install running now fails; registering writes the default " +
+			"configuration, so custom settings of the service go",
+		Addresses: []string{FindingServiceUnregistered, FindingServiceDisabled, FindingServiceMisconfigured, FindingServiceUnresponsive},
+		New:       func() Fix { return &ReregisterService{} },
+	})
+}
+
+// Applies when msiserver is missing or differs from its default, and no
+// install holds the execution mutex.
+func (*ReregisterService) Applies(st *HostState, _ Finding) bool {
+	if st.Service.Name == "" || st.Mutex.Held && st.Service.Exists {
+		return false
+	}
+	ok, _ := serviceIsDefault(st)
+	return !ok || st.Service.State == "StartPending" || st.Service.State == "StopPending"
+}
+
+// Ops stop, unregister and register; or register.
+func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
+	if !st.Service.Exists {
+		return []ops.Op{newOp(ops.OpInstallerRegister, nil)}, nil
+	}
+	var out []ops.Op
+	if st.Service.State != "Stopped" {
+		out = append(out, msiserverOp(ops.OpServiceStop))
+	}
+	return append(out, newOp(ops.OpInstallerUnregister, nil), newOp(ops.OpInstallerRegister, nil)), nil
+}
+
+// Rollback unregisters a service that was not registered; for one that
+// was, it puts back the start type and the running state (not a custom
+// image path or account: see Note).
+func (*ReregisterService) Rollback(before *HostState) ([]ops.Op, error) {
+	s := before.Service
+	if !s.Exists {
+		return []ops.Op{msiserverOp(ops.OpServiceStop), newOp(ops.OpInstallerUnregister, nil)}, nil
+	}
+	var out []ops.Op
+	if s.Start != 3 {
+		out = append(out, msiserverSetStart(startTypeName(s)))
+	}
+	if running(s) {
+		out = append(out, msiserverOp(ops.OpServiceStart))
+	}
+	return out, nil
+}
+
+// Verify checks that msiserver is registered with its default configuration.
+func (*ReregisterService) Verify(after *HostState) error {
+	if ok, why := serviceIsDefault(after); !ok {
+		return notVerified("reregister-service", "%s", why)
+	}
+	return nil
+}
+
+// Note says what rollback cannot restore.
+func (*ReregisterService) Note(st *HostState, _ Finding) string {
+	if !st.Service.Exists {
+		return ""
+	}
+	return "rollback restores the start type and running state, not a custom image path or account"
+}

@@ -1,0 +1,57 @@
+package remediation
+
+import (
+	"strings"
+
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim/model"
+)
+
+// Helpers of the msiserver fixes.
+
+func msiserverOp(op string) ops.Op { return newOp(op, ops.ServiceArgs{Name: ops.InstallerService}) }
+
+func msiserverSetStart(startType string) ops.Op {
+	return newOp(ops.OpServiceSetStart, ops.ServiceSetStartArgs{Name: ops.InstallerService, StartType: startType})
+}
+
+// running reports a service that serves, or is about to.
+func running(s ops.Service) bool { return s.State == "Running" || s.State == "StartPending" }
+
+// startTypeName is a probed service's start type for service.set_start.
+func startTypeName(s ops.Service) string {
+	if s.StartType != "" {
+		return s.StartType
+	}
+	if s.Start >= 0 && s.Start < len(ops.StartTypes) {
+		return ops.StartTypes[s.Start]
+	}
+	return "Manual"
+}
+
+// defaultService is msiserver's configuration in the host's OS profile
+// (ok false when no profile matches).
+func defaultService(st *HostState) (model.ServiceConfig, bool) {
+	p, _, ok := profileFor(st.Host)
+	return p.Msiserver, ok
+}
+
+// serviceIsDefault reports msiserver registered with its profile's
+// configuration (start type, image path, account).
+func serviceIsDefault(st *HostState) (bool, string) {
+	s := st.Service
+	def, ok := defaultService(st)
+	switch {
+	case !s.Exists:
+		return false, "msiserver is not registered"
+	case !ok:
+		return s.Start == 3, "no OS profile: only the start type is checked"
+	case s.Start != int(def.Start):
+		return false, "msiserver's start type is " + startTypeName(s) + ", default " + ops.StartTypes[def.Start]
+	case !strings.EqualFold(s.ImagePath, def.ImagePath):
+		return false, "msiserver's image path is " + s.ImagePath + ", default " + def.ImagePath
+	case !strings.EqualFold(s.ObjectName, def.ObjectName):
+		return false, "msiserver runs as " + s.ObjectName + ", default " + def.ObjectName
+	}
+	return true, ""
+}
