@@ -13,6 +13,7 @@ import (
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/simlab"
 	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/scenarios/results"
 	"github.com/msilab/msilab/scenarios/runner"
 )
 
@@ -42,7 +43,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	}
 	DeferCleanup(pool.Close)
 	var err error
-	matrixLab, err = runner.NewLab(ctx, pool, matrix, runner.Options{Out: GinkgoT().TempDir(), ToolVersion: "e2e"})
+	matrixLab, err = runner.NewLab(ctx, pool, matrix, runner.Options{Out: GinkgoT().TempDir(), ToolVersion: "e2e", Remediate: true})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(matrixLab.Close)
 }, NodeTimeout(5*time.Minute))
@@ -65,7 +66,7 @@ func cellEntries() []TableEntry {
 }
 
 var _ = Describe("the scenario matrix", func() {
-	DescribeTable("reproduces each scenario's expected outcome and leaves the host as it was",
+	DescribeTable("reproduces each scenario's expected outcome, repairs it, and leaves the host as it was",
 		func(ctx SpecContext, c scenarios.Cell) {
 			cr, res, release, err := matrixLab.Begin(ctx, c)
 			Expect(err).NotTo(HaveOccurred())
@@ -74,8 +75,16 @@ var _ = Describe("the scenario matrix", func() {
 			}
 			DeferCleanup(func(ctx SpecContext) {
 				defer release()
-				Expect(cr.Cleanup(ctx)).To(Succeed(), "revert the faults and remove the product")
+				Expect(cr.Cleanup(ctx)).To(Succeed(), "rerun after the fixes, revert the faults, remove the product")
 				Expect(res.StateAfter).To(Equal(res.StateBefore), "the host is back to its baseline")
+				if rem := res.Remediation; rem != nil {
+					AddReportEntry("remediation", remediationLines(rem))
+					if rem.NotApplicable == "" {
+						Expect(rem.Recovered).To(BeTrue(), "recovery: %s", rem.Reason)
+						Expect(rem.Rerun.ExitCode).To(Equal(0), "the install after the fixes")
+						Expect(rem.OverBroad).To(BeEmpty(), "no right broader than the OS default")
+					}
+				}
 			}, NodeTimeout(2*time.Minute))
 
 			Expect(cr.Baseline(ctx)).To(Succeed())
@@ -91,10 +100,29 @@ var _ = Describe("the scenario matrix", func() {
 				Expect(ch.OK).To(BeTrue(), "%s: want %s, got %s", ch.Name, ch.Want, ch.Got)
 			}
 			Expect(res.Commands).To(BeNumerically("<=", 6), "WinRM commands so far")
+			if c.Expect.ExitCode != 0 {
+				Expect(cr.Remediate(ctx, run)).To(Succeed(), "diagnose and fix the host")
+				Expect(res.Remediation).NotTo(BeNil())
+			}
 		},
 		cellEntries(),
 	)
 })
+
+// remediationLines summarises findings and fixes for the report.
+func remediationLines(rem *results.Remediation) string {
+	var b strings.Builder
+	for _, f := range rem.Findings {
+		fmt.Fprintf(&b, "finding %s (%.2f): %s\n", f.ID, f.Confidence, f.Summary)
+	}
+	for _, f := range rem.Fixes {
+		fmt.Fprintf(&b, "fix %s (risk %s) verified=%v rolled_back=%v\n%s\n", f.Name, f.Risk, f.Verified, f.RolledBack, f.PowerShell)
+	}
+	if rem.NotApplicable != "" {
+		fmt.Fprintf(&b, "not applicable: %s\n", rem.NotApplicable)
+	}
+	return b.String()
+}
 
 // eventLines prints MsiInstaller events one per line.
 func eventLines(evs []ops.Event) string {

@@ -19,7 +19,9 @@ import (
 const (
 	KindFault   = "fault"   // a fault is about to be injected; Undo is its probe
 	KindInstall = "install" // a product is about to be installed; revert removes it
-	KindDone    = "done"    // the cell's cleanup finished: nothing left to revert
+	// KindRemediation: a fix is about to be applied; Ops undo it.
+	KindRemediation = "remediation"
+	KindDone        = "done" // the cell's cleanup finished: nothing left to revert
 )
 
 // Entry is one line of the journal.
@@ -34,8 +36,14 @@ type Entry struct {
 	Fault    string          `json:"fault,omitempty"`
 	Params   json.RawMessage `json:"params,omitempty"`
 	Undo     Probe           `json:"undo,omitempty"`
-	// Product is the ProductCode an install entry leaves behind.
+	// Product is the ProductCode an install entry leaves behind; Context
+	// and User say how to remove it ("" is the elevated admin, as for a
+	// per-machine product).
 	Product string `json:"product,omitempty"`
+	Context string `json:"context,omitempty"`
+	User    string `json:"user,omitempty"`
+	// Ops undo a remediation entry's fix.
+	Ops []ops.Op `json:"ops,omitempty"`
 }
 
 // Journal appends entries to a file, each synced to disk before Append
@@ -125,18 +133,21 @@ func Pending(entries []Entry) map[string][]Entry {
 }
 
 // RevertOps is the batch that undoes entries: any product installed is
-// removed (as the elevated admin), then the faults are reverted newest
-// first, then the product is removed again. A product installed on a
-// broken host may be removable only once the faults are gone; a fault may
-// revert only once the product is gone (its files under C:\Windows\Installer,
-// say). CheckRevert judges the last removal.
+// removed (as it was installed), then the fixes of a remediation are
+// undone and the faults reverted, newest first, then the product is removed
+// again. A product installed on a broken host may be removable only once
+// the faults are gone; a fault may revert only once the product and the
+// fixes are gone (a recreated C:\Windows\Installer holding the cached
+// package, say). CheckRevert judges the last removal.
 func RevertOps(entries []Entry) ([]ops.Op, error) {
 	var remove []ops.Op
+	seen := map[string]bool{}
 	for _, e := range entries {
-		if e.Kind != KindInstall || e.Product == "" {
+		if e.Kind != KindInstall || e.Product == "" || seen[e.Product+"|"+e.Context] {
 			continue
 		}
-		op, err := ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: e.Product})
+		seen[e.Product+"|"+e.Context] = true
+		op, err := ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: e.Product, Context: e.Context, User: e.User})
 		if err != nil {
 			return nil, err
 		}
@@ -145,20 +156,22 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 	batch := append([]ops.Op(nil), remove...)
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
-		if e.Kind != KindFault {
-			continue
+		switch e.Kind {
+		case KindRemediation:
+			batch = append(batch, e.Ops...)
+		case KindFault:
+			f, err := Decode(e.Fault, e.Params)
+			if err != nil {
+				return nil, err
+			}
+			revert, err := f.Revert(e.Target, e.Undo)
+			if err != nil {
+				return nil, fmt.Errorf("faults: revert %s: %w", e.Fault, err)
+			}
+			batch = append(batch, revert...)
 		}
-		f, err := Decode(e.Fault, e.Params)
-		if err != nil {
-			return nil, err
-		}
-		revert, err := f.Revert(e.Target, e.Undo)
-		if err != nil {
-			return nil, fmt.Errorf("faults: revert %s: %w", e.Fault, err)
-		}
-		batch = append(batch, revert...)
 	}
-	if len(batch) > len(remove) { // faults were reverted: remove again
+	if len(batch) > len(remove) { // the host changed: remove again
 		batch = append(batch, remove...)
 	}
 	return batch, nil

@@ -23,6 +23,10 @@ type Options struct {
 	// release the execution mutex (0: it does not wait; it reports the
 	// holder and the finding stays).
 	MutexWait time.Duration
+	// Before, when set, is the host's state already read (ProbeOps sent in
+	// the same batch as the failed install): Remediate then sends no probe
+	// of its own first.
+	Before *HostState
 	// BeforeStep, when set, is called with each step that changes the
 	// host before it is sent, so that its Rollback can be journaled first
 	// (faults.Journal style); an error stops Remediate, nothing sent.
@@ -82,9 +86,12 @@ func Remediate(ctx context.Context, s lab.Session, t faults.Target, run *ops.Msi
 		opts.MinConfidence = 0.5
 	}
 	e := &engine{s: s, t: t, opts: opts, probes: ProbeOps(t), rep: &Report{Target: t, DryRun: opts.DryRun}}
-	before, err := e.probe(ctx)
-	if err != nil {
-		return nil, err
+	before := opts.Before
+	if before == nil {
+		var err error
+		if before, err = e.probe(ctx); err != nil {
+			return nil, err
+		}
 	}
 	rep := e.rep
 	rep.Before, rep.After = before, before

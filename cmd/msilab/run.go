@@ -36,7 +36,7 @@ Flags:
 type runFlags struct {
 	scenarios, lab, osList, contexts, only, out, shard, format string
 	parallel                                                   int
-	resume                                                     bool
+	resume, remediate                                          bool
 	cellTimeout                                                time.Duration
 }
 
@@ -54,6 +54,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&f.parallel, "parallel", 0, "parallel workers (default: one per host)")
 	fs.StringVar(&f.shard, "shard", "", "run shard i of n of the matrix, as i/n (1-based)")
 	fs.BoolVar(&f.resume, "resume", false, "keep results.jsonl in --out and skip the cells it has finished")
+	fs.BoolVar(&f.remediate, "remediate", true, "after each reproduced failure, diagnose and fix the host, rerun the install and prove recovery")
 	fs.StringVar(&f.format, "format", "text", "output: text (progress and the matrix) or json (the results)")
 	fs.DurationVar(&f.cellTimeout, "cell-timeout", 15*time.Minute, "time limit of one attempt of a cell")
 	if err := fs.Parse(args); err != nil {
@@ -98,7 +99,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			len(cells), len(scs), labName, f.parallel, f.out)
 	}
 	sum, err := runner.Run(ctx, pool, cells, runner.Options{Out: f.out, Parallel: f.parallel, Resume: f.resume,
-		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress})
+		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress, Remediate: f.remediate})
 	if sum == nil {
 		return err
 	}

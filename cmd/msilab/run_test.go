@@ -61,6 +61,15 @@ func TestRunBuiltinCatalog(t *testing.T) {
 		if !c.BackToBaseline {
 			t.Errorf("%s: not back to baseline", c.ID)
 		}
+		// Issue 6's closed loop: every reproduced failure is fixed and proven.
+		if c.Expected.ExitCode != 0 {
+			rem := c.Remediation
+			if rem == nil || (!rem.Recovered && rem.NotApplicable == "") {
+				t.Errorf("%s: not remediated: %+v", c.ID, rem)
+			} else if rem.NotApplicable == "" && (rem.Rerun == nil || rem.Rerun.ExitCode != 0 || len(rem.OverBroad) > 0) {
+				t.Errorf("%s: recovery not proven: %+v", c.ID, rem)
+			}
+		}
 		if _, err := os.Stat(filepath.Join(out, c.Evidence, "repro.ps1")); err != nil {
 			t.Errorf("%s: no repro.ps1: %v", c.ID, err)
 		}

@@ -48,6 +48,10 @@ type CellResult struct {
 	// BackToBaseline is false when the revert left a difference.
 	BackToBaseline bool `json:"back_to_baseline"`
 
+	// Remediation is lifecycle steps 6 and 7 (nil when they did not run:
+	// a control cell, or a failure that was not reproduced).
+	Remediation *Remediation `json:"remediation,omitempty"`
+
 	Record Record `json:"record"`
 	// Evidence is the cell's evidence bundle directory, relative to the output directory.
 	Evidence string `json:"evidence,omitempty"`
@@ -104,4 +108,54 @@ type Record struct {
 	ModuleSHA256 string `json:"module_sha256"`
 	// Batches are the exact op batches sent, in order.
 	Batches [][]ops.Op `json:"batches"`
+}
+
+// Remediation is what diagnosing and fixing the host did, and the proof of
+// recovery: the install rerun, and the host back to its baseline apart
+// from the installed product.
+type Remediation struct {
+	Findings []Finding `json:"findings"`
+	Fixes    []Fix     `json:"fixes"`
+	// RunAs is the context the install was rerun in when a fix changed how
+	// the install runs (e.g. admin-elevated), "" otherwise.
+	RunAs string `json:"run_as,omitempty"`
+	// NotApplicable says why no host fix applies (a package problem, such
+	// as a failing custom action); the cell is not failed for it.
+	NotApplicable string `json:"not_applicable,omitempty"`
+	// Rerun is the install after the fixes.
+	Rerun *Observed `json:"rerun,omitempty"`
+	// Recovered is true when the rerun succeeded and the host is back to its
+	// baseline apart from the product, with no right broader than the default.
+	Recovered bool   `json:"recovered"`
+	Reason    string `json:"reason,omitempty"`
+	// StateBefore is the host before the fault; StateAfter after the fixes
+	// and the rerun (what the remediation engine reads, sorted lines).
+	StateBefore []string `json:"state_before,omitempty"`
+	StateAfter  []string `json:"state_after,omitempty"`
+	// OverBroad lists rights broader than the OS profile's defaults.
+	OverBroad []string `json:"over_broad,omitempty"`
+	Commands  int      `json:"commands"`
+}
+
+// Finding is a cause the remediation engine found.
+type Finding struct {
+	ID         string   `json:"id"`
+	Summary    string   `json:"summary"`
+	Confidence float64  `json:"confidence"`
+	Evidence   []string `json:"evidence,omitempty"`
+	Scenario   string   `json:"scenario,omitempty"`
+}
+
+// Fix is a fix as applied.
+type Fix struct {
+	Name       string `json:"name"`
+	Finding    string `json:"finding"`
+	Risk       string `json:"risk"`
+	Verified   bool   `json:"verified"`
+	RolledBack bool   `json:"rolled_back,omitempty"`
+	// PowerShell is exactly what the fix runs on a real host.
+	PowerShell string `json:"powershell"`
+	Note       string `json:"note,omitempty"`
+	RunAs      string `json:"run_as,omitempty"`
+	Error      string `json:"error,omitempty"`
 }

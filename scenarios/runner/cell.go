@@ -84,10 +84,8 @@ func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, 
 		return nil, err
 	}
 	cr.Check(runRes)
-	if r.opts.Remediator != nil { // steps 6 and 7 (issue 6)
-		if err = r.opts.Remediator.Remediate(ctx, cr.s, c, res); err != nil {
-			return runRes, err
-		}
+	if err = cr.Remediate(ctx, runRes); err != nil { // steps 6 and 7
+		return runRes, err
 	}
 	return runRes, nil
 }
@@ -116,16 +114,17 @@ func probeOps(fs []faults.Fault, t faults.Target) ([]ops.Op, [][2]int) {
 	return all, spans
 }
 
+// installOp is the cell's install (or removal) in t's context.
 func installOp(c scenarios.Cell, pkg *pkgInfo, t faults.Target) (ops.Op, error) {
 	user := ""
-	if c.Context == ops.ContextStandardUser {
+	if t.Context == ops.ContextStandardUser {
 		user = t.StandardUser
 	}
-	if c.Scenario.Action == "uninstall" {
-		return ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: pkg.productCode, Context: c.Context,
+	if c.Scenario.Action == scenarios.ActionUninstall {
+		return ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: pkg.productCode, Context: t.Context,
 			User: user, Properties: c.Scenario.Properties, UI: c.Scenario.UI})
 	}
-	return ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkg.remote, Context: c.Context,
+	return ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkg.remote, Context: t.Context,
 		User: user, Properties: c.Scenario.Properties, UI: c.Scenario.UI})
 }
 

@@ -27,6 +27,7 @@ type pkgInfo struct {
 	remote      string // its path on the hosts
 	sha256      string
 	productCode string
+	perMachine  bool // ALLUSERS=1: removed as the elevated admin
 }
 
 // loadPackages reads every package the cells use: a built-in test package
@@ -47,7 +48,7 @@ func (r *run) loadPackages(cells []scenarios.Cell) error {
 		}
 		sum := sha256.Sum256(data)
 		r.packages[name] = &pkgInfo{data: data, remote: lab.PackageDir + `\` + base,
-			sha256: strings.ToUpper(hex.EncodeToString(sum[:])), productCode: db.ProductCode()}
+			sha256: strings.ToUpper(hex.EncodeToString(sum[:])), productCode: db.ProductCode(), perMachine: db.AllUsers() == "1"}
 	}
 	return nil
 }

@@ -54,15 +54,10 @@ type Options struct {
 	Shard string
 	// Progress receives one line per finished cell (nil: none).
 	Progress io.Writer
-	// Remediator closes the loop (lifecycle steps 6 and 7); nil skips them.
-	Remediator Remediator
-}
-
-// Remediator is the seam for lifecycle steps 6 and 7: after the expected
-// failure, diagnose and fix the host, rerun and assert recovery. The
-// remediation engine (issue 6) implements it.
-type Remediator interface {
-	Remediate(ctx context.Context, s lab.Session, cell scenarios.Cell, res *results.CellResult) error
+	// Remediate closes the loop (lifecycle steps 6 and 7): after the
+	// expected failure, diagnose and fix the host, rerun the install, and
+	// prove recovery and the baseline.
+	Remediate bool
 }
 
 // Summary is what a run produced.

@@ -9,6 +9,7 @@ import (
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/scenarios/results"
 )
@@ -32,6 +33,14 @@ type CellRun struct {
 	entries   []faults.Entry
 	installed bool
 	cleaned   bool
+
+	// Remediation (steps 6 and 7): what it reads, the host before the
+	// fault and after the failed install, and the install rerun with the
+	// cleanup batch.
+	remProbes []ops.Op
+	remBase   *remediation.HostState
+	remFailed *remediation.HostState
+	rerun     *ops.Op
 }
 
 // begin readies a cell on a leased host: the host is prepared and reverted
@@ -65,8 +74,12 @@ func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *
 	if err != nil {
 		return nil, err
 	}
-	return &CellRun{r: r, host: host, s: s, cell: c, res: res, fs: fs, pkg: r.packages[c.Scenario.Package],
-		target: faults.Target{AdminUser: host.Spec.User, StandardUser: host.Spec.StandardUser, Context: c.Context}}, nil
+	cr := &CellRun{r: r, host: host, s: s, cell: c, res: res, fs: fs, pkg: r.packages[c.Scenario.Package],
+		target: faults.Target{AdminUser: host.Spec.User, StandardUser: host.Spec.StandardUser, Context: c.Context}}
+	if r.opts.Remediate && c.Expect.ExitCode != 0 {
+		cr.remProbes = remediation.ProbeOps(cr.target)
+	}
+	return cr, nil
 }
 
 // batch sends one lifecycle step's ops, counting and recording it.
@@ -86,22 +99,47 @@ func (cr *CellRun) journal(e *faults.Entry) error {
 	return cr.r.journal.Append(*e)
 }
 
+// journalInstall records, before it is sent, an install whose product a
+// revert must remove: per-machine products as the elevated admin, per-user
+// ones in the context that installed them.
+func (cr *CellRun) journalInstall(context string) error {
+	e := faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode}
+	if !cr.pkg.perMachine && context != ops.ContextAdminElevated {
+		e.Context = context
+		if context == ops.ContextStandardUser {
+			e.User = cr.target.StandardUser
+		}
+	}
+	if err := cr.journal(&e); err != nil {
+		return err
+	}
+	cr.entries = append(cr.entries, e)
+	cr.installed = true
+	return nil
+}
+
 // Baseline is step 2: it reads what the faults will touch (their undo
 // data). An uninstall cell first installs the product, elevated.
 func (cr *CellRun) Baseline(ctx context.Context) error {
 	var pre []ops.Op
 	if cr.cell.Scenario.Action == scenarios.ActionUninstall {
-		cr.installed = true
-		if err := cr.journal(&faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode}); err != nil {
+		if err := cr.journalInstall(ops.ContextAdminElevated); err != nil {
 			return err
 		}
 		op, _ := ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: cr.pkg.remote})
 		pre = append(pre, op)
 	}
 	probes, spans := probeOps(cr.fs, cr.target)
-	out, err := cr.batch(ctx, append(pre, probes...))
+	out, err := cr.batch(ctx, append(append(pre, probes...), cr.remProbes...))
 	if err != nil {
 		return err
+	}
+	if len(cr.remProbes) > 0 {
+		n := len(out) - len(cr.remProbes)
+		if cr.remBase, err = remediation.ReadState(cr.target, cr.remProbes, out[n:]); err != nil {
+			return err
+		}
+		out = out[:n]
 	}
 	if len(pre) > 0 {
 		var setup ops.MsiRun
@@ -179,18 +217,23 @@ func (cr *CellRun) Install(ctx context.Context) (*ops.MsiRun, error) {
 		return nil, err
 	}
 	if cr.cell.Scenario.Action != scenarios.ActionUninstall {
-		cr.installed = true
-		if err := cr.journal(&faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode}); err != nil {
+		if err := cr.journalInstall(cr.cell.Context); err != nil {
 			return nil, err
 		}
 	}
-	out, err := cr.batch(ctx, []ops.Op{op})
+	// The remediation engine's reads ride along: the state it diagnoses.
+	out, err := cr.batch(ctx, append([]ops.Op{op}, cr.remProbes...))
 	if err != nil {
 		return nil, err
 	}
 	run := &ops.MsiRun{}
 	if err := out[0].Decode(run); err != nil {
 		return nil, fmt.Errorf("%s: %w", op.Name, err)
+	}
+	if len(cr.remProbes) > 0 {
+		if cr.remFailed, err = remediation.ReadState(cr.target, cr.remProbes, out[1:]); err != nil {
+			return nil, err
+		}
 	}
 	return run, nil
 }
@@ -224,20 +267,26 @@ func (cr *CellRun) Cleanup(ctx context.Context) error {
 	if cr == nil || cr.cleaned {
 		return nil
 	}
-	entries := cr.entries
-	if cr.installed {
-		entries = append(entries, faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode})
+	// Step 7, when a fix was applied: the install again, and the state it
+	// leaves, first in the same batch (nothing below depends on them).
+	var pre []ops.Op
+	if cr.rerun != nil {
+		pre = append([]ops.Op{*cr.rerun}, cr.remProbes...)
 	}
-	revert, err := faults.RevertOps(entries)
+	revert, err := faults.RevertOps(cr.entries)
 	if err != nil {
 		return err
 	}
-	b := append(revert, cr.probes...)
+	b := append(append(append([]ops.Op(nil), pre...), revert...), cr.probes...)
 	if len(b) > 0 {
 		out, err := cr.batch(ctx, b)
 		if err != nil {
 			return err // infrastructure: the journal keeps the cell pending for msilab revert
 		}
+		if cr.rerun != nil {
+			cr.recovery(out[:len(pre)])
+		}
+		out = out[len(pre):]
 		if err := faults.CheckRevert(out[:len(revert)]); err != nil {
 			return err
 		}
