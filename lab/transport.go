@@ -21,9 +21,17 @@ import (
 // transport is a winrm.Transporter that turns HTTP outcomes into the
 // package's typed errors. Its WSManFault text keeps Windows' reason, which
 // masterzen/winrm inspects to retry a timed-out Receive.
+// transport sends a session's SOAP requests over two HTTP connections:
+// one for Receive, which a host may hold for up to the operation timeout,
+// and one for everything else (Send runs beside a held Receive). Each
+// client has a single connection, so that NTLM's three-message handshake,
+// whose state the server keeps per connection, never straddles two
+// (go-ntlmssp's Negotiator sends each message as its own round trip; with
+// a pool, the last one could leave on another connection and be refused).
 type transport struct {
-	ep     Endpoint
-	client *http.Client
+	ep      Endpoint
+	client  *http.Client // Create, Command, Send, Signal, Delete
+	receive *http.Client // Receive
 }
 
 var _ winrm.Transporter = (*transport)(nil)
@@ -38,19 +46,26 @@ func newTransport(ep Endpoint) (*transport, error) {
 		tlsConf.RootCAs = pool
 	}
 	dialer := &net.Dialer{Timeout: ep.ConnectTimeout, KeepAlive: 30 * time.Second}
-	var rt http.RoundTripper = &http.Transport{
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   ep.ConnectTimeout,
-		ResponseHeaderTimeout: ep.OperationTimeout + ep.ConnectTimeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
+	newClient := func() *http.Client {
+		var rt http.RoundTripper = &http.Transport{
+			DialContext:           dialer.DialContext,
+			TLSClientConfig:       tlsConf,
+			TLSHandshakeTimeout:   ep.ConnectTimeout,
+			ResponseHeaderTimeout: ep.OperationTimeout + ep.ConnectTimeout,
+			MaxConnsPerHost:       1,
+			MaxIdleConnsPerHost:   1,
+			IdleConnTimeout:       90 * time.Second,
+		}
+		if ep.Auth == AuthNTLM {
+			rt = ntlmssp.Negotiator{RoundTripper: rt}
+		}
+		return &http.Client{Transport: rt}
 	}
-	if ep.Auth == AuthNTLM {
-		rt = ntlmssp.Negotiator{RoundTripper: rt}
-	}
-	return &transport{ep: ep, client: &http.Client{Transport: rt}}, nil
+	return &transport{ep: ep, client: newClient(), receive: newClient()}, nil
 }
+
+// receiveAction marks a Receive request's body.
+const receiveAction = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive<"
 
 // Transport is called by winrm.NewClientWithParameters; our transport is
 // already configured.
@@ -67,7 +82,11 @@ func (t *transport) post(ctx context.Context, body string) (string, error) {
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	req.SetBasicAuth(t.ep.User, t.ep.Password)
-	resp, err := t.client.Do(req)
+	client := t.client
+	if strings.Contains(body, receiveAction) {
+		client = t.receive
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {

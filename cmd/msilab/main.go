@@ -50,6 +50,8 @@ Usage:
   msilab exec [flags] CMD...  run a cmd.exe command line on a host
   msilab op [flags] OP [ARGS] run one op (or a batch) against a host, print JSON
   msilab upload [flags] FILE  copy a file or a built-in test package to a host (skipped if unchanged)
+  msilab diagnose --log FILE | --host [flags]   name the causes of a failed install, and the scenario that reproduces each
+  msilab remediate [flags] [--dry-run]          fix a host's causes (--dry-run: print the plan and its PowerShell)
   msilab version
 
 Run "msilab COMMAND -h" for a command's flags.
@@ -83,6 +85,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return faultsCmd(args[1:], stdout, stderr)
 	case "revert":
 		return revertCmd(ctx, args[1:], stdout, stderr)
+	case "diagnose":
+		return diagnoseCmd(ctx, args[1:], stdout, stderr)
+	case "remediate":
+		return remediateCmd(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "msilab", version)
 		return nil

@@ -1,0 +1,546 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/remediation"
+	"github.com/msilab/msilab/scenarios"
+)
+
+const diagnoseUsage = `Usage:
+  msilab diagnose --log FILE [--json]
+      name the causes a verbose log shows
+  msilab diagnose --host ENDPOINT FLAGS [--context C] [--log FILE] [--json]
+      probe a host for them (with --log, read together with its failed install's log)
+
+FILE is an msiexec verbose log (/L*v), complete or a pasted excerpt, in
+UTF-16 (with or without its byte order mark), UTF-8 or ANSI; "-" reads
+stdin. Prints the findings, highest confidence first, each with its
+evidence and the built-in scenario that reproduces it ("msilab run --only
+NAME"). A log alone cannot tell some causes apart (C:\Windows\Temp's ACL
+from C:\Windows\Installer's, say): --host reads the host's state. No
+recognisable cause is not an error (exit 0).
+
+Flags:
+`
+
+const remediateUsage = `Usage:
+  msilab remediate ENDPOINT FLAGS [--log FILE] [--dry-run] [--json]
+
+Probes the host, diagnoses it (with --log, together with the failed
+install's verbose log), plans the fixes (least invasive first) and applies
+them one at a time, verifying each and rolling back one that does not
+verify. Fixes restore the OS profile's defaults; none opens the host up.
+
+--dry-run sends no change: it prints the plan, each step's fix, risk and
+why, and the exact PowerShell it would run on the host. Otherwise it
+prints what was applied, verified or rolled back, and the host's state
+before and after. Exits 1 if a finding remains unresolved (a dry run
+exits 0).
+
+Flags:
+`
+
+// stdin is what "--log -" reads (tests replace it).
+var stdin io.Reader = os.Stdin
+
+// hostFlags are the flags that name a host and the install context to
+// diagnose it for.
+type hostFlags struct {
+	endpointFlags
+	context, standardUser string
+}
+
+func (f *hostFlags) register(fs *flag.FlagSet) {
+	f.endpointFlags.register(fs)
+	fs.StringVar(&f.context, "context", ops.ContextAdminElevated, "install context of the failed install: "+strings.Join(ops.Contexts, ", "))
+	fs.StringVar(&f.standardUser, "standard-user", ops.DefaultStandardUser, "the lab's non-admin account (context standard-user)")
+}
+
+func (f *hostFlags) check() error {
+	if !contains(ops.Contexts, f.context) {
+		return usagef("--context: unknown context %q (known: %s)", f.context, strings.Join(ops.Contexts, ", "))
+	}
+	if f.context == ops.ContextStandardUser && f.standardUser == "" {
+		return usagef("--standard-user is required with --context standard-user")
+	}
+	return nil
+}
+
+// target is who the probes are taken for: the WinRM account is the administrator.
+func (f *hostFlags) target() faults.Target {
+	user := f.user
+	if i := strings.LastIndexAny(user, `\`); i >= 0 { // HOST\user or DOMAIN\user: the profile is the name's
+		user = user[i+1:]
+	}
+	return faults.Target{AdminUser: user, StandardUser: f.standardUser, Context: f.context}
+}
+
+// hostError makes sure an error names the host it came from (lab's
+// AuthError and UnreachableError already do).
+func (f *hostFlags) hostError(err error) error {
+	var ue *usageError
+	if err == nil || errors.As(err, &ue) {
+		return err
+	}
+	ep, eerr := f.toEndpoint()
+	if eerr == nil && strings.Contains(err.Error(), ep.Host) {
+		return err
+	}
+	return fmt.Errorf("host %s: %w", f.endpoint, err)
+}
+
+// dialHost connects to the host the flags name.
+func (f *hostFlags) dialHost(ctx context.Context) (lab.Session, error) {
+	s, err := f.dial(ctx)
+	return s, f.hostError(err)
+}
+
+// readLog reads a verbose log file ("-" is stdin) and decodes it.
+func readLog(path string) (string, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read log: %w", err)
+	}
+	name := path
+	if path == "-" {
+		name = "stdin"
+	}
+	// An .msi, .mst or .msp is an OLE compound file, not its log.
+	if bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}) {
+		return "", fmt.Errorf("%s is an OLE compound file (an .msi, .mst or .msp?), not a verbose log: give the file msiexec /L*v wrote", name)
+	}
+	text := remediation.DecodeLog(data)
+	if strings.Count(text, "\x00") > len(text)/100 {
+		return "", fmt.Errorf("%s does not look like a text log (it has NUL bytes in an encoding msilab does not know)", name)
+	}
+	return text, nil
+}
+
+// clientExit is msiexec's exit code from "MainEngineThread is returning N"
+// (the client's line is the last), or -1.
+var clientExit = regexp.MustCompile(`MainEngineThread is returning (\d+)`)
+
+// logRun is a failed run built from a log, for Diagnose and Remediate.
+func logRun(text, context string) *ops.MsiRun {
+	run := &ops.MsiRun{Action: "install", Context: context, Log: text, ExitCode: -1}
+	if m := clientExit.FindAllStringSubmatch(text, -1); len(m) > 0 {
+		run.ExitCode, _ = strconv.Atoi(m[len(m)-1][1])
+	}
+	if strings.Contains(text, "Removal success or error status") {
+		run.Action = "uninstall"
+	}
+	return run
+}
+
+func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("msilab diagnose", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, diagnoseUsage); fs.PrintDefaults() }
+	var hf hostFlags
+	hf.register(fs)
+	host := fs.Bool("host", false, "probe the host the endpoint flags name (implied by --endpoint)")
+	logFile := fs.String("log", "", `the failed install's verbose log ("-" reads stdin)`)
+	asJSON := fs.Bool("json", false, "print the findings as JSON")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("msilab diagnose takes flags only, got %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if hf.endpoint != "" {
+		*host = true // the endpoint names the host to probe
+	}
+	if !*host && *logFile == "" {
+		fmt.Fprint(stderr, diagnoseUsage)
+		return usagef("msilab diagnose needs --log FILE, --host with the endpoint flags, or both")
+	}
+	if err := hf.check(); err != nil {
+		return err
+	}
+	var text string
+	if *logFile != "" {
+		var err error
+		if text, err = readLog(*logFile); err != nil {
+			return err
+		}
+	}
+	logName := *logFile
+	if logName == "-" {
+		logName = "stdin"
+	}
+
+	if !*host {
+		// An empty file is no evidence without the host (the engine reads an
+		// empty log of a real run as a service that was not reached).
+		var findings []remediation.Finding
+		if strings.TrimSpace(text) != "" {
+			if set["context"] {
+				findings = remediation.Diagnose(nil, logRun(text, hf.context), hf.context)
+			} else {
+				findings = remediation.DiagnoseLog(text)
+			}
+		}
+		if *asJSON {
+			return writeJSON(stdout, nonNil(findings))
+		}
+		if len(findings) == 0 {
+			fmt.Fprintf(stdout, "no known cause: %s\n", noCauseWhy(text, logName))
+			return nil
+		}
+		fmt.Fprintf(stdout, "%s: %s, highest confidence first\n", logName, plural(len(findings), "finding"))
+		printFindings(stdout, findings)
+		fmt.Fprintln(stdout, "\nA log alone cannot tell every cause apart: run msilab diagnose --host with the endpoint flags (and --log) to read the host's state.")
+		return nil
+	}
+
+	if hf.endpoint == "" {
+		return usagef("msilab diagnose --host needs the host: --endpoint (with --user and --password) is required")
+	}
+	if _, err := hf.toEndpoint(); err != nil {
+		return err
+	}
+	s, err := hf.dialHost(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	st, err := remediation.Probe(ctx, s, hf.target())
+	if err != nil {
+		return hf.hostError(err)
+	}
+	var run *ops.MsiRun
+	if *logFile != "" {
+		run = logRun(text, hf.context)
+	}
+	findings := remediation.Diagnose(st, run, hf.context)
+	if *asJSON {
+		return writeJSON(stdout, nonNil(findings))
+	}
+	what := "state"
+	if run != nil {
+		what = "state and " + logName + " together"
+	}
+	if len(findings) == 0 {
+		none := "its state shows none of the causes msilab knows"
+		if run != nil {
+			none = "neither its state nor " + logName + " shows any of the causes msilab knows"
+		}
+		fmt.Fprintf(stdout, "%s, install context %s: no known cause: %s\n", hostWords(st, hf.endpoint), hf.context, none)
+		if run != nil {
+			fmt.Fprintf(stdout, "(%s)\n", noCauseWhy(text, logName))
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s, install context %s: %s from its %s, highest confidence first\n",
+		hostWords(st, hf.endpoint), hf.context, plural(len(findings), "finding"), what)
+	printFindings(stdout, findings)
+	return nil
+}
+
+// noCauseWhy says why a log shows no known cause.
+func noCauseWhy(text, name string) string {
+	switch run := logRun(text, ""); {
+	case strings.TrimSpace(text) == "":
+		return name + " is empty, nothing to diagnose (a failed install whose verbose log stays empty " +
+			"usually never reached the Windows Installer service, exit 1601: run msilab diagnose --host to check it)"
+	case run.ExitCode == 0 || run.ExitCode == 3010:
+		return fmt.Sprintf("%s shows a successful install (MainEngineThread is returning %d)", name, run.ExitCode)
+	case run.ExitCode > 0:
+		return fmt.Sprintf("%s ends with exit code %d, and none of the log signatures msilab knows", name, run.ExitCode)
+	}
+	return name + " has none of the log signatures msilab knows (is it a Windows Installer verbose log, /L*v?)"
+}
+
+func hostWords(st *remediation.HostState, endpoint string) string {
+	name := st.Host.Hostname
+	if name == "" {
+		name = endpoint
+	}
+	if st.Profile != "" {
+		exact := ""
+		if !st.ProfileExact {
+			exact = ", nearest profile"
+		}
+		return fmt.Sprintf("host %s (%s%s)", name, st.Profile, exact)
+	}
+	return "host " + name
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// builtinScenarios maps the built-in catalog's names to their summaries
+// (empty if the catalog does not load).
+func builtinScenarios() map[string]string {
+	out := map[string]string{}
+	scs, err := scenarios.Builtin()
+	if err != nil {
+		return out
+	}
+	for _, sc := range scs {
+		out[sc.Name] = sc.Summary
+	}
+	return out
+}
+
+// printFindings prints findings in their order, numbered, with their
+// evidence, the scenario that reproduces each and the fixes.
+func printFindings(w io.Writer, findings []remediation.Finding) {
+	catalog := builtinScenarios()
+	for i, f := range findings {
+		fmt.Fprintf(w, "\n%d. %s (confidence %.2f)\n   %s\n", i+1, f.ID, f.Confidence, f.Summary)
+		if len(f.Evidence) > 0 {
+			fmt.Fprintln(w, "   evidence:")
+			for _, e := range f.Evidence {
+				fmt.Fprintf(w, "     - %s\n", e)
+			}
+		}
+		switch summary, ok := catalog[f.Scenario]; {
+		case f.Scenario == "":
+			fmt.Fprintln(w, "   reproduce: no built-in scenario reproduces it")
+		case ok:
+			fmt.Fprintf(w, "   reproduce: msilab run --only %s\n     built-in scenario %s: %s\n", f.Scenario, f.Scenario, summary)
+		default:
+			fmt.Fprintf(w, "   reproduce: scenario %s (not in this build's built-in catalog)\n", f.Scenario)
+		}
+		if len(f.Fixes) > 0 {
+			fmt.Fprintf(w, "   fixes: %s (msilab remediate --dry-run shows what they would run)\n", strings.Join(f.Fixes, ", "))
+		} else {
+			fmt.Fprintln(w, "   fixes: none on the host")
+		}
+	}
+}
+
+func remediateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("msilab remediate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, remediateUsage); fs.PrintDefaults() }
+	var hf hostFlags
+	hf.register(fs)
+	host := fs.Bool("host", true, "work on the host the endpoint flags name (always; accepted for symmetry with diagnose)")
+	logFile := fs.String("log", "", `the failed install's verbose log, to guide the diagnosis ("-" reads stdin)`)
+	dryRun := fs.Bool("dry-run", false, "print the plan and the exact PowerShell of each step; send no change")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	mutexWait := fs.Duration("mutex-wait", 0, "how long to wait for another install to release the execution mutex (0: report its holder)")
+	if err := fs.Parse(args); err != nil {
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("msilab remediate takes flags only, got %q", fs.Args())
+	}
+	if !*host {
+		return usagef("msilab remediate always works on a host: drop --host=false")
+	}
+	if err := hf.check(); err != nil {
+		return err
+	}
+	if hf.endpoint == "" {
+		return usagef("msilab remediate needs the host: --endpoint (with --user and --password) is required")
+	}
+	if _, err := hf.toEndpoint(); err != nil {
+		return err
+	}
+	var run *ops.MsiRun
+	if *logFile != "" {
+		text, err := readLog(*logFile)
+		if err != nil {
+			return err
+		}
+		run = logRun(text, hf.context)
+	}
+	s, err := hf.dialHost(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rep, err := remediation.Remediate(ctx, s, hf.target(), run, remediation.Options{DryRun: *dryRun, MutexWait: *mutexWait})
+	if err != nil {
+		if rep != nil && !*asJSON {
+			printReport(stdout, rep, hf.endpoint)
+		}
+		return hf.hostError(err)
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else if *dryRun {
+		printPlan(stdout, rep, hf.endpoint)
+	} else {
+		printReport(stdout, rep, hf.endpoint)
+	}
+	if !*dryRun && !rep.Resolved {
+		return &exitCodeError{code: 1}
+	}
+	return nil
+}
+
+// minConfidence is Remediate's default threshold (Options.MinConfidence 0).
+const minConfidence = 0.5
+
+// printFindingList prints the findings one line each, marking those
+// below the threshold as reported only.
+func printFindingList(w io.Writer, rep *remediation.Report) {
+	if len(rep.Findings) == 0 {
+		fmt.Fprintln(w, "findings: none: the host shows none of the causes msilab knows")
+		return
+	}
+	fmt.Fprintln(w, "findings, highest confidence first:")
+	for _, f := range rep.Findings {
+		mark := ""
+		if f.Confidence < minConfidence {
+			mark = fmt.Sprintf(" [below %.2f: reported, not fixed]", minConfidence)
+		}
+		fmt.Fprintf(w, "  %-26s %.2f  %s%s\n", f.ID, f.Confidence, f.Summary, mark)
+	}
+}
+
+func reportHeader(w io.Writer, rep *remediation.Report, endpoint string) {
+	words := "host " + endpoint
+	if rep.Before != nil {
+		words = hostWords(rep.Before, endpoint)
+	}
+	fmt.Fprintf(w, "%s, install context %s\n", words, rep.Target.Context)
+	printFindingList(w, rep)
+}
+
+// printPlan prints a dry run's plan with each step's exact PowerShell.
+func printPlan(w io.Writer, rep *remediation.Report, endpoint string) {
+	reportHeader(w, rep, endpoint)
+	if len(rep.Plan) == 0 {
+		fmt.Fprintln(w, "\nplan: nothing to do (no fix applies to a finding at confidence 0.50 or above)")
+	} else {
+		fmt.Fprintf(w, "\nplan (dry run: nothing was sent to the host), %s in the order they would be tried:\n", plural(len(rep.Plan), "step"))
+	}
+	for i, st := range rep.Plan {
+		fmt.Fprintf(w, "\nstep %d: %s, for %s\n", i+1, st.Fix, st.Finding)
+		fmt.Fprintf(w, "  fix:  %s\n", st.Summary)
+		fmt.Fprintf(w, "  risk: %s: %s\n", st.Risk, st.RiskReason)
+		if st.Note != "" {
+			fmt.Fprintf(w, "  note: %s\n", st.Note)
+		}
+		if st.RunAs != "" {
+			fmt.Fprintf(w, "  run the install as: %s (changes how the install is run, not the machine)\n", st.RunAs)
+		}
+		if st.Wait {
+			fmt.Fprintln(w, "  waits for the host (--mutex-wait)")
+		}
+		if st.PowerShell == "" {
+			fmt.Fprintln(w, "  PowerShell: none (no change to the host)")
+			continue
+		}
+		fmt.Fprintf(w, "  PowerShell it would run, elevated, on the host (%s; undone by %s):\n", opNames(st.Ops), orNone(opNames(st.Rollback)))
+		fmt.Fprintf(w, "----- begin %s -----\n%s----- end %s -----\n", st.Fix, st.PowerShell, st.Fix)
+	}
+	if len(rep.Unresolved) > 0 {
+		fmt.Fprintf(w, "\nthe host shows now: %s (run without --dry-run to fix; --json has the rollback PowerShell)\n", strings.Join(rep.Unresolved, ", "))
+	}
+}
+
+// printReport prints what Remediate applied and the state's differences.
+func printReport(w io.Writer, rep *remediation.Report, endpoint string) {
+	reportHeader(w, rep, endpoint)
+	if len(rep.Applied) == 0 {
+		fmt.Fprintln(w, "\napplied: nothing")
+	} else {
+		fmt.Fprintln(w, "\napplied, in order:")
+	}
+	for i, a := range rep.Applied {
+		state := "verified"
+		switch {
+		case a.RolledBack:
+			state = "NOT verified, rolled back"
+		case !a.Verified:
+			state = "NOT verified"
+		}
+		fmt.Fprintf(w, "  %d. %s for %s (risk %s): %s\n", i+1, a.Fix, a.Finding, a.Risk, state)
+		if len(a.Ops) > 0 {
+			fmt.Fprintf(w, "     sent: %s\n", opNames(a.Ops))
+		}
+		if a.Error != "" {
+			fmt.Fprintf(w, "     why: %s\n", a.Error)
+		}
+		if a.Note != "" {
+			fmt.Fprintf(w, "     note: %s\n", a.Note)
+		}
+		if a.RunAs != "" {
+			fmt.Fprintf(w, "     run the install as: %s\n", a.RunAs)
+		}
+	}
+	if rep.RunAs != "" {
+		fmt.Fprintf(w, "\nrerun the install in context %s: the fix changes how the install is run, not the machine\n", rep.RunAs)
+	}
+	if rep.Before != nil && rep.After != nil {
+		before, after := remediation.Diff(rep.Before, rep.After)
+		if len(before)+len(after) == 0 {
+			fmt.Fprintln(w, "\nhost state: unchanged")
+		} else {
+			fmt.Fprintln(w, "\nhost state, before (-) and after (+):")
+			for _, l := range before {
+				fmt.Fprintf(w, "  - %s\n", l)
+			}
+			for _, l := range after {
+				fmt.Fprintf(w, "  + %s\n", l)
+			}
+		}
+	}
+	if rep.Resolved {
+		fmt.Fprintf(w, "\nresolved: no finding at confidence %.2f or above holds any more (%s)\n", minConfidence, plural(rep.Commands, "WinRM command"))
+	} else {
+		fmt.Fprintf(w, "\nunresolved: %s (%s)\n", orNone(strings.Join(rep.Unresolved, ", ")), plural(rep.Commands, "WinRM command"))
+	}
+}
+
+func opNames(batch []ops.Op) string {
+	names := make([]string, len(batch))
+	for i, op := range batch {
+		names[i] = op.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
