@@ -109,19 +109,22 @@ func TestHTMLInChromium(t *testing.T) {
 		if strings.Contains(dom, `data-cell-open=`) {
 			t.Error("the evidence panel is open without a cell in the address")
 		}
+		for _, want := range []string{
+			`<span class="code">1603→0</span><span class="ctx">user</span><span class="mark rem-recovered">fixed</span>`,
+			`<span class="mark rem-not-applicable">fix n/a</span>`,
+			`<span class="code">1603→0</span><span class="ctx">elevated</span><span class="mark rem-over-broad">over-broad</span>`,
+			`<span class="code">1603→1603</span><span class="ctx">elevated</span><span class="mark rem-not-recovered">not fixed</span>`,
+		} {
+			if !strings.Contains(dom, want) {
+				t.Errorf("rendered grid lacks %q", want)
+			}
+		}
 	})
 
 	fail := "temp-acl-2503/server2022/standard-user"
 	t.Run("panel", func(t *testing.T) {
 		dom := runChromium(t, browser, "--dump-dom", fileURL(page, fail))
-		open := regexp.MustCompile(`<section id="panel"[^>]*data-cell-open="([^"]*)"`).FindStringSubmatch(dom)
-		if open == nil || html.UnescapeString(open[1]) != fail {
-			t.Fatalf("the evidence panel of %s is not open:\n%.3000s", fail, dom)
-		}
-		panel := dom[strings.Index(dom, `<section id="panel"`):]
-		if strings.Contains(panel[:200], " hidden") {
-			t.Error("the evidence panel is hidden")
-		}
+		panel := panelOf(t, dom, fail)
 		if !strings.Contains(dom, `class="box fail selected" data-cell="`+fail+`"`) {
 			t.Error("the cell's box is not marked selected")
 		}
@@ -138,6 +141,7 @@ func TestHTMLInChromium(t *testing.T) {
 			`cells/temp-acl-2503_server2022_standard-user/msiexec.log`,               // bundle links
 			`https://github.com/actions/runner-images/issues/1704`,                   // references
 			strings.Repeat("CD", 32),                                                 // package hash
+			`Remediation did not run: the failure was not reproduced.`,               // no remediation
 		} {
 			if !strings.Contains(panel, want) {
 				t.Errorf("the evidence panel lacks %q", want)
@@ -148,10 +152,87 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 	})
 
-	// The panel's shot is tall enough to hold the whole page: a link to a
+	// A remediated cell: findings, the fixes in order with their
+	// PowerShell, the rerun, the host state before the fault and after the
+	// fixes, differing lines marked.
+	fixed := "temp-acl-2503/win10-22h2/standard-user"
+	t.Run("remediation", func(t *testing.T) {
+		panel := openPanel(t, browser, page, fixed)
+		for _, want := range []string{
+			`<section id="remediation" data-outcome="recovered"><h3>Remediation<span class="sub">recovered</span></h3>`,
+			`<div class="outcome rem-recovered"><b>✓ Recovered.</b>The install rerun succeeded (exit code 0)`,
+			`<span class="fid">installer-acl</span>`, `<span class="fid">silent-per-machine-not-elevated</span>`, `90%</td>`,
+			`C:\Windows\Installer: (D;;0x116;;;SY) denies SYSTEM write`, `<td class="mono">temp-acl-2503</td>`,
+			`<span class="fix-name">restore-installer-acl</span><span class="chip risk-low">low risk</span><span class="chip ok">✓ verified</span>`,
+			`<span class="fix-name">run-elevated</span><span class="chip risk-medium">medium risk</span>`,
+			`<dt>Run as</dt><dd>admin-elevated</dd>`, `a per-user package installs into labadmin's profile`,
+			`<details><summary>PowerShell <span class="muted">(`,                 // collapsible
+			`<pre class="ps" tabindex="0"># msilab batch: acl.set`,               // the exact PowerShell
+			`Invoke-MsiLabBatch -Request $request`,                               //
+			`# -File &lt;file&gt;);`,                                             // the PowerShell as text
+			`"ops":[{"op":"acl.set","args":{"path":"C:\\Windows\\Installer"`,     // its request, inline
+			`No PowerShell: the fix changes how the install runs, not the host.`, // run-elevated
+			`<dd>admin-elevated (changed by a fix; the cell ran standard-user)</dd>`,
+			`<dt>Exit code</dt><dd><span class="exit-ok">0</span></dd>`,
+			`<td class="mono">11707</td><td class="lv-Information">Information</td>`,
+			`<h4>Before the fault (1 differing)</h4>`,
+			`<span class="d-del">- msi.product {"product_code":"{6F1E5B0C-3C9A-4D2E-9B61-0A1B2C3D4E5F}"} = {"installed":false}`,
+			`<span class="d-add">+ msi.product {"product_code":"{6F1E5B0C-3C9A-4D2E-9B61-0A1B2C3D4E5F}"} = {"installed":true,"version":"1.0.0"}`,
+			`<dt>Remediation</dt><dd>recovered</dd>`, // the header's facts
+		} {
+			if !strings.Contains(panel, want) {
+				t.Errorf("the remediation section lacks %q", want)
+			}
+		}
+		if i, j := strings.Index(panel, "restore-installer-acl</span>"), strings.Index(panel, "run-elevated</span>"); i < 0 || j < i {
+			t.Error("the fixes are not in the order applied")
+		}
+		if t.Failed() {
+			t.Logf("panel DOM:\n%.12000s", panel)
+		}
+	})
+
+	// An over-broad fix fails the cell: the rights in red, the reason.
+	broad := "temp-acl-1603/server2022/admin-elevated"
+	t.Run("over-broad", func(t *testing.T) {
+		panel := openPanel(t, browser, page, broad)
+		for _, want := range []string{
+			`<section id="remediation" data-outcome="over-broad"><h3>Remediation<span class="sub warn">NOT recovered: over-broad rights</span></h3>`,
+			`<div class="outcome rem-over-broad"><b>✗ Not recovered: over-broad.</b>the fixes left rights broader`,
+			`<div class="overbroad"><b>Over-broad rights on the host</b>`,
+			`<li>C:\Windows\Temp: Everyone gains write on files and folders</li>`,
+			`<span class="d-add">+ msi.product`, // the product: a difference, not over-broad
+			`<span class="d-hot" title="over-broad">! acl.get {"path":"C:\\Windows\\Temp"} = {"owner":"S-1-5-32-544","sddl":"O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;CI;0x100026;;;BU)(A;OICI;0x1301bf;;;WD)"}`,
+		} {
+			if !strings.Contains(panel, want) {
+				t.Errorf("the remediation section lacks %q", want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("panel DOM:\n%.12000s", panel)
+		}
+	})
+
+	t.Run("not recovered", func(t *testing.T) {
+		panel := openPanel(t, browser, page, "temp-acl-1603/win10-22h2/admin-elevated")
+		for _, want := range []string{
+			`data-outcome="not-recovered"`,
+			`<li class="fix rolled">`, `<span class="chip bad">✗ not verified</span><span class="chip warn">↶ rolled back</span>`,
+			`<span class="err">verify: C:\Windows\Temp still denies SYSTEM write`,
+			`<dt>Exit code</dt><dd><span class="exit-bad">1603</span></dd>`,
+		} {
+			if !strings.Contains(panel, want) {
+				t.Errorf("the remediation section lacks %q", want)
+			}
+		}
+	})
+
+	// The panels' shots are tall enough to hold the whole page: a link to a
 	// cell scrolls to its panel, and headless Chromium's --screenshot does
 	// not paint a scrolled page reliably.
-	for _, shot := range []struct{ name, cell, size string }{{"grid", "", "1400,900"}, {"panel", fail, "1400,3000"}} {
+	for _, shot := range []struct{ name, cell, size string }{
+		{"grid", "", "1400,1000"}, {"panel", fail, "1400,3400"}, {"remediation", fixed, "1400,4000"}, {"over-broad", broad, "1400,4000"},
+	} {
 		t.Run("screenshot "+shot.name, func(t *testing.T) {
 			png := filepath.Join(dir, "shot-"+shot.name+".png")
 			runChromium(t, browser, "--screenshot="+png, "--window-size="+shot.size, fileURL(page, shot.cell))
@@ -165,6 +246,28 @@ func TestHTMLInChromium(t *testing.T) {
 			t.Logf("screenshot: %s (%d bytes)", png, len(b))
 		})
 	}
+}
+
+// openPanel renders the page with a cell named in the address and returns
+// the DOM from its evidence panel on.
+func openPanel(t *testing.T, browser, page, cell string) string {
+	t.Helper()
+	return panelOf(t, runChromium(t, browser, "--dump-dom", fileURL(page, cell)), cell)
+}
+
+// panelOf checks that the evidence panel of cell is open and shown, and
+// returns the DOM from it on.
+func panelOf(t *testing.T, dom, cell string) string {
+	t.Helper()
+	open := regexp.MustCompile(`<section id="panel"[^>]*data-cell-open="([^"]*)"`).FindStringSubmatch(dom)
+	if open == nil || html.UnescapeString(open[1]) != cell {
+		t.Fatalf("the evidence panel of %s is not open:\n%.3000s", cell, dom)
+	}
+	panel := dom[strings.Index(dom, `<section id="panel"`):]
+	if strings.Contains(panel[:200], " hidden") {
+		t.Error("the evidence panel is hidden")
+	}
+	return panel
 }
 
 // TestScriptSyntax checks the report's script with node --check, when

@@ -46,10 +46,12 @@ type htmlPage struct {
 	Shard       string
 	ToolVersion string
 	Counts      Counts
-	OSes        []string
-	Rows        []htmlRow
-	CSS         template.CSS
-	JS          template.JS
+	// Remedy counts the cells whose remediation ran, by outcome.
+	Remedy RemedyCounts
+	OSes   []string
+	Rows   []htmlRow
+	CSS    template.CSS
+	JS     template.JS
 	// Data is the JSON of htmlData, with <, > and & escaped as \u003c...,
 	// so no text in it (a log quoting "</script>") can end its element.
 	Data template.JS
@@ -63,6 +65,9 @@ type htmlRow struct {
 
 type htmlBox struct {
 	ID, Class, Code, Ctx, Title string
+	// Mark is the remediation's outcome in a word ("" when none ran),
+	// MarkClass its class (rem-recovered, rem-not-applicable...).
+	Mark, MarkClass string
 }
 
 // htmlData is the JSON the script reads.
@@ -103,19 +108,25 @@ type htmlCell struct {
 	// LogNote says how the log was shortened, when it was.
 	LogNote string `json:"log_note,omitempty"`
 	// EventDetails are the events with their level and message, when the
-	// cell still holds its MsiRun (results.jsonl keeps only the IDs).
-	EventDetails []ops.Event `json:"event_details,omitempty"`
+	// cell still holds its MsiRun (results.jsonl keeps only the IDs);
+	// RerunEventDetails the same for the remediation's rerun.
+	EventDetails      []ops.Event `json:"event_details,omitempty"`
+	RerunEventDetails []ops.Event `json:"rerun_event_details,omitempty"`
 }
 
 // WriteHTML writes the run as one self-contained HTML page: a header with
 // the counts, the scenario × OS matrix as a grid of coloured boxes (one per
 // context, each with its observed exit code; element #matrix, each box with
-// data-cell="<cell id>"), and an evidence panel for the box clicked (or
-// named in the address as #cell=<id>): expectation and observation, each
-// check, the verbose log with its signature lines marked, the events, state
-// before and after, faults, WinRM command count, the record and a link to
-// the evidence bundle (a relative link: the page belongs in the run's
-// output directory, see WriteAll).
+// data-cell="<cell id>"; a remediated cell's box adds the rerun's exit
+// code, "1603→0", and the outcome, "fixed", "fix n/a", "not fixed" or
+// "over-broad"), and an evidence panel for the box clicked (or named in
+// the address as #cell=<id>): expectation and observation, each check, the
+// remediation (findings, the fixes in order with their PowerShell, the
+// rerun, the host state before the fault and after the fixes, over-broad
+// rights), the verbose log with its signature lines marked, the events,
+// state before and after, faults, WinRM command count, the record and a
+// link to the evidence bundle (a relative link: the page belongs in the
+// run's output directory, see WriteAll).
 func WriteHTML(w io.Writer, r Run) error {
 	g, err := newGrid(r.Cells)
 	if err != nil {
@@ -127,6 +138,7 @@ func WriteHTML(w io.Writer, r Run) error {
 		Shard:       r.Shard,
 		ToolVersion: r.ToolVersion,
 		Counts:      Count(r.Cells),
+		Remedy:      CountRemediation(r.Cells),
 		OSes:        g.oses,
 		CSS:         template.CSS(pageCSS),
 		JS:          template.JS(pageJS),
@@ -166,6 +178,9 @@ func WriteHTML(w io.Writer, r Run) error {
 		hc.Log, hc.LogNote = trimLog(cellLog(&r, c))
 		if c.Observed.Run != nil {
 			hc.EventDetails = c.Observed.Run.Events
+		}
+		if rem := c.Remediation; rem != nil && rem.Rerun != nil && rem.Rerun.Run != nil {
+			hc.RerunEventDetails = rem.Rerun.Run.Events
 		}
 		data.Cells = append(data.Cells, hc)
 	}
@@ -225,6 +240,24 @@ func boxOf(c *results.CellResult) htmlBox {
 	}
 	if c.Reason != "" {
 		title += " — " + oneLine(c.Reason)
+	}
+	if out := remedyOutcome(c); out != "" {
+		arrow := remedyArrow(c)
+		if arrow != "" && (c.Status == results.StatusPass || c.Status == results.StatusFail) && len(c.Checks) > 0 && !exitMismatch(c) {
+			b.Code += arrow
+		}
+		b.Mark, b.MarkClass = remedyMark(out), "rem-"+out
+		title += "; remediation: " + remedyWords(out)
+		if rem := c.Remediation; rem.Rerun != nil {
+			title += ", rerun exit code " + strconv.Itoa(rem.Rerun.ExitCode)
+		}
+		var fixes []string
+		for _, f := range c.Remediation.Fixes {
+			fixes = append(fixes, f.Name)
+		}
+		if len(fixes) > 0 {
+			title += ", fixes: " + strings.Join(fixes, ", ")
+		}
 	}
 	b.Title = title
 	return b

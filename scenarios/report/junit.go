@@ -70,8 +70,11 @@ type junitProblem struct {
 const junitStamp = "2006-01-02T15:04:05"
 
 // WriteJUnit writes the run as JUnit XML: a pass is a passed testcase, a
-// fail a <failure> (its reason as the message, the failed checks in the
-// body), an infra-error an <error> and a skipped cell a <skipped>.
+// fail a <failure> (its reason as the message, the failed checks and the
+// remediation in the body), an infra-error an <error> and a skipped cell a
+// <skipped>. Each testcase's <system-out> sums the cell up, with its
+// remediation: the findings, the fixes in order, the rerun, recovered or
+// why not.
 func WriteJUnit(w io.Writer, r Run) error {
 	g, err := newGrid(r.Cells)
 	if err != nil {
@@ -147,7 +150,11 @@ func junitCaseOf(c *results.CellResult) junitCase {
 		if msg == "" {
 			msg = "expectation not met: " + strings.Join(failed, ", ")
 		}
-		tc.Failure = &junitProblem{Message: oneLine(msg), Type: strings.Join(failed, ","), Body: xmlSafe(checksText(c, false))}
+		body := checksText(c, false)
+		if c.Remediation != nil {
+			body += failureRemedy(c)
+		}
+		tc.Failure = &junitProblem{Message: oneLine(msg), Type: strings.Join(failed, ","), Body: xmlSafe(body)}
 	case results.StatusSkip:
 		tc.Skipped = &junitProblem{Message: oneLine(c.Reason)}
 	case results.StatusInfra:
@@ -199,10 +206,145 @@ func cellText(c *results.CellResult) string {
 		}
 		b.WriteString("\n")
 	}
+	if c.Remediation != nil {
+		b.WriteString(remediationText(c))
+	}
 	if c.Evidence != "" {
 		fmt.Fprintf(&b, "evidence: %s\n", c.Evidence)
 	}
 	return b.String()
+}
+
+// remediationText is a cell's remediation for a CI log (the PowerShell of
+// each fix is in the HTML report and the evidence bundle):
+//
+//	remediation: recovered
+//	  findings:
+//	    installer-acl (confidence 90%): the in-progress marker ...
+//	      evidence: ...
+//	  fixes, in order:
+//	    1. restore-installer-acl (low risk, for installer-acl): verified
+//	  rerun: exit code 0
+func remediationText(c *results.CellResult) string {
+	r := c.Remediation
+	var b strings.Builder
+	out := remedyOutcome(c)
+	fmt.Fprintf(&b, "remediation: %s\n", remedyWords(out))
+	if r.NotApplicable != "" {
+		fmt.Fprintf(&b, "  not applicable: %s\n", oneLine(r.NotApplicable))
+	}
+	if r.Reason != "" && oneLine(r.Reason) != oneLine(c.Reason) {
+		fmt.Fprintf(&b, "  reason: %s\n", oneLine(r.Reason))
+	}
+	if len(r.Findings) > 0 {
+		b.WriteString("  findings:\n")
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "    %s (confidence %s)", f.ID, percent(f.Confidence))
+			if f.Summary != "" {
+				fmt.Fprintf(&b, ": %s", oneLine(f.Summary))
+			}
+			b.WriteString("\n")
+			for _, e := range f.Evidence {
+				fmt.Fprintf(&b, "      evidence: %s\n", oneLine(e))
+			}
+			if f.Scenario != "" {
+				fmt.Fprintf(&b, "      reproduced by: %s\n", f.Scenario)
+			}
+		}
+	}
+	if len(r.Fixes) > 0 {
+		b.WriteString("  fixes, in order:\n")
+		for i, f := range r.Fixes {
+			fmt.Fprintf(&b, "    %d. %s (%s risk", i+1, f.Name, f.Risk)
+			if f.Finding != "" {
+				fmt.Fprintf(&b, ", for %s", f.Finding)
+			}
+			fmt.Fprintf(&b, "): %s\n", fixState(&f))
+			if f.RunAs != "" {
+				fmt.Fprintf(&b, "       run as: %s\n", f.RunAs)
+			}
+			if f.Note != "" {
+				fmt.Fprintf(&b, "       note: %s\n", oneLine(f.Note))
+			}
+			if f.Error != "" {
+				fmt.Fprintf(&b, "       error: %s\n", oneLine(f.Error))
+			}
+		}
+	} else if r.NotApplicable == "" {
+		b.WriteString("  fixes: none applied\n")
+	}
+	if o := r.Rerun; o != nil {
+		fmt.Fprintf(&b, "  rerun: exit code %d", o.ExitCode)
+		if r.RunAs != "" {
+			fmt.Fprintf(&b, " as %s", r.RunAs)
+		}
+		if len(o.Events) > 0 {
+			fmt.Fprintf(&b, ", events %s", joinInts(o.Events))
+		}
+		b.WriteString("\n")
+	}
+	for _, o := range r.OverBroad {
+		fmt.Fprintf(&b, "  over-broad: %s\n", oneLine(o))
+	}
+	if before, after := diffLines(r.StateBefore, r.StateAfter); len(before)+len(after) > 0 {
+		b.WriteString("  state, before the fault → after the fixes:\n")
+		for _, l := range before {
+			fmt.Fprintf(&b, "    - %s\n", l)
+		}
+		for _, l := range after {
+			fmt.Fprintf(&b, "    + %s\n", l)
+		}
+	}
+	fmt.Fprintf(&b, "  winrm commands: %d\n", r.Commands)
+	return b.String()
+}
+
+// failureRemedy is a failure's remediation in a line or a few (the
+// reason is the failure's message when they are the same).
+func failureRemedy(c *results.CellResult) string {
+	r := c.Remediation
+	s := "remediation: " + remedyWords(remedyOutcome(c))
+	if r.Reason != "" && oneLine(r.Reason) != oneLine(c.Reason) {
+		s += ": " + oneLine(r.Reason)
+	}
+	s += "\n"
+	for _, o := range r.OverBroad {
+		s += "over-broad: " + oneLine(o) + "\n"
+	}
+	if r.Rerun != nil {
+		s += "rerun: exit code " + strconv.Itoa(r.Rerun.ExitCode) + "\n"
+	}
+	return s
+}
+
+func joinInts(a []int) string {
+	s := make([]string, len(a))
+	for i, n := range a {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// diffLines lists the lines only in a and only in b.
+func diffLines(a, b []string) (onlyA, onlyB []string) {
+	inA, inB := map[string]bool{}, map[string]bool{}
+	for _, l := range a {
+		inA[l] = true
+	}
+	for _, l := range b {
+		inB[l] = true
+	}
+	for _, l := range a {
+		if !inB[l] {
+			onlyA = append(onlyA, l)
+		}
+	}
+	for _, l := range b {
+		if !inA[l] {
+			onlyB = append(onlyB, l)
+		}
+	}
+	return onlyA, onlyB
 }
 
 // xmlSafe replaces the characters XML 1.0 cannot hold (most C0 controls,

@@ -13,8 +13,12 @@ import (
 // WriteMarkdown writes a summary for a pull request or a CI job summary
 // ($GITHUB_STEP_SUMMARY): the counts by status, the scenario × OS matrix
 // ("✅ 1603" a pass with the observed exit code, "❌ 0≠1603" a fail,
-// "⚠ infra", "– skip"; the contexts of a scenario labelled when it has
-// several), then each cell that did not pass with its failed checks.
+// "⚠ infra", "– skip"; after a remediation "✅ 1603→0" recovered by the
+// fixes, "✅ 1603 (fix n/a)" no host fix applies, "❌ 1603→1603 (not
+// fixed)" and "❌ 1603→0 (over-broad)"; the contexts of a scenario
+// labelled when it has several), then each cell that did not pass with its
+// failed checks and its remediation (outcome and reason, findings, fixes,
+// rerun, over-broad rights).
 func WriteMarkdown(w io.Writer, r Run) error {
 	g, err := newGrid(r.Cells)
 	if err != nil {
@@ -52,6 +56,9 @@ func WriteMarkdown(w io.Writer, r Run) error {
 		fmt.Fprintf(b, " · %d other", n.Other)
 	}
 	b.WriteString("\n\n")
+	if rn := CountRemediation(r.Cells); rn.Total > 0 {
+		fmt.Fprintf(b, "**%d remediated**: %d recovered · %d fix n/a · %d not recovered\n\n", rn.Total, rn.Recovered, rn.NotApplicable, rn.NotRecovered)
+	}
 
 	if n.Total > 0 {
 		b.WriteString("| Scenario |")
@@ -102,6 +109,9 @@ func WriteMarkdown(w io.Writer, r Run) error {
 			if c.Expected.Override != "" {
 				fmt.Fprintf(b, "- expectation overridden: %s\n", mdText(oneLine(c.Expected.Override)))
 			}
+			for _, line := range remedyLines(c) {
+				fmt.Fprintf(b, "%s\n", line)
+			}
 			if c.Host != "" {
 				fmt.Fprintf(b, "- host: %s\n", mdCode(c.Host))
 			}
@@ -117,12 +127,14 @@ func WriteMarkdown(w io.Writer, r Run) error {
 	return nil
 }
 
-// matrixText is a cell as the Markdown matrix shows it.
+// matrixText is a cell as the Markdown matrix shows it: after a
+// remediation, with the rerun's exit code ("✅ 1603→0") and, unless it
+// recovered, the outcome ("✅ 1603 (fix n/a)", "❌ 1603→1603 (not fixed)").
 func matrixText(c *results.CellResult) string {
 	got, want := strconv.Itoa(c.Observed.ExitCode), strconv.Itoa(c.Expected.ExitCode)
 	switch c.Status {
 	case results.StatusPass:
-		return "✅ " + got
+		return "✅ " + got + remedyText(c)
 	case results.StatusFail:
 		switch failed := failedChecks(c); {
 		case len(c.Checks) == 0:
@@ -132,13 +144,70 @@ func matrixText(c *results.CellResult) string {
 		case len(failed) > 0:
 			return "❌ " + got + " (" + strings.Join(failed, ", ") + ")"
 		}
-		return "❌ " + got
+		return "❌ " + got + remedyText(c)
 	case results.StatusInfra:
 		return "⚠ infra"
 	case results.StatusSkip:
 		return "– skip"
 	}
 	return "? " + mdCell(c.Status)
+}
+
+// remedyText is what follows a remediated cell's exit code in the matrix.
+func remedyText(c *results.CellResult) string {
+	out := remedyOutcome(c)
+	if out == "" {
+		return ""
+	}
+	s := remedyArrow(c)
+	if out != remRecovered {
+		s += " (" + remedyMark(out) + ")"
+	}
+	return s
+}
+
+// remedyLines are the Markdown list items of a remediation for a cell
+// that did not pass: its outcome and reason, the findings, the fixes, the
+// rerun and any over-broad right.
+func remedyLines(c *results.CellResult) []string {
+	r := c.Remediation
+	if r == nil {
+		return nil
+	}
+	out := remedyOutcome(c)
+	head := "- remediation: " + remedyWords(out)
+	switch {
+	case out == remNotApplicable:
+		head += ": " + mdText(r.NotApplicable)
+	case r.Reason != "" && oneLine(r.Reason) != oneLine(c.Reason):
+		head += ": " + mdText(r.Reason)
+	}
+	lines := []string{head}
+	if len(r.Findings) > 0 {
+		var f []string
+		for _, x := range r.Findings {
+			f = append(f, mdCode(x.ID)+" ("+percent(x.Confidence)+")")
+		}
+		lines = append(lines, "  - findings: "+strings.Join(f, ", "))
+	}
+	if len(r.Fixes) > 0 {
+		var f []string
+		for _, x := range r.Fixes {
+			f = append(f, mdCode(x.Name)+" ("+mdText(x.Risk)+" risk, "+fixState(&x)+")")
+		}
+		lines = append(lines, "  - fixes, in order: "+strings.Join(f, ", "))
+	}
+	if r.Rerun != nil {
+		rerun := "  - rerun: exit code " + strconv.Itoa(r.Rerun.ExitCode)
+		if r.RunAs != "" {
+			rerun += " as " + mdText(r.RunAs)
+		}
+		lines = append(lines, rerun)
+	}
+	for _, b := range r.OverBroad {
+		lines = append(lines, "  - **over-broad**: "+mdCode(b))
+	}
+	return lines
 }
 
 func statusIcon(status string) string {

@@ -285,3 +285,115 @@ func cellLog(r *Run, c *results.CellResult) string {
 	}
 	return ""
 }
+
+// Remediation outcomes, as the reports name them.
+const (
+	remRecovered     = "recovered"      // the rerun succeeded, the host is back to its baseline
+	remNotApplicable = "not-applicable" // no host fix applies (a package problem)
+	remOverBroad     = "over-broad"     // a right broader than the default was left behind
+	remNotRecovered  = "not-recovered"  // a fix or the rerun failed
+)
+
+// remedyOutcome is what a cell's remediation came to ("" when none ran).
+func remedyOutcome(c *results.CellResult) string {
+	r := c.Remediation
+	switch {
+	case r == nil:
+		return ""
+	case r.Recovered:
+		return remRecovered
+	case r.NotApplicable != "":
+		return remNotApplicable
+	case len(r.OverBroad) > 0:
+		return remOverBroad
+	}
+	return remNotRecovered
+}
+
+// remedyMark is the short word of an outcome: the grid box's mark and the
+// Markdown matrix's note.
+func remedyMark(outcome string) string {
+	switch outcome {
+	case remRecovered:
+		return "fixed"
+	case remNotApplicable:
+		return "fix n/a"
+	case remOverBroad:
+		return "over-broad"
+	case remNotRecovered:
+		return "not fixed"
+	}
+	return ""
+}
+
+// remedyWords is an outcome in words.
+func remedyWords(outcome string) string {
+	switch outcome {
+	case remRecovered:
+		return "recovered"
+	case remNotApplicable:
+		return "no host fix applies"
+	case remOverBroad:
+		return "not recovered (over-broad rights)"
+	case remNotRecovered:
+		return "not recovered"
+	}
+	return ""
+}
+
+// remedyArrow is "→<exit code>" of the install rerun after the fixes
+// ("" when there was none, or no host fix applied).
+func remedyArrow(c *results.CellResult) string {
+	r := c.Remediation
+	if r == nil || r.Rerun == nil || r.NotApplicable != "" && !r.Recovered {
+		return ""
+	}
+	return "→" + strconv.Itoa(r.Rerun.ExitCode)
+}
+
+// RemedyCounts are a run's remediated cells by outcome.
+type RemedyCounts struct {
+	Total, Recovered, NotApplicable, NotRecovered int
+}
+
+// CountRemediation counts the cells whose remediation ran, by outcome (an
+// over-broad fix is not recovered).
+func CountRemediation(cells []results.CellResult) RemedyCounts {
+	var n RemedyCounts
+	for i := range cells {
+		switch remedyOutcome(&cells[i]) {
+		case "":
+			continue
+		case remRecovered:
+			n.Recovered++
+		case remNotApplicable:
+			n.NotApplicable++
+		default:
+			n.NotRecovered++
+		}
+		n.Total++
+	}
+	return n
+}
+
+// fixState is how a fix ended, in words: "verified", "rolled back"...
+func fixState(f *results.Fix) string {
+	var s []string
+	switch {
+	case f.Verified:
+		s = append(s, "verified")
+	case f.Error != "" || f.RolledBack:
+		s = append(s, "not verified")
+	default:
+		s = append(s, "unverified")
+	}
+	if f.RolledBack {
+		s = append(s, "rolled back")
+	}
+	return strings.Join(s, ", ")
+}
+
+// percent formats a confidence (0 to 1) as a whole percentage.
+func percent(f float64) string {
+	return strconv.Itoa(int(f*100+0.5)) + "%"
+}

@@ -63,11 +63,12 @@ var runs = []struct {
 	tests, fail, infra, skip, pass int
 	scenarios                      int
 }{
-	{"full matrix", fixtureRun(), 14, 2, 1, 1, 10, 4},
+	{"full matrix", fixtureRun(), 19, 4, 1, 1, 13, 6},
 	{"empty run", Run{ID: "empty"}, 0, 0, 0, 0, 0, 0},
 	{"one pass", runOf(fixtureSpecs[0]), 1, 0, 0, 0, 1, 1},
 	{"one fail", runOf(fixtureSpecs[5]), 1, 1, 0, 0, 0, 1},
 	{"infra and skip", runOf(fixtureSpecs[3], fixtureSpecs[8]), 2, 0, 1, 1, 0, 2},
+	{"remediated", runOf(fixtureSpecs[1], fixtureSpecs[14], fixtureSpecs[16], fixtureSpecs[17]), 4, 2, 0, 0, 2, 3},
 }
 
 func TestCount(t *testing.T) {
@@ -149,6 +150,21 @@ func TestWriteJUnit(t *testing.T) {
 					if !strings.Contains(k.SystemOut, "cell: "+c.ID) {
 						t.Errorf("%s: system-out lacks the cell id:\n%s", c.ID, k.SystemOut)
 					}
+					for _, want := range remedyWants(&c) {
+						if !strings.Contains(k.SystemOut, want) {
+							t.Errorf("%s: system-out lacks %q:\n%s", c.ID, want, k.SystemOut)
+						}
+					}
+					if c.Remediation == nil && strings.Contains(k.SystemOut, "remediation") {
+						t.Errorf("%s: system-out has a remediation the cell has not:\n%s", c.ID, k.SystemOut)
+					}
+					if c.Status == results.StatusFail && c.Remediation != nil && k.Failure != nil {
+						for _, b := range c.Remediation.OverBroad {
+							if !strings.Contains(k.Failure.Body, "over-broad: "+b) {
+								t.Errorf("%s: failure body lacks the over-broad right %q:\n%s", c.ID, b, k.Failure.Body)
+							}
+						}
+					}
 				}
 			}
 			if cases != tc.tests || fails != tc.fail || errs != tc.infra || skips != tc.skip {
@@ -156,6 +172,75 @@ func TestWriteJUnit(t *testing.T) {
 					cases, fails, errs, skips, tc.tests, tc.fail, tc.infra, tc.skip)
 			}
 		})
+	}
+}
+
+// remedyWants are what a remediated cell's <system-out> must say: the
+// outcome, each finding, each fix in order, the rerun, over-broad rights.
+func remedyWants(c *results.CellResult) []string {
+	r := c.Remediation
+	if r == nil {
+		return nil
+	}
+	words := map[bool]string{true: "remediation: recovered\n", false: "remediation: not recovered"}[r.Recovered]
+	if r.NotApplicable != "" {
+		words = "remediation: no host fix applies\n  not applicable: " + r.NotApplicable + "\n"
+	}
+	wants := []string{words}
+	for _, f := range r.Findings {
+		wants = append(wants, "    "+f.ID+" (confidence ")
+	}
+	for i, f := range r.Fixes {
+		wants = append(wants, "    "+strconv.Itoa(i+1)+". "+f.Name+" ("+f.Risk+" risk")
+	}
+	if r.Rerun != nil {
+		wants = append(wants, "  rerun: exit code "+strconv.Itoa(r.Rerun.ExitCode))
+	}
+	for _, b := range r.OverBroad {
+		wants = append(wants, "  over-broad: "+b+"\n")
+	}
+	return wants
+}
+
+// TestJUnitRemediation: the remediation summary of a recovered cell, as a
+// CI log shows it.
+func TestJUnitRemediation(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, runOf(fixtureSpecs[1])); err != nil {
+		t.Fatal(err)
+	}
+	var doc parsedJUnit
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := doc.Suites[0].Cases[0].SystemOut
+	want := `remediation: recovered
+  findings:
+    installer-acl (confidence 90%): SYSTEM cannot write C:\Windows\Installer's in-progress marker
+      evidence: C:\Windows\Installer: (D;;0x116;;;SY) denies SYSTEM write
+      evidence: log: DEBUG: Error 2503: Called RunScript when not marked in progress
+      evidence: event 11708: Product: msilab permachine -- Installation failed.
+      reproduced by: temp-acl-2503
+    silent-per-machine-not-elevated (confidence 60%): a silent per-machine install run without elevation
+      evidence: install context standard-user
+      evidence: log: Error 1925. You do not have sufficient privileges
+      reproduced by: uac-silent-1625
+  fixes, in order:
+    1. restore-installer-acl (low risk, for installer-acl): verified
+    2. run-elevated (medium risk, for silent-per-machine-not-elevated): verified
+       run as: admin-elevated
+       note: rerun as labadmin, elevated: a per-machine package installs for all users as before; a per-user package installs into labadmin's profile, not labuser's
+  rerun: exit code 0 as admin-elevated, events 11707
+  state, before the fault → after the fixes:
+    - msi.product {"product_code":"{6F1E5B0C-3C9A-4D2E-9B61-0A1B2C3D4E5F}"} = {"installed":false}
+    + msi.product {"product_code":"{6F1E5B0C-3C9A-4D2E-9B61-0A1B2C3D4E5F}"} = {"installed":true,"version":"1.0.0"}
+  winrm commands: 9
+`
+	if !strings.Contains(out, want) {
+		t.Errorf("system-out lacks the remediation summary\nwant:\n%s\ngot:\n%s", want, out)
+	}
+	if strings.Contains(out, "Invoke-MsiLabBatch") {
+		t.Error("system-out holds a fix's PowerShell (the HTML report and the evidence bundle have it)")
 	}
 }
 
@@ -187,13 +272,15 @@ func TestWriteMarkdown(t *testing.T) {
 	md := buf.String()
 	for _, want := range []string{
 		"# msilab run 20250314-093000-ab12\n",
-		"**14 cells**: 10 pass · 2 fail · 1 infra-error · 1 skipped",
+		"**19 cells**: 13 pass · 4 fail · 1 infra-error · 1 skipped\n\n**10 remediated**: 6 recovered · 2 fix n/a · 2 not recovered\n",
 		"| Scenario | server2022 | win10-22h2 | win11-23h2 |\n|---|---|---|---|\n",
 		"| control-install | system: ✅ 0 | system: ✅ 0 | system: ✅ 0 |\n",
+		"| custom-action-1603 |  | ✅ 1603 (fix n/a) | ✅ 1603 (fix n/a) |\n",
 		"| disable-msi-policy | – skip | ✅ 1625 | ✅ 1625 |\n",
-		"| msiserver-disabled |  | ❌ 1601 (log) | ✅ 1601 |\n",
-		"| temp-acl-2503 | admin-elevated: ✅ 1603<br>standard-user: ❌ 0≠1603 | admin-elevated: ✅ 1603<br>standard-user: ✅ 1603 | admin-elevated: ✅ 1603<br>standard-user: ⚠ infra |\n",
-		"## Cells that did not pass (4)\n",
+		"| msiserver-disabled |  | ❌ 1601 (log) | ✅ 1601→0 |\n",
+		"| temp-acl-1603 | ❌ 1603→0 (over-broad) | ❌ 1603→1603 (not fixed) | ✅ 1603→0 |\n",
+		"| temp-acl-2503 | admin-elevated: ✅ 1603→0<br>standard-user: ❌ 0≠1603 | admin-elevated: ✅ 1603→0<br>standard-user: ✅ 1603→0 | admin-elevated: ✅ 1603→0<br>standard-user: ⚠ infra |\n",
+		"## Cells that did not pass (6)\n",
 		"### ❌ temp-acl-2503/server2022/standard-user: fail\n",
 		"- `exit_code`: want `1603`, got `0`\n",
 		"- `messages`: want `2503, 2502`, got `(none)`\n",
@@ -201,6 +288,19 @@ func TestWriteMarkdown(t *testing.T) {
 		"### ⚠ temp-acl-2503/win11-23h2/standard-user: infra-error\n\nWinRM connection reset by peer after 3 attempts\n",
 		"### – disable-msi-policy/server2022/admin-elevated: skipped\n",
 		"### ❌ msiserver-disabled/win10-22h2/admin-elevated: fail\n",
+		// A remediated cell that failed: the reason once, the remediation's details.
+		"### ❌ temp-acl-1603/server2022/admin-elevated: fail\n\n" +
+			"the fixes left rights broader than the OS profile's defaults: C:\\\\Windows\\\\Temp: Everyone gains write on files and folders\n\n" +
+			"- remediation: not recovered (over-broad rights)\n" +
+			"  - findings: `temp-acl-system-read-only` (85%)\n" +
+			"  - fixes, in order: `restore-temp-acl` (low risk, verified)\n" +
+			"  - rerun: exit code 0\n" +
+			"  - **over-broad**: `C:\\Windows\\Temp: Everyone gains write on files and folders`\n",
+		"### ❌ temp-acl-1603/win10-22h2/admin-elevated: fail\n\nthe install rerun after the fixes failed: exit code 1603, expected 0\n\n" +
+			"- remediation: not recovered\n" +
+			"  - findings: `temp-acl-system-read-only` (85%), `user-temp-unwritable` (45%)\n" +
+			"  - fixes, in order: `restore-temp-acl` (low risk, not verified, rolled back), `restore-user-temp-acl` (low risk, verified)\n" +
+			"  - rerun: exit code 1603\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("summary.md lacks %q", want)
@@ -209,6 +309,9 @@ func TestWriteMarkdown(t *testing.T) {
 	if strings.Contains(md, "exit_code`: want `1601") {
 		t.Error("summary.md lists a check that passed")
 	}
+	if strings.Contains(md, "custom-action-1603/") {
+		t.Error("summary.md lists a cell that passed (no host fix applies: not a failure)")
+	}
 	if t.Failed() {
 		t.Log(md)
 	}
@@ -216,21 +319,32 @@ func TestWriteMarkdown(t *testing.T) {
 
 // TestMatrixText covers the Markdown matrix's cell texts.
 func TestMatrixText(t *testing.T) {
-	noChecks := fixtureCell(cellSpec{"s", "o", "admin-elevated", results.StatusFail, 1603, 0, nil, "fault could not be injected"}, 0)
+	noChecks := fixtureCell(cellSpec{"s", "o", "admin-elevated", results.StatusFail, 1603, 0, nil, "fault could not be injected", ""}, 0)
 	noChecks.Checks = nil
-	baseline := fixtureCell(cellSpec{"s", "o", "admin-elevated", results.StatusFail, 1603, 1603, nil, "not back to baseline"}, 0)
+	baseline := fixtureCell(cellSpec{"s", "o", "admin-elevated", results.StatusFail, 1603, 1603, nil, "not back to baseline", ""}, 0)
+	noRerun := fixtureCell(fixtureSpecs[17], 0)
+	noRerun.Remediation.Rerun = nil
+	mismatch := fixtureCell(fixtureSpecs[5], 0)
+	mismatch.Remediation = fixtureCell(fixtureSpecs[16], 0).Remediation
 	for _, tc := range []struct {
 		name string
 		c    results.CellResult
 		want string
 	}{
-		{"pass", fixtureCell(fixtureSpecs[0], 0), "✅ 1603"},
+		{"pass", fixtureCell(fixtureSpecs[6], 0), "✅ 1625"},
 		{"exit code differs", fixtureCell(fixtureSpecs[5], 0), "❌ 0≠1603"},
 		{"log differs", fixtureCell(fixtureSpecs[9], 0), "❌ 1601 (log)"},
 		{"failed before the install", noChecks, "❌ not checked"},
 		{"checks pass, cell fails", baseline, "❌ 1603"},
 		{"infra", fixtureCell(fixtureSpecs[3], 0), "⚠ infra"},
 		{"skip", fixtureCell(fixtureSpecs[8], 0), "– skip"},
+		{"recovered", fixtureCell(fixtureSpecs[0], 0), "✅ 1603→0"},
+		{"recovered, run elevated", fixtureCell(fixtureSpecs[1], 0), "✅ 1603→0"},
+		{"no host fix applies", fixtureCell(fixtureSpecs[14], 0), "✅ 1603 (fix n/a)"},
+		{"over-broad", fixtureCell(fixtureSpecs[16], 0), "❌ 1603→0 (over-broad)"},
+		{"rerun failed", fixtureCell(fixtureSpecs[17], 0), "❌ 1603→1603 (not fixed)"},
+		{"a fix failed, no rerun", noRerun, "❌ 1603 (not fixed)"},
+		{"exit code differs, remediated anyway", mismatch, "❌ 0≠1603"},
 	} {
 		if got := matrixText(&tc.c); got != tc.want {
 			t.Errorf("%s: matrixText = %q, want %q", tc.name, got, tc.want)
@@ -308,9 +422,10 @@ func checkHTML(t *testing.T, page string, r Run) {
 	}
 	var data struct {
 		Cells []struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-			Log    string `json:"log"`
+			ID          string               `json:"id"`
+			Status      string               `json:"status"`
+			Log         string               `json:"log"`
+			Remediation *results.Remediation `json:"remediation"`
 		} `json:"cells"`
 	}
 	if err := json.Unmarshal([]byte(m[1]), &data); err != nil {
@@ -327,6 +442,86 @@ func checkHTML(t *testing.T, page string, r Run) {
 		}
 		if want := cellLog(&r, &r.Cells[i]); d.Log != want {
 			t.Errorf("%s: embedded log differs from the cell's (%d bytes, want %d)", d.ID, len(d.Log), len(want))
+		}
+		if want := r.Cells[i].Remediation; (d.Remediation == nil) != (want == nil) {
+			t.Errorf("%s: embedded remediation %v, want %v", d.ID, d.Remediation != nil, want != nil)
+		} else if want != nil {
+			got := d.Remediation
+			if len(got.Fixes) != len(want.Fixes) || len(got.Findings) != len(want.Findings) || got.Recovered != want.Recovered ||
+				got.Reason != want.Reason || !slices.Equal(got.StateAfter, want.StateAfter) || !slices.Equal(got.OverBroad, want.OverBroad) {
+				t.Errorf("%s: embedded remediation differs from the cell's", d.ID)
+				continue
+			}
+			for j := range want.Fixes {
+				if got.Fixes[j].PowerShell != want.Fixes[j].PowerShell {
+					t.Errorf("%s: fix %s: embedded PowerShell differs", d.ID, want.Fixes[j].Name)
+				}
+			}
+		}
+	}
+}
+
+// box matches a box of the grid: its cell, its code and its remediation mark.
+var box = regexp.MustCompile(`<button type="button" class="box (\w+)" data-cell="([^"]*)"[^>]*><span class="code">([^<]*)</span><span class="ctx">[^<]*</span>(?:<span class="mark ([\w-]+)">([^<]*)</span>)?</button>`)
+
+// TestHTMLRemediation: a remediated cell's box shows the rerun's exit code
+// and the outcome, the header counts the outcomes, the legend explains
+// the marks.
+func TestHTMLRemediation(t *testing.T) {
+	r := fixtureRun()
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	type want struct{ class, code, mark, markClass string }
+	wants := map[string]want{
+		"temp-acl-2503/win10-22h2/admin-elevated":      {"pass", "1603→0", "fixed", "rem-recovered"},
+		"temp-acl-2503/win10-22h2/standard-user":       {"pass", "1603→0", "fixed", "rem-recovered"},
+		"custom-action-1603/win10-22h2/admin-elevated": {"pass", "1603", "fix n/a", "rem-not-applicable"},
+		"temp-acl-1603/server2022/admin-elevated":      {"fail", "1603→0", "over-broad", "rem-over-broad"},
+		"temp-acl-1603/win10-22h2/admin-elevated":      {"fail", "1603→1603", "not fixed", "rem-not-recovered"},
+		"temp-acl-2503/server2022/standard-user":       {"fail", "0≠1603", "", ""}, // not reproduced: no remediation
+		"control-install/win10-22h2/system":            {"pass", "0", "", ""},
+	}
+	seen := 0
+	for _, m := range box.FindAllStringSubmatch(page, -1) {
+		seen++
+		id := html.UnescapeString(m[2])
+		w, ok := wants[id]
+		if !ok {
+			continue
+		}
+		if got := (want{m[1], html.UnescapeString(m[3]), m[5], m[4]}); got != w {
+			t.Errorf("%s: box %+v, want %+v", id, got, w)
+		}
+		delete(wants, id)
+	}
+	if seen != len(r.Cells) {
+		t.Errorf("%d boxes matched, want %d", seen, len(r.Cells))
+	}
+	for id := range wants {
+		t.Errorf("no box for %s", id)
+	}
+	for _, want := range []string{
+		`data-count="remediated"`, `data-count="recovered"><b>6</b> recovered`,
+		`data-count="not-applicable"><b>2</b> fix n/a`, `data-count="not-recovered"><b>2</b> not recovered`,
+		`<p class="legend rem-legend">`,
+		`title="temp-acl-1603/server2022/admin-elevated: fail, exit code 1603 (expected 1603) — the fixes left rights broader than the OS profile&#39;s defaults: C:\Windows\Temp: Everyone gains write on files and folders; remediation: not recovered (over-broad rights), rerun exit code 0, fixes: restore-temp-acl"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+
+	// Without a remediation, no count, no legend, no mark.
+	buf.Reset()
+	if err := WriteHTML(&buf, runOf(fixtureSpecs[6], fixtureSpecs[5])); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{`data-count="remediated"`, `class="legend rem-legend"`, `class="mark`} {
+		if strings.Contains(buf.String(), bad) {
+			t.Errorf("a run without remediation has %q", bad)
 		}
 	}
 }
@@ -361,6 +556,11 @@ func TestHTMLEscapesData(t *testing.T) {
 	r.Cells[0].Reason = `"><img src=x onerror=alert(1)>`
 	r.Cells[0].ID = `temp-acl-2503/win10-22h2/admin-elevated"><b>x`
 	r.Logs[r.Cells[0].ID] = evil
+	rem := r.Cells[0].Remediation
+	rem.Fixes[0].PowerShell = "Write-Host '</script><script>alert(2)</script>' <!-- & -->\n"
+	rem.Fixes[0].Note = `<img src=y onerror=alert(3)>`
+	rem.Findings[0].Evidence = []string{"</SCRIPT ><b>evidence</b>"}
+	rem.OverBroad = []string{"<i>Everyone</i> gains write"}
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, r); err != nil {
 		t.Fatal(err)
@@ -369,7 +569,7 @@ func TestHTMLEscapesData(t *testing.T) {
 	if n := strings.Count(strings.ToLower(page), "</script"); n != 2 {
 		t.Errorf("page has %d </script end tags, want 2 (the data and the script)", n)
 	}
-	if strings.Contains(page, "<img src=x") || strings.Contains(page, `"><b>x`) {
+	if strings.Contains(page, "<img src=") || strings.Contains(page, `"><b>x`) || strings.Contains(page, "<i>Everyone") {
 		t.Error("cell text reached the page as markup")
 	}
 	checkHTML(t, page, r)

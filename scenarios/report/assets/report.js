@@ -110,6 +110,7 @@
         ['Started', when(c.started)], ['Duration', human(c.duration_ns)],
         ['Attempts', c.attempts ? String(c.attempts) : null],
         ['WinRM commands', String(c.commands || 0)],
+        ['Remediation', c.remediation ? { 'recovered': 'recovered', 'not-applicable': 'no host fix applies', 'over-broad': 'not recovered (over-broad)', 'not-recovered': 'not recovered' }[outcome(c.remediation)] : null],
         ['Back to baseline', c.status === 'pass' || c.status === 'fail' || (c.state_after || []).length ? (c.back_to_baseline ? 'yes' : 'no') : null]
       ], 'facts')
     ]);
@@ -212,6 +213,11 @@
     if (!list.length) {
       return section('Events', null, [el('p', { 'class': 'muted', text: e.no_events ? 'No MsiInstaller event was written, as required.' : 'No MsiInstaller event was written.' })]);
     }
+    return section('Events', list.length + ' MsiInstaller records; expected IDs in bold', [eventTable(list, want), note]);
+  }
+
+  // eventTable lists events, the IDs in want in bold.
+  function eventTable(list, want) {
     var rows = list.map(function (ev) {
       return el('tr', {}, [
         el('td', { 'class': 'mono' }, [want.indexOf(ev.event_id) >= 0 ? el('b', { text: String(ev.event_id), title: 'expected' }) : String(ev.event_id)]),
@@ -220,29 +226,176 @@
         el('td', { style: 'white-space: pre-wrap', text: ev.message || '' })
       ]);
     });
-    return section('Events', list.length + ' MsiInstaller records; expected IDs in bold', [table(['ID', 'Level', 'Time', 'Message'], rows), note]);
+    return table(['ID', 'Level', 'Time', 'Message'], rows);
+  }
+
+  // stateCols shows two sorted state listings side by side, each line the
+  // other lacks marked: red "-" on the left, green "+" on the right, or
+  // red "!" on the right for a line hot(line) is true of.
+  function stateCols(before, after, titles, hot) {
+    var inBefore = {}, inAfter = {};
+    before.forEach(function (l) { inBefore[l] = true; });
+    after.forEach(function (l) { inAfter[l] = true; });
+    function col(title, lines, other, cls, sign, hot) {
+      var pre = el('pre', { 'class': 'state' });
+      var diff = 0;
+      lines.forEach(function (l) {
+        if (other[l]) pre.appendChild(document.createTextNode('  ' + l + '\n'));
+        else if (hot && hot(l)) { diff++; pre.appendChild(el('span', { 'class': 'd-hot', title: 'over-broad', text: '! ' + l + '\n' })); }
+        else { diff++; pre.appendChild(el('span', { 'class': cls, text: sign + ' ' + l + '\n' })); }
+      });
+      if (!lines.length) pre.appendChild(el('span', { 'class': 'muted', text: '(nothing recorded)' }));
+      return el('div', { 'class': 'card' }, [el('h4', { text: title + (diff ? ' (' + diff + ' differing)' : '') }), pre]);
+    }
+    return el('div', { 'class': 'two' }, [
+      col(titles[0], before, inAfter, 'd-del', '-'), col(titles[1], after, inBefore, 'd-add', '+', hot)
+    ]);
   }
 
   function state(c) {
     var before = c.state_before || [], after = c.state_after || [];
     if (!before.length && !after.length) return section('State', null, [el('p', { 'class': 'muted', text: 'No state was recorded.' })]);
-    var inBefore = {}, inAfter = {};
-    before.forEach(function (l) { inBefore[l] = true; });
-    after.forEach(function (l) { inAfter[l] = true; });
-    function col(title, lines, other, cls, sign) {
-      var pre = el('pre', { 'class': 'state' });
-      var diff = 0;
-      lines.forEach(function (l) {
-        if (other[l]) pre.appendChild(document.createTextNode('  ' + l + '\n'));
-        else { diff++; pre.appendChild(el('span', { 'class': cls, text: sign + ' ' + l + '\n' })); }
-      });
-      return el('div', { 'class': 'card' }, [el('h4', { text: title + (diff ? ' (' + diff + ' differing)' : '') }), pre]);
-    }
     var sub = c.back_to_baseline ? 'back to baseline after the revert' : 'NOT back to baseline after the revert';
-    var sec = section('State', sub + ' (before the faults; after the revert)', [el('div', { 'class': 'two' }, [
-      col('Before', before, inAfter, 'd-del', '-'), col('After', after, inBefore, 'd-add', '+')
-    ])]);
+    var sec = section('State', sub + ' (before the faults; after the revert)', [stateCols(before, after, ['Before', 'After'])]);
     if (!c.back_to_baseline) sec.querySelector('.sub').classList.add('warn');
+    return sec;
+  }
+
+  // outcome is what a remediation came to, as the Go side names it.
+  function outcome(r) {
+    if (r.recovered) return 'recovered';
+    if (r.not_applicable) return 'not-applicable';
+    if ((r.over_broad || []).length) return 'over-broad';
+    return 'not-recovered';
+  }
+
+  function exitClass(code) { return [0, 1641, 3010].indexOf(code) >= 0 ? 'exit-ok' : 'exit-bad'; }
+
+  function sub(title, note) {
+    return el('h4', { 'class': 'sh', text: title }, [note ? el('span', { 'class': 'sub', text: note }) : null]);
+  }
+
+  function findingsTable(r) {
+    var f = r.findings || [];
+    if (!f.length) return el('p', { 'class': 'muted', text: 'No cause was found.' });
+    var scen = f.some(function (x) { return x.scenario; });
+    var rows = f.map(function (x) {
+      var conf = Math.max(0, Math.min(1, Number(x.confidence) || 0));
+      var bar = el('span', { 'class': 'conf', 'aria-hidden': 'true' }, [el('i', { style: 'width: ' + Math.round(conf * 100) + '%' })]);
+      var ev = (x.evidence || []).length
+        ? el('ul', {}, x.evidence.map(function (e) { return el('li', { 'class': 'mono', text: e }); }))
+        : el('span', { 'class': 'muted', text: 'none recorded' });
+      return el('tr', {}, [
+        el('td', {}, [el('span', { 'class': 'fid', text: x.id }), x.summary ? el('span', { 'class': 'muted', text: x.summary }) : null]),
+        el('td', { style: 'white-space: nowrap' }, [bar, Math.round(conf * 100) + '%']),
+        el('td', {}, [ev]),
+        scen ? el('td', { 'class': 'mono', text: x.scenario || '' }) : null
+      ]);
+    });
+    return table(['Finding', 'Confidence', 'Evidence'].concat(scen ? ['Reproduced by'] : []), rows, 'findings' + (scen ? ' scen' : ''));
+  }
+
+  function fixList(r) {
+    var fixes = r.fixes || [];
+    if (!fixes.length) return el('p', { 'class': 'muted', text: r.not_applicable ? 'No fix was applied: none applies to the host.' : 'No fix was applied.' });
+    return el('ol', { 'class': 'fixes' }, fixes.map(function (f) {
+      var risk = f.risk || 'unknown';
+      var chips = [
+        el('span', { 'class': 'chip risk-' + risk, text: risk + ' risk' }),
+        f.verified ? el('span', { 'class': 'chip ok', text: '\u2713 verified' }) : el('span', { 'class': 'chip bad', text: '\u2717 not verified' }),
+        f.rolled_back ? el('span', { 'class': 'chip warn', text: '\u21b6 rolled back' }) : null,
+        f.finding ? el('span', { 'class': 'muted', text: 'for ' + f.finding }) : null
+      ];
+      var ps;
+      if (f.powershell) {
+        var n = f.powershell.replace(/\n$/, '').split('\n').length;
+        ps = el('details', {}, [
+          el('summary', {}, ['PowerShell ', el('span', { 'class': 'muted', text: '(' + n + ' lines, exactly what the fix runs on a real host)' })]),
+          el('pre', { 'class': 'ps', tabindex: '0', text: f.powershell })
+        ]);
+      } else {
+        ps = el('p', { 'class': 'muted', text: 'No PowerShell: the fix changes how the install runs, not the host.' });
+      }
+      return el('li', { 'class': 'fix' + (f.rolled_back ? ' rolled' : '') }, [
+        el('div', { 'class': 'fix-head' }, [el('span', { 'class': 'fix-name', text: f.name })].concat(chips)),
+        f.note || f.run_as || f.error ? kv([['Note', f.note], ['Run as', f.run_as], ['Error', f.error ? el('span', { 'class': 'err', text: f.error }) : null]]) : null,
+        ps
+      ]);
+    }));
+  }
+
+  function rerun(c, r) {
+    var o = r.rerun;
+    if (!o) return el('p', { 'class': 'muted', text: r.not_applicable ? 'The install was not rerun: no host fix applies.' : 'The install was not rerun.' });
+    var ctx = r.run_as ? r.run_as + ' (changed by a fix; the cell ran ' + (c.context || 'admin-elevated') + ')' : (c.context || 'admin-elevated');
+    var rows = [
+      ['Context', ctx],
+      ['Exit code', el('span', { 'class': exitClass(o.exit_code), text: String(o.exit_code) })],
+      ['Messages', list((o.messages || []).map(String))],
+      ['Log lines', o.log_lines]
+    ];
+    var details = c.rerun_event_details || [];
+    rows.push(['Events', details.length ? eventTable(details, []) : list((o.events || []).map(String)) || 'none']);
+    return kv(rows, 'kv rerun');
+  }
+
+  // broadLine is true of a state line about a path an over-broad right is
+  // on: the right reads "C:\Windows\Temp: Everyone gains ...", the line
+  // has the path as JSON, "C:\\Windows\\Temp".
+  function broadLine(broad) {
+    var paths = broad.map(function (b) { var i = b.indexOf(': '); return i > 0 ? JSON.stringify(b.slice(0, i)) : null; })
+      .filter(Boolean);
+    if (!paths.length) return null;
+    return function (line) { return paths.some(function (p) { return line.indexOf(p) >= 0; }); };
+  }
+
+  function remediation(c) {
+    var r = c.remediation;
+    if (!r) {
+      if (c.status !== 'pass' && c.status !== 'fail') return null;
+      var why = !(c.faults || []).length ? 'not needed: no fault was injected (a control cell).'
+        : c.status === 'fail' ? 'did not run: the failure was not reproduced.' : 'did not run.';
+      return section('Remediation', null, [el('p', { 'class': 'muted', text: 'Remediation ' + why })]);
+    }
+    var out = outcome(r);
+    var o = r.rerun;
+    var msg = {
+      'recovered': ['\u2713 Recovered.', 'The install rerun succeeded' + (o ? ' (exit code ' + o.exit_code + ')' : '') +
+        ' and the host is back to its baseline apart from the installed product.'],
+      'not-applicable': ['No host fix applies.', r.not_applicable || ''],
+      'over-broad': ['\u2717 Not recovered: over-broad.', r.reason || 'a fix left rights broader than the OS profile\'s defaults.'],
+      'not-recovered': ['\u2717 Not recovered.', r.reason || '']
+    }[out];
+    var body = [el('div', { 'class': 'outcome rem-' + out }, [el('b', { text: msg[0] }), msg[1]])];
+    if (r.reason && r.reason !== msg[1]) body.push(el('p', { 'class': 'muted', text: 'Reason: ' + r.reason }));
+    if ((r.over_broad || []).length) {
+      body.push(el('div', { 'class': 'overbroad' }, [
+        el('b', { text: 'Over-broad rights on the host' }), ' \u2014 broader than the OS profile\'s defaults; no fix may leave these behind:',
+        el('ul', {}, r.over_broad.map(function (x) { return el('li', { text: x }); }))
+      ]));
+    }
+    var nf = (r.findings || []).length, nx = (r.fixes || []).length;
+    body.push(sub('Findings', nf + (nf === 1 ? ' cause' : ' causes') + ', most likely first'), findingsTable(r));
+    if (nx || r.rerun) {
+      body.push(sub('Fixes', nx ? 'in the order applied, least invasive first' : null), fixList(r));
+      body.push(sub('Rerun', 'the install after the fixes'), rerun(c, r));
+    } else {
+      body.push(el('p', { 'class': 'muted', text: 'No fix was applied and the install was not rerun.' }));
+    }
+    var before = r.state_before || [], after = r.state_after || [];
+    if (before.length || after.length) {
+      var changed = nx || r.rerun;
+      body.push(sub('Host state', changed
+        ? 'before the fault; after the fixes and the rerun (the installed product aside, they should match)'
+        : 'before the fault; after the diagnosis'),
+      stateCols(before, after, ['Before the fault', changed ? 'After the fixes' : 'After the diagnosis'], broadLine(r.over_broad || [])));
+    }
+    body.push(el('p', {}, [el('b', { text: 'WinRM commands: ' }), String(r.commands || 0) + ' (diagnosis, fixes and rerun)']));
+    var word = { 'recovered': 'recovered', 'not-applicable': 'no host fix applies', 'over-broad': 'NOT recovered: over-broad rights', 'not-recovered': 'NOT recovered' }[out];
+    var sec = section('Remediation', word, body);
+    sec.setAttribute('id', 'remediation');
+    sec.setAttribute('data-outcome', out);
+    if (out === 'over-broad' || out === 'not-recovered') sec.querySelector('.sub').classList.add('warn');
     return sec;
   }
 
@@ -291,7 +444,7 @@
     var log = logSection(c);
     panel.textContent = '';
     panel.appendChild(head(c));
-    panel.appendChild(el('div', { 'class': 'panel-body' }, [expectation(c), log, events(c), state(c), faults(c), record(c)]));
+    panel.appendChild(el('div', { 'class': 'panel-body' }, [expectation(c), remediation(c), log, events(c), state(c), faults(c), record(c)]));
     panel.hidden = false;
     panel.setAttribute('data-cell-open', id);
     if (selected) selected.classList.remove('selected');
