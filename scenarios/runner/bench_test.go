@@ -10,7 +10,8 @@ import (
 	"github.com/msilab/msilab/scenarios"
 )
 
-// BenchmarkBuiltinMatrix runs the whole built-in catalog on the embedded
+// BenchmarkBuiltinMatrix runs the whole built-in catalog, as msilab run does
+// (reproduce, remediate, prove recovery), on the embedded
 // simulated lab (one host per OS profile), with 1, 2 and 4 workers:
 //
 //	go test ./scenarios/runner -run XXX -bench BuiltinMatrix -benchtime 3x
@@ -35,7 +36,7 @@ func BenchmarkBuiltinMatrix(b *testing.B) {
 				}
 				todo := scenarios.Expand(scs, hosts, scenarios.Filter{})
 				b.StartTimer()
-				sum, err := Run(context.Background(), pool, todo, Options{Out: b.TempDir(), Parallel: parallel})
+				sum, err := Run(context.Background(), pool, todo, Options{Out: b.TempDir(), Parallel: parallel, Remediate: true})
 				b.StopTimer()
 				if err != nil || !sum.OK() {
 					b.Fatalf("run: %v, %v", err, sum.Counts)
