@@ -7,9 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
@@ -20,6 +20,7 @@ import (
 // simLab is a simulated host reached through the real WinRM path, with the
 // lab user and the test packages, and its state once set up (the baseline).
 type simLab struct {
+	*testlab.SimHost
 	t        *testing.T
 	ctx      context.Context
 	srv      *sim.Server
@@ -27,84 +28,20 @@ type simLab struct {
 	baseline model.State
 }
 
-// labTimeout bounds one test's talk with its host: a stuck command fails
-// the test rather than hanging it.
-const labTimeout = time.Minute
-
 func newSimLab(t *testing.T, osProfile string) *simLab {
 	t.Helper()
-	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: osProfile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), labTimeout)
-	t.Cleanup(cancel)
-	host, port := srv.HostPort()
-	// Basic, not NTLM: with NTLM a Send that runs beside a held Receive
-	// may take another pooled connection mid-handshake and be refused
-	// (Azure/go-ntlmssp#43), and lab's stdin Send error goes unseen, so
-	// the batch waits for its stdin until the context ends (reported).
-	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	l := &simLab{t: t, ctx: ctx, srv: srv, s: s}
-	l.mustRun(newOp(t, ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: "Std-Passw0rd!"}))
-	for _, name := range []string{"permachine", "peruser"} {
-		data, err := testpkgs.Bytes(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := lab.EnsureFile(ctx, s, data, lab.PackageDir+`\`+name+".msi"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l.baseline = srv.Host().Machine().State()
-	return l
+	h := testlab.NewSimHost(t, osProfile, "permachine", "peruser")
+	return &simLab{SimHost: h, t: t, ctx: h.Ctx, srv: h.Srv, s: h.S, baseline: h.Srv.Host().Machine().State()}
 }
 
-func newOp(t *testing.T, name string, args any) ops.Op {
-	t.Helper()
-	op, err := ops.New(name, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op
-}
+func newOp(t *testing.T, name string, args any) ops.Op { return testlab.Op(t, name, args) }
 
 func (l *simLab) target(context string) faults.Target {
 	return faults.Target{AdminUser: l.srv.User(), StandardUser: ops.DefaultStandardUser, Context: context}
 }
 
-// run sends a batch and returns its results.
-func (l *simLab) run(batch ...ops.Op) []ops.Result {
-	l.t.Helper()
-	if len(batch) == 0 {
-		return nil
-	}
-	res, err := l.s.RunBatch(l.ctx, batch)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	return res
-}
-
-// mustRun sends a batch whose ops must all succeed.
-func (l *simLab) mustRun(batch ...ops.Op) []ops.Result {
-	l.t.Helper()
-	res := l.run(batch...)
-	for _, r := range res {
-		if err := r.Decode(nil); err != nil {
-			l.t.Fatalf("%v", err)
-		}
-	}
-	return res
-}
+func (l *simLab) run(batch ...ops.Op) []ops.Result     { l.t.Helper(); return l.Run(batch...) }
+func (l *simLab) mustRun(batch ...ops.Op) []ops.Result { l.t.Helper(); return l.MustRun(batch...) }
 
 func (l *simLab) probe(f faults.Fault, tgt faults.Target) faults.Probe {
 	l.t.Helper()

@@ -6,9 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
@@ -20,6 +20,7 @@ import (
 // simLab is a simulated host reached through the real WinRM path, with
 // the lab user and the test packages, snapshotted as "clean" once set up.
 type simLab struct {
+	*testlab.SimHost
 	t       testing.TB
 	ctx     context.Context
 	srv     *sim.Server
@@ -27,38 +28,10 @@ type simLab struct {
 	profile string
 }
 
-const labTimeout = 2 * time.Minute
-
 func newSimLab(t testing.TB, osProfile string) *simLab {
 	t.Helper()
-	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: osProfile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), labTimeout)
-	t.Cleanup(cancel)
-	host, port := srv.HostPort()
-	// Basic, as faults' tests: NTLM's pooled connections can stall a Send.
-	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	l := &simLab{t: t, ctx: ctx, srv: srv, s: s, profile: osProfile}
-	l.mustRun(newOp(t, ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: "Std-Passw0rd!"}))
-	for _, name := range testpkgs.Names() {
-		data, err := testpkgs.Bytes(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := lab.EnsureFile(ctx, s, data, lab.PackageDir+`\`+name+".msi"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h := testlab.NewSimHost(t, osProfile)
+	l := &simLab{SimHost: h, t: t, ctx: h.Ctx, srv: h.Srv, s: h.S, profile: osProfile}
 	l.mustRun(newOp(t, ops.OpSimSnapshot, ops.SnapshotArgs{Name: "clean"}))
 	return l
 }
@@ -69,41 +42,14 @@ func (l *simLab) reset() {
 	l.mustRun(newOp(l.t, ops.OpSimRestore, ops.SnapshotArgs{Name: "clean"}))
 }
 
-func newOp(t testing.TB, name string, args any) ops.Op {
-	t.Helper()
-	op, err := ops.New(name, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op
-}
-
 func (l *simLab) target(context string) faults.Target {
 	return faults.Target{AdminUser: l.srv.User(), StandardUser: ops.DefaultStandardUser, Context: context}
 }
 
-func (l *simLab) run(batch ...ops.Op) []ops.Result {
-	l.t.Helper()
-	if len(batch) == 0 {
-		return nil
-	}
-	res, err := l.s.RunBatch(l.ctx, batch)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	return res
-}
+func newOp(t testing.TB, name string, args any) ops.Op { return testlab.Op(t, name, args) }
 
-func (l *simLab) mustRun(batch ...ops.Op) []ops.Result {
-	l.t.Helper()
-	res := l.run(batch...)
-	for _, r := range res {
-		if err := r.Decode(nil); err != nil {
-			l.t.Fatalf("%v", err)
-		}
-	}
-	return res
-}
+func (l *simLab) run(batch ...ops.Op) []ops.Result     { l.t.Helper(); return l.Run(batch...) }
+func (l *simLab) mustRun(batch ...ops.Op) []ops.Result { l.t.Helper(); return l.MustRun(batch...) }
 
 func (l *simLab) probe(context string) *remediation.HostState {
 	l.t.Helper()

@@ -2,34 +2,19 @@ package runner
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/scenarios/results"
 )
 
-// messagePattern finds Windows Installer message numbers in a verbose
-// log: "Note: 1: 2503", "DEBUG: Error 2503:", "Error 1925.".
-var messagePattern = regexp.MustCompile(`Note: 1: (\d{4})\b|\bError (\d{4})[.:]`)
-
-// Messages lists the message numbers a log shows, in order, each
-// occurrence once per line.
-func Messages(log string) []int {
-	var out []int
-	for _, m := range messagePattern.FindAllStringSubmatch(log, -1) {
-		s := m[1]
-		if s == "" {
-			s = m[2]
-		}
-		n, _ := strconv.Atoi(s)
-		out = append(out, n)
-	}
-	return out
-}
+// Messages lists the Windows Installer message numbers a verbose log
+// shows, in order ("Note: 1: 2503", "DEBUG: Error 2503:", "Error 1925.").
+func Messages(log string) []int { return remediation.Messages(log) }
 
 // Evaluate checks a run against an expectation, signal by signal: exit
 // code; messages (a subsequence of the log's); log lines (in order);
