@@ -1,11 +1,16 @@
 package remediation
 
 import (
+	"strings"
+
 	"github.com/msilab/msilab/lab/ops"
 )
 
 // RestartService restarts msiserver when it is registered and not
-// disabled, yet could not be reached or is stuck starting or stopping.
+// disabled, yet could not be reached or is stuck starting or stopping, and
+// clears the install scripts (MSI*.tmp in C:\Windows\Installer) left by
+// installs that ended: only while no install holds the execution mutex and
+// none is suspended, when no running install can own them (G).
 type RestartService struct{}
 
 var (
@@ -16,7 +21,7 @@ var (
 func init() {
 	Register(Info{
 		Name:       "restart-service",
-		Summary:    "service.stop msiserver (unless stopped), then service.start msiserver",
+		Summary:    "service.stop msiserver (unless stopped), service.start msiserver, and path.remove of stale MSI*.tmp in C:\\Windows\\Installer",
 		Risk:       RiskMedium,
 		RiskReason: "stopping msiserver ends an install in progress (it rolls back): it applies only while no install holds the execution mutex",
 		Addresses:  []string{FindingServiceUnresponsive},
@@ -30,30 +35,45 @@ func (*RestartService) Applies(st *HostState, _ Finding) bool {
 	return st.Service.Exists && st.Service.Start != 4 && !st.Mutex.Held
 }
 
-// Ops stop, then start.
+// Ops stop, remove the stale scripts, then start.
 func (*RestartService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	var out []ops.Op
 	if st.Service.State != "Stopped" {
 		out = append(out, msiserverOp(ops.OpServiceStop))
 	}
+	for _, f := range staleScripts(st) {
+		out = append(out, newOp(ops.OpPathRemove, ops.PathRemoveArgs{Path: f}))
+	}
 	return append(out, msiserverOp(ops.OpServiceStart)), nil
+}
+
+// staleScripts are the MSI*.tmp that no install can own: none holds the
+// execution mutex and none is suspended.
+func staleScripts(st *HostState) []string {
+	if st.Mutex.Held || st.Suspended {
+		return nil
+	}
+	return st.InstallerTmp
 }
 
 // Rollback: a restart changes no configuration; nothing to put back.
 func (*RestartService) Rollback(*HostState) ([]ops.Op, error) { return nil, nil }
 
-// Verify checks that the service runs.
+// Verify checks that the service runs and no stale script is left.
 func (*RestartService) Verify(after *HostState) error {
 	if after.Service.State != "Running" {
 		return notVerified("restart-service", "msiserver is %s", after.Service.State)
 	}
+	if left := staleScripts(after); len(left) > 0 {
+		return notVerified("restart-service", "stale install scripts remain: %s", strings.Join(left, ", "))
+	}
 	return nil
 }
 
-// Note says why no stale file is cleared.
-func (*RestartService) Note(*HostState, Finding) string {
-	return `no "stale" temporary file is deleted: path.list gives no timestamps, so an MSI*.tmp or *.rbf of an install ` +
-		`that is suspended (C:\Config.Msi rollback data) cannot be told from a leftover, and deleting it would break ` +
-		`that install's rollback; delete them by hand once no install is pending. The *.msi and *.msp files in ` +
-		`C:\Windows\Installer are the cache of installed products, never stale: deleting them breaks repair, patching and removal`
+// Note says what is and is not cleared.
+func (*RestartService) Note(st *HostState, _ Finding) string {
+	if st.Mutex.Held || st.Suspended {
+		return "no MSI*.tmp is removed: an install is running or suspended (the InProgress key or C:\\Config.Msi exists), and its scripts may be in use"
+	}
+	return "only MSI*.tmp install scripts are removed; the *.msi and *.msp files in C:\\Windows\\Installer are the cache of installed products, never stale: deleting them breaks repair, patching and removal"
 }

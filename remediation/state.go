@@ -31,6 +31,11 @@ const (
 	// local policy may write DisableMSI back at the next refresh (D: the
 	// file's location; G: that it holds the Installer policies).
 	localPolicyFile = `C:\Windows\System32\GroupPolicy\Machine\Registry.pol`
+	// inProgressKey and configMsi hold a suspended install (its rollback
+	// data): while either exists, no temporary file of the Installer is
+	// stale (G: the layout Windows Installer leaves, to confirm).
+	inProgressKey = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`
+	configMsi     = `C:\Config.Msi`
 )
 
 // UserTempDir is the %TEMP% of a user's profile (C:\Users\<user>\AppData\Local\Temp).
@@ -101,6 +106,11 @@ type HostState struct {
 	UserTemp Folder     `json:"user_temp"`
 	Mutex    ops.Mutex  `json:"mutex"`
 	Domain   DomainHint `json:"domain"`
+	// InstallerTmp are the MSI*.tmp files (install scripts) in
+	// C:\Windows\Installer; Suspended is true while an install is suspended
+	// (the InProgress key or C:\Config.Msi exists).
+	InstallerTmp []string `json:"installer_tmp,omitempty"`
+	Suspended    bool     `json:"suspended,omitempty"`
 
 	// Probes and Results are the reads as taken, for Lines and records.
 	Probes  []ops.Op     `json:"probes"`
@@ -151,6 +161,9 @@ func ProbeOps(t faults.Target) []ops.Op {
 		regGet(tcpipKey, "Domain"),
 		regGet(gpStateKey, "Distinguished-Name"),
 		pathStat(localPolicyFile),
+		newOp(ops.OpPathList, ops.PathArgs{Path: InstallerDir}),
+		newOp(ops.OpRegistryList, ops.RegistryKeyArgs{Path: inProgressKey}),
+		pathStat(configMsi),
 	}
 	if u := t.ContextUser(); u != "" {
 		dir := UserTempDir(u)
@@ -276,6 +289,31 @@ func (st *HostState) read(p ops.Op, r ops.Result, userTemp string) error {
 			st.Domain.LocalPolicy = pi.Exists
 			return err
 		}
+		if strings.EqualFold(arg.Path, configMsi) {
+			var pi ops.PathInfo
+			err := decode(&pi)
+			st.Suspended = st.Suspended || pi.Exists
+			return err
+		}
+	case ops.OpPathList:
+		if strings.EqualFold(arg.Path, InstallerDir) {
+			var l ops.PathList
+			err := decode(&l)
+			for _, e := range l.Entries {
+				name := e.Path[strings.LastIndexByte(e.Path, '\\')+1:]
+				if up := strings.ToUpper(name); !e.IsDir && strings.HasPrefix(up, "MSI") && strings.HasSuffix(up, ".TMP") {
+					st.InstallerTmp = append(st.InstallerTmp, e.Path)
+				}
+			}
+			return err
+		}
+	case ops.OpRegistryList:
+		if strings.EqualFold(arg.Path, inProgressKey) {
+			var k ops.RegistryKey
+			err := decode(&k)
+			st.Suspended = st.Suspended || k.Exists
+			return err
+		}
 	case ops.OpUserGet:
 		return decode(&st.User)
 	case ops.OpMutexGet:
@@ -368,7 +406,9 @@ func profileFor(h ops.HostInfo) (model.Profile, bool, bool) {
 func (st *HostState) Lines() []string {
 	var lines []string
 	for i, p := range st.Probes {
-		if p.Name == ops.OpHostInfo || i >= len(st.Results) {
+		// The Installer folder's listing changes with every product
+		// installed (its package cache): not part of a baseline.
+		if p.Name == ops.OpHostInfo || p.Name == ops.OpPathList || i >= len(st.Results) {
 			continue
 		}
 		r := st.Results[i]
