@@ -37,9 +37,27 @@ func moduleRoot(t *testing.T) string {
 }
 
 // powerShellFiles lists the repository's *.ps1 and *.psm1 files, relative
-// to root, outside node_modules and .git.
+// to root: in a git checkout the files git tracks or would (not ignored
+// output such as msilab-out/, whose repro.ps1 files are generated);
+// elsewhere every file outside node_modules and .git.
 func powerShellFiles(t *testing.T, root string) []string {
 	t.Helper()
+	cmd := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard", "--", "*.ps1", "*.psm1")
+	cmd.Dir = root
+	if out, err := cmd.Output(); err == nil {
+		var files []string
+		for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if f != "" && !strings.Contains(f, "node_modules/") {
+				if _, err := os.Stat(filepath.Join(root, f)); err == nil { // not deleted in the work tree
+					files = append(files, filepath.FromSlash(f))
+				}
+			}
+		}
+		if len(files) == 0 {
+			t.Fatal("no PowerShell files found")
+		}
+		return files
+	}
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
