@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,8 +114,16 @@ type run struct {
 
 // provision runs the provisioner on srv as Packer would, with its output
 // in a temporary folder.
+// provisionMu serializes provisioner runs: packer-plugin-sdk keeps its log
+// secret filter in a package-level map that Prepare writes and the UI
+// reads, unguarded. Packer runs each plugin component in its own process,
+// so only tests that run several in one process need this.
+var provisionMu sync.Mutex
+
 func provision(t *testing.T, srv *sim.Server, profile string) *run {
 	t.Helper()
+	provisionMu.Lock()
+	defer provisionMu.Unlock()
 	r := &run{dir: t.TempDir(), srv: srv, profile: profile}
 	p := &provisioner.Provisioner{Now: func() time.Time { return buildTime }}
 	err := p.Prepare(map[string]interface{}{
