@@ -1,8 +1,6 @@
 package ops
 
 import (
-	"bytes"
-	"errors"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,29 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/msilab/msilab/internal/pscheck"
 )
 
-// psparseInstall is how tools/psparse gets its dependencies (CI runs it).
-const psparseInstall = "npm ci --prefix tools/psparse"
-
-// moduleRoot is the directory of go.mod above the package directory.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
+func moduleRoot(t *testing.T) string { return pscheck.ModuleRoot(t) }
 
 // powerShellFiles lists the repository's *.ps1 and *.psm1 files, relative
 // to root: in a git checkout the files git tracks or would (not ignored
@@ -84,36 +64,8 @@ func powerShellFiles(t *testing.T, root string) []string {
 	return files
 }
 
-// psparse runs tools/psparse/check.js on files from root and returns its
-// output and exit code. Without node or the tool's node_modules it skips
-// the test, except in CI, where it fails.
 func psparse(t *testing.T, root string, files ...string) (string, int) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(root, "tools", "psparse", "node_modules", "web-tree-sitter"))
-	}
-	if err != nil {
-		msg := "PowerShell parse check unavailable (" + err.Error() + "): install Node.js and run `" + psparseInstall + "`"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	cmd := exec.CommandContext(t.Context(), node, append([]string{filepath.Join("tools", "psparse", "check.js")}, files...)...)
-	cmd.Dir = root
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), exit.ExitCode()
-	}
-	t.Fatalf("run check.js: %v\n%s", err, out.String())
-	return "", 0
+	return pscheck.Parse(t, root, files...)
 }
 
 // TestPowerShellParses parse-checks every PowerShell file with the

@@ -1,11 +1,9 @@
 package evidence
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/msilab/msilab/internal/pscheck"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/scenarios/results"
@@ -339,56 +338,8 @@ func TestReproNilCell(t *testing.T) {
 	}
 }
 
-// psparseInstall is how tools/psparse gets its dependencies (CI runs it).
-const psparseInstall = "npm ci --prefix tools/psparse"
+func moduleRoot(t *testing.T) string { return pscheck.ModuleRoot(t) }
 
-// moduleRoot is the directory of go.mod above the package directory.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
-
-// psparse runs tools/psparse/check.js on files and returns its output and
-// exit code. Without node or the tool's node_modules it skips the test,
-// except in CI, where it fails.
 func psparse(t *testing.T, root string, files ...string) (string, int) {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(root, "tools", "psparse", "node_modules", "web-tree-sitter"))
-	}
-	if err != nil {
-		msg := "PowerShell parse check unavailable (" + err.Error() + "): install Node.js and run `" + psparseInstall + "`"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	cmd := exec.CommandContext(t.Context(), node, append([]string{filepath.Join("tools", "psparse", "check.js")}, files...)...)
-	cmd.Dir = root
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), exit.ExitCode()
-	}
-	t.Fatalf("run check.js: %v\n%s", err, out.String())
-	return "", 0
+	return pscheck.Parse(t, root, files...)
 }
