@@ -224,35 +224,28 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
-	req, err := json.Marshal(ops.Request{Version: ops.ProtocolVersion, ModuleSHA256: ops.ModuleSHA256, Ops: batch})
+	req, err := ops.EncodeRequest(batch)
 	if err != nil {
-		return nil, fmt.Errorf("lab: encode batch: %w", err)
+		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for attempt := 0; ; attempt++ {
+	send := func(req []byte) ([]byte, error) {
 		out, err := s.run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
 		if err != nil {
 			return nil, err
 		}
-		var resp ops.Response
-		if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &resp); err != nil {
-			return nil, fmt.Errorf("lab: batch response from %s is not JSON (%v): %q", s.ep.Host, err, truncate(string(out.Stdout), 200))
-		}
-		if resp.Module == ops.ModuleMissing {
-			if attempt > 0 {
-				return nil, fmt.Errorf("lab: %s still reports the op module missing after installing it at %s", s.ep.Host, ops.ModulePath)
-			}
-			if _, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath); err != nil {
-				return nil, fmt.Errorf("lab: install op module: %w", err)
-			}
-			continue
-		}
-		if len(resp.Results) != len(batch) {
-			return nil, fmt.Errorf("lab: batch of %d ops got %d results from %s", len(batch), len(resp.Results), s.ep.Host)
-		}
-		return resp.Results, nil
+		return out.Stdout, nil
 	}
+	install := func() error {
+		_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
+		return err
+	}
+	res, err := ops.Exchange(req, len(batch), send, install)
+	if err != nil {
+		return nil, fmt.Errorf("lab: %s: %w", s.ep.Host, err)
+	}
+	return res, nil
 }
 
 var (

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"hash"
 	"io"
@@ -99,37 +98,31 @@ func (s *commSession) run(ctx context.Context, cmd lab.Command) (*lab.Output, er
 }
 
 func (s *commSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
-	req, err := json.Marshal(ops.Request{Version: ops.ProtocolVersion, ModuleSHA256: ops.ModuleSHA256, Ops: batch})
+	req, err := ops.EncodeRequest(batch)
 	if err != nil {
-		return nil, fmt.Errorf("msilab provisioner: encode batch: %w", err)
+		return nil, err
 	}
-	req = asciiJSON(req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for attempt := 0; ; attempt++ {
+	send := func(req []byte) ([]byte, error) {
 		out, err := s.run(ctx, lab.Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
 		if err != nil {
 			return nil, err
 		}
-		var resp ops.Response
-		if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &resp); err != nil {
-			return nil, fmt.Errorf("msilab provisioner: batch response is not JSON (%v): %q", err, truncate(string(out.Stdout), 200))
-		}
-		if resp.Module == ops.ModuleMissing {
-			if attempt > 0 {
-				return nil, fmt.Errorf("msilab provisioner: the host still reports the op module missing after installing it at %s", ops.ModulePath)
-			}
-			if err := s.upload(ctx, ops.ModulePath, bytes.NewReader(ops.Module)); err != nil {
-				return nil, fmt.Errorf("msilab provisioner: install the op module at %s: %w", ops.ModulePath, err)
-			}
-			s.moduleUploads++
-			continue
-		}
-		if len(resp.Results) != len(batch) {
-			return nil, fmt.Errorf("msilab provisioner: batch of %d ops got %d results", len(batch), len(resp.Results))
-		}
-		return resp.Results, nil
+		return out.Stdout, nil
 	}
+	install := func() error {
+		if err := s.upload(ctx, ops.ModulePath, bytes.NewReader(ops.Module)); err != nil {
+			return err
+		}
+		s.moduleUploads++
+		return nil
+	}
+	res, err := ops.Exchange(asciiJSON(req), len(batch), send, install)
+	if err != nil {
+		return nil, fmt.Errorf("msilab provisioner: %w", err)
+	}
+	return res, nil
 }
 
 // Upload writes src at dst with the communicator, then checks the file's

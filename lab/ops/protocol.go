@@ -11,6 +11,7 @@
 package ops
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -117,4 +118,50 @@ func (e *Error) Error() string {
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code && (t.Op == "" || t.Op == e.Op)
+}
+
+// EncodeRequest is the batch script's stdin for a batch.
+func EncodeRequest(batch []Op) ([]byte, error) {
+	req, err := json.Marshal(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch})
+	if err != nil {
+		return nil, fmt.Errorf("ops: encode batch: %w", err)
+	}
+	return req, nil
+}
+
+// Exchange is the client side of a batch, whatever carries it: send runs
+// the batch script with req on stdin and returns its stdout; when the host
+// answers that its module is missing or differs, install puts Module at
+// ModulePath and the batch is sent once more. n is the number of ops.
+func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install func() error) ([]Result, error) {
+	for attempt := 0; ; attempt++ {
+		out, err := send(req)
+		if err != nil {
+			return nil, err
+		}
+		var resp Response
+		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
+			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, truncate(string(out), 200))
+		}
+		if resp.Module == ModuleMissing {
+			if attempt > 0 {
+				return nil, fmt.Errorf("ops: the host still reports the op module missing after installing it at %s", ModulePath)
+			}
+			if err := install(); err != nil {
+				return nil, fmt.Errorf("ops: install the op module at %s: %w", ModulePath, err)
+			}
+			continue
+		}
+		if len(resp.Results) != n {
+			return nil, fmt.Errorf("ops: batch of %d ops got %d results", n, len(resp.Results))
+		}
+		return resp.Results, nil
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
