@@ -13,8 +13,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/msilab/msilab/lab"
-	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/win"
 )
 
 // matrix is loaded before RunSpecs: Entry arguments are evaluated when
@@ -47,7 +47,7 @@ func loadMatrix() ([]scenarios.Cell, error) {
 			hosts = append(hosts, scenarios.Host{Name: h.Name, OS: h.OS})
 		}
 	} else {
-		for _, p := range model.Profiles() {
+		for _, p := range win.Profiles() {
 			hosts = append(hosts, scenarios.Host{Name: p.Name, OS: p.Name})
 		}
 	}
@@ -56,7 +56,7 @@ func loadMatrix() ([]scenarios.Cell, error) {
 
 func profileNames() []string {
 	var out []string
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		out = append(out, p.Name)
 	}
 	return out

@@ -10,13 +10,13 @@ import (
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Entries are built from the profiles at tree construction, one per OS.
 func profileEntries() []TableEntry {
 	var entries []TableEntry
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		entries = append(entries, Entry(p.Name, Label("os:"+p.Name), NodeTimeout(30*time.Second), p))
 	}
 	return entries
@@ -24,7 +24,7 @@ func profileEntries() []TableEntry {
 
 var _ = Describe("a simulated lab host", func() {
 	DescribeTable("answers over WinRM as its OS profile says",
-		func(ctx SpecContext, p model.Profile) {
+		func(ctx SpecContext, p win.Profile) {
 			srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: p.Name})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(srv.Start()).To(Succeed())
@@ -52,9 +52,9 @@ var _ = Describe("a simulated lab host", func() {
 
 			var acl ops.ACL
 			Expect(res[2].Decode(&acl)).To(Succeed())
-			want, err := model.ParseSDDL(p.TempSDDL)
+			want, err := win.ParseSDDL(p.TempSDDL)
 			Expect(err).NotTo(HaveOccurred())
-			got, err := model.ParseSDDL(acl.SDDL)
+			got, err := win.ParseSDDL(acl.SDDL)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(got.DACL.String()).To(Equal(want.DACL.String()))
 			AddReportEntry("icacls C:\\Windows\\Temp", acl.ICACLS)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // The fault names and parameters that scenario files use.
@@ -191,7 +191,7 @@ func TestAlwaysInstallElevatedNeedsFollowUp(t *testing.T) {
 // profile (one host per profile, the faults one after the other).
 func TestEveryFaultOnEveryProfile(t *testing.T) {
 	t.Parallel()
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		t.Run(p.Name, func(t *testing.T) {
 			t.Parallel()
 			l := newSimLab(t, p.Name)

@@ -3,7 +3,7 @@ package faults
 import (
 	"testing"
 
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // The default C:\Windows\Temp ACL (R, tacticalrmm#1238), as the simulated profiles have it.
@@ -66,19 +66,19 @@ func TestCanCreateFilesAgreesWithAccessCheck(t *testing.T) {
 		dacls = append(dacls, "O:SYG:SY"+(&TempACL{Variant: v}).broken(base).String())
 	}
 	dacls = append(dacls, "O:SYG:SY"+base.withFirst(denyWrite("SY")).String())
-	user := model.SID("S-1-5-21-1-2-3-1001")
+	user := win.SID("S-1-5-21-1-2-3-1001")
 	for _, tc := range []struct {
 		name string
-		tok  *model.Token
+		tok  *win.Token
 		sids []string
 	}{
-		{"system", model.SystemToken(), systemSIDs},
-		{"standard user", model.NewToken(model.TokenSpec{Kind: model.KindStandardUser, User: user, Domain: "S-1-5-21-1-2-3"}),
+		{"system", win.SystemToken(), systemSIDs},
+		{"standard user", win.NewToken(win.TokenSpec{Kind: win.KindStandardUser, User: user, Domain: "S-1-5-21-1-2-3"}),
 			append([]string{string(user)}, usersSIDs...)},
 	} {
 		for _, s := range dacls {
-			sd := model.MustParseSDDL(s)
-			_, want := model.AccessCheck(&sd, tc.tok, model.FileAddFile, model.FileMapping)
+			sd := win.MustParseSDDL(s)
+			_, want := win.AccessCheck(&sd, tc.tok, win.FileAddFile, win.FileMapping)
 			d, err := daclOf(s)
 			if err != nil {
 				t.Fatal(err)
@@ -98,11 +98,11 @@ func TestTempVariantsKeepAdmin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin := model.NewToken(model.TokenSpec{Kind: model.KindAdminElevated, User: "S-1-5-21-1-2-3-1000", Domain: "S-1-5-21-1-2-3"})
+	admin := win.NewToken(win.TokenSpec{Kind: win.KindAdminElevated, User: "S-1-5-21-1-2-3-1000", Domain: "S-1-5-21-1-2-3"})
 	for _, v := range []string{TempSystemReadOnly, TempUsersWriteRemoved} {
 		d := (&TempACL{Variant: v}).broken(base)
-		sd := model.MustParseSDDL("O:SYG:SY" + d.String())
-		if _, ok := model.AccessCheck(&sd, admin, model.ReadControl|model.WriteDAC, model.FileMapping); !ok {
+		sd := win.MustParseSDDL("O:SYG:SY" + d.String())
+		if _, ok := win.AccessCheck(&sd, admin, win.ReadControl|win.WriteDAC, win.FileMapping); !ok {
 			t.Errorf("%s: %s locks the admin out", v, d)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // The 2503 then 2502 chain of EVIDENCE.md's first rule.
@@ -19,12 +19,12 @@ func adminKeepsDACL(path string) func(l *simLab) {
 	return func(l *simLab) {
 		l.t.Helper()
 		m := l.srv.Host().Machine()
-		tok, err := m.Token(model.KindAdminElevated, l.srv.User())
+		tok, err := m.Token(win.KindAdminElevated, l.srv.User())
 		if err != nil {
 			l.t.Fatal(err)
 		}
 		got, err := m.FS().Access(tok, path)
-		if want := model.ReadControl | model.WriteDAC; err != nil || got&want != want {
+		if want := win.ReadControl | win.WriteDAC; err != nil || got&want != want {
 			l.t.Errorf("the admin lost READ_CONTROL or WRITE_DAC on %s: granted %#x, %v", path, uint32(got), err)
 		}
 	}

@@ -24,7 +24,7 @@ import (
 
 	"github.com/msilab/msilab/images/internal/packertest"
 	"github.com/msilab/msilab/images/version"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // imageOSes are the OS profiles images/windows builds.
@@ -194,7 +194,7 @@ func TestTemplatesEvaluate(t *testing.T) {
 	for _, osName := range imageOSes {
 		t.Run(osName, func(t *testing.T) {
 			t.Parallel()
-			p, err := model.LookupProfile(osName)
+			p, err := win.LookupProfile(osName)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +238,7 @@ func keys(m map[string]string) string {
 }
 
 // checkAnswer parses a rendered answer file and checks what it does.
-func checkAnswer(t *testing.T, doc, imageName string, edition model.Edition, vmwareTools bool) {
+func checkAnswer(t *testing.T, doc, imageName string, edition win.Edition, vmwareTools bool) {
 	t.Helper()
 	v, err := xmlValues(doc)
 	if err != nil {
@@ -255,7 +255,7 @@ func checkAnswer(t *testing.T, doc, imageName string, edition model.Edition, vmw
 		oobe + "AutoLogon/Username":                                           {"msilab"},
 		oobe + "AutoLogon/LogonCount":                                         {"1"},
 	}
-	if edition == model.EditionServer {
+	if edition == win.EditionServer {
 		want[oobe+"UserAccounts/AdministratorPassword/Value"] = []string{testAdminPassword}
 	} else {
 		want[oobe+"UserAccounts/AdministratorPassword/Value"] = nil

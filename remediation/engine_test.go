@@ -13,8 +13,8 @@ import (
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/remediation"
+	"github.com/msilab/msilab/win"
 )
 
 // An ACL opened up (Everyone:F on C:\Windows\Temp) works for every
@@ -22,7 +22,7 @@ import (
 // restore-temp-acl, asked to, puts the default back, not something broader.
 func TestOverBroadIsNotAFix(t *testing.T) {
 	l := newSimLab(t, "win11-24h2")
-	p, _ := model.LookupProfile("win11-24h2")
+	p, _ := win.LookupProfile("win11-24h2")
 	base := l.probe(ops.ContextAdminElevated)
 	broad := p.TempSDDL + "(A;OICI;FA;;;WD)"
 	l.mustRun(newOp(t, ops.OpACLSet, ops.ACLSetArgs{Path: remediation.TempDir, SDDL: broad}))
@@ -154,7 +154,7 @@ func TestDryRun(t *testing.T) {
 		t.Fatalf("plan %+v", rep.Plan)
 	}
 	step := rep.Plan[0]
-	p, _ := model.LookupProfile("server2022")
+	p, _ := win.LookupProfile("server2022")
 	for _, want := range []string{"Invoke-MsiLabBatch", ops.ModuleSHA256, `"op":"acl.set"`, strings.ReplaceAll(p.TempSDDL, `\`, `\\`)} {
 		if !strings.Contains(step.PowerShell, want) {
 			t.Errorf("the step's PowerShell lacks %q:\n%s", want, step.PowerShell)
@@ -257,7 +257,7 @@ func TestReadStateProfileOfRealHost(t *testing.T) {
 		if st.Profile != c.profile || st.ProfileExact != c.exact {
 			t.Errorf("%+v: profile %s (exact %v), want %s (%v)", c.info, st.Profile, st.ProfileExact, c.profile, c.exact)
 		}
-		p, _ := model.LookupProfile(c.profile)
+		p, _ := win.LookupProfile(c.profile)
 		if st.Temp.Default != p.TempSDDL || st.DisableMSIWhenAbsent != p.DisableMSIWhenAbsent {
 			t.Errorf("%s: defaults not from the profile", c.profile)
 		}

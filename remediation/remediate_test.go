@@ -11,6 +11,7 @@ import (
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/scenarios"
+	"github.com/msilab/msilab/win"
 )
 
 // firstFinding is the finding each built-in failure must put first, with
@@ -65,7 +66,7 @@ func testProfiles() []string {
 		return strings.Split(v, ",")
 	}
 	var out []string
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		out = append(out, p.Name)
 	}
 	return out

@@ -2,7 +2,7 @@ package remediation
 
 import (
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // RestoreUserTempACL gives the context user's %TEMP% its default security:
@@ -36,7 +36,7 @@ func (*RestoreUserTempACL) Applies(st *HostState, _ Finding) bool {
 // access, and the baseline has it or not.
 func (*RestoreUserTempACL) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	def := st.UserTemp.Default
-	if d, err := model.ParseSDDL(st.UserTemp.ACL.SDDL); err == nil && d.DACL.Flags&model.DACLAutoInherited != 0 {
+	if d, err := win.ParseSDDL(st.UserTemp.ACL.SDDL); err == nil && d.DACL.Flags&win.DACLAutoInherited != 0 {
 		def += "AI"
 	}
 	return restoreACLOps(st.UserTemp, def)

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Security descriptors compared by meaning, not by text: Windows prints
@@ -24,20 +24,20 @@ import (
 
 // sd is a parsed security descriptor.
 type sd struct {
-	owner     model.SID
+	owner     win.SID
 	null      bool
 	protected bool
-	aces      []model.ACE // as written, rights mapped for files
+	aces      []win.ACE // as written, rights mapped for files
 }
 
 func parseSD(s string) (sd, error) {
-	d, err := model.ParseSDDL(s)
+	d, err := win.ParseSDDL(s)
 	if err != nil {
 		return sd{}, err
 	}
 	out := sd{owner: d.Owner, null: d.DACL.Null, protected: d.DACL.Protected()}
 	for _, a := range d.DACL.ACEs {
-		a.Mask = model.FileMapping.Map(a.Mask)
+		a.Mask = win.FileMapping.Map(a.Mask)
 		out.aces = append(out.aces, a)
 	}
 	return out, nil
@@ -46,18 +46,18 @@ func parseSD(s string) (sd, error) {
 // explicit lists the ACEs that are not inherited: deny ACEs first, then
 // allow ACEs, each group sorted (the order within a group changes no
 // access, and Windows' editors do not keep it).
-func (d sd) explicit() []model.ACE {
-	var deny, allow []model.ACE
+func (d sd) explicit() []win.ACE {
+	var deny, allow []win.ACE
 	for _, a := range d.aces {
 		switch {
-		case a.Flags&model.Inherited != 0:
-		case a.Type == model.AccessDenied:
+		case a.Flags&win.Inherited != 0:
+		case a.Type == win.AccessDenied:
 			deny = append(deny, a)
 		default:
 			allow = append(allow, a)
 		}
 	}
-	byText := func(a, b model.ACE) int { return strings.Compare(a.String(), b.String()) }
+	byText := func(a, b win.ACE) int { return strings.Compare(a.String(), b.String()) }
 	slices.SortFunc(deny, byText)
 	slices.SortFunc(allow, byText)
 	return append(deny, allow...)
@@ -91,7 +91,7 @@ func sameSD(actual, def string) (bool, string) {
 	return true, ""
 }
 
-func aceList(aces []model.ACE) string {
+func aceList(aces []win.ACE) string {
 	if len(aces) == 0 {
 		return "none"
 	}
@@ -104,25 +104,25 @@ func aceList(aces []model.ACE) string {
 
 // Well-known SIDs the checks use.
 const (
-	sidSystem   = model.SIDSystem
-	sidAdmins   = model.SIDAdministrators
-	sidUsers    = model.SIDUsers
-	sidEveryone = model.SIDEveryone
-	sidAuth     = model.SIDAuthenticatedUsers
-	sidInteract = model.SIDInteractive
+	sidSystem   = win.SIDSystem
+	sidAdmins   = win.SIDAdministrators
+	sidUsers    = win.SIDUsers
+	sidEveryone = win.SIDEveryone
+	sidAuth     = win.SIDAuthenticatedUsers
+	sidInteract = win.SIDInteractive
 )
 
 // tokenSIDs are the enabled group SIDs of the token that writes for a
 // context (D: "LocalSystem Account", "How User Account Control works": a
 // filtered admin token has Administrators deny-only).
-func tokenSIDs(context, userSID string) []model.SID {
+func tokenSIDs(context, userSID string) []win.SID {
 	switch context {
 	case ops.ContextSystem:
-		return []model.SID{sidSystem, sidAdmins, sidEveryone, sidAuth}
+		return []win.SID{sidSystem, sidAdmins, sidEveryone, sidAuth}
 	case ops.ContextAdminElevated:
-		return []model.SID{model.SID(userSID), sidAdmins, sidUsers, sidEveryone, sidAuth, sidInteract}
+		return []win.SID{win.SID(userSID), sidAdmins, sidUsers, sidEveryone, sidAuth, sidInteract}
 	}
-	return []model.SID{model.SID(userSID), sidUsers, sidEveryone, sidAuth, sidInteract}
+	return []win.SID{win.SID(userSID), sidUsers, sidEveryone, sidAuth, sidInteract}
 }
 
 // canCreateFiles reports whether a token holding sids may create files in
@@ -130,7 +130,7 @@ func tokenSIDs(context, userSID string) []model.SID {
 // single right FILE_ADD_FILE, where the first ACE that applies to the
 // folder, matches a SID and covers the right decides (D). CREATOR OWNER
 // never matches a token. An unreadable descriptor answers false.
-func canCreateFiles(s string, sids ...model.SID) bool {
+func canCreateFiles(s string, sids ...win.SID) bool {
 	d, err := parseSD(s)
 	if err != nil {
 		return false
@@ -139,11 +139,11 @@ func canCreateFiles(s string, sids ...model.SID) bool {
 		return true
 	}
 	for _, a := range d.aces {
-		if a.Flags&model.InheritOnly != 0 || a.Mask&model.FileAddFile == 0 {
+		if a.Flags&win.InheritOnly != 0 || a.Mask&win.FileAddFile == 0 {
 			continue
 		}
 		if slices.Contains(sids, a.SID) {
-			return a.Type == model.AccessAllowed
+			return a.Type == win.AccessAllowed
 		}
 	}
 	return false
@@ -151,11 +151,11 @@ func canCreateFiles(s string, sids ...model.SID) bool {
 
 // broadSIDs are the groups that hold (almost) every account: write
 // rights for them beyond the default open the folder to everyone.
-var broadSIDs = []model.SID{sidEveryone, sidAuth, sidUsers, sidInteract, model.SIDAnonymous, model.SIDGuests}
+var broadSIDs = []win.SID{sidEveryone, sidAuth, sidUsers, sidInteract, win.SIDAnonymous, win.SIDGuests}
 
 // writeRights are the rights that change a folder or what it holds.
-const writeRights = model.FileWriteData | model.FileAppendData | model.FileWriteEA | model.FileWriteAttributes |
-	model.FileDeleteChild | model.Delete | model.WriteDAC | model.WriteOwner
+const writeRights = win.FileWriteData | win.FileAppendData | win.FileWriteEA | win.FileWriteAttributes |
+	win.FileDeleteChild | win.Delete | win.WriteDAC | win.WriteOwner
 
 // scopes of an ACE: the folder itself, its subfolders, its files.
 const (
@@ -167,19 +167,19 @@ const (
 var scopeNames = [3]string{"the folder", "its subfolders", "its files"}
 
 // granted is the rights allow ACEs give sid, per scope.
-func (d sd) granted(sid model.SID) [3]model.AccessMask {
-	var g [3]model.AccessMask
+func (d sd) granted(sid win.SID) [3]win.AccessMask {
+	var g [3]win.AccessMask
 	for _, a := range d.aces {
-		if a.Type != model.AccessAllowed || a.SID != sid {
+		if a.Type != win.AccessAllowed || a.SID != sid {
 			continue
 		}
-		if a.Flags&model.InheritOnly == 0 {
+		if a.Flags&win.InheritOnly == 0 {
 			g[scopeSelf] |= a.Mask
 		}
-		if a.Flags&model.ContainerInherit != 0 {
+		if a.Flags&win.ContainerInherit != 0 {
 			g[scopeFolders] |= a.Mask
 		}
-		if a.Flags&model.ObjectInherit != 0 {
+		if a.Flags&win.ObjectInherit != 0 {
 			g[scopeFiles] |= a.Mask
 		}
 	}
@@ -205,18 +205,18 @@ func overBroad(actual, def string) []string {
 			return nil
 		}
 	} else {
-		sids = []model.SID{sidEveryone, model.SIDAnonymous, model.SIDGuests}
+		sids = []win.SID{sidEveryone, win.SIDAnonymous, win.SIDGuests}
 	}
 	var out []string
 	for _, sid := range sids {
 		ga, gd := a.granted(sid), d.granted(sid)
 		for sc := range ga {
 			if extra := ga[sc] &^ gd[sc] & writeRights; extra != 0 {
-				name, ok := model.WellKnownName(sid)
+				name, ok := win.WellKnownName(sid)
 				if !ok {
 					name = string(sid)
 				}
-				out = append(out, fmt.Sprintf("%s gains %s on %s", name, model.FormatRights(extra), scopeNames[sc]))
+				out = append(out, fmt.Sprintf("%s gains %s on %s", name, win.FormatRights(extra), scopeNames[sc]))
 			}
 		}
 	}

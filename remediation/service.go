@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Helpers of the msiserver fixes.
@@ -31,7 +31,7 @@ func startTypeName(s ops.Service) string {
 
 // defaultService is msiserver's configuration in the host's OS profile
 // (ok false when no profile matches).
-func defaultService(st *HostState) (model.ServiceConfig, bool) {
+func defaultService(st *HostState) (win.ServiceConfig, bool) {
 	p, _, ok := profileFor(st.Host)
 	return p.Msiserver, ok
 }

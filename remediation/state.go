@@ -11,7 +11,7 @@ import (
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Paths and registry values the probes read.
@@ -349,9 +349,9 @@ func editionOf(h ops.HostInfo) string {
 		return ""
 	}
 	if strings.HasPrefix(strings.ToLower(h.Edition), "server") || strings.Contains(h.ProductName, "Server") {
-		return string(model.EditionServer)
+		return string(win.EditionServer)
 	}
-	return string(model.EditionClient)
+	return string(win.EditionClient)
 }
 
 // buildOf is the build number of "10.0.<build>.<ubr>" (0 when unparsable).
@@ -369,26 +369,26 @@ func buildOf(version string) int {
 // EditionID or the product name) and build, else the one of the same
 // edition with the nearest build, the older on a tie (G: a profile's
 // defaults are assumed to hold for builds near it).
-func profileFor(h ops.HostInfo) (model.Profile, bool, bool) {
+func profileFor(h ops.HostInfo) (win.Profile, bool, bool) {
 	if h.Profile != "" {
-		if p, err := model.LookupProfile(h.Profile); err == nil {
+		if p, err := win.LookupProfile(h.Profile); err == nil {
 			return p, true, true
 		}
 	}
 	edition, build := editionOf(h), buildOf(h.Build)
 	if edition == "" || build == 0 {
-		return model.Profile{}, false, false
+		return win.Profile{}, false, false
 	}
-	var best model.Profile
+	var best win.Profile
 	found := false
-	score := func(p model.Profile) int { // the nearest build; on a tie, the older
+	score := func(p win.Profile) int { // the nearest build; on a tie, the older
 		d := 2 * (build - p.Build)
 		if d < 0 {
 			d = -d + 1
 		}
 		return d
 	}
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		if string(p.Edition) != edition {
 			continue
 		}

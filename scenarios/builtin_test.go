@@ -12,8 +12,8 @@ import (
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/testpkgs"
+	"github.com/msilab/msilab/win"
 )
 
 // Each row of EVIDENCE.md's rules table and the scenarios that reproduce it.
@@ -216,7 +216,7 @@ func TestExplainUninstall(t *testing.T) {
 		if install < 0 || remove < 0 || install > remove {
 			t.Errorf("uninstall cell: install %d, removal %d\n%s", install, remove, out)
 		}
-		if n := len(model.Profiles()); !strings.Contains(out, "cells: "+strconv.Itoa(2*n)) {
+		if n := len(win.Profiles()); !strings.Contains(out, "cells: "+strconv.Itoa(2*n)) {
 			t.Errorf("cell count\n%s", out)
 		}
 	}

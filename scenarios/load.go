@@ -22,8 +22,8 @@ import (
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/testpkgs"
+	"github.com/msilab/msilab/win"
 )
 
 // Actions of a scenario.
@@ -72,7 +72,7 @@ func (l *Loader) profiles() []string {
 		return l.Profiles
 	}
 	var names []string
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		names = append(names, p.Name)
 	}
 	return names

@@ -14,11 +14,11 @@ import (
 
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/lab/sim/simlab"
 	"github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/scenarios/results"
 	"github.com/msilab/msilab/scenarios/runner"
+	"github.com/msilab/msilab/win"
 )
 
 const runUsage = `Usage:
@@ -174,7 +174,7 @@ func contains(list []string, s string) bool {
 
 func profileNames() []string {
 	var out []string
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		out = append(out, p.Name)
 	}
 	return out

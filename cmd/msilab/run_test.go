@@ -20,6 +20,7 @@ import (
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/scenarios/results"
+	"github.com/msilab/msilab/win"
 )
 
 // TestMain lets a test run this binary's main as a child process
@@ -74,8 +75,8 @@ func TestRunBuiltinCatalog(t *testing.T) {
 			t.Errorf("%s: no repro.ps1: %v", c.ID, err)
 		}
 	}
-	if len(oses) != len(model.Profiles()) {
-		t.Errorf("cells ran on %d OS profiles, want %d", len(oses), len(model.Profiles()))
+	if len(oses) != len(win.Profiles()) {
+		t.Errorf("cells ran on %d OS profiles, want %d", len(oses), len(win.Profiles()))
 	}
 	for _, f := range []string{"report.html", "junit.xml", "summary.md", "journal.jsonl"} {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {

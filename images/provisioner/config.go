@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Config is the msilab provisioner's configuration.
@@ -118,7 +118,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if _, err := model.LookupProfile(c.OSProfile); err != nil {
+	if _, err := win.LookupProfile(c.OSProfile); err != nil {
 		if c.OSProfile == "" {
 			bad("os_profile is required (one of %s)", strings.Join(profileNames(), ", "))
 		} else {
@@ -150,7 +150,7 @@ func (c *Config) prepare(raws ...interface{}) error {
 
 func profileNames() []string {
 	var out []string
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		out = append(out, p.Name)
 	}
 	return out

@@ -28,8 +28,8 @@ import (
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
-	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/testpkgs"
+	"github.com/msilab/msilab/win"
 )
 
 // The lab profiles the templates build.
@@ -201,7 +201,7 @@ func checkManifest(t *testing.T, r *run) *manifest.Manifest {
 	if err != nil {
 		t.Fatalf("manifest: %v", err)
 	}
-	p, err := model.LookupProfile(r.profile)
+	p, err := win.LookupProfile(r.profile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func checkHostPrepared(t *testing.T, r *run, m *manifest.Manifest) {
 	}
 	// On a client edition the standard user installs an uploaded per-user
 	// package (on Server an absent DisableMSI acts as 1 and refuses it).
-	if p, _ := model.LookupProfile(r.profile); p.Edition == model.EditionClient {
+	if p, _ := win.LookupProfile(r.profile); p.Edition == win.EditionClient {
 		res, err = s.RunBatch(testContext(t), []ops.Op{mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{
 			Package: lab.PackageDir + `\peruser.msi`, Context: ops.ContextStandardUser})})
 		if err != nil {
@@ -317,7 +317,7 @@ func checkLabYAML(t *testing.T, r *run, m *manifest.Manifest) {
 		t.Fatal(err)
 	}
 	var known []string
-	for _, p := range model.Profiles() {
+	for _, p := range win.Profiles() {
 		known = append(known, p.Name)
 	}
 	inv, err := lab.ParseInventory(r.labYAMLPath(), data, known)

@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // stepCheckHost checks that the machine is the OS profile the template
@@ -31,7 +31,7 @@ func (s *stepCheckHost) Cleanup(multistep.StateBag) {}
 
 // checkHost compares host.info with the OS profile.
 func checkHost(profile string, info ops.HostInfo) error {
-	p, err := model.LookupProfile(profile)
+	p, err := win.LookupProfile(profile)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func checkHost(profile string, info ops.HostInfo) error {
 		return fmt.Errorf("the host's build is %s, not %s's 10.0.%d: is the ISO the right Windows version?", info.Build, p.Name, p.Build)
 	}
 	server := strings.HasPrefix(strings.ToLower(info.Edition), "server")
-	if want := p.Edition == model.EditionServer; server != want {
+	if want := p.Edition == win.EditionServer; server != want {
 		return fmt.Errorf("the host's edition is %s, but %s is a %s edition: is the ISO the right Windows version?", info.Edition, p.Name, p.Edition)
 	}
 	return nil

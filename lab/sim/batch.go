@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // simOp is the simulated implementation of one catalog op.
@@ -111,7 +111,7 @@ func decodeArgs(raw json.RawMessage, v any) error {
 // opCall is what a typed op runs with: the host and the session's token.
 type opCall struct {
 	h   *Host
-	tok *model.Token
+	tok *win.Token
 }
 
 // typed makes a simOp from a function of decoded arguments: the arguments

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Host is one simulated Windows machine: its model and what runs on it.
@@ -33,7 +34,7 @@ func NewHost(opts Options) (*Host, error) {
 func (h *Host) Hostname() string { return h.m.Hostname() }
 
 // Profile is the OS profile the host was built from.
-func (h *Host) Profile() model.Profile { return h.m.Profile() }
+func (h *Host) Profile() win.Profile { return h.m.Profile() }
 
 // Machine is the host's Windows model.
 func (h *Host) Machine() *model.Machine { return h.m }
@@ -42,8 +43,8 @@ func (h *Host) Machine() *model.Machine { return h.m }
 // full token. WinRM admits local administrators only with an elevated token
 // (remote UAC filtering is lifted by LocalAccountTokenFilterPolicy=1, which
 // lab images set; D: "User Account Control and remote restrictions").
-func (h *Host) token(s Session) (*model.Token, error) {
-	return h.m.Token(model.KindAdminElevated, bareUser(s.User))
+func (h *Host) token(s Session) (*win.Token, error) {
+	return h.m.Token(win.KindAdminElevated, bareUser(s.User))
 }
 
 func (h *Host) userProfile(user string) string { return `C:\Users\` + bareUser(user) }

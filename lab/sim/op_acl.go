@@ -6,6 +6,7 @@ import (
 
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 func init() {
@@ -15,7 +16,7 @@ func init() {
 }
 
 // acl reads a path's security descriptor as acl.get reports it.
-func (h *Host) acl(tok *model.Token, path string) (ops.ACL, error) {
+func (h *Host) acl(tok *win.Token, path string) (ops.ACL, error) {
 	out := ops.ACL{Path: path}
 	fs := h.m.FS()
 	sd, err := fs.GetSecurity(tok, path)
@@ -34,7 +35,7 @@ func (h *Host) acl(tok *model.Token, path string) (ops.ACL, error) {
 }
 
 // sections maps acl.set's section names to SECURITY_INFORMATION bits.
-func sections(names []string, sd model.SecurityDescriptor) (model.SecurityInfo, error) {
+func sections(names []string, sd win.SecurityDescriptor) (model.SecurityInfo, error) {
 	if len(names) == 0 {
 		names = []string{"dacl"}
 	}
@@ -58,8 +59,8 @@ func sections(names []string, sd model.SecurityDescriptor) (model.SecurityInfo, 
 }
 
 func aclSet(c opCall, a ops.ACLSetArgs) (any, error) {
-	sd, err := model.ParseSDDL(a.SDDL)
-	var se *model.SDDLError
+	sd, err := win.ParseSDDL(a.SDDL)
+	var se *win.SDDLError
 	if errors.As(err, &se) {
 		return nil, invalidArgs(se.Error())
 	}

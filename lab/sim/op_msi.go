@@ -13,6 +13,7 @@ import (
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/installer"
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 func init() {
@@ -95,20 +96,20 @@ func (o *msiOptions) check() error {
 }
 
 // contextToken is the token msiexec runs with in a context, and its account.
-func (h *Host) contextToken(s Session, o msiOptions) (*model.Token, string, error) {
+func (h *Host) contextToken(s Session, o msiOptions) (*win.Token, string, error) {
 	admin := bareUser(s.User)
 	switch o.context {
 	case ops.ContextSystem:
-		return model.SystemToken(), "", nil
+		return win.SystemToken(), "", nil
 	case ops.ContextAdminFiltered:
-		tok, err := h.m.Token(model.KindAdminFiltered, admin)
+		tok, err := h.m.Token(win.KindAdminFiltered, admin)
 		return tok, admin, err
 	case ops.ContextStandardUser:
 		user := o.user
 		if user == "" {
 			user = ops.DefaultStandardUser
 		}
-		tok, err := h.m.Token(model.KindStandardUser, user)
+		tok, err := h.m.Token(win.KindStandardUser, user)
 		if errors.Is(err, model.ErrUnknownUser) {
 			return nil, "", &ops.Error{Code: ops.CodeNotFound, Message: "no local user " + user + " (user.ensure creates it)", Win32: 1332}
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 func init() {
@@ -27,7 +28,7 @@ func notFound(err error) bool {
 }
 
 // regValue reads a value as registry.get reports it.
-func (h *Host) regValue(tok *model.Token, path, name string) (ops.RegistryValue, error) {
+func (h *Host) regValue(tok *win.Token, path, name string) (ops.RegistryValue, error) {
 	out := ops.RegistryValue{Path: path, Name: name}
 	v, err := h.m.Registry().GetValue(tok, path, name)
 	if notFound(err) {
@@ -51,7 +52,7 @@ func (h *Host) regValue(tok *model.Token, path, name string) (ops.RegistryValue,
 }
 
 // regKey reads a key, depth levels of subkeys deep (-1: all).
-func (h *Host) regKey(tok *model.Token, path string, depth int) (ops.RegistryKey, error) {
+func (h *Host) regKey(tok *win.Token, path string, depth int) (ops.RegistryKey, error) {
 	out := ops.RegistryKey{Path: path}
 	reg := h.m.Registry()
 	values, err := reg.Values(tok, path)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 func init() {
@@ -15,7 +16,7 @@ func init() {
 		func(c opCall, a ops.ServiceSetStartArgs) (any, error) {
 			for i, st := range ops.StartTypes {
 				if strings.EqualFold(st, a.StartType) {
-					return c.serviceChange(a.Name, func() error { return c.h.m.Services().SetStartType(c.tok, a.Name, model.StartType(i)) })
+					return c.serviceChange(a.Name, func() error { return c.h.m.Services().SetStartType(c.tok, a.Name, win.StartType(i)) })
 				}
 			}
 			return nil, invalidArgs("start_type must be one of " + strings.Join(ops.StartTypes, ", ") + ", not " + a.StartType)

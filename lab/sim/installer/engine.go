@@ -19,6 +19,7 @@ import (
 
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/msi"
+	"github.com/msilab/msilab/win"
 )
 
 // Action is what msiexec is asked to do.
@@ -47,7 +48,7 @@ type Request struct {
 	// ProductCode names the product to uninstall when Package is "".
 	ProductCode string
 	// Token is the client's token, as the install context gives it.
-	Token *model.Token
+	Token *win.Token
 	// User is the client's account name ("" for SYSTEM).
 	User string
 	UI   UILevel
@@ -225,7 +226,7 @@ func (r *run) target() string {
 // client (1601); a stopped demand-start one is started by the COM call.
 func (r *run) service() (model.ServiceStatus, bool) {
 	st, err := r.m.Services().Query("msiserver")
-	if err != nil || st.Config.Start == model.StartDisabled || st.MarkedForDelete {
+	if err != nil || st.Config.Start == win.StartDisabled || st.MarkedForDelete {
 		r.rule(RuleServiceUnavailable)
 		return st, false
 	}
@@ -248,20 +249,20 @@ func (r *run) clientTemp() bool {
 		return false
 	}
 	got, err := r.m.FS().Access(r.req.Token, dir)
-	return err == nil && got&model.FileAddFile != 0
+	return err == nil && got&win.FileAddFile != 0
 }
 
 // clientTempDir is %TEMP% of the client: the profile's for a user, the
 // system's for LocalSystem (G: a task run as SYSTEM gets C:\Windows\Temp).
 func (r *run) clientTempDir() string {
-	if r.req.Token.Kind == model.KindSystem {
+	if r.req.Token.Kind == win.KindSystem {
 		return `C:\Windows\Temp`
 	}
 	return r.profile() + `\AppData\Local\Temp`
 }
 
 func (r *run) profile() string {
-	if r.req.Token.Kind == model.KindSystem {
+	if r.req.Token.Kind == win.KindSystem {
 		return `C:\Windows\system32\config\systemprofile`
 	}
 	if u, ok := r.m.Users().Lookup(r.req.User); ok && u.Profile != "" {
@@ -304,7 +305,7 @@ func (r *run) openPackage() (ExitCode, bool) {
 			return ExitUnknownProduct, false
 		}
 		r.installed = &p
-		path, tok = p.localPackage, model.SystemToken()
+		path, tok = p.localPackage, win.SystemToken()
 	}
 	data, err := r.m.FS().ReadFile(tok, path)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/testpkgs"
+	"github.com/msilab/msilab/win"
 )
 
 const (
@@ -32,7 +33,7 @@ func newLab(t *testing.T, profile string) *testLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	if _, err := m.Users().Ensure(sys, model.UserSpec{Name: stdUser, Password: "Std-Passw0rd!"}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,13 +53,13 @@ func must(t *testing.T, err error) {
 	}
 }
 
-func (l *testLab) token(kind model.TokenKind) (*model.Token, string) {
+func (l *testLab) token(kind win.TokenKind) (*win.Token, string) {
 	l.t.Helper()
 	user := admin
 	switch kind {
-	case model.KindStandardUser:
+	case win.KindStandardUser:
 		user = stdUser
-	case model.KindSystem:
+	case win.KindSystem:
 		user = ""
 	}
 	tok, err := l.m.Token(kind, user)
@@ -66,7 +67,7 @@ func (l *testLab) token(kind model.TokenKind) (*model.Token, string) {
 	return tok, user
 }
 
-func (l *testLab) install(name string, kind model.TokenKind, ui UILevel) *Result {
+func (l *testLab) install(name string, kind win.TokenKind, ui UILevel) *Result {
 	l.t.Helper()
 	tok, user := l.token(kind)
 	res, err := Run(context.Background(), l.m, Request{Action: Install, Package: pkgDir + `\` + name + ".msi", Token: tok, User: user, UI: ui})
@@ -74,7 +75,7 @@ func (l *testLab) install(name string, kind model.TokenKind, ui UILevel) *Result
 	return res
 }
 
-func (l *testLab) uninstall(name string, kind model.TokenKind) *Result {
+func (l *testLab) uninstall(name string, kind win.TokenKind) *Result {
 	l.t.Helper()
 	info, err := testpkgs.Lookup(name)
 	must(l.t, err)
@@ -86,12 +87,12 @@ func (l *testLab) uninstall(name string, kind model.TokenKind) *Result {
 
 func (l *testLab) setSDDL(path, sddl string) {
 	l.t.Helper()
-	must(l.t, l.m.FS().SetSDDL(model.SystemToken(), path, sddl))
+	must(l.t, l.m.FS().SetSDDL(win.SystemToken(), path, sddl))
 }
 
 func (l *testLab) setPolicy(key, name string, v uint32) {
 	l.t.Helper()
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	must(l.t, l.m.Registry().CreateKey(sys, key))
 	must(l.t, l.m.Registry().SetValue(sys, key, model.DWORD(name, v)))
 }
@@ -177,13 +178,13 @@ var chain2503 = outcome{
 func TestInstallSucceeds(t *testing.T) {
 	l := newLab(t, "")
 	before := l.m.State()
-	res := l.install("permachine", model.KindAdminElevated, UINone)
+	res := l.install("permachine", win.KindAdminElevated, UINone)
 	check(t, res, outcome{exit: ExitSuccess,
 		log: []string{"Grabbed execution mutex.", "Product installation will be elevated because user is admin and product is being installed per-machine.",
 			"Action start", "InstallInitialize.", "InstallFinalize. Return value 1.", "MainEngineThread is returning 0",
 			"Property(S): ProductCode = ", "MainEngineThread is returning 0", "=== Verbose logging stopped"},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
-	data, err := l.m.FS().ReadFile(model.SystemToken(), `C:\Program Files (x86)\MsiLab\PerMachine\readme.txt`)
+	data, err := l.m.FS().ReadFile(win.SystemToken(), `C:\Program Files (x86)\MsiLab\PerMachine\readme.txt`)
 	must(t, err)
 	if want, _ := testpkgs.Bytes("permachine"); len(data) == 0 || len(want) == 0 {
 		t.Fatalf("installed readme.txt is empty")
@@ -204,7 +205,7 @@ func TestInstallSucceeds(t *testing.T) {
 		t.Errorf("the execution mutex is still held")
 	}
 	// Uninstall: back to the state before, apart from events and the service that started.
-	check(t, l.uninstall("permachine", model.KindAdminElevated), outcome{exit: ExitSuccess,
+	check(t, l.uninstall("permachine", win.KindAdminElevated), outcome{exit: ExitSuccess,
 		log:    []string{"Executing op: FileRemove", "Executing op: ProductUnregister", "-- Removal completed successfully."},
 		events: []uint32{EventTransactionBegin, EventRemoveSucceeded, EventRemoved, EventTransactionEnd}, status: "0"})
 	onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
@@ -224,20 +225,20 @@ func (l *testLab) holder() bool {
 
 func TestPerUserInstallByStandardUser(t *testing.T) {
 	l := newLab(t, "win11-24h2")
-	res := l.install("peruser", model.KindStandardUser, UINone)
+	res := l.install("peruser", win.KindStandardUser, UINone)
 	check(t, res, outcome{exit: ExitSuccess, notLog: []string{"MSI_LUA"},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 	if !l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab\PerUser\readme.txt`) {
 		t.Errorf("per-user file not in the user's profile")
 	}
-	tok, _ := l.token(model.KindStandardUser)
+	tok, _ := l.token(win.KindStandardUser)
 	if _, err := l.m.Registry().GetValue(nil, `HKU\`+string(tok.User)+`\Software\MsiLab\PerUser`, "Version"); err != nil {
 		t.Errorf("per-user registry value: %v", err)
 	}
 	if res.Events[0].UserSID != tok.User {
 		t.Errorf("event user SID = %s, want the installing user's %s", res.Events[0].UserSID, tok.User)
 	}
-	check(t, l.uninstall("peruser", model.KindStandardUser), outcome{exit: ExitSuccess,
+	check(t, l.uninstall("peruser", win.KindStandardUser), outcome{exit: ExitSuccess,
 		events: []uint32{EventTransactionBegin, EventRemoveSucceeded, EventRemoved, EventTransactionEnd}, status: "0"})
 	if l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab`) {
 		t.Errorf("uninstall left the per-user folder")
@@ -249,11 +250,11 @@ func TestTempACLGives2503Then2502(t *testing.T) {
 	for _, tc := range []struct {
 		name, sddl string
 		pkg        string
-		kind       model.TokenKind
+		kind       win.TokenKind
 	}{
-		{"system denied write, elevated admin", tempDenySystemWrite, "permachine", model.KindAdminElevated},
-		{"read-only ACEs, elevated admin", tempReadOnly, "permachine", model.KindAdminElevated},
-		{"users lose write, standard user", tempNoUsers, "peruser", model.KindStandardUser},
+		{"system denied write, elevated admin", tempDenySystemWrite, "permachine", win.KindAdminElevated},
+		{"read-only ACEs, elevated admin", tempReadOnly, "permachine", win.KindAdminElevated},
+		{"users lose write, standard user", tempNoUsers, "peruser", win.KindStandardUser},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLab(t, "")
@@ -272,13 +273,13 @@ func TestTempACLGives2503Then2502(t *testing.T) {
 	// SYSTEM's own %TEMP% is C:\Windows\Temp (G): its client fails first, with 1632.
 	l := newLab(t, "")
 	l.setSDDL(tempPath, tempDenySystemWrite)
-	if res := l.install("permachine", model.KindSystem, UINone); res.ExitCode != ExitTempUnwritable {
+	if res := l.install("permachine", win.KindSystem, UINone); res.ExitCode != ExitTempUnwritable {
 		t.Errorf("SYSTEM context, SYSTEM denied write on Temp: exit %v, want 1632", res.ExitCode)
 	}
 	// Users losing write does not stop an elevated admin (BUILTIN\Administrators keeps full control).
 	l = newLab(t, "")
 	l.setSDDL(tempPath, tempNoUsers)
-	if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
+	if res := l.install("permachine", win.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
 		t.Errorf("elevated admin with Users' write removed: exit %v, want 0", res.ExitCode)
 	}
 }
@@ -290,7 +291,7 @@ func TestClientTempGives1632(t *testing.T) {
 		break_ func(l *testLab)
 	}{
 		{"missing", func(l *testLab) {
-			must(l.t, l.m.FS().RemoveAll(model.SystemToken(), `C:\Users\msilab\AppData\Local\Temp`))
+			must(l.t, l.m.FS().RemoveAll(win.SystemToken(), `C:\Users\msilab\AppData\Local\Temp`))
 		}},
 		{"unwritable", func(l *testLab) {
 			l.setSDDL(`C:\Users\msilab\AppData\Local\Temp`, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(D;OICI;0x116;;;BA)")
@@ -299,7 +300,7 @@ func TestClientTempGives1632(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLab(t, "")
 			tc.break_(l)
-			res := l.install("permachine", model.KindAdminElevated, UINone)
+			res := l.install("permachine", win.KindAdminElevated, UINone)
 			check(t, res, outcome{exit: ExitTempUnwritable, notLog: []string{"MSI (s)", "Action start"}})
 			if n := strings.Count(res.Log, "\r\n"); n > 3 {
 				t.Errorf("log has %d lines, want it mostly empty:\n%s", n, res.Log)
@@ -313,12 +314,12 @@ func TestInstallerFolder(t *testing.T) {
 	t.Run("denies SYSTEM write", func(t *testing.T) {
 		l := newLab(t, "")
 		l.setSDDL(installerDir, installerDenySystem)
-		check(t, l.install("permachine", model.KindAdminElevated, UINone), chain2503)
+		check(t, l.install("permachine", win.KindAdminElevated, UINone), chain2503)
 	})
 	t.Run("missing", func(t *testing.T) {
 		l := newLab(t, "")
-		must(t, l.m.FS().Move(model.SystemToken(), installerDir, installerDir+".msilab"))
-		check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitInstallFailure,
+		must(t, l.m.FS().Move(win.SystemToken(), installerDir, installerDir+".msilab"))
+		check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitInstallFailure,
 			messages: []Message{MsgCannotOpenDB},
 			log: []string{"InstallInitialize.", `.ipi 3: -2147287037`, `DEBUG: Error 2203:  Database: C:\Windows\Installer\inprogressinstallinfo.ipi. Cannot open database file. System error -2147287037`,
 				"InstallInitialize. Return value 3.", "MainEngineThread is returning 1603"},
@@ -329,7 +330,7 @@ func TestInstallerFolder(t *testing.T) {
 
 // EVIDENCE.md row 5: per-machine package, not elevated, silent.
 func TestPerMachineNonElevatedSilentGives1925(t *testing.T) {
-	for _, kind := range []model.TokenKind{model.KindAdminFiltered, model.KindStandardUser} {
+	for _, kind := range []win.TokenKind{win.KindAdminFiltered, win.KindStandardUser} {
 		t.Run(string(kind), func(t *testing.T) {
 			l := newLab(t, "")
 			res := l.install("permachine", kind, UINone)
@@ -345,7 +346,7 @@ func TestPerMachineNonElevatedSilentGives1925(t *testing.T) {
 // EVIDENCE.md row 6: per-machine package, UAC-filtered admin, full UI.
 func TestFilteredAdminFullUIElevates(t *testing.T) {
 	l := newLab(t, "")
-	check(t, l.install("permachine", model.KindAdminFiltered, UIFull), outcome{exit: ExitSuccess,
+	check(t, l.install("permachine", win.KindAdminFiltered, UIFull), outcome{exit: ExitSuccess,
 		log:    []string{"Product installation will be elevated because user is admin and product is being installed per-machine."},
 		notLog: []string{"MSI_LUA"},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
@@ -356,10 +357,10 @@ func TestFilteredAdminFullUIElevates(t *testing.T) {
 
 // EVIDENCE.md row 7: silent uninstall of a per-machine product by a non-elevated user.
 func TestNonElevatedUninstallGives1730(t *testing.T) {
-	for _, kind := range []model.TokenKind{model.KindAdminFiltered, model.KindStandardUser} {
+	for _, kind := range []win.TokenKind{win.KindAdminFiltered, win.KindStandardUser} {
 		t.Run(string(kind), func(t *testing.T) {
 			l := newLab(t, "")
-			if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != 0 {
+			if res := l.install("permachine", win.KindAdminElevated, UINone); res.ExitCode != 0 {
 				t.Fatalf("install: %v", res.ExitCode)
 			}
 			check(t, l.uninstall("permachine", kind), outcome{exit: ExitInstallFailure, messages: []Message{MsgAdminToRemove},
@@ -377,23 +378,23 @@ func TestDisableMSI(t *testing.T) {
 	t.Run("2 rejects every install", func(t *testing.T) {
 		l := newLab(t, "")
 		l.setPolicy(policyKey, "DisableMSI", 2)
-		check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitPackageRejected,
+		check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitPackageRejected,
 			log: []string{"Machine policy value 'DisableMsi' is 2", "MainEngineThread is returning 1625"}, notLog: []string{"MSI (s)"}})
 	})
 	t.Run("1 rejects a standard user's per-user install", func(t *testing.T) {
 		l := newLab(t, "")
 		l.setPolicy(policyKey, "DisableMSI", 1)
-		check(t, l.install("peruser", model.KindStandardUser, UINone), outcome{exit: ExitPackageRejected,
+		check(t, l.install("peruser", win.KindStandardUser, UINone), outcome{exit: ExitPackageRejected,
 			log:    []string{"Machine policy value 'DisableMsi' is 1", "Rejecting product '" + pkgDir + `\peruser.msi': Non-assigned apps are disabled for non-admin users.`},
 			notLog: []string{"Action start"}})
-		if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
+		if res := l.install("permachine", win.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
 			t.Errorf("DisableMSI=1 and an elevated admin: exit %v, want 0", res.ExitCode)
 		}
 	})
 	t.Run("absent behaves as 1 on Server, allows on client", func(t *testing.T) {
 		for profile, want := range map[string]ExitCode{"server2022": ExitPackageRejected, "win10-22h2": ExitSuccess} {
 			l := newLab(t, profile)
-			if res := l.install("peruser", model.KindStandardUser, UINone); res.ExitCode != want {
+			if res := l.install("peruser", win.KindStandardUser, UINone); res.ExitCode != want {
 				t.Errorf("%s: exit %v, want %v", profile, res.ExitCode, want)
 			}
 		}
@@ -403,42 +404,42 @@ func TestDisableMSI(t *testing.T) {
 // EVIDENCE.md row 10: AlwaysInstallElevated in HKLM and HKCU.
 func TestAlwaysInstallElevated(t *testing.T) {
 	l := newLab(t, "")
-	tok, _ := l.token(model.KindStandardUser)
+	tok, _ := l.token(win.KindStandardUser)
 	l.setPolicy(policyKey, "AlwaysInstallElevated", 1)
 	// HKLM alone is not enough (D: both keys must be 1).
-	if res := l.install("permachine", model.KindStandardUser, UINone); res.ExitCode != ExitInstallFailure {
+	if res := l.install("permachine", win.KindStandardUser, UINone); res.ExitCode != ExitInstallFailure {
 		t.Errorf("HKLM only: exit %v, want 1603", res.ExitCode)
 	}
 	l.setPolicy(`HKU\`+string(tok.User)+`\SOFTWARE\Policies\Microsoft\Windows\Installer`, "AlwaysInstallElevated", 1)
-	check(t, l.install("permachine", model.KindStandardUser, UINone), outcome{exit: ExitSuccess,
+	check(t, l.install("permachine", win.KindStandardUser, UINone), outcome{exit: ExitSuccess,
 		log:    []string{"Machine policy value 'AlwaysInstallElevated' is 1", "User policy value 'AlwaysInstallElevated' is 1", "with elevated privileges"},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 }
 
 // EVIDENCE.md rows 11 and 12: the service.
 func TestService(t *testing.T) {
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	t.Run("stopped manual starts on demand", func(t *testing.T) {
 		l := newLab(t, "")
-		must(t, l.m.Services().SetStartType(sys, "msiserver", model.StartDemand))
+		must(t, l.m.Services().SetStartType(sys, "msiserver", win.StartDemand))
 		st, _ := l.m.Services().Query("msiserver")
 		if st.State != model.ServiceStopped {
 			t.Fatalf("msiserver is %v before the install, want stopped", st.State)
 		}
-		res := l.install("permachine", model.KindAdminElevated, UINone)
+		res := l.install("permachine", win.KindAdminElevated, UINone)
 		check(t, res, outcome{exit: ExitSuccess, events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 		if !slices.Contains(res.Rules, RuleServiceDemandStart) {
 			t.Errorf("rules %v lack %s", res.Rules, RuleServiceDemandStart)
 		}
 	})
 	for name, breakIt := range map[string]func(l *testLab){
-		"disabled":     func(l *testLab) { must(t, l.m.Services().SetStartType(sys, "msiserver", model.StartDisabled)) },
+		"disabled":     func(l *testLab) { must(t, l.m.Services().SetStartType(sys, "msiserver", win.StartDisabled)) },
 		"unregistered": func(l *testLab) { must(t, l.m.Services().Delete(sys, "msiserver")) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			l := newLab(t, "")
 			breakIt(l)
-			res := l.install("permachine", model.KindAdminElevated, UINone)
+			res := l.install("permachine", win.KindAdminElevated, UINone)
 			check(t, res, outcome{exit: ExitServiceFailure, messages: []Message{MsgServiceAccess}})
 			if res.Log != "" {
 				t.Errorf("a client that cannot reach the service wrote a log:\n%s", res.Log)
@@ -451,14 +452,14 @@ func TestService(t *testing.T) {
 func TestExecutionMutexGives1618(t *testing.T) {
 	l := newLab(t, "")
 	must(t, l.m.Mutexes().Acquire(mutexExecute, "msilab mutex.hold", time.Time{}))
-	check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitAlreadyRunning,
+	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitAlreadyRunning,
 		messages: []Message{MsgAnotherInstall}, log: []string{"Failed to grab execution mutex.", "Error 1500."},
 		notLog: []string{"Grabbed execution mutex"}})
 	if owner, held := l.m.Mutexes().Holder(mutexExecute); !held || owner != "msilab mutex.hold" {
 		t.Errorf("the other holder lost the mutex: %q %v", owner, held)
 	}
 	l.m.Mutexes().Release(mutexExecute)
-	if res := l.install("permachine", model.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
+	if res := l.install("permachine", win.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
 		t.Errorf("after release: exit %v", res.ExitCode)
 	}
 }
@@ -466,11 +467,11 @@ func TestExecutionMutexGives1618(t *testing.T) {
 // EVIDENCE.md row 14: a deferred EXE custom action that fails.
 func TestCustomActions(t *testing.T) {
 	l := newLab(t, "")
-	check(t, l.install("ca-ok", model.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
+	check(t, l.install("ca-ok", win.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
 		log:    []string{"CustomActionSchedule(Action=MsiLabDeferredOk,ActionType=3122,Source=C:\\Windows\\system32\\cmd.exe,Target=/c exit 0,)", "MsiLabDeferredOk. Return value 1."},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 	before := l.m.State()
-	res := l.install("ca-fail", model.KindAdminElevated, UINone)
+	res := l.install("ca-fail", win.KindAdminElevated, UINone)
 	check(t, res, outcome{exit: ExitInstallFailure, messages: []Message{MsgProgramFailed},
 		log: []string{"Action start", "MsiLabDeferredFail.", "CustomAction MsiLabDeferredFail returned actual error code 3",
 			"Error 1722.", "Action ended", "MsiLabDeferredFail. Return value 3.", "Rollback", "InstallFinalize. Return value 3.", "MainEngineThread is returning 1603"},
@@ -486,26 +487,26 @@ func TestCustomActions(t *testing.T) {
 
 func TestReinstall(t *testing.T) {
 	l := newLab(t, "")
-	l.install("permachine", model.KindAdminElevated, UINone)
-	check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
+	l.install("permachine", win.KindAdminElevated, UINone)
+	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
 		events: []uint32{EventTransactionBegin, EventConfigSucceeded, EventReconfigured, EventTransactionEnd}, status: "0"})
 	// The product installed from another package (another package code): 1638.
 	info, _ := testpkgs.Lookup("permachine")
-	key := productsKey(model.SIDSystem, packGUID(info.ProductCode))
-	must(t, l.m.Registry().SetValue(model.SystemToken(), key, model.SZ("PackageCode", packGUID("{00000000-1111-2222-3333-444444444444}"))))
-	check(t, l.install("permachine", model.KindAdminElevated, UINone), outcome{exit: ExitProductVersion,
+	key := productsKey(win.SIDSystem, packGUID(info.ProductCode))
+	must(t, l.m.Registry().SetValue(win.SystemToken(), key, model.SZ("PackageCode", packGUID("{00000000-1111-2222-3333-444444444444}"))))
+	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitProductVersion,
 		log: []string{"Another version of this product is already installed."}, notLog: []string{"Action start"}})
 }
 
 func TestUninstallUnknownProductAndBadPackages(t *testing.T) {
 	l := newLab(t, "")
-	check(t, l.uninstall("permachine", model.KindAdminElevated), outcome{exit: ExitUnknownProduct, log: []string{"MainEngineThread is returning 1605"}})
-	sys := model.SystemToken()
+	check(t, l.uninstall("permachine", win.KindAdminElevated), outcome{exit: ExitUnknownProduct, log: []string{"MainEngineThread is returning 1605"}})
+	sys := win.SystemToken()
 	must(t, l.m.FS().WriteFile(sys, pkgDir+`\corrupt.msi`, []byte("this is not a compound file")))
-	check(t, l.install("corrupt", model.KindAdminElevated, UINone), outcome{exit: ExitPackageInvalid, log: []string{"3: -2147286960"}})
-	check(t, l.install("missing", model.KindAdminElevated, UINone), outcome{exit: ExitPackageOpenFailed, log: []string{`missing.msi 3: -2147287038`}})
+	check(t, l.install("corrupt", win.KindAdminElevated, UINone), outcome{exit: ExitPackageInvalid, log: []string{"3: -2147286960"}})
+	check(t, l.install("missing", win.KindAdminElevated, UINone), outcome{exit: ExitPackageOpenFailed, log: []string{`missing.msi 3: -2147287038`}})
 	l.setSDDL(pkgDir+`\peruser.msi`, "D:P(A;;FA;;;SY)(A;;FA;;;BA)")
-	check(t, l.install("peruser", model.KindStandardUser, UINone), outcome{exit: ExitPackageOpenFailed, log: []string{`peruser.msi 3: -2147287035`}})
+	check(t, l.install("peruser", win.KindStandardUser, UINone), outcome{exit: ExitPackageOpenFailed, log: []string{`peruser.msi 3: -2147287035`}})
 	if _, err := Run(context.Background(), l.m, Request{Action: Install}); err == nil {
 		t.Errorf("a request without token or package ran")
 	}
@@ -519,20 +520,20 @@ func TestLogsRepeat(t *testing.T) {
 	l := newLab(t, "")
 	l.setSDDL(tempPath, tempDenySystemWrite)
 	l.m.Snapshot("before")
-	first := l.install("permachine", model.KindAdminElevated, UINone).Log
+	first := l.install("permachine", win.KindAdminElevated, UINone).Log
 	must(t, l.m.Restore("before"))
-	if again := l.install("permachine", model.KindAdminElevated, UINone).Log; again != first {
+	if again := l.install("permachine", win.KindAdminElevated, UINone).Log; again != first {
 		t.Errorf("same state, different logs:\n%s\n---\n%s", first, again)
 	}
 	other, err := model.New(model.Options{Clock: func() time.Time { return time.Date(2025, 3, 1, 17, 45, 0, 0, time.UTC) }})
 	must(t, err)
 	o := &testLab{t: t, m: other}
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	must(t, other.FS().MkdirAll(sys, pkgDir))
 	data, _ := testpkgs.Bytes("permachine")
 	must(t, other.FS().WriteFile(sys, pkgDir+`\permachine.msi`, data))
 	o.setSDDL(tempPath, tempDenySystemWrite)
-	third := o.install("permachine", model.KindAdminElevated, UINone).Log
+	third := o.install("permachine", win.KindAdminElevated, UINone).Log
 	if a, b := volatile.ReplaceAllString(first, "#"), volatile.ReplaceAllString(third, "#"); a != b {
 		t.Errorf("logs differ apart from times and ids:\n%s\n---\n%s", a, b)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Source is the Application-log source of Windows Installer's events.
@@ -28,7 +29,7 @@ const (
 // events writes MsiInstaller records with the installing user's SID.
 type events struct {
 	m    *model.Machine
-	user model.SID
+	user win.SID
 	out  []model.Event
 }
 

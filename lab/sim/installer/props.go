@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // initProperties sets the Property table, the command line's public
@@ -23,7 +23,7 @@ func (r *run) initProperties() {
 	r.setDefault("VersionNT", "603")
 	r.setDefault("VersionNT64", "603")
 	r.setDefault("WindowsBuild", "9600")
-	r.setDefault("MsiNTProductType", map[model.Edition]string{model.EditionClient: "1", model.EditionServer: "3"}[prof.Edition])
+	r.setDefault("MsiNTProductType", map[win.Edition]string{win.EditionClient: "1", win.EditionServer: "3"}[prof.Edition])
 	r.setDefault("VersionMsi", "5.00")
 	r.setDefault("INSTALLLEVEL", "1")
 	r.setDefault("ROOTDRIVE", `C:\`)

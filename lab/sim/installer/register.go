@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Where Windows Installer records a product (R: the layout every MSI
@@ -48,31 +49,31 @@ func packGUID(g string) string {
 // product is a registered product, as the engine finds it.
 type product struct {
 	code, packageCode, localPackage string
-	sid                             model.SID // S-1-5-18 for per-machine
+	sid                             win.SID // S-1-5-18 for per-machine
 }
 
-func (p product) perMachine() bool { return p.sid == model.SIDSystem }
+func (p product) perMachine() bool { return p.sid == win.SIDSystem }
 
 // productsKey is where the advertised product (with its package code) lives.
-func productsKey(sid model.SID, packed string) string {
-	if sid == model.SIDSystem {
+func productsKey(sid win.SID, packed string) string {
+	if sid == win.SIDSystem {
 		return classesProducts + `\` + packed
 	}
 	return `HKU\` + string(sid) + `\Software\Microsoft\Installer\Products\` + packed
 }
 
-func installPropsKey(sid model.SID, packed string) string {
+func installPropsKey(sid win.SID, packed string) string {
 	return userDataKey + `\` + string(sid) + `\Products\` + packed + `\InstallProperties`
 }
 
 // findProduct looks for code registered per-user for user, then per-machine.
-func findProduct(m *model.Machine, code string, user model.SID) (product, bool) {
+func findProduct(m *model.Machine, code string, user win.SID) (product, bool) {
 	packed := packGUID(code)
 	if packed == "" {
 		return product{}, false
 	}
-	sys := model.SystemToken()
-	for _, sid := range []model.SID{user, model.SIDSystem} {
+	sys := win.SystemToken()
+	for _, sid := range []win.SID{user, win.SIDSystem} {
 		if sid == "" {
 			continue
 		}
@@ -107,11 +108,11 @@ func cachedPackageName(productCode, packageCode string) string {
 }
 
 // registration is where this run registers the product.
-func (r *run) registration() (sid model.SID, arp string) {
+func (r *run) registration() (sid win.SID, arp string) {
 	sid = r.req.Token.User
 	arp = `HKU\` + string(sid) + `\Software\Microsoft\Windows\CurrentVersion\Uninstall\` + r.props["ProductCode"]
 	if r.perMachine {
-		sid = model.SIDSystem
+		sid = win.SIDSystem
 		arp = `HKLM\` + uninstallKey + `\` + r.props["ProductCode"]
 		if !r.pkg.x64 { // a 32-bit package's ARP entry (D: registry redirector)
 			arp = `HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall\` + r.props["ProductCode"]
@@ -123,12 +124,12 @@ func (r *run) registration() (sid model.SID, arp string) {
 // register caches the package and records the product, as the service
 // (LocalSystem) does at RegisterProduct/PublishProduct.
 func (r *run) register() bool {
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	code := r.props["ProductCode"]
 	packed := packGUID(code)
 	sid, arp := r.registration()
 	cached := cachedPackageName(code, r.pkg.packageCode)
-	data, err := r.m.FS().ReadFile(model.SystemToken(), r.pkgPath)
+	data, err := r.m.FS().ReadFile(win.SystemToken(), r.pkgPath)
 	if err == nil {
 		err = r.m.FS().WriteFile(sys, cached, data)
 	}
@@ -185,7 +186,7 @@ func (r *run) register() bool {
 
 // unregister removes what register wrote.
 func (r *run) unregister() {
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	p := r.installed
 	packed := packGUID(p.code)
 	sid, arp := r.registration()

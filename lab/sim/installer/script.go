@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // scriptOp is one operation of the install script, run by RunScript; it
@@ -17,9 +18,9 @@ type scriptOp func(r *run) bool
 // opToken is the token script operations use: LocalSystem when the install
 // is elevated, the user otherwise (D: per-user installs run with the
 // user's rights; elevated ones as LocalSystem).
-func (r *run) opToken() *model.Token {
+func (r *run) opToken() *win.Token {
 	if r.elevated {
-		return model.SystemToken()
+		return win.SystemToken()
 	}
 	return r.req.Token
 }
@@ -77,7 +78,7 @@ func (r *run) installFile(f fileRow) scriptOp {
 			return false
 		}
 		r.log.s("Executing op: FileCopy(SourceName=%s,DestName=%s,FileSize=%d)", f.key, path, len(data))
-		old, existed := r.m.FS().ReadFile(model.SystemToken(), path)
+		old, existed := r.m.FS().ReadFile(win.SystemToken(), path)
 		if err := r.m.FS().WriteFile(tok, path, data); err != nil {
 			r.rule(RuleTargetDenied)
 			code := strconv.Itoa(int(model.Code(err)))
@@ -87,9 +88,9 @@ func (r *run) installFile(f fileRow) scriptOp {
 		}
 		r.undo = append(r.undo, func() {
 			if existed == nil {
-				_ = r.m.FS().WriteFile(model.SystemToken(), path, old)
+				_ = r.m.FS().WriteFile(win.SystemToken(), path, old)
 			} else {
-				_ = r.m.FS().Remove(model.SystemToken(), path)
+				_ = r.m.FS().Remove(win.SystemToken(), path)
 			}
 		})
 		return true
@@ -98,7 +99,7 @@ func (r *run) installFile(f fileRow) scriptOp {
 
 // mkdirs creates dir and its missing parents as tok and lists what it
 // created, outermost first.
-func mkdirs(m *model.Machine, tok *model.Token, dir string) ([]string, error) {
+func mkdirs(m *model.Machine, tok *win.Token, dir string) ([]string, error) {
 	var missing []string
 	for p := dir; p != "" && !m.FS().Exists(p); p = parentDir(p) {
 		missing = append([]string{p}, missing...)
@@ -123,7 +124,7 @@ func parentDir(p string) string {
 // undoRemove registers the removal of created folders on rollback.
 func (r *run) undoRemove(created []string) {
 	for _, p := range created {
-		r.undo = append(r.undo, func() { _ = r.m.FS().Remove(model.SystemToken(), p) })
+		r.undo = append(r.undo, func() { _ = r.m.FS().Remove(win.SystemToken(), p) })
 	}
 }
 
@@ -153,10 +154,10 @@ func (r *run) pruneDirs(dir string) {
 		stops[strings.ToLower(strings.TrimSuffix(r.props[id], `\`))] = true
 	}
 	for p := dir; p != "" && !stops[strings.ToLower(p)]; p = parentDir(p) {
-		if entries, err := r.m.FS().ReadDir(model.SystemToken(), p); err != nil || len(entries) > 0 {
+		if entries, err := r.m.FS().ReadDir(win.SystemToken(), p); err != nil || len(entries) > 0 {
 			return
 		}
-		if err := r.m.FS().Remove(model.SystemToken(), p); err != nil {
+		if err := r.m.FS().Remove(win.SystemToken(), p); err != nil {
 			return
 		}
 	}
@@ -222,7 +223,7 @@ func (r *run) regValue(name, raw string) model.Value {
 func (r *run) writeRegistry(g regRow) scriptOp {
 	return func(r *run) bool {
 		path, name := r.regPath(g), r.formatted(g.name)
-		tok := model.SystemToken()
+		tok := win.SystemToken()
 		if !r.elevated {
 			tok = r.req.Token
 		}
@@ -235,12 +236,12 @@ func (r *run) writeRegistry(g regRow) scriptOp {
 		}
 		for i := len(created) - 1; i >= 0; i-- {
 			k := created[i]
-			r.undo = append(r.undo, func() { _ = r.m.Registry().DeleteKey(model.SystemToken(), k) })
+			r.undo = append(r.undo, func() { _ = r.m.Registry().DeleteKey(win.SystemToken(), k) })
 		}
 		if name == "+" || name == "*" || name == "-" || g.value == "" && name == "" {
 			return true
 		}
-		old, oldErr := r.m.Registry().GetValue(model.SystemToken(), path, name)
+		old, oldErr := r.m.Registry().GetValue(win.SystemToken(), path, name)
 		if err := r.m.Registry().SetValue(tok, path, r.regValue(name, g.value)); err != nil {
 			r.rule(RuleTargetDenied)
 			r.raise(MsgFileWrite, strconv.Itoa(int(model.Code(err))), path)
@@ -248,9 +249,9 @@ func (r *run) writeRegistry(g regRow) scriptOp {
 		}
 		r.undo = append(r.undo, func() {
 			if oldErr == nil {
-				_ = r.m.Registry().SetValue(model.SystemToken(), path, old)
+				_ = r.m.Registry().SetValue(win.SystemToken(), path, old)
 			} else {
-				_ = r.m.Registry().DeleteValue(model.SystemToken(), path, name)
+				_ = r.m.Registry().DeleteValue(win.SystemToken(), path, name)
 			}
 		})
 		return true
@@ -270,7 +271,7 @@ func (r *run) removeRegistry(g regRow) scriptOp {
 	return func(r *run) bool {
 		path, name := r.regPath(g), r.formatted(g.name)
 		r.log.s("Executing op: RegRemoveValue(Name=%s,Value=%s,)", name, g.value)
-		_ = r.m.Registry().DeleteValue(model.SystemToken(), path, name)
+		_ = r.m.Registry().DeleteValue(win.SystemToken(), path, name)
 		pruneKeys(r.m, path)
 		return true
 	}
@@ -279,7 +280,7 @@ func (r *run) removeRegistry(g regRow) scriptOp {
 // pruneKeys deletes path and its parents while they are empty, never
 // above HKLM\SOFTWARE or HKU\<SID>\Software (G: which empty keys go).
 func pruneKeys(m *model.Machine, path string) {
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	for strings.Count(path, `\`) > 1 && !(strings.HasPrefix(path, `HKU\`) && strings.Count(path, `\`) <= 2) {
 		vals, err := m.Registry().Values(sys, path)
 		if err != nil {
@@ -325,7 +326,7 @@ func (r *run) customAction(ca caRow) int {
 	r.script = append(r.script, func(r *run) bool {
 		tok := r.req.Token
 		if ca.typ&noImpersonate != 0 && r.elevated {
-			tok = model.SystemToken()
+			tok = win.SystemToken()
 		}
 		r.log.s("Executing op: CustomActionSchedule(Action=%s,ActionType=%d,Source=%s,Target=%s,)", ca.name, ca.typ, sched.source, sched.target)
 		r.log.actionStart(ca.name)
@@ -354,7 +355,7 @@ var exitCommand = regexp.MustCompile(`(?i)^\s*/c\s+exit\s+(?:/b\s+)?(-?\d+)\s*$`
 // runCustomAction runs an EXE custom action. The simulator emulates only
 // `cmd.exe /c exit N`; anything else cannot run here (G, a limit of the
 // simulator, not a claim about Windows).
-func (r *run) runCustomAction(ca caRow, tok *model.Token) int {
+func (r *run) runCustomAction(ca caRow, tok *win.Token) int {
 	const continueOnError = 0x40
 	r.rule(RuleCustomActionRun)
 	source, target := ca.source, ca.target

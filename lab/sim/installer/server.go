@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // mutexExecute is the execution mutex (D).
@@ -88,12 +89,12 @@ func (r *run) decideElevation(alwaysElevated bool) {
 			r.log.s("Product installation will be elevated because user is admin and product is being installed per-machine.")
 		}
 		r.elevated = true
-	case r.perMachine && tok.Kind == model.KindAdminFiltered && r.req.UI == UIFull:
+	case r.perMachine && tok.Kind == win.KindAdminFiltered && r.req.UI == UIFull:
 		r.rule(RuleElevateConsent)
 		r.log.s("Product installation will be elevated because user is admin and product is being installed per-machine.")
 		r.log.c("Elevation required to install product; will prompt for credentials")
 		r.log.c("Credential Request return = 0x0")
-		if full, err := r.m.Token(model.KindAdminElevated, r.req.User); err == nil {
+		if full, err := r.m.Token(win.KindAdminElevated, r.req.User); err == nil {
 			r.req.Token = full
 		}
 		r.elevated = true
@@ -101,7 +102,7 @@ func (r *run) decideElevation(alwaysElevated bool) {
 		r.log.s("MSI_LUA: Elevation prompt disabled for silent installs")
 	}
 	r.setProp("Privileged", boolProp(r.elevated))
-	r.setProp("AdminUser", boolProp(r.req.Token.IsAdmin() || r.req.Token.Kind == model.KindAdminFiltered))
+	r.setProp("AdminUser", boolProp(r.req.Token.IsAdmin() || r.req.Token.Kind == win.KindAdminFiltered))
 	if !r.perMachine {
 		r.setProp("ALLUSERS", "")
 	}
@@ -197,7 +198,7 @@ func (r *run) installInitialize() int {
 		return 3
 	}
 	r.initialized = true
-	sys := model.SystemToken()
+	sys := win.SystemToken()
 	if !r.m.FS().Exists(markerPath) {
 		r.log.note("s", MsgCannotOpenDB, markerPath, stgFileNotFound)
 	}
@@ -223,9 +224,9 @@ func (r *run) installInitialize() int {
 }
 
 // canWrite reports whether tok may create a file in dir (FILE_ADD_FILE).
-func (r *run) canWrite(tok *model.Token, dir string) bool {
+func (r *run) canWrite(tok *win.Token, dir string) bool {
 	got, err := r.m.FS().Access(tok, dir)
-	return err == nil && got&model.FileAddFile != 0
+	return err == nil && got&win.FileAddFile != 0
 }
 
 // runScript runs the script built so far; without the marker it fails
@@ -262,7 +263,7 @@ func (r *run) finalize() bool {
 		return false
 	}
 	r.marked = false
-	if err := r.m.FS().Remove(model.SystemToken(), markerPath); err != nil && !errors.Is(err, model.ErrNotFound) {
+	if err := r.m.FS().Remove(win.SystemToken(), markerPath); err != nil && !errors.Is(err, model.ErrNotFound) {
 		r.log.s("Note: 1: 2318 2: %s", markerPath)
 	}
 	return true

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"github.com/msilab/msilab/win"
 )
 
 // Errno is a Win32 error code, as GetLastError and the SCM return it.
@@ -74,7 +75,6 @@ var (
 	ErrUnknownUser      = errors.New("model: unknown user")
 	ErrTokenKind        = errors.New("model: token kind does not fit the account")
 	ErrUnknownSnapshot  = errors.New("model: unknown snapshot")
-	ErrUnknownProfile   = errors.New("model: unknown OS profile")
 	ErrMutexHeld        = errors.New("model: mutex held by another owner")
 	ErrServiceState     = errors.New("model: service state does not allow this")
 	ErrServiceMissing   = errors.New("model: service does not exist")
@@ -100,8 +100,8 @@ func (e *PathError) Unwrap() error { return e.Err }
 // AccessDeniedError says which access a token lacked on an object.
 type AccessDeniedError struct {
 	Path  string
-	Want  AccessMask
-	Token TokenKind
+	Want  win.AccessMask
+	Token win.TokenKind
 }
 
 func (e *AccessDeniedError) Error() string {
@@ -149,12 +149,12 @@ func pathErr(op, path string, code Errno, err error) error {
 	return &PathError{Op: op, Path: path, Code: code, Err: err}
 }
 
-func deniedErr(op, path string, want AccessMask, tok *Token) error {
+func deniedErr(op, path string, want win.AccessMask, tok *win.Token) error {
 	return &PathError{Op: op, Path: path, Code: ErrorAccessDenied,
 		Err: &AccessDeniedError{Path: path, Want: want, Token: kindOf(tok)}}
 }
 
-func kindOf(tok *Token) TokenKind {
+func kindOf(tok *win.Token) win.TokenKind {
 	if tok == nil {
 		return ""
 	}

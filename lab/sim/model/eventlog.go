@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/msilab/msilab/win"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ type Event struct {
 	ProviderName string // the source, e.g. MsiInstaller
 	EventID      uint32
 	Level        Level
-	UserSID      SID
+	UserSID      win.SID
 	Message      string
 	Data         []string
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/msilab/msilab/win"
 	"slices"
 	"strings"
 	"time"
@@ -47,7 +48,7 @@ type FileInfo struct {
 	Version  string // file version resource, for binaries such as msi.dll
 	Created  time.Time
 	Modified time.Time
-	Owner    SID
+	Owner    win.SID
 }
 
 type fnode struct {
@@ -59,7 +60,7 @@ type fnode struct {
 	version  string
 	created  time.Time
 	modified time.Time
-	sd       SecurityDescriptor
+	sd       win.SecurityDescriptor
 }
 
 func (n *fnode) clone() *fnode {
@@ -142,17 +143,17 @@ func (st *state) existing(op, p string) (located, error) {
 	return l, err
 }
 
-func check(op, path string, n *fnode, tok *Token, want AccessMask) error {
+func check(op, path string, n *fnode, tok *win.Token, want win.AccessMask) error {
 	if tok == nil {
 		return deniedErr(op, path, want, tok)
 	}
-	if _, ok := AccessCheck(&n.sd, tok, want, FileMapping); !ok {
+	if _, ok := win.AccessCheck(&n.sd, tok, want, win.FileMapping); !ok {
 		return deniedErr(op, path, want, tok)
 	}
 	return nil
 }
 
-func (m *Machine) create(l located, tok *Token, dir bool, data []byte) *fnode {
+func (m *Machine) create(l located, tok *win.Token, dir bool, data []byte) *fnode {
 	now := m.now()
 	n := &fnode{name: l.name, dir: dir, data: slices.Clone(data), created: now, modified: now,
 		sd: newObjectSD(&l.parent.sd, dir, tok)}
@@ -184,7 +185,7 @@ func (f FS) Exists(path string) bool {
 }
 
 // ReadFile returns a file's data (FILE_READ_DATA).
-func (f FS) ReadFile(tok *Token, path string) ([]byte, error) {
+func (f FS) ReadFile(tok *win.Token, path string) ([]byte, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	const op = "ReadFile"
@@ -195,7 +196,7 @@ func (f FS) ReadFile(tok *Token, path string) ([]byte, error) {
 	if l.node.dir {
 		return nil, pathErr(op, l.path, ErrorAccessDenied, ErrIsDirectory)
 	}
-	if err := check(op, l.path, l.node, tok, FileReadData); err != nil {
+	if err := check(op, l.path, l.node, tok, win.FileReadData); err != nil {
 		return nil, err
 	}
 	return slices.Clone(l.node.data), nil
@@ -203,22 +204,22 @@ func (f FS) ReadFile(tok *Token, path string) ([]byte, error) {
 
 // WriteFile creates a file (FILE_ADD_FILE on the directory) or replaces
 // the data of an existing one (FILE_WRITE_DATA; read-only files refuse).
-func (f FS) WriteFile(tok *Token, path string, data []byte) error {
+func (f FS) WriteFile(tok *win.Token, path string, data []byte) error {
 	return f.write(tok, "WriteFile", path, data, false, false)
 }
 
 // CreateFile creates a new file and fails with ERROR_FILE_EXISTS (80) if
 // one exists (CREATE_NEW).
-func (f FS) CreateFile(tok *Token, path string, data []byte) error {
+func (f FS) CreateFile(tok *win.Token, path string, data []byte) error {
 	return f.write(tok, "CreateFile", path, data, true, false)
 }
 
 // AppendFile appends (FILE_APPEND_DATA), creating the file if needed.
-func (f FS) AppendFile(tok *Token, path string, data []byte) error {
+func (f FS) AppendFile(tok *win.Token, path string, data []byte) error {
 	return f.write(tok, "AppendFile", path, data, false, true)
 }
 
-func (f FS) write(tok *Token, op, path string, data []byte, createNew, appendData bool) error {
+func (f FS) write(tok *win.Token, op, path string, data []byte, createNew, appendData bool) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	l, err := f.m.st.locate(op, path)
@@ -226,7 +227,7 @@ func (f FS) write(tok *Token, op, path string, data []byte, createNew, appendDat
 		return err
 	}
 	if l.node == nil {
-		if err := check(op, l.path, l.parent, tok, FileAddFile); err != nil {
+		if err := check(op, l.path, l.parent, tok, win.FileAddFile); err != nil {
 			return err
 		}
 		f.m.create(l, tok, false, data)
@@ -239,11 +240,11 @@ func (f FS) write(tok *Token, op, path string, data []byte, createNew, appendDat
 	case n.dir:
 		return pathErr(op, l.path, ErrorAccessDenied, ErrIsDirectory)
 	case n.attrs&AttrReadOnly != 0:
-		return deniedErr(op, l.path, FileWriteData, tok)
+		return deniedErr(op, l.path, win.FileWriteData, tok)
 	}
-	want := FileWriteData
+	want := win.FileWriteData
 	if appendData {
-		want = FileAppendData
+		want = win.FileAppendData
 	}
 	if err := check(op, l.path, n, tok, want); err != nil {
 		return err
@@ -259,13 +260,13 @@ func (f FS) write(tok *Token, op, path string, data []byte, createNew, appendDat
 
 // Mkdir creates a directory (FILE_ADD_SUBDIRECTORY on the parent); an
 // existing name gives ERROR_ALREADY_EXISTS (183).
-func (f FS) Mkdir(tok *Token, path string) error {
+func (f FS) Mkdir(tok *win.Token, path string) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	return f.m.mkdir(tok, path)
 }
 
-func (m *Machine) mkdir(tok *Token, path string) error {
+func (m *Machine) mkdir(tok *win.Token, path string) error {
 	const op = "CreateDirectory"
 	l, err := m.st.locate(op, path)
 	if err != nil {
@@ -274,7 +275,7 @@ func (m *Machine) mkdir(tok *Token, path string) error {
 	if l.node != nil {
 		return pathErr(op, l.path, ErrorAlreadyExists, ErrExists)
 	}
-	if err := check(op, l.path, l.parent, tok, FileAddSubdirectory); err != nil {
+	if err := check(op, l.path, l.parent, tok, win.FileAddSubdirectory); err != nil {
 		return err
 	}
 	m.create(l, tok, true, nil)
@@ -282,13 +283,13 @@ func (m *Machine) mkdir(tok *Token, path string) error {
 }
 
 // MkdirAll creates path and any missing parents, each with Mkdir's check.
-func (f FS) MkdirAll(tok *Token, path string) error {
+func (f FS) MkdirAll(tok *win.Token, path string) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	return f.m.mkdirAll(tok, path)
 }
 
-func (m *Machine) mkdirAll(tok *Token, path string) error {
+func (m *Machine) mkdirAll(tok *win.Token, path string) error {
 	wp, err := parsePath(path)
 	if err != nil {
 		return err
@@ -315,7 +316,7 @@ func (m *Machine) mkdirAll(tok *Token, path string) error {
 // Remove deletes a file or an empty directory: DELETE on it or
 // FILE_DELETE_CHILD on its parent; read-only refuses (5), a non-empty
 // directory gives ERROR_DIR_NOT_EMPTY (145).
-func (f FS) Remove(tok *Token, path string) error {
+func (f FS) Remove(tok *win.Token, path string) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	return f.m.remove(tok, path, false)
@@ -323,7 +324,7 @@ func (f FS) Remove(tok *Token, path string) error {
 
 // RemoveAll deletes a tree, checking every object as Remove does. A
 // missing path is not an error.
-func (f FS) RemoveAll(tok *Token, path string) error {
+func (f FS) RemoveAll(tok *win.Token, path string) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	err := f.m.remove(tok, path, true)
@@ -333,14 +334,14 @@ func (f FS) RemoveAll(tok *Token, path string) error {
 	return err
 }
 
-func (m *Machine) remove(tok *Token, path string, recursive bool) error {
+func (m *Machine) remove(tok *win.Token, path string, recursive bool) error {
 	const op = "DeleteFile"
 	l, err := m.st.existing(op, path)
 	if err != nil {
 		return err
 	}
 	if l.parent == nil {
-		return deniedErr(op, l.path, Delete, tok)
+		return deniedErr(op, l.path, win.Delete, tok)
 	}
 	n := l.node
 	if n.dir && recursive {
@@ -353,11 +354,11 @@ func (m *Machine) remove(tok *Token, path string, recursive bool) error {
 	if n.dir && len(n.kids) > 0 {
 		return pathErr(op, l.path, ErrorDirNotEmpty, ErrNotEmpty)
 	}
-	okSelf := check(op, l.path, n, tok, Delete) == nil
-	okParent := check(op, l.path, l.parent, tok, FileDeleteChild) == nil
+	okSelf := check(op, l.path, n, tok, win.Delete) == nil
+	okParent := check(op, l.path, l.parent, tok, win.FileDeleteChild) == nil
 	// A read-only file or directory refuses deletion (G for directories).
 	if !okSelf && !okParent || n.attrs&AttrReadOnly != 0 {
-		return deniedErr(op, l.path, Delete, tok)
+		return deniedErr(op, l.path, win.Delete, tok)
 	}
 	delete(l.parent.kids, strings.ToLower(n.name))
 	return nil
@@ -375,7 +376,7 @@ func sortedKids(n *fnode) []*fnode {
 // ReadDir lists a directory (FILE_LIST_DIRECTORY), sorted by name. A
 // missing directory is ERROR_PATH_NOT_FOUND (3), a file ERROR_DIRECTORY
 // (267), as FindFirstFile("dir\*") reports them (G).
-func (f FS) ReadDir(tok *Token, path string) ([]FileInfo, error) {
+func (f FS) ReadDir(tok *win.Token, path string) ([]FileInfo, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	const op = "FindFirstFile"
@@ -389,7 +390,7 @@ func (f FS) ReadDir(tok *Token, path string) ([]FileInfo, error) {
 	if !l.node.dir {
 		return nil, pathErr(op, l.path, ErrorDirectory, ErrNotDirectory)
 	}
-	if err := check(op, l.path, l.node, tok, FileListDirectory); err != nil {
+	if err := check(op, l.path, l.node, tok, win.FileListDirectory); err != nil {
 		return nil, err
 	}
 	var out []FileInfo
@@ -400,7 +401,7 @@ func (f FS) ReadDir(tok *Token, path string) ([]FileInfo, error) {
 }
 
 // SetAttributes sets attributes other than Directory (FILE_WRITE_ATTRIBUTES).
-func (f FS) SetAttributes(tok *Token, path string, attrs FileAttributes) error {
+func (f FS) SetAttributes(tok *win.Token, path string, attrs FileAttributes) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	const op = "SetFileAttributes"
@@ -408,7 +409,7 @@ func (f FS) SetAttributes(tok *Token, path string, attrs FileAttributes) error {
 	if err != nil {
 		return err
 	}
-	if err := check(op, l.path, l.node, tok, FileWriteAttributes); err != nil {
+	if err := check(op, l.path, l.node, tok, win.FileWriteAttributes); err != nil {
 		return err
 	}
 	l.node.attrs = attrs &^ AttrDirectory

@@ -2,12 +2,13 @@ package model
 
 import (
 	"errors"
+	"github.com/msilab/msilab/win"
 	"testing"
 	"time"
 )
 
 // newTempMachine has C:\, C:\Windows and C:\Windows\Temp with the healthy ACL.
-func newTempMachine(t *testing.T) (*Machine, map[TokenKind]*Token) {
+func newTempMachine(t *testing.T) (*Machine, map[win.TokenKind]*win.Token) {
 	t.Helper()
 	m := newBareMachine("TEST", testDomain, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
 	m.addDrive("C:", "O:SYG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)")
@@ -22,7 +23,7 @@ func newTempMachine(t *testing.T) (*Machine, map[TokenKind]*Token) {
 
 func sddlOf(t *testing.T, m *Machine, path string) string {
 	t.Helper()
-	sd, err := m.FS().GetSecurity(SystemToken(), path)
+	sd, err := m.FS().GetSecurity(win.SystemToken(), path)
 	if err != nil {
 		t.Fatalf("GetSecurity(%s): %v", path, err)
 	}
@@ -54,7 +55,7 @@ func TestCleanPath(t *testing.T) {
 func TestInheritanceUnderTemp(t *testing.T) {
 	m, tok := newTempMachine(t)
 	fs := m.FS()
-	user := tok[KindStandardUser]
+	user := tok[win.KindStandardUser]
 	if err := fs.WriteFile(user, `C:\Windows\Temp\u.txt`, []byte("hi")); err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +68,11 @@ func TestInheritanceUnderTemp(t *testing.T) {
 	if data, err := fs.ReadFile(user, `C:\Windows\Temp\u.txt`); err != nil || string(data) != "hi" {
 		t.Errorf("creator read back: %q, %v", data, err)
 	}
-	other := NewToken(TokenSpec{Kind: KindStandardUser, User: testDomain.WithRID(1002), Domain: testDomain})
+	other := win.NewToken(win.TokenSpec{Kind: win.KindStandardUser, User: testDomain.WithRID(1002), Domain: testDomain})
 	if _, err := fs.ReadFile(other, `C:\Windows\Temp\u.txt`); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("other user read: %v, want access denied", err)
 	}
-	if err := fs.WriteFile(tok[KindAdminElevated], `C:\Windows\Temp\a.txt`, nil); err != nil {
+	if err := fs.WriteFile(tok[win.KindAdminElevated], `C:\Windows\Temp\a.txt`, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := sddlOf(t, m, `C:\Windows\Temp\a.txt`); got != "O:BAG:"+string(testDomain)+"-513D:AI(A;ID;FA;;;BA)(A;ID;FA;;;SY)(A;ID;FA;;;BA)" {
@@ -84,7 +85,7 @@ func TestInheritanceUnderTemp(t *testing.T) {
 	if got := sddlOf(t, m, `C:\Windows\Temp\d`); got != want {
 		t.Errorf("user dir:\n got %s\nwant %s", got, want)
 	}
-	if err := fs.WriteFile(tok[KindSystem], `C:\Windows\Temp\d\f`, nil); err != nil {
+	if err := fs.WriteFile(tok[win.KindSystem], `C:\Windows\Temp\d\f`, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := sddlOf(t, m, `C:\Windows\Temp\d\f`); got != "O:BAG:SYD:AI(A;ID;FA;;;BA)(A;ID;FA;;;SY)(A;ID;FA;;;BA)" {
@@ -95,7 +96,7 @@ func TestInheritanceUnderTemp(t *testing.T) {
 func TestInheritanceFlags(t *testing.T) {
 	m, tok := newTempMachine(t)
 	fs := m.FS()
-	sys := tok[KindSystem]
+	sys := tok[win.KindSystem]
 	must(t, fs.Mkdir(sys, `C:\Windows\Temp\p`))
 	must(t, fs.SetSDDL(sys, `C:\Windows\Temp\p`, "D:P(A;OICI;FA;;;SY)(A;OICINP;FR;;;AU)(A;OI;FX;;;BU)(A;CI;GR;;;WD)"))
 	must(t, fs.MkdirAll(sys, `C:\Windows\Temp\p\c\g`))
@@ -132,7 +133,7 @@ func must(t *testing.T, err error) {
 func TestRepropagation(t *testing.T) {
 	m, tok := newTempMachine(t)
 	fs := m.FS()
-	sys, user := tok[KindSystem], tok[KindStandardUser]
+	sys, user := tok[win.KindSystem], tok[win.KindStandardUser]
 	must(t, fs.Mkdir(user, `C:\Windows\Temp\d`))
 	must(t, fs.WriteFile(user, `C:\Windows\Temp\d\f`, nil))
 	must(t, fs.Mkdir(sys, `C:\Windows\Temp\prot`))
@@ -163,7 +164,7 @@ func TestRepropagation(t *testing.T) {
 func TestFSErrors(t *testing.T) {
 	m, tok := newTempMachine(t)
 	fs := m.FS()
-	sys, user := tok[KindSystem], tok[KindStandardUser]
+	sys, user := tok[win.KindSystem], tok[win.KindStandardUser]
 	must(t, fs.WriteFile(sys, `C:\Windows\Temp\f.txt`, []byte("a")))
 	must(t, fs.Mkdir(sys, `C:\Windows\Temp\d`))
 	must(t, fs.WriteFile(sys, `C:\Windows\Temp\d\x`, nil))
@@ -197,7 +198,7 @@ func TestFSErrors(t *testing.T) {
 		}
 	}
 	var ade *AccessDeniedError
-	if err := get(fs.ReadDir(user, `C:\Windows\Temp`)); !errors.As(err, &ade) || ade.Want != FileListDirectory || ade.Token != KindStandardUser {
+	if err := get(fs.ReadDir(user, `C:\Windows\Temp`)); !errors.As(err, &ade) || ade.Want != win.FileListDirectory || ade.Token != win.KindStandardUser {
 		t.Errorf("AccessDeniedError fields: %+v", ade)
 	}
 }
@@ -207,7 +208,7 @@ func get[T any](_ T, err error) error { return err }
 func TestFSDeleteAndAttributes(t *testing.T) {
 	m, tok := newTempMachine(t)
 	fs := m.FS()
-	sys, user := tok[KindSystem], tok[KindStandardUser]
+	sys, user := tok[win.KindSystem], tok[win.KindStandardUser]
 	must(t, fs.WriteFile(user, `C:\Windows\Temp\mine`, []byte("1")))
 	must(t, fs.AppendFile(user, `C:\Windows\Temp\mine`, []byte("2")))
 	if d, _ := fs.ReadFile(user, `C:\Windows\Temp\mine`); string(d) != "12" {

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"github.com/msilab/msilab/win"
+	"strings"
+)
 
 // Security descriptors of files and directories: read, set, propagate.
 
@@ -15,16 +18,16 @@ const (
 )
 
 // GetSecurity returns a copy of the descriptor (READ_CONTROL).
-func (f FS) GetSecurity(tok *Token, path string) (SecurityDescriptor, error) {
+func (f FS) GetSecurity(tok *win.Token, path string) (win.SecurityDescriptor, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	const op = "GetSecurityInfo"
 	l, err := f.m.st.existing(op, path)
 	if err != nil {
-		return SecurityDescriptor{}, err
+		return win.SecurityDescriptor{}, err
 	}
-	if err := check(op, l.path, l.node, tok, ReadControl); err != nil {
-		return SecurityDescriptor{}, err
+	if err := check(op, l.path, l.node, tok, win.ReadControl); err != nil {
+		return win.SecurityDescriptor{}, err
 	}
 	return l.node.sd.Clone(), nil
 }
@@ -35,15 +38,15 @@ func (f FS) GetSecurity(tok *Token, path string) (SecurityDescriptor, error) {
 // the parent; then every non-protected descendant has its inherited ACEs
 // recomputed ("Automatic Propagation of Inheritable ACEs", D). A
 // protected DACL keeps inherited ACEs as explicit ones (G).
-func (f FS) SetSecurity(tok *Token, path string, sd SecurityDescriptor, what SecurityInfo) error {
+func (f FS) SetSecurity(tok *win.Token, path string, sd win.SecurityDescriptor, what SecurityInfo) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	return f.m.setSecurity(tok, path, sd, what)
 }
 
 // SetSDDL is SetSecurity with the parts present in an SDDL string.
-func (f FS) SetSDDL(tok *Token, path, sddl string) error {
-	sd, err := ParseSDDL(sddl)
+func (f FS) SetSDDL(tok *win.Token, path, sddl string) error {
+	sd, err := win.ParseSDDL(sddl)
 	if err != nil {
 		return err
 	}
@@ -60,18 +63,18 @@ func (f FS) SetSDDL(tok *Token, path, sddl string) error {
 	return f.SetSecurity(tok, path, sd, what)
 }
 
-func (m *Machine) setSecurity(tok *Token, path string, sd SecurityDescriptor, what SecurityInfo) error {
+func (m *Machine) setSecurity(tok *win.Token, path string, sd win.SecurityDescriptor, what SecurityInfo) error {
 	const op = "SetSecurityInfo"
 	l, err := m.st.existing(op, path)
 	if err != nil {
 		return err
 	}
-	var want AccessMask
+	var want win.AccessMask
 	if what&(OwnerInfo|GroupInfo) != 0 {
-		want |= WriteOwner
+		want |= win.WriteOwner
 	}
 	if what&DACLInfo != 0 {
-		want |= WriteDAC
+		want |= win.WriteDAC
 	}
 	if err := check(op, l.path, l.node, tok, want); err != nil {
 		return err
@@ -84,12 +87,12 @@ func (m *Machine) setSecurity(tok *Token, path string, sd SecurityDescriptor, wh
 		n.sd.Group = sd.Group
 	}
 	if what&DACLInfo != 0 {
-		acl := ACL{Null: sd.DACL.Null, Flags: sd.DACL.Flags}
+		acl := win.ACL{Null: sd.DACL.Null, Flags: sd.DACL.Flags}
 		if !acl.Null {
 			acl.ACEs = explicitACEs(sd.DACL, sd.DACL.Protected())
 		}
 		n.sd.DACL = acl
-		var parent *SecurityDescriptor
+		var parent *win.SecurityDescriptor
 		if l.parent != nil {
 			parent = &l.parent.sd
 		}
@@ -113,14 +116,14 @@ func propagate(n *fnode) {
 }
 
 // Access returns what tok may do on path (MAXIMUM_ALLOWED).
-func (f FS) Access(tok *Token, path string) (AccessMask, error) {
+func (f FS) Access(tok *win.Token, path string) (win.AccessMask, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	l, err := f.m.st.existing("AccessCheck", path)
 	if err != nil || tok == nil {
 		return 0, err
 	}
-	granted, _ := AccessCheck(&l.node.sd, tok, MaximumAllowed, FileMapping)
+	granted, _ := win.AccessCheck(&l.node.sd, tok, win.MaximumAllowed, win.FileMapping)
 	return granted, nil
 }
 
@@ -133,5 +136,5 @@ func (f FS) ICACLS(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ICACLS(l.node.sd.DACL, f.m.lookupSID), nil
+	return win.ICACLS(l.node.sd.DACL, f.m.lookupSID), nil
 }

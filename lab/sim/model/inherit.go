@@ -1,86 +1,28 @@
 package model
 
-import "slices"
-
-// ACE inheritance, Microsoft "ACE Inheritance Rules" (D):
-//
-//	parent ACE      file child               directory child
-//	OI only         effective                inherit-only (OI|IO), none if NP
-//	CI only         none                     effective, inheritable (CI) unless NP
-//	OI|CI           effective                effective, inheritable (OI|CI) unless NP
-//
-// Inherited ACEs carry ID. An effective ACE has generic rights mapped and
-// CREATOR OWNER / CREATOR GROUP replaced by the new object's owner and
-// group; when an inheritable ACE holds such generic information a
-// directory gets two ACEs: the mapped effective one and the unmapped
-// inherit-only one. Inherited ACEs follow explicit ones in the parent's
-// order ("Order of ACEs in a DACL"). A protected DACL (P) inherits nothing.
-
-// InheritACEs returns the ACEs a new child of a parent with DACL parent
-// inherits.
-func InheritACEs(parent ACL, dir bool, owner, group SID) []ACE {
-	if parent.Null {
-		return nil
-	}
-	var out []ACE
-	for _, a := range parent.ACEs {
-		oi := a.Flags&ObjectInherit != 0
-		ci := a.Flags&ContainerInherit != 0
-		np := a.Flags&NoPropagateInherit != 0
-		if !dir {
-			if oi {
-				out = append(out, effective(a, owner, group))
-			}
-			continue
-		}
-		switch {
-		case ci && np:
-			out = append(out, effective(a, owner, group))
-		case ci && hasGenericInfo(a):
-			out = append(out, effective(a, owner, group),
-				ACE{a.Type, a.Flags&(ObjectInherit|ContainerInherit) | InheritOnly | Inherited, a.Mask, a.SID})
-		case ci:
-			out = append(out, ACE{a.Type, a.Flags&(ObjectInherit|ContainerInherit) | Inherited, a.Mask, a.SID})
-		case oi && !np:
-			out = append(out, ACE{a.Type, ObjectInherit | InheritOnly | Inherited, a.Mask, a.SID})
-		}
-	}
-	return out
-}
-
-func hasGenericInfo(a ACE) bool {
-	return a.SID == SIDCreatorOwner || a.SID == SIDCreatorGroup || a.Mask&genericRightsMask != 0
-}
-
-func effective(a ACE, owner, group SID) ACE {
-	s := a.SID
-	switch s {
-	case SIDCreatorOwner:
-		s = owner
-	case SIDCreatorGroup:
-		s = group
-	}
-	return ACE{a.Type, Inherited, FileMapping.Map(a.Mask), s}
-}
+import (
+	"github.com/msilab/msilab/win"
+	"slices"
+)
 
 // newObjectSD is the descriptor of an object tok creates under parent:
 // owner and group from the token, inherited ACEs, or the token's default
 // DACL when nothing is inheritable (D: "DACL for a New Object").
-func newObjectSD(parent *SecurityDescriptor, dir bool, tok *Token) SecurityDescriptor {
-	sd := SecurityDescriptor{Owner: tok.Owner, Group: tok.PrimaryGroup}
+func newObjectSD(parent *win.SecurityDescriptor, dir bool, tok *win.Token) win.SecurityDescriptor {
+	sd := win.SecurityDescriptor{Owner: tok.Owner, Group: tok.PrimaryGroup}
 	if sd.Group == "" {
 		sd.Group = tok.Owner
 	}
-	aces := InheritACEs(parent.DACL, dir, sd.Owner, sd.Group)
+	aces := win.InheritACEs(parent.DACL, dir, sd.Owner, sd.Group)
 	if len(aces) == 0 {
 		for _, a := range tok.DefaultDACL {
-			a.Mask = FileMapping.Map(a.Mask)
+			a.Mask = win.FileMapping.Map(a.Mask)
 			aces = append(aces, a)
 		}
 	}
 	sd.DACL.ACEs = aces
 	if !parent.DACL.Null {
-		sd.DACL.Flags = parent.DACL.Flags & DACLAutoInherited
+		sd.DACL.Flags = parent.DACL.Flags & win.DACLAutoInherited
 	}
 	return sd
 }
@@ -89,18 +31,18 @@ func newObjectSD(parent *SecurityDescriptor, dir bool, tok *Token) SecurityDescr
 // deny before explicit allow (canonical order, as icacls and Set-Acl
 // keep it). With keepAll, inherited ACEs are kept as explicit ones (a
 // DACL being protected).
-func explicitACEs(acl ACL, keepAll bool) []ACE {
-	var out []ACE
+func explicitACEs(acl win.ACL, keepAll bool) []win.ACE {
+	var out []win.ACE
 	for _, a := range acl.ACEs {
-		if a.Flags&Inherited != 0 {
+		if a.Flags&win.Inherited != 0 {
 			if !keepAll {
 				continue
 			}
-			a.Flags &^= Inherited
+			a.Flags &^= win.Inherited
 		}
 		out = append(out, a)
 	}
-	slices.SortStableFunc(out, func(x, y ACE) int {
+	slices.SortStableFunc(out, func(x, y win.ACE) int {
 		return int(y.Type) - int(x.Type) // deny (1) first
 	})
 	return out
@@ -108,13 +50,13 @@ func explicitACEs(acl ACL, keepAll bool) []ACE {
 
 // rebuildDACL recomputes a non-protected object's DACL: its explicit ACEs
 // then what it inherits from parent.
-func rebuildDACL(sd *SecurityDescriptor, parent *SecurityDescriptor, dir bool) {
+func rebuildDACL(sd *win.SecurityDescriptor, parent *win.SecurityDescriptor, dir bool) {
 	if sd.DACL.Null || sd.DACL.Protected() {
 		return
 	}
 	aces := explicitACEs(sd.DACL, false)
 	if parent != nil {
-		aces = append(aces, InheritACEs(parent.DACL, dir, sd.Owner, sd.Group)...)
+		aces = append(aces, win.InheritACEs(parent.DACL, dir, sd.Owner, sd.Group)...)
 	}
 	sd.DACL.ACEs = aces
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"github.com/msilab/msilab/win"
 	"strconv"
 	"strings"
 	"time"
@@ -26,21 +27,21 @@ type Options struct {
 // from icacls output quoted in public reports, to confirm on real Windows.
 const (
 	// C:\ (R, msys2/msys2-installer#51; the integrity label ACE is not modelled).
-	rootSDDL = "O:" + string(SIDTrustedInstaller) + "G:" + string(SIDTrustedInstaller) +
+	rootSDDL = "O:" + string(win.SIDTrustedInstaller) + "G:" + string(win.SIDTrustedInstaller) +
 		"D:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BU)(A;OICIIO;0x1301bf;;;AU)(A;;0x4;;;AU)"
 	// C:\Windows and C:\Windows\System32: TrustedInstaller owns; SYSTEM and
 	// Administrators have Modify on the folder, Full on children.
-	windowsSDDL = "O:" + string(SIDTrustedInstaller) + "G:" + string(SIDTrustedInstaller) +
+	windowsSDDL = "O:" + string(win.SIDTrustedInstaller) + "G:" + string(win.SIDTrustedInstaller) +
 		"D:PAI(A;OICIIO;GA;;;CO)(A;OICIIO;GA;;;SY)(A;;0x1301bf;;;SY)(A;OICIIO;GA;;;BA)(A;;0x1301bf;;;BA)" +
-		"(A;OICIIO;GXGR;;;BU)(A;;0x1200a9;;;BU)(A;CIIO;GA;;;" + string(SIDTrustedInstaller) + ")(A;;FA;;;" +
-		string(SIDTrustedInstaller) + ")(A;;0x1200a9;;;AC)(A;OICIIO;GXGR;;;AC)"
+		"(A;OICIIO;GXGR;;;BU)(A;;0x1200a9;;;BU)(A;CIIO;GA;;;" + string(win.SIDTrustedInstaller) + ")(A;;FA;;;" +
+		string(win.SIDTrustedInstaller) + ")(A;;0x1200a9;;;AC)(A;OICIIO;GXGR;;;AC)"
 	// System binaries (R, icacls of System32\mmc.exe quoted by moonpoint.com).
-	systemFileSDDL = "O:" + string(SIDTrustedInstaller) + "G:" + string(SIDTrustedInstaller) +
-		"D:PAI(A;;FA;;;" + string(SIDTrustedInstaller) + ")(A;;0x1200a9;;;BA)(A;;0x1200a9;;;SY)" +
+	systemFileSDDL = "O:" + string(win.SIDTrustedInstaller) + "G:" + string(win.SIDTrustedInstaller) +
+		"D:PAI(A;;FA;;;" + string(win.SIDTrustedInstaller) + ")(A;;0x1200a9;;;BA)(A;;0x1200a9;;;SY)" +
 		"(A;;0x1200a9;;;BU)(A;;0x1200a9;;;AC)(A;;0x1200a9;;;S-1-15-2-2)"
 	// C:\Program Files and (x86) (R-ish: listing in p0dalirius/smbclient-ng#118).
-	programFilesSDDL = "O:" + string(SIDTrustedInstaller) + "G:" + string(SIDTrustedInstaller) +
-		"D:PAI(A;;FA;;;" + string(SIDTrustedInstaller) + ")(A;CIIO;GA;;;" + string(SIDTrustedInstaller) +
+	programFilesSDDL = "O:" + string(win.SIDTrustedInstaller) + "G:" + string(win.SIDTrustedInstaller) +
+		"D:PAI(A;;FA;;;" + string(win.SIDTrustedInstaller) + ")(A;CIIO;GA;;;" + string(win.SIDTrustedInstaller) +
 		")(A;;0x1301bf;;;SY)(A;OICIIO;GA;;;SY)(A;;0x1301bf;;;BA)(A;OICIIO;GA;;;BA)(A;;0x1200a9;;;BU)" +
 		"(A;OICIIO;GXGR;;;BU)(A;OICIIO;GA;;;CO)(A;;0x1200a9;;;AC)(A;OICIIO;GXGR;;;AC)"
 	// C:\ProgramData: users may create folders (CI write data/append/EA/attributes).
@@ -55,9 +56,9 @@ const (
 // New builds a fresh machine from an OS profile.
 func New(opts Options) (*Machine, error) {
 	if opts.Profile == "" {
-		opts.Profile = DefaultProfile
+		opts.Profile = win.DefaultProfile
 	}
-	p, err := LookupProfile(opts.Profile)
+	p, err := win.LookupProfile(opts.Profile)
 	if err != nil {
 		return nil, err
 	}
@@ -82,10 +83,10 @@ func New(opts Options) (*Machine, error) {
 
 // machineDomain derives a stable machine SID from the hostname (G: real
 // machine SIDs are random at setup; stable ones keep runs reproducible).
-func machineDomain(host string) SID {
+func machineDomain(host string) win.SID {
 	h := sha256.Sum256([]byte("msilab machine " + host))
 	n := func(i int) uint32 { return binary.BigEndian.Uint32(h[i:]) | 0x10000000 }
-	return MachineSIDPrefix(n(0), n(4), n(8))
+	return win.MachineSIDPrefix(n(0), n(4), n(8))
 }
 
 func (m *Machine) build(opts Options) error {
@@ -132,7 +133,7 @@ func (m *Machine) build(opts Options) error {
 
 func (m *Machine) buildRegistry() error {
 	p := m.profile
-	sys := SystemToken()
+	sys := win.SystemToken()
 	cv := `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`
 	keys := map[string][]Value{
 		cv: {SZ("ProductName", p.DisplayName), SZ("EditionID", p.EditionID),
@@ -152,7 +153,7 @@ func (m *Machine) buildRegistry() error {
 			ExpandSZ("TEMP", `%SystemRoot%\TEMP`), ExpandSZ("TMP", `%SystemRoot%\TEMP`),
 			ExpandSZ("windir", `%SystemRoot%`)},
 		`HKU\.DEFAULT`: nil,
-		`HKU\` + string(SIDSystem) + `\Environment`: {ExpandSZ("TEMP", `%USERPROFILE%\AppData\Local\Temp`), ExpandSZ("TMP", `%USERPROFILE%\AppData\Local\Temp`)},
+		`HKU\` + string(win.SIDSystem) + `\Environment`: {ExpandSZ("TEMP", `%USERPROFILE%\AppData\Local\Temp`), ExpandSZ("TMP", `%USERPROFILE%\AppData\Local\Temp`)},
 	}
 	if p.DisplayVersion != "" {
 		keys[cv] = append(keys[cv], SZ("DisplayVersion", p.DisplayVersion))
@@ -178,14 +179,14 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func (m *Machine) Hostname() string { return m.hostname }
 
 // Domain is the machine SID (account domain), S-1-5-21-a-b-c.
-func (m *Machine) Domain() SID { return m.domain }
+func (m *Machine) Domain() win.SID { return m.domain }
 
 // Profile is the OS profile the machine was built from.
-func (m *Machine) Profile() Profile { return m.profile }
+func (m *Machine) Profile() win.Profile { return m.profile }
 
 // LookupSID names a SID as Windows displays it (BUILTIN\Users,
 // HOST\msilab, ...); an unknown SID prints as itself.
-func (m *Machine) LookupSID(s SID) string {
+func (m *Machine) LookupSID(s win.SID) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.lookupSID(s)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/msilab/msilab/win"
 	"slices"
 	"sync"
 	"time"
@@ -15,8 +16,8 @@ type Machine struct {
 	clock      func() time.Time
 	clockStart time.Time
 	hostname   string
-	domain     SID
-	profile    Profile
+	domain     win.SID
+	profile    win.Profile
 }
 
 // now reads the model clock: the injected one, or the profile's start
@@ -37,8 +38,8 @@ func (m *Machine) Now() time.Time {
 }
 
 // lookupSID names a SID as Windows displays it.
-func (m *Machine) lookupSID(s SID) string {
-	if n, ok := WellKnownName(s); ok {
+func (m *Machine) lookupSID(s win.SID) string {
+	if n, ok := win.WellKnownName(s); ok {
 		return n
 	}
 	if s.Domain() == m.domain {

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"github.com/msilab/msilab/win"
+	"strings"
+)
 
 // Move renames a file or directory, as MoveFileEx without
 // MOVEFILE_REPLACE_EXISTING on one volume: it needs DELETE on the object
@@ -9,7 +12,7 @@ import "strings"
 // descriptor, inherited ACEs included, as a same-volume move does (D:
 // "Moving and copying files and folders" keeps permissions on one volume).
 // An existing destination is ERROR_ALREADY_EXISTS.
-func (f FS) Move(tok *Token, from, to string) error {
+func (f FS) Move(tok *win.Token, from, to string) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
 	const op = "MoveFile"
@@ -18,7 +21,7 @@ func (f FS) Move(tok *Token, from, to string) error {
 		return err
 	}
 	if src.parent == nil {
-		return deniedErr(op, src.path, Delete, tok)
+		return deniedErr(op, src.path, win.Delete, tok)
 	}
 	dst, err := f.m.st.locate(op, to)
 	if err != nil {
@@ -34,14 +37,14 @@ func (f FS) Move(tok *Token, from, to string) error {
 	if lsrc := strings.ToLower(src.path) + `\`; strings.HasPrefix(strings.ToLower(dst.path)+`\`, lsrc) {
 		return pathErr(op, dst.path, ErrorInvalidName, ErrInvalidName)
 	}
-	okSelf := check(op, src.path, src.node, tok, Delete) == nil
-	okParent := check(op, src.path, src.parent, tok, FileDeleteChild) == nil
+	okSelf := check(op, src.path, src.node, tok, win.Delete) == nil
+	okParent := check(op, src.path, src.parent, tok, win.FileDeleteChild) == nil
 	if !okSelf && !okParent {
-		return deniedErr(op, src.path, Delete, tok)
+		return deniedErr(op, src.path, win.Delete, tok)
 	}
-	add := FileAddFile
+	add := win.FileAddFile
 	if src.node.dir {
-		add = FileAddSubdirectory
+		add = win.FileAddSubdirectory
 	}
 	if err := check(op, dst.path, dst.parent, tok, add); err != nil {
 		return err

@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"github.com/msilab/msilab/win"
 	"testing"
 )
 
@@ -10,7 +11,7 @@ func TestMoveKeepsSecurityAndChecksAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := SystemToken()
+	sys := win.SystemToken()
 	fs := m.FS()
 	before, err := fs.GetSecurity(sys, `C:\Windows\Installer`)
 	if err != nil {
@@ -49,7 +50,7 @@ func TestMoveKeepsSecurityAndChecksAccess(t *testing.T) {
 	if _, err := m.Users().Ensure(sys, UserSpec{Name: "std", Password: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	std, err := m.Token(KindStandardUser, "std")
+	std, err := m.Token(win.KindStandardUser, "std")
 	if err != nil {
 		t.Fatal(err)
 	}

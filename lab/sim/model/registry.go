@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/msilab/msilab/win"
 	"slices"
 	"strings"
 )
@@ -80,7 +81,7 @@ var hiveAliases = map[string]string{"HKLM": "HKLM", "HKEY_LOCAL_MACHINE": "HKLM"
 
 // parseKey accepts HKLM\..., HKEY_LOCAL_MACHINE\..., PowerShell's HKLM:\...
 // and Registry::HKEY_...; HKCU resolves to HKU\<tok.User>.
-func parseKey(p string, tok *Token) (keyPath, error) {
+func parseKey(p string, tok *win.Token) (keyPath, error) {
 	s := strings.ReplaceAll(p, "/", `\`)
 	if i := strings.Index(strings.ToLower(s), "registry::"); i >= 0 {
 		s = s[i+len("registry::"):]
@@ -127,7 +128,7 @@ func (st *state) findKey(kp keyPath) (*rkey, keyPath) {
 	return k, shown
 }
 
-func regWriteAllowed(tok *Token, kp keyPath) bool {
+func regWriteAllowed(tok *win.Token, kp keyPath) bool {
 	if tok == nil {
 		return false
 	}
@@ -137,7 +138,7 @@ func regWriteAllowed(tok *Token, kp keyPath) bool {
 	return kp.hive == "HKU" && len(kp.parts) > 0 && strings.EqualFold(kp.parts[0], string(tok.User))
 }
 
-func (r Registry) open(tok *Token, op, path string, write bool) (*rkey, keyPath, error) {
+func (r Registry) open(tok *win.Token, op, path string, write bool) (*rkey, keyPath, error) {
 	kp, err := parseKey(path, tok)
 	if err != nil {
 		return nil, kp, err
@@ -147,27 +148,27 @@ func (r Registry) open(tok *Token, op, path string, write bool) (*rkey, keyPath,
 		return nil, shown, pathErr(op, shown.String(), ErrorFileNotFound, ErrNotFound)
 	}
 	if write && !regWriteAllowed(tok, kp) {
-		return nil, shown, deniedErr(op, shown.String(), KeyWrite, tok)
+		return nil, shown, deniedErr(op, shown.String(), win.KeyWrite, tok)
 	}
 	return k, shown, nil
 }
 
 // CreateKey creates a key and any missing parents; an existing key is
 // fine (RegCreateKeyEx).
-func (r Registry) CreateKey(tok *Token, path string) error {
+func (r Registry) CreateKey(tok *win.Token, path string) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	return r.m.createKey(tok, path)
 }
 
-func (m *Machine) createKey(tok *Token, path string) error {
+func (m *Machine) createKey(tok *win.Token, path string) error {
 	const op = "RegCreateKey"
 	kp, err := parseKey(path, tok)
 	if err != nil {
 		return err
 	}
 	if !regWriteAllowed(tok, kp) {
-		return deniedErr(op, kp.String(), KeyWrite, tok)
+		return deniedErr(op, kp.String(), win.KeyWrite, tok)
 	}
 	k := m.st.hives[kp.hive]
 	for _, c := range kp.parts {
@@ -183,20 +184,20 @@ func (m *Machine) createKey(tok *Token, path string) error {
 
 // DeleteKey deletes a key and everything under it (RegDeleteTree). Hive
 // roots cannot be deleted.
-func (r Registry) DeleteKey(tok *Token, path string) error {
+func (r Registry) DeleteKey(tok *win.Token, path string) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	return r.m.deleteKey(tok, path)
 }
 
-func (m *Machine) deleteKey(tok *Token, path string) error {
+func (m *Machine) deleteKey(tok *win.Token, path string) error {
 	const op = "RegDeleteTree"
 	_, kp, err := Registry{m}.open(tok, op, path, true)
 	if err != nil {
 		return err
 	}
 	if len(kp.parts) == 0 {
-		return deniedErr(op, kp.String(), Delete, tok)
+		return deniedErr(op, kp.String(), win.Delete, tok)
 	}
 	parent, _ := m.st.findKey(keyPath{kp.hive, kp.parts[:len(kp.parts)-1]})
 	delete(parent.kids, strings.ToLower(kp.parts[len(kp.parts)-1]))
@@ -204,7 +205,7 @@ func (m *Machine) deleteKey(tok *Token, path string) error {
 }
 
 // KeyExists reports whether a key exists (tok resolves HKCU; may be nil).
-func (r Registry) KeyExists(tok *Token, path string) bool {
+func (r Registry) KeyExists(tok *win.Token, path string) bool {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	kp, err := parseKey(path, tok)
@@ -216,13 +217,13 @@ func (r Registry) KeyExists(tok *Token, path string) bool {
 }
 
 // SetValue writes a value into an existing key.
-func (r Registry) SetValue(tok *Token, path string, v Value) error {
+func (r Registry) SetValue(tok *win.Token, path string, v Value) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	return r.m.setValue(tok, path, v)
 }
 
-func (m *Machine) setValue(tok *Token, path string, v Value) error {
+func (m *Machine) setValue(tok *win.Token, path string, v Value) error {
 	k, _, err := Registry{m}.open(tok, "RegSetValue", path, true)
 	if err != nil {
 		return err
@@ -232,13 +233,13 @@ func (m *Machine) setValue(tok *Token, path string, v Value) error {
 }
 
 // GetValue reads a value; a missing key or value is ERROR_FILE_NOT_FOUND.
-func (r Registry) GetValue(tok *Token, path, name string) (Value, error) {
+func (r Registry) GetValue(tok *win.Token, path, name string) (Value, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	return r.m.getValue(tok, path, name)
 }
 
-func (m *Machine) getValue(tok *Token, path, name string) (Value, error) {
+func (m *Machine) getValue(tok *win.Token, path, name string) (Value, error) {
 	const op = "RegQueryValue"
 	k, kp, err := Registry{m}.open(tok, op, path, false)
 	if err != nil {
@@ -252,7 +253,7 @@ func (m *Machine) getValue(tok *Token, path, name string) (Value, error) {
 }
 
 // DeleteValue removes a value; a missing one is ERROR_FILE_NOT_FOUND.
-func (r Registry) DeleteValue(tok *Token, path, name string) error {
+func (r Registry) DeleteValue(tok *win.Token, path, name string) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	const op = "RegDeleteValue"
@@ -268,7 +269,7 @@ func (r Registry) DeleteValue(tok *Token, path, name string) error {
 }
 
 // Subkeys lists the names of a key's subkeys, sorted.
-func (r Registry) Subkeys(tok *Token, path string) ([]string, error) {
+func (r Registry) Subkeys(tok *win.Token, path string) ([]string, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	k, _, err := r.open(tok, "RegEnumKey", path, false)
@@ -283,7 +284,7 @@ func (r Registry) Subkeys(tok *Token, path string) ([]string, error) {
 }
 
 // Values lists a key's values, sorted by name.
-func (r Registry) Values(tok *Token, path string) ([]Value, error) {
+func (r Registry) Values(tok *win.Token, path string) ([]Value, error) {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	k, _, err := r.open(tok, "RegEnumValue", path, false)

@@ -2,29 +2,30 @@ package model
 
 import (
 	"errors"
+	"github.com/msilab/msilab/win"
 	"slices"
 	"testing"
 )
 
-func tokensOf(t *testing.T, m *Machine) map[TokenKind]*Token {
+func tokensOf(t *testing.T, m *Machine) map[win.TokenKind]*win.Token {
 	t.Helper()
-	sys := SystemToken()
-	admin, err := m.Token(KindAdminElevated, "msilab")
+	sys := win.SystemToken()
+	admin, err := m.Token(win.KindAdminElevated, "msilab")
 	must(t, err)
-	filtered, err := m.Token(KindAdminFiltered, "msilab")
+	filtered, err := m.Token(win.KindAdminFiltered, "msilab")
 	must(t, err)
 	if _, err := m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "pw"}); err != nil {
 		t.Fatal(err)
 	}
-	user, err := m.Token(KindStandardUser, "labuser")
+	user, err := m.Token(win.KindStandardUser, "labuser")
 	must(t, err)
-	return map[TokenKind]*Token{KindSystem: sys, KindAdminElevated: admin, KindAdminFiltered: filtered, KindStandardUser: user}
+	return map[win.TokenKind]*win.Token{win.KindSystem: sys, win.KindAdminElevated: admin, win.KindAdminFiltered: filtered, win.KindStandardUser: user}
 }
 
 func TestRegistryValues(t *testing.T) {
 	m := newMachine(t, "win10-22h2")
 	tok := tokensOf(t, m)
-	reg, admin := m.Registry(), tok[KindAdminElevated]
+	reg, admin := m.Registry(), tok[win.KindAdminElevated]
 	key := `HKLM\SOFTWARE\Contoso\App`
 	must(t, reg.CreateKey(admin, key))
 	vals := []Value{SZ("Name", "x"), ExpandSZ("Path", `%ProgramFiles%\x`), MultiSZ("List", "a", "b"),
@@ -33,7 +34,7 @@ func TestRegistryValues(t *testing.T) {
 		must(t, reg.SetValue(admin, key, v))
 	}
 	for _, v := range vals {
-		got, err := reg.GetValue(tok[KindStandardUser], `hkey_local_machine\software\CONTOSO\app`, v.Name)
+		got, err := reg.GetValue(tok[win.KindStandardUser], `hkey_local_machine\software\CONTOSO\app`, v.Name)
 		if err != nil || got.Type != v.Type || got.Data() != v.Data() {
 			t.Errorf("%q: %+v %v", v.Name, got, err)
 		}
@@ -71,7 +72,7 @@ func TestRegistryValues(t *testing.T) {
 	if err := reg.CreateKey(admin, `HKXX\Software`); Code(err) != ErrorInvalidName {
 		t.Errorf("bad hive: %v", err)
 	}
-	if err := reg.DeleteKey(tok[KindSystem], `HKLM`); Code(err) != ErrorAccessDenied {
+	if err := reg.DeleteKey(tok[win.KindSystem], `HKLM`); Code(err) != ErrorAccessDenied {
 		t.Errorf("delete hive: %v", err)
 	}
 }
@@ -81,7 +82,7 @@ func TestRegistryAccess(t *testing.T) {
 	tok := tokensOf(t, m)
 	reg := m.Registry()
 	policy := `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`
-	for kind, ok := range map[TokenKind]bool{KindSystem: true, KindAdminElevated: true, KindAdminFiltered: false, KindStandardUser: false} {
+	for kind, ok := range map[win.TokenKind]bool{win.KindSystem: true, win.KindAdminElevated: true, win.KindAdminFiltered: false, win.KindStandardUser: false} {
 		err := reg.SetValue(tok[kind], policy, DWORD("DisableMSI", 1))
 		if (err == nil) != ok {
 			t.Errorf("%s writes HKLM: %v", kind, err)
@@ -93,15 +94,15 @@ func TestRegistryAccess(t *testing.T) {
 			t.Errorf("%s reads HKLM: %v", kind, err)
 		}
 	}
-	user := tok[KindStandardUser]
+	user := tok[win.KindStandardUser]
 	// HKCU is the user's own hive: writable by the user.
 	must(t, reg.CreateKey(user, `HKCU\Software\Policies\Microsoft\Windows\Installer`))
 	must(t, reg.SetValue(user, `HKCU\Software\Policies\Microsoft\Windows\Installer`, DWORD("AlwaysInstallElevated", 1)))
-	v, err := reg.GetValue(tok[KindSystem], `HKU\`+string(user.User)+`\Software\Policies\Microsoft\Windows\Installer`, "AlwaysInstallElevated")
+	v, err := reg.GetValue(tok[win.KindSystem], `HKU\`+string(user.User)+`\Software\Policies\Microsoft\Windows\Installer`, "AlwaysInstallElevated")
 	if err != nil || v.Num != 1 {
 		t.Errorf("HKCU maps to HKU\\<SID>: %v %v", v, err)
 	}
-	admin := tok[KindAdminElevated]
+	admin := tok[win.KindAdminElevated]
 	if err := reg.SetValue(user, `HKU\`+string(admin.User)+`\Environment`, SZ("TEMP", "x")); Code(err) != ErrorAccessDenied {
 		t.Errorf("user writes another user's hive: %v", err)
 	}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"github.com/msilab/msilab/win"
 	"strings"
 )
 
@@ -15,26 +16,6 @@ import (
 // SYSTEM (D: "Service Security and Access Rights": the SCM and service
 // default DACLs give change/start/stop to Administrators and SYSTEM).
 // Error codes: Microsoft "StartService", "ControlService" (D).
-
-// StartType is a service Start value.
-type StartType uint32
-
-// Start types (D: Microsoft "Start" registry entry reference).
-const (
-	StartBoot     StartType = 0
-	StartSystem   StartType = 1
-	StartAuto     StartType = 2
-	StartDemand   StartType = 3
-	StartDisabled StartType = 4
-)
-
-func (s StartType) String() string {
-	names := []string{"Boot", "System", "Automatic", "Manual", "Disabled"}
-	if int(s) < len(names) {
-		return names[s]
-	}
-	return fmt.Sprintf("Start(%d)", uint32(s))
-}
 
 // ServiceState is SERVICE_STATUS dwCurrentState.
 type ServiceState uint32
@@ -67,7 +48,7 @@ const ServicesKey = `HKLM\SYSTEM\CurrentControlSet\Services`
 // ServiceStatus is a service's configuration and run state.
 type ServiceStatus struct {
 	Name   string
-	Config ServiceConfig
+	Config win.ServiceConfig
 	State  ServiceState
 	PID    uint32
 	// MarkedForDelete: deleted while running; gone once stopped.
@@ -106,7 +87,7 @@ func (m *Machine) config(name string) (ServiceStatus, bool) {
 	s := ServiceStatus{Name: k.name, State: ServiceStopped}
 	c := &s.Config
 	c.Type = uint32(t.Num)
-	c.Start = StartType(k.vals["start"].Num)
+	c.Start = win.StartType(k.vals["start"].Num)
 	c.ErrorControl = uint32(k.vals["errorcontrol"].Num)
 	c.ImagePath = k.vals["imagepath"].Str
 	c.ObjectName = k.vals["objectname"].Str
@@ -130,16 +111,16 @@ func (s Services) Query(name string) (ServiceStatus, error) {
 	return st, nil
 }
 
-func adminOnly(op, name string, tok *Token) error {
+func adminOnly(op, name string, tok *win.Token) error {
 	if tok.IsAdmin() {
 		return nil
 	}
-	return svcErr(op, name, ErrorAccessDenied, &AccessDeniedError{Path: ServicesKey + `\` + name, Want: KeyWrite, Token: kindOf(tok)})
+	return svcErr(op, name, ErrorAccessDenied, &AccessDeniedError{Path: ServicesKey + `\` + name, Want: win.KeyWrite, Token: kindOf(tok)})
 }
 
 // writeConfig writes cfg to the service key, creating it.
-func (m *Machine) writeConfig(name string, cfg ServiceConfig) {
-	sys := SystemToken()
+func (m *Machine) writeConfig(name string, cfg win.ServiceConfig) {
+	sys := win.SystemToken()
 	key := ServicesKey + `\` + name
 	_ = m.createKey(sys, key)
 	vals := []Value{DWORD("Start", uint32(cfg.Start)), DWORD("Type", cfg.Type),
@@ -155,7 +136,7 @@ func (m *Machine) writeConfig(name string, cfg ServiceConfig) {
 
 // Create installs a service, as `msiexec /regserver` does for msiserver;
 // an existing one gives ERROR_SERVICE_EXISTS (1073).
-func (s Services) Create(tok *Token, name string, cfg ServiceConfig) error {
+func (s Services) Create(tok *win.Token, name string, cfg win.ServiceConfig) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
 	const op = "CreateService"
@@ -173,7 +154,7 @@ func (s Services) Create(tok *Token, name string, cfg ServiceConfig) error {
 // Delete removes a service, as `msiexec /unregister` does for msiserver.
 // A running service is marked for deletion (DeleteFlag) and goes when it
 // stops.
-func (s Services) Delete(tok *Token, name string) error {
+func (s Services) Delete(tok *win.Token, name string) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
 	const op = "DeleteService"
@@ -187,19 +168,19 @@ func (s Services) Delete(tok *Token, name string) error {
 	case st.MarkedForDelete:
 		return svcErr(op, name, ErrorServiceMarkedForDelete, ErrServiceState)
 	case st.State == ServiceRunning:
-		return s.m.setValue(SystemToken(), ServicesKey+`\`+name, DWORD("DeleteFlag", 1))
+		return s.m.setValue(win.SystemToken(), ServicesKey+`\`+name, DWORD("DeleteFlag", 1))
 	}
 	s.m.dropService(name)
 	return nil
 }
 
 func (m *Machine) dropService(name string) {
-	_ = m.deleteKey(SystemToken(), ServicesKey+`\`+name)
+	_ = m.deleteKey(win.SystemToken(), ServicesKey+`\`+name)
 	delete(m.st.svc, strings.ToLower(name))
 }
 
 // SetStartType changes Start, as `sc config <name> start= ...` does.
-func (s Services) SetStartType(tok *Token, name string, start StartType) error {
+func (s Services) SetStartType(tok *win.Token, name string, start win.StartType) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
 	const op = "ChangeServiceConfig"
@@ -213,11 +194,11 @@ func (s Services) SetStartType(tok *Token, name string, start StartType) error {
 	case st.MarkedForDelete:
 		return svcErr(op, name, ErrorServiceMarkedForDelete, ErrServiceState)
 	}
-	return s.m.setValue(SystemToken(), ServicesKey+`\`+st.Name, DWORD("Start", uint32(start)))
+	return s.m.setValue(win.SystemToken(), ServicesKey+`\`+st.Name, DWORD("Start", uint32(start)))
 }
 
 // Start starts a service and, first, the services it depends on.
-func (s Services) Start(tok *Token, name string) error {
+func (s Services) Start(tok *win.Token, name string) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
 	if err := adminOnly("StartService", name, tok); err != nil {
@@ -250,7 +231,7 @@ func (m *Machine) start(name string, visiting map[string]bool) error {
 		return svcErr(op, name, ErrorServiceMarkedForDelete, ErrServiceState)
 	case st.State == ServiceRunning:
 		return svcErr(op, name, ErrorServiceAlreadyRunning, ErrServiceState)
-	case st.Config.Start == StartDisabled:
+	case st.Config.Start == win.StartDisabled:
 		return svcErr(op, name, ErrorServiceDisabled, ErrServiceDisabled)
 	}
 	visiting[strings.ToLower(name)] = true
@@ -277,7 +258,7 @@ func (m *Machine) start(name string, visiting map[string]bool) error {
 // Stop stops a service: ERROR_SERVICE_NOT_ACTIVE (1062) when stopped,
 // ERROR_DEPENDENT_SERVICES_RUNNING (1051) when a running service depends
 // on it (checked before whether the service accepts stop: G).
-func (s Services) Stop(tok *Token, name string) error {
+func (s Services) Stop(tok *win.Token, name string) error {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
 	const op = "ControlService"

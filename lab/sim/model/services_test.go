@@ -2,13 +2,14 @@ package model
 
 import (
 	"errors"
+	"github.com/msilab/msilab/win"
 	"testing"
 )
 
 func TestServicesStartStop(t *testing.T) {
 	m := newMachine(t, "win10-22h2")
 	tok := tokensOf(t, m)
-	svc, admin := m.Services(), tok[KindAdminElevated]
+	svc, admin := m.Services(), tok[win.KindAdminElevated]
 	must(t, svc.Start(admin, "msiserver"))
 	st, _ := svc.Query("MSISERVER")
 	if st.State != ServiceRunning || st.PID == 0 || st.Name != "msiserver" {
@@ -30,7 +31,7 @@ func TestServicesStartStop(t *testing.T) {
 	if st, _ := svc.Query("msiserver"); st.State != ServiceStopped || st.PID != 0 {
 		t.Errorf("after stop: %+v", st)
 	}
-	for _, kind := range []TokenKind{KindAdminFiltered, KindStandardUser} {
+	for _, kind := range []win.TokenKind{win.KindAdminFiltered, win.KindStandardUser} {
 		if err := svc.Start(tok[kind], "msiserver"); Code(err) != ErrorAccessDenied || !errors.Is(err, ErrAccessDenied) {
 			t.Errorf("%s starts msiserver: %v", kind, err)
 		}
@@ -46,11 +47,11 @@ func TestServicesStartStop(t *testing.T) {
 func TestServicesDisabledAndDeleted(t *testing.T) {
 	m := newMachine(t, "server2022")
 	tok := tokensOf(t, m)
-	svc, admin := m.Services(), tok[KindAdminElevated]
-	if err := svc.SetStartType(tok[KindStandardUser], "msiserver", StartDisabled); Code(err) != ErrorAccessDenied {
+	svc, admin := m.Services(), tok[win.KindAdminElevated]
+	if err := svc.SetStartType(tok[win.KindStandardUser], "msiserver", win.StartDisabled); Code(err) != ErrorAccessDenied {
 		t.Errorf("user changes config: %v", err)
 	}
-	must(t, svc.SetStartType(admin, "msiserver", StartDisabled))
+	must(t, svc.SetStartType(admin, "msiserver", win.StartDisabled))
 	v, _ := m.Registry().GetValue(admin, ServicesKey+`\msiserver`, "Start")
 	if v.Num != 4 {
 		t.Errorf("registry is the source of truth: Start=%d", v.Num)
@@ -77,7 +78,7 @@ func TestServicesDisabledAndDeleted(t *testing.T) {
 		t.Error("key left behind")
 	}
 	cfg := m.Profile().Msiserver
-	if err := svc.Create(tok[KindAdminFiltered], "msiserver", cfg); Code(err) != ErrorAccessDenied {
+	if err := svc.Create(tok[win.KindAdminFiltered], "msiserver", cfg); Code(err) != ErrorAccessDenied {
 		t.Errorf("filtered admin creates: %v", err)
 	}
 	must(t, svc.Create(admin, "msiserver", cfg))
@@ -104,9 +105,9 @@ func TestServicesDisabledAndDeleted(t *testing.T) {
 func TestServiceDependencies(t *testing.T) {
 	m := newMachine(t, "win11-24h2")
 	tok := tokensOf(t, m)
-	svc, admin := m.Services(), tok[KindAdminElevated]
-	base := ServiceConfig{Start: StartDemand, Type: 0x10, ImagePath: `C:\x.exe`, ObjectName: "LocalSystem"}
-	withDeps := func(deps ...string) ServiceConfig { c := base; c.DependOnService = deps; return c }
+	svc, admin := m.Services(), tok[win.KindAdminElevated]
+	base := win.ServiceConfig{Start: win.StartDemand, Type: 0x10, ImagePath: `C:\x.exe`, ObjectName: "LocalSystem"}
+	withDeps := func(deps ...string) win.ServiceConfig { c := base; c.DependOnService = deps; return c }
 	must(t, svc.Create(admin, "A", withDeps("B")))
 	must(t, svc.Create(admin, "B", withDeps()))
 	must(t, svc.Start(admin, "A"))
@@ -119,7 +120,7 @@ func TestServiceDependencies(t *testing.T) {
 	}
 	must(t, svc.Create(admin, "D", withDeps("E")))
 	must(t, svc.Create(admin, "E", withDeps()))
-	must(t, svc.SetStartType(admin, "E", StartDisabled))
+	must(t, svc.SetStartType(admin, "E", win.StartDisabled))
 	if err := svc.Start(admin, "D"); Code(err) != ErrorServiceDependencyFail || !errors.Is(err, ErrServiceDisabled) {
 		t.Errorf("disabled dependency: %v", err)
 	}

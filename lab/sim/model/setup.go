@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/msilab/msilab/win"
 	"strings"
 	"time"
 )
@@ -11,17 +12,17 @@ import (
 func (m *Machine) addDrive(drive, sddl string) {
 	now := m.now()
 	m.st.drives[strings.ToUpper(drive)] = &fnode{name: strings.ToUpper(drive), dir: true,
-		kids: map[string]*fnode{}, created: now, modified: now, sd: MustParseSDDL(sddl)}
+		kids: map[string]*fnode{}, created: now, modified: now, sd: win.MustParseSDDL(sddl)}
 }
 
 // setupDir creates a directory whose parent exists; sddl "" inherits as
 // if SYSTEM created it.
 func (m *Machine) setupDir(path, sddl string, attrs FileAttributes) (*fnode, error) {
-	return m.setupDirAs(SystemToken(), path, sddl, attrs)
+	return m.setupDirAs(win.SystemToken(), path, sddl, attrs)
 }
 
 // setupDirAs is setupDir with tok as the creator.
-func (m *Machine) setupDirAs(tok *Token, path, sddl string, attrs FileAttributes) (*fnode, error) {
+func (m *Machine) setupDirAs(tok *win.Token, path, sddl string, attrs FileAttributes) (*fnode, error) {
 	l, err := m.st.locate("setup", path)
 	if err != nil {
 		return nil, err
@@ -41,7 +42,7 @@ func (m *Machine) setupFile(path string, data []byte, sddl, version string, attr
 	}
 	n := l.node
 	if n == nil {
-		n = m.create(l, SystemToken(), false, data)
+		n = m.create(l, win.SystemToken(), false, data)
 	}
 	n.data = append([]byte(nil), data...)
 	n.version = version
@@ -53,7 +54,7 @@ func (m *Machine) setupApply(n, parent *fnode, sddl string, attrs FileAttributes
 	if sddl == "" {
 		return nil
 	}
-	sd, err := ParseSDDL(sddl)
+	sd, err := win.ParseSDDL(sddl)
 	if err != nil {
 		return err
 	}
@@ -63,11 +64,11 @@ func (m *Machine) setupApply(n, parent *fnode, sddl string, attrs FileAttributes
 	if sd.Group != "" {
 		n.sd.Group = sd.Group
 	}
-	n.sd.DACL = ACL{Null: sd.DACL.Null, Flags: sd.DACL.Flags}
+	n.sd.DACL = win.ACL{Null: sd.DACL.Null, Flags: sd.DACL.Flags}
 	if !sd.DACL.Null {
 		n.sd.DACL.ACEs = explicitACEs(sd.DACL, sd.DACL.Protected())
 	}
-	var psd *SecurityDescriptor
+	var psd *win.SecurityDescriptor
 	if parent != nil {
 		psd = &parent.sd
 	}
@@ -77,7 +78,7 @@ func (m *Machine) setupApply(n, parent *fnode, sddl string, attrs FileAttributes
 }
 
 // newBareMachine is a machine with no layout, for the builders and tests.
-func newBareMachine(hostname string, domain SID, start time.Time) *Machine {
+func newBareMachine(hostname string, domain win.SID, start time.Time) *Machine {
 	return &Machine{st: newState(), snaps: map[string]*state{}, clockStart: start,
 		hostname: hostname, domain: domain}
 }

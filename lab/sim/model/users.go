@@ -3,6 +3,7 @@ package model
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/msilab/msilab/win"
 	"slices"
 	"strings"
 )
@@ -14,7 +15,7 @@ import (
 // User is a local account.
 type User struct {
 	Name     string
-	SID      SID
+	SID      win.SID
 	Password string
 	Admin    bool // member of BUILTIN\Administrators
 	Enabled  bool
@@ -63,11 +64,11 @@ func (u Users) List() []User {
 // it, all owned by the user (G), the user's TEMP/TMP in
 // HKU\<SID>\Environment and the ProfileList entry. It needs an admin
 // token.
-func (u Users) Ensure(tok *Token, spec UserSpec) (User, error) {
+func (u Users) Ensure(tok *win.Token, spec UserSpec) (User, error) {
 	u.m.mu.Lock()
 	defer u.m.mu.Unlock()
 	if !tok.IsAdmin() { // nil-safe
-		return User{}, deniedErr("NetUserAdd", spec.Name, KeyWrite, tok)
+		return User{}, deniedErr("NetUserAdd", spec.Name, win.KeyWrite, tok)
 	}
 	return u.m.ensureUser(spec, 0, true)
 }
@@ -107,7 +108,7 @@ func (m *Machine) makeProfile(a *User) error {
 		attrs      FileAttributes
 	}{{dir, sddl, 0}, {dir + `\AppData`, "", AttrHidden}, {dir + `\AppData\Local`, "", 0},
 		{dir + `\AppData\Local\Temp`, "", 0}}
-	owner := NewToken(TokenSpec{Kind: KindStandardUser, User: a.SID, Domain: m.domain})
+	owner := win.NewToken(win.TokenSpec{Kind: win.KindStandardUser, User: a.SID, Domain: m.domain})
 	for _, s := range steps {
 		if m.st.exists(s.path) {
 			continue
@@ -117,7 +118,7 @@ func (m *Machine) makeProfile(a *User) error {
 		}
 	}
 	a.Profile = dir
-	sys := SystemToken()
+	sys := win.SystemToken()
 	env := `HKU\` + string(a.SID) + `\Environment`
 	prof := `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\` + string(a.SID)
 	for _, k := range []string{env, prof, `HKU\` + string(a.SID) + `\Software\Microsoft`} {
@@ -150,9 +151,9 @@ func (st *state) exists(path string) bool {
 // user. admin-elevated and admin-filtered need an administrator,
 // standard-user a non-administrator (ErrTokenKind); an unknown or
 // disabled account is ErrUnknownUser.
-func (m *Machine) Token(kind TokenKind, user string) (*Token, error) {
-	if kind == KindSystem {
-		return SystemToken(), nil
+func (m *Machine) Token(kind win.TokenKind, user string) (*win.Token, error) {
+	if kind == win.KindSystem {
+		return win.SystemToken(), nil
 	}
 	m.mu.Lock()
 	var a User
@@ -164,18 +165,18 @@ func (m *Machine) Token(kind TokenKind, user string) (*Token, error) {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownUser, user)
 	}
 	switch kind {
-	case KindAdminElevated, KindAdminFiltered:
+	case win.KindAdminElevated, win.KindAdminFiltered:
 		if !a.Admin {
 			return nil, fmt.Errorf("%w: %s is not an administrator", ErrTokenKind, a.Name)
 		}
-	case KindStandardUser:
+	case win.KindStandardUser:
 		if a.Admin {
 			return nil, fmt.Errorf("%w: %s is an administrator", ErrTokenKind, a.Name)
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrTokenKind, kind)
 	}
-	return NewToken(TokenSpec{Kind: kind, User: a.SID, Domain: m.domain}), nil
+	return win.NewToken(win.TokenSpec{Kind: kind, User: a.SID, Domain: m.domain}), nil
 }
 
 func userLines(out *[]string, st *state) {

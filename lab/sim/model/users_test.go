@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"github.com/msilab/msilab/win"
 	"testing"
 	"time"
 )
@@ -22,27 +23,27 @@ func TestUsersAndTokens(t *testing.T) {
 		t.Errorf("profile root %s", got)
 	}
 	fs := m.FS()
-	user := tok[KindStandardUser]
+	user := tok[win.KindStandardUser]
 	must(t, fs.WriteFile(user, temp+`\MSI1234.LOG`, []byte("log")))
-	other, err := m.Users().Ensure(tok[KindSystem], UserSpec{Name: "other"})
+	other, err := m.Users().Ensure(tok[win.KindSystem], UserSpec{Name: "other"})
 	must(t, err)
-	otherTok, _ := m.Token(KindStandardUser, other.Name)
+	otherTok, _ := m.Token(win.KindStandardUser, other.Name)
 	if err := fs.WriteFile(otherTok, temp+`\x`, nil); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("another user writes my TEMP: %v", err)
 	}
 	if _, err := m.Users().Ensure(user, UserSpec{Name: "evil", Admin: true}); !errors.Is(err, ErrAccessDenied) {
 		t.Errorf("standard user creates accounts: %v", err)
 	}
-	if _, err := m.Token(KindAdminElevated, "labuser"); !errors.Is(err, ErrTokenKind) {
+	if _, err := m.Token(win.KindAdminElevated, "labuser"); !errors.Is(err, ErrTokenKind) {
 		t.Errorf("elevated token for a standard user: %v", err)
 	}
-	if _, err := m.Token(KindStandardUser, "msilab"); !errors.Is(err, ErrTokenKind) {
+	if _, err := m.Token(win.KindStandardUser, "msilab"); !errors.Is(err, ErrTokenKind) {
 		t.Errorf("standard token for an admin: %v", err)
 	}
-	if _, err := m.Token(KindAdminElevated, "Administrator"); !errors.Is(err, ErrUnknownUser) {
+	if _, err := m.Token(win.KindAdminElevated, "Administrator"); !errors.Is(err, ErrUnknownUser) {
 		t.Errorf("disabled built-in Administrator on a client: %v", err)
 	}
-	if _, err := m.Token(KindAdminElevated, "nobody"); !errors.Is(err, ErrUnknownUser) {
+	if _, err := m.Token(win.KindAdminElevated, "nobody"); !errors.Is(err, ErrUnknownUser) {
 		t.Errorf("unknown user: %v", err)
 	}
 	if n := m.LookupSID(u.SID); n != `WIN10-22H2\labuser` {
@@ -52,7 +53,7 @@ func TestUsersAndTokens(t *testing.T) {
 		t.Errorf("icacls %q", lines)
 	}
 	// Ensure again updates without duplicating.
-	u2, err := m.Users().Ensure(tok[KindSystem], UserSpec{Name: "LabUser", Password: "new", Admin: true})
+	u2, err := m.Users().Ensure(tok[win.KindSystem], UserSpec{Name: "LabUser", Password: "new", Admin: true})
 	if err != nil || u2.SID != u.SID || !u2.Admin || u2.Password != "new" {
 		t.Errorf("re-ensure %+v %v", u2, err)
 	}
@@ -67,7 +68,7 @@ func TestEventLog(t *testing.T) {
 	e1 := log.Write(Event{ProviderName: "MsiInstaller", EventID: 1040, Level: LevelInformation})
 	mark := log.Bookmark()
 	log.Write(Event{ProviderName: "Other", EventID: 1})
-	e3 := log.Write(Event{ProviderName: "MsiInstaller", EventID: 10005, Level: LevelError, UserSID: SIDSystem,
+	e3 := log.Write(Event{ProviderName: "MsiInstaller", EventID: 10005, Level: LevelError, UserSID: win.SIDSystem,
 		Message: "Product: X -- Error 2503.", Data: []string{"2503"}})
 	log.Write(Event{ProviderName: "MsiInstaller", EventID: 11708, Level: LevelError})
 	if e1.RecordID != 1 || mark != 1 || e3.RecordID != 3 || !e3.TimeCreated.After(e1.TimeCreated) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/sim"
-	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 // Lab is a running embedded lab.
@@ -28,7 +28,7 @@ type Options struct {
 // Start starts the hosts. Close stops them.
 func Start(opts Options) (*Lab, error) {
 	if len(opts.OS) == 0 {
-		for _, p := range model.Profiles() {
+		for _, p := range win.Profiles() {
 			opts.OS = append(opts.OS, p.Name)
 		}
 	}

@@ -1,4 +1,4 @@
-package model
+package win
 
 // AccessMask is a Windows ACCESS_MASK.
 type AccessMask uint32

@@ -1,4 +1,4 @@
-package model
+package win
 
 // AccessCheck decides whether tok gets desired on an object with sd,
 // following Microsoft "How DACLs Control Access to an Object" and

@@ -1,13 +1,10 @@
-package model
+package win
 
 import (
 	"errors"
 	"slices"
 	"testing"
 )
-
-// tempSDDL is the healthy C:\Windows\Temp ACL of EVIDENCE.md (R, tacticalrmm#1238).
-const tempSDDL = "O:SYG:SYD:PAI(A;CI;0x100026;;;BU)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"
 
 func TestSDDLRoundTrip(t *testing.T) {
 	cases := []string{

@@ -1,4 +1,4 @@
-package model
+package win
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package model
+package win
 
 import (
 	"fmt"
@@ -123,24 +123,24 @@ func WellKnownName(s SID) (string, bool) {
 func ParseSID(s string) (SID, error) {
 	parts := strings.Split(s, "-")
 	if len(parts) < 3 || (parts[0] != "S" && parts[0] != "s") || parts[1] != "1" {
-		return "", fmt.Errorf("model: malformed SID %q", s)
+		return "", fmt.Errorf("win: malformed SID %q", s)
 	}
 	if len(parts)-3 > 15 {
-		return "", fmt.Errorf("model: SID %q has too many sub-authorities", s)
+		return "", fmt.Errorf("win: SID %q has too many sub-authorities", s)
 	}
 	out := []string{"S", "1"}
 	auth, err := parseAuthority(parts[2])
 	if err != nil {
-		return "", fmt.Errorf("model: malformed SID %q: %w", s, err)
+		return "", fmt.Errorf("win: malformed SID %q: %w", s, err)
 	}
 	out = append(out, strconv.FormatUint(auth, 10))
 	for _, p := range parts[3:] {
 		if p == "" || len(p) > 10 || strings.IndexFunc(p, notDigit) >= 0 {
-			return "", fmt.Errorf("model: malformed SID %q", s)
+			return "", fmt.Errorf("win: malformed SID %q", s)
 		}
 		v, err := strconv.ParseUint(p, 10, 32)
 		if err != nil {
-			return "", fmt.Errorf("model: malformed SID %q: %w", s, err)
+			return "", fmt.Errorf("win: malformed SID %q: %w", s, err)
 		}
 		out = append(out, strconv.FormatUint(v, 10))
 	}

@@ -1,8 +1,9 @@
-package model
+package win
 
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -17,6 +18,9 @@ import (
 
 //go:embed profiles/*.yaml
 var profileFiles embed.FS
+
+// ErrUnknownProfile is wrapped by *ProfileError.
+var ErrUnknownProfile = errors.New("win: unknown OS profile")
 
 // DefaultProfile is used when Options.Profile is empty.
 const DefaultProfile = "win11-24h2"
@@ -76,7 +80,7 @@ type ProfileError struct {
 }
 
 func (e *ProfileError) Error() string {
-	return fmt.Sprintf("model: unknown OS profile %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
+	return fmt.Sprintf("win: unknown OS profile %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
 }
 
 // Is makes errors.Is(err, ErrUnknownProfile) true.
@@ -138,10 +142,10 @@ func parseProfile(file string, data []byte) (Profile, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
-		return Profile{}, fmt.Errorf("model: profile %s: %w", file, err)
+		return Profile{}, fmt.Errorf("win: profile %s: %w", file, err)
 	}
 	bad := func(format string, a ...any) error {
-		return fmt.Errorf("model: profile %s: %s", file, fmt.Sprintf(format, a...))
+		return fmt.Errorf("win: profile %s: %s", file, fmt.Sprintf(format, a...))
 	}
 	switch {
 	case p.Name+".yaml" != path.Base(file):
