@@ -76,7 +76,7 @@ func ICACLSLine(a ACE, name func(SID) string) string {
 // (well-known names, else the SID string).
 func ICACLS(acl ACL, name func(SID) string) []string {
 	if name == nil {
-		name = defaultName
+		name = DisplayName
 	}
 	if acl.Null {
 		return []string{"Everyone:(F)"}
@@ -86,11 +86,4 @@ func ICACLS(acl ACL, name func(SID) string) []string {
 		out = append(out, ICACLSLine(a, name))
 	}
 	return out
-}
-
-func defaultName(s SID) string {
-	if n, ok := WellKnownName(s); ok {
-		return n
-	}
-	return string(s)
 }

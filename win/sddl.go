@@ -9,7 +9,8 @@ import (
 // Security descriptors and their SDDL form. Grammar: Microsoft "Security
 // Descriptor String Format", "ACE Strings", "SID Strings" and [MS-DTYP]
 // 2.5.1.1 (D). Only allow and deny ACEs in a DACL are modelled; object
-// ACEs, conditional ACEs and SACLs are rejected with an *SDDLError.
+// and conditional ACEs in a DACL are rejected with an *SDDLError. A SACL
+// is kept as written, unparsed (nothing here reads or sets audit rules).
 
 // AceType is an ACE_HEADER AceType.
 type AceType uint8
@@ -66,6 +67,7 @@ type SecurityDescriptor struct {
 	Owner SID
 	Group SID
 	DACL  ACL
+	SACL  string // "S:..." as written, or ""
 }
 
 // Clone returns a deep copy.
@@ -144,7 +146,7 @@ func ParseSDDL(s string) (SecurityDescriptor, error) {
 		case 'D':
 			sd.DACL, err = p.acl()
 		case 'S':
-			return SecurityDescriptor{}, &SDDLError{Pos: p.pos - 2, Msg: "SACL is not modelled"}
+			sd.SACL, err = p.rawSection()
 		default:
 			return SecurityDescriptor{}, &SDDLError{Pos: p.pos - 2, Msg: fmt.Sprintf("unknown component %q", c)}
 		}
@@ -153,6 +155,28 @@ func ParseSDDL(s string) (SecurityDescriptor, error) {
 		}
 	}
 	return sd, nil
+}
+
+// rawSection skips a section (after its tag) up to the next top-level
+// tag and returns it with its tag.
+func (p *sddlParser) rawSection() (string, error) {
+	start, depth := p.pos-2, 0
+	for ; p.pos < len(p.s); p.pos++ {
+		switch c := p.s[p.pos]; {
+		case c == '(':
+			depth++
+		case c == ')':
+			if depth--; depth < 0 {
+				return "", p.errf("unbalanced parentheses")
+			}
+		case depth == 0 && p.pos+1 < len(p.s) && p.s[p.pos+1] == ':' && strings.IndexByte("OGD", c) >= 0:
+			return p.s[start:p.pos], nil
+		}
+	}
+	if depth != 0 {
+		return "", p.errf("unbalanced parentheses")
+	}
+	return p.s[start:], nil
 }
 
 type sddlParser struct {
@@ -419,5 +443,6 @@ func (sd SecurityDescriptor) String() string {
 		b.WriteString("G:" + SIDString(sd.Group))
 	}
 	b.WriteString("D:" + sd.DACL.String())
+	b.WriteString(sd.SACL)
 	return b.String()
 }

@@ -81,7 +81,7 @@ func TestSDDLErrors(t *testing.T) {
 		"D:(OA;;FA;;;SY)":                 3,
 		"D:NO_ACCESS_CONTROL(A;;FA;;;SY)": 19,
 		"O:SYO:SY":                        4,
-		"S:(AU;SA;FA;;;WD)":               0,
+		"D:(A;;FA;;;SY)S:(AU;SA;FA;;;WD":  30,
 		"D:Q":                             2,
 		"O:S-1-5-99999999999":             2,
 	}
@@ -118,7 +118,7 @@ func TestICACLS(t *testing.T) {
 			t.Errorf("ICACLSRights(%#x) = %s, want %s", uint32(m), got, s)
 		}
 	}
-	deny := ICACLSLine(ACE{AccessDenied, ObjectInherit | ContainerInherit | Inherited, FileGenericWrite, SIDSystem}, defaultName)
+	deny := ICACLSLine(ACE{AccessDenied, ObjectInherit | ContainerInherit | Inherited, FileGenericWrite, SIDSystem}, DisplayName)
 	if deny != `NT AUTHORITY\SYSTEM:(I)(OI)(CI)(DENY)(Rc,S,WD,AD,WEA,WA)` {
 		t.Errorf("deny line %s", deny)
 	}
@@ -167,4 +167,17 @@ func FuzzParseSDDL(f *testing.F) {
 			t.Fatalf("not stable: %q -> %q", out, out2)
 		}
 	})
+}
+
+// A SACL is kept as written, so a descriptor Get-Acl -Audit prints goes
+// back unchanged.
+func TestSDDLKeepsSACL(t *testing.T) {
+	in := "O:BAG:SYD:AI(A;OICIID;FA;;;SY)S:AI(AU;SA;FA;;;WD)"
+	sd, err := ParseSDDL(in)
+	if err != nil || sd.SACL != "S:AI(AU;SA;FA;;;WD)" || sd.String() != in {
+		t.Fatalf("ParseSDDL(%q) = %+v %q, %v", in, sd, sd.String(), err)
+	}
+	if sd, err := ParseSDDL("S:P(AU;SA;FA;;;WD)O:SY"); err != nil || sd.Owner != SIDSystem || sd.SACL != "S:P(AU;SA;FA;;;WD)" {
+		t.Fatalf("SACL first: %+v, %v", sd, err)
+	}
 }
