@@ -51,6 +51,7 @@ func TestRunBuiltinCatalog(t *testing.T) {
 		t.Fatalf("only %d cells", len(cells))
 	}
 	oses := map[string]bool{}
+	outcomes, remediated := map[string]int{}, 0
 	for _, c := range cells {
 		oses[c.OS] = true
 		if c.Status != results.StatusPass {
@@ -70,6 +71,15 @@ func TestRunBuiltinCatalog(t *testing.T) {
 			} else if rem.NotApplicable == "" && (rem.Rerun == nil || rem.Rerun.ExitCode != 0 || len(rem.OverBroad) > 0) {
 				t.Errorf("%s: recovery not proven: %+v", c.ID, rem)
 			}
+			// A package's own failure (a failing custom action) has no host
+			// fix: it passes, and it is not recovered.
+			if pkg := c.Scenario == "custom-action-fails"; pkg != (rem.Outcome() == results.OutcomeNotApplicable) || pkg && rem.Recovered {
+				t.Errorf("%s: outcome %q, recovered %v", c.ID, rem.Outcome(), rem.Recovered)
+			}
+		}
+		if c.Remediation != nil {
+			outcomes[c.Remediation.Outcome()]++
+			remediated++
 		}
 		if _, err := os.Stat(filepath.Join(out, c.Evidence, "repro.ps1")); err != nil {
 			t.Errorf("%s: no repro.ps1: %v", c.ID, err)
@@ -82,6 +92,12 @@ func TestRunBuiltinCatalog(t *testing.T) {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	if outcomes[results.OutcomeNotApplicable] == 0 || !strings.Contains(string(md), fmt.Sprintf("**%d remediated**: %d recovered · %d fix n/a · %d not recovered",
+		remediated, outcomes[results.OutcomeRecovered], outcomes[results.OutcomeNotApplicable],
+		outcomes[results.OutcomeOverBroad]+outcomes[results.OutcomeNotRecovered])) {
+		t.Errorf("summary.md's remediation counts differ from results.jsonl's outcomes %v:\n%.400s", outcomes, md)
 	}
 	if !strings.Contains(stdout.String(), "0 fail") {
 		t.Errorf("summary line: %s", stdout.String())

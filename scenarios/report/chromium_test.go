@@ -213,6 +213,27 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 	})
 
+	// A package failure: no host fix applies, nothing was rerun; not
+	// recovered, even where the record says so (the win11-23h2 cell).
+	t.Run("not applicable", func(t *testing.T) {
+		for _, cell := range []string{"custom-action-1603/win10-22h2/admin-elevated", "custom-action-1603/win11-23h2/admin-elevated"} {
+			panel := openPanel(t, browser, page, cell)
+			for _, want := range []string{
+				`<section id="remediation" data-outcome="not-applicable"><h3>Remediation<span class="sub">no host fix applies</span></h3>`,
+				`<div class="outcome rem-not-applicable"><b>No host fix applies.</b>custom action WriteConfig fails`,
+				`No fix was applied: none applies to the host.`,
+				`<dt>Remediation</dt><dd>no host fix applies</dd>`,
+			} {
+				if !strings.Contains(panel, want) {
+					t.Errorf("%s: the remediation section lacks %q", cell, want)
+				}
+			}
+			if strings.Contains(panel, `data-outcome="recovered"`) || strings.Contains(panel, "✓ Recovered.") {
+				t.Errorf("%s: a package failure reads recovered", cell)
+			}
+		}
+	})
+
 	t.Run("not recovered", func(t *testing.T) {
 		panel := openPanel(t, browser, page, "temp-acl-1603/win10-22h2/admin-elevated")
 		for _, want := range []string{

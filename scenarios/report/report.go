@@ -286,28 +286,17 @@ func cellLog(r *Run, c *results.CellResult) string {
 	return ""
 }
 
-// Remediation outcomes, as the reports name them.
+// Remediation outcomes, as results.Remediation.Outcome names them.
 const (
-	remRecovered     = "recovered"      // the rerun succeeded, the host is back to its baseline
-	remNotApplicable = "not-applicable" // no host fix applies (a package problem)
-	remOverBroad     = "over-broad"     // a right broader than the default was left behind
-	remNotRecovered  = "not-recovered"  // a fix or the rerun failed
+	remRecovered     = results.OutcomeRecovered     // the rerun succeeded, the host is back to its baseline
+	remNotApplicable = results.OutcomeNotApplicable // no host fix applies (a package problem)
+	remOverBroad     = results.OutcomeOverBroad     // a right broader than the default was left behind
+	remNotRecovered  = results.OutcomeNotRecovered  // a fix or the rerun failed
 )
 
 // remedyOutcome is what a cell's remediation came to ("" when none ran).
 func remedyOutcome(c *results.CellResult) string {
-	r := c.Remediation
-	switch {
-	case r == nil:
-		return ""
-	case r.Recovered:
-		return remRecovered
-	case r.NotApplicable != "":
-		return remNotApplicable
-	case len(r.OverBroad) > 0:
-		return remOverBroad
-	}
-	return remNotRecovered
+	return c.Remediation.Outcome()
 }
 
 // remedyMark is the short word of an outcome: the grid box's mark and the
@@ -345,7 +334,7 @@ func remedyWords(outcome string) string {
 // ("" when there was none, or no host fix applied).
 func remedyArrow(c *results.CellResult) string {
 	r := c.Remediation
-	if r == nil || r.Rerun == nil || r.NotApplicable != "" && !r.Recovered {
+	if r == nil || r.Rerun == nil || r.Outcome() == remNotApplicable {
 		return ""
 	}
 	return "→" + strconv.Itoa(r.Rerun.ExitCode)

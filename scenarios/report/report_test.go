@@ -634,3 +634,133 @@ func TestWriteAll(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageFailureNotRecovered: a package failure no host fix addresses
+// (a deferred custom action fails, 1603) passes and reads "no host fix
+// applies" in every report, never recovered, even when its record says
+// recovered (as runners before the fix wrote it); a recovered cell still
+// reads recovered, and the counts say so.
+func TestPackageFailureNotRecovered(t *testing.T) {
+	legacy := fixtureCell(fixtureSpecs[14], 14)
+	legacy.ID, legacy.OS = "custom-action-1603/win11-23h2/admin-elevated", "win11-23h2"
+	legacy.Remediation.Recovered = true
+	r := Run{ID: "r1", Cells: []results.CellResult{fixtureCell(fixtureSpecs[14], 14), legacy, fixtureCell(fixtureSpecs[0], 0)}}
+	fixed := fixtureSpecs[0].scenario + "/" + fixtureSpecs[0].os + "/" + fixtureSpecs[0].context
+	if rn := CountRemediation(r.Cells); rn != (RemedyCounts{Total: 3, Recovered: 1, NotApplicable: 2}) {
+		t.Errorf("CountRemediation = %+v, want 1 recovered, 2 fix n/a", rn)
+	}
+
+	t.Run("junit", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := WriteJUnit(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		var doc parsedJUnit
+		if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Tests != 3 || doc.Failures != 0 || doc.Errors != 0 || doc.Skipped != 0 {
+			t.Errorf("tests=%d failures=%d errors=%d skipped=%d, want 3 passes", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
+		}
+		seen := 0
+		for _, s := range doc.Suites {
+			for _, k := range s.Cases {
+				seen++
+				if k.Failure != nil || k.Error != nil || k.Skipped != nil {
+					t.Errorf("%s %s: not a pass", k.Classname, k.Name)
+				}
+				if s.Name == fixtureSpecs[0].scenario {
+					if !strings.Contains(k.SystemOut, "remediation: recovered\n") {
+						t.Errorf("%s: a recovered cell's system-out:\n%s", k.Name, k.SystemOut)
+					}
+					continue
+				}
+				if !strings.Contains(k.SystemOut, "remediation: no host fix applies\n  not applicable: custom action WriteConfig fails") ||
+					strings.Contains(k.SystemOut, "remediation: recovered") || strings.Contains(k.SystemOut, "rerun:") {
+					t.Errorf("%s: a package failure's system-out:\n%s", k.Name, k.SystemOut)
+				}
+			}
+		}
+		if seen != 3 {
+			t.Errorf("%d testcases, want 3", seen)
+		}
+	})
+
+	t.Run("markdown", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := WriteMarkdown(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		md := buf.String()
+		for _, want := range []string{
+			"**3 cells**: 3 pass · 0 fail · 0 infra-error · 0 skipped\n\n**3 remediated**: 1 recovered · 2 fix n/a · 0 not recovered\n",
+			"| custom-action-1603 | ✅ 1603 (fix n/a) | ✅ 1603 (fix n/a) |\n",
+			"| temp-acl-2503 | ✅ 1603→0 |  |\n",
+		} {
+			if !strings.Contains(md, want) {
+				t.Errorf("summary.md lacks %q:\n%s", want, md)
+			}
+		}
+		if strings.Contains(md, "did not pass") {
+			t.Errorf("summary.md lists a cell that did not pass:\n%s", md)
+		}
+	})
+
+	t.Run("html", func(t *testing.T) {
+		var buf bytes.Buffer
+		if err := WriteHTML(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		page := buf.String()
+		for _, want := range []string{
+			`data-count="pass"><b>3</b>`, `data-count="fail"><b>0</b>`,
+			`data-count="remediated"`, `data-count="recovered"><b>1</b> recovered`,
+			`data-count="not-applicable"><b>2</b> fix n/a`, `data-count="not-recovered"><b>0</b> not recovered`,
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		boxes := 0
+		for _, m := range box.FindAllStringSubmatch(page, -1) {
+			boxes++
+			id := html.UnescapeString(m[2])
+			got := [4]string{m[1], html.UnescapeString(m[3]), m[5], m[4]}
+			want := [4]string{"pass", "1603", "fix n/a", "rem-not-applicable"}
+			if id == fixed {
+				want = [4]string{"pass", "1603→0", "fixed", "rem-recovered"}
+			}
+			if got != want {
+				t.Errorf("%s: box %q, want %q", id, got, want)
+			}
+		}
+		if boxes != 3 {
+			t.Errorf("%d boxes, want 3", boxes)
+		}
+		// The script reads each remediation's outcome from the data.
+		m := regexp.MustCompile(`(?s)<script type="application/json" id="msilab-data">(.*?)</script>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no data element")
+		}
+		var data struct {
+			Cells []struct {
+				ID          string `json:"id"`
+				Remediation struct {
+					Outcome string `json:"outcome"`
+				} `json:"remediation"`
+			} `json:"cells"`
+		}
+		if err := json.Unmarshal([]byte(m[1]), &data); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range data.Cells {
+			want := results.OutcomeNotApplicable
+			if c.ID == fixed {
+				want = results.OutcomeRecovered
+			}
+			if c.Remediation.Outcome != want {
+				t.Errorf("%s: embedded outcome %q, want %q", c.ID, c.Remediation.Outcome, want)
+			}
+		}
+	})
+}

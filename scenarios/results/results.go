@@ -4,6 +4,7 @@
 package results
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/msilab/msilab/lab/ops"
@@ -120,12 +121,15 @@ type Remediation struct {
 	// the install runs (e.g. admin-elevated), "" otherwise.
 	RunAs string `json:"run_as,omitempty"`
 	// NotApplicable says why no host fix applies (a package problem, such
-	// as a failing custom action); the cell is not failed for it.
+	// as a failing custom action); the cell is not failed for it, and it
+	// is not recovered either: nothing was fixed and nothing rerun.
 	NotApplicable string `json:"not_applicable,omitempty"`
 	// Rerun is the install after the fixes.
 	Rerun *Observed `json:"rerun,omitempty"`
 	// Recovered is true when the rerun succeeded and the host is back to its
 	// baseline apart from the product, with no right broader than the default.
+	// It is never true when NotApplicable is set. Outcome sums it up with
+	// NotApplicable and OverBroad, and is what reports read.
 	Recovered bool   `json:"recovered"`
 	Reason    string `json:"reason,omitempty"`
 	// StateBefore is the host before the fault; StateAfter after the fixes
@@ -135,6 +139,50 @@ type Remediation struct {
 	// OverBroad lists rights broader than the OS profile's defaults.
 	OverBroad []string `json:"over_broad,omitempty"`
 	Commands  int      `json:"commands"`
+}
+
+// Remediation outcomes: what a remediation came to, one of four. Every
+// report (results.jsonl's "outcome", JUnit, Markdown, HTML) names a
+// remediation by Remediation.Outcome.
+const (
+	// OutcomeRecovered: the fixes verified, the rerun succeeded and the host
+	// is back to its baseline apart from the product.
+	OutcomeRecovered = "recovered"
+	// OutcomeNotApplicable: no host fix applies, the package itself fails
+	// (a failing custom action). Not recovered, and not a failure of the cell.
+	OutcomeNotApplicable = "not-applicable"
+	// OutcomeOverBroad: a fix left a right broader than the OS default.
+	OutcomeOverBroad = "over-broad"
+	// OutcomeNotRecovered: a fix or the rerun failed.
+	OutcomeNotRecovered = "not-recovered"
+)
+
+// Outcome is what the remediation came to ("" for none). A package
+// failure no host fix addresses is OutcomeNotApplicable whatever Recovered
+// says (results.jsonl files written before Recovered was kept false for it
+// say "recovered": true).
+func (r *Remediation) Outcome() string {
+	switch {
+	case r == nil:
+		return ""
+	case r.NotApplicable != "":
+		return OutcomeNotApplicable
+	case r.Recovered:
+		return OutcomeRecovered
+	case len(r.OverBroad) > 0:
+		return OutcomeOverBroad
+	}
+	return OutcomeNotRecovered
+}
+
+// MarshalJSON writes the remediation with its Outcome as "outcome" (read
+// back, it is ignored: Outcome derives it again).
+func (r Remediation) MarshalJSON() ([]byte, error) {
+	type plain Remediation // without this method
+	return json.Marshal(struct {
+		Outcome string `json:"outcome"`
+		plain
+	}{r.Outcome(), plain(r)})
 }
 
 // Finding is a cause the remediation engine found.

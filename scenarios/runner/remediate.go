@@ -51,8 +51,9 @@ func (cr *CellRun) Remediate(ctx context.Context, run *ops.MsiRun) error {
 		return err
 	}
 	if !rep.Resolved && len(rep.Unresolved) > 0 && packageProblem(rep.Unresolved) {
+		// The cell passes (it reproduced the package's failure) but nothing
+		// was fixed or rerun: not recovered.
 		rem.NotApplicable = "no host fix applies to " + strings.Join(rep.Unresolved, ", ") + ": the package itself fails"
-		rem.Recovered = true
 		return nil
 	}
 	if !rep.Resolved {

@@ -3,6 +3,9 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,5 +62,78 @@ func TestRecoveryRejectsOverBroadFix(t *testing.T) {
 	res := check(t)
 	if res.Status != results.StatusFail || res.Remediation.Recovered || !strings.Contains(res.Reason, "over-broad") {
 		t.Errorf("Everyone:F after the fix: %s %q, want a fail for an over-broad fix", res.Status, res.Reason)
+	}
+}
+
+// A package whose deferred custom action fails (1603, message 1722) on the
+// simulated lab: the cell passes, since it reproduced the package's own
+// failure, but no host fix applies, so it is "not-applicable", never
+// recovered: no fix, no rerun. A host fault in the same run still reads
+// recovered. results.jsonl and the reports say the same.
+func TestPackageFailureIsNotRecovered(t *testing.T) {
+	pool, _, _ := gatedHost(t, "win11-24h2")
+	cells := append(builtinCells(t, "custom-action-fails", "win11-24h2"), builtinCells(t, "temp-acl-system-read-only", "win11-24h2")...)
+	out := t.TempDir()
+	sum, err := Run(context.Background(), pool, cells, Options{Out: out, Remediate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Cells) != 2 {
+		t.Fatalf("%d cells, want 2", len(sum.Cells))
+	}
+	for _, c := range sum.Cells {
+		rem := c.Remediation
+		if c.Status != results.StatusPass || rem == nil {
+			t.Fatalf("%s: %s (%s), remediation %+v: want a pass with a remediation", c.ID, c.Status, c.Reason, rem)
+		}
+		switch c.Scenario {
+		case "custom-action-fails":
+			if c.Observed.ExitCode != 1603 || !slices.Contains(c.Observed.Messages, 1722) {
+				t.Errorf("%s: exit %d, messages %v, want 1603 with 1722", c.ID, c.Observed.ExitCode, c.Observed.Messages)
+			}
+			if got := rem.Outcome(); got != results.OutcomeNotApplicable || rem.Recovered || rem.NotApplicable == "" ||
+				rem.Rerun != nil || len(rem.Fixes) != 0 {
+				t.Errorf("%s: outcome %q, recovered %v, not applicable %q, rerun %v, %d fixes; want not-applicable, not recovered, no fix, no rerun",
+					c.ID, got, rem.Recovered, rem.NotApplicable, rem.Rerun != nil, len(rem.Fixes))
+			}
+		default:
+			if got := rem.Outcome(); got != results.OutcomeRecovered || !rem.Recovered || rem.Rerun == nil || rem.Rerun.ExitCode != 0 {
+				t.Errorf("%s: outcome %q, recovered %v (%s), want recovered after a rerun with exit code 0", c.ID, got, rem.Recovered, rem.Reason)
+			}
+		}
+	}
+
+	// results.jsonl as written, line by line.
+	data, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec struct {
+			Scenario    string `json:"scenario"`
+			Remediation struct {
+				Outcome   string `json:"outcome"`
+				Recovered bool   `json:"recovered"`
+			} `json:"remediation"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		want := results.OutcomeRecovered
+		if rec.Scenario == "custom-action-fails" {
+			want = results.OutcomeNotApplicable
+		}
+		if r := rec.Remediation; r.Outcome != want || r.Recovered != (want == results.OutcomeRecovered) {
+			t.Errorf("results.jsonl: %s: outcome %q, recovered %v; want %q", rec.Scenario, r.Outcome, r.Recovered, want)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"**2 remediated**: 1 recovered · 1 fix n/a · 0 not recovered", "| custom-action-fails | ✅ 1603 (fix n/a) |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, md)
+		}
 	}
 }

@@ -261,13 +261,9 @@
     return sec;
   }
 
-  // outcome is what a remediation came to, as the Go side names it.
-  function outcome(r) {
-    if (r.recovered) return 'recovered';
-    if (r.not_applicable) return 'not-applicable';
-    if ((r.over_broad || []).length) return 'over-broad';
-    return 'not-recovered';
-  }
+  // outcome is what a remediation came to: the Go side's
+  // results.Remediation.Outcome, written with the data.
+  function outcome(r) { return r.outcome; }
 
   function exitClass(code) { return [0, 1641, 3010].indexOf(code) >= 0 ? 'exit-ok' : 'exit-bad'; }
 
