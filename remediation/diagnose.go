@@ -293,13 +293,13 @@ func readACLSignal(f Folder, context, userSID string) aclSignal {
 	}
 	s.read = true
 	if f.Default != "" {
-		same, why := sameSD(f.ACL.SDDL, f.Default)
+		same, why := sameACL(f.ACL.SDDL, f.Default)
 		s.deviates, s.why = !same, why
 	}
-	s.sysCant = !canCreateFiles(f.ACL.SDDL, tokenSIDs(ops.ContextSystem, "")...)
-	s.usersCant = !canCreateFiles(f.ACL.SDDL, tokenSIDs(ops.ContextStandardUser, "")...)
+	s.sysCant = !canCreateFiles(f.ACL.SDDL, contextToken(ops.ContextSystem, ""))
+	s.usersCant = !canCreateFiles(f.ACL.SDDL, contextToken(ops.ContextStandardUser, ""))
 	if context != ops.ContextSystem && userSID != "" {
-		s.userCant = !canCreateFiles(f.ACL.SDDL, tokenSIDs(context, userSID)...)
+		s.userCant = !canCreateFiles(f.ACL.SDDL, contextToken(context, userSID))
 	}
 	s.broad = overBroad(f.ACL.SDDL, f.Default)
 	lines := strings.Join(f.ACL.ICACLS, "; ")
@@ -396,11 +396,6 @@ func tempScenario(st *HostState, s aclSignal) string {
 		return "temp-acl-users-write-removed"
 	}
 	return ""
-}
-
-func noExplicit(s string) bool {
-	d, err := parseSD(s)
-	return err == nil && len(d.explicit()) == 0
 }
 
 // logOnly is s when there is no host state, "" otherwise.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 // Fix is one way of repairing a host: one file per fix, registered by
@@ -124,12 +125,12 @@ func aclSetOp(path, sddl string, sections ...string) ops.Op {
 // restoreACLOps sets a folder's owner (when it differs) and DACL to the
 // default descriptor def.
 func restoreACLOps(f Folder, def string) ([]ops.Op, error) {
-	want, err := parseSD(def)
+	want, err := win.ParseSDDL(def)
 	if err != nil {
 		return nil, fmt.Errorf("remediation: default SDDL of %s: %w", f.Path, err)
 	}
 	sections := []string{"dacl"}
-	if have, err := parseSD(f.ACL.SDDL); want.owner != "" && (err != nil || have.owner != want.owner) {
+	if want.Owner != "" && ownerOf(f.ACL.SDDL) != want.Owner {
 		sections = []string{"owner", "dacl"}
 	}
 	return []ops.Op{aclSetOp(f.Path, def, sections...)}, nil
@@ -141,9 +142,7 @@ func rollbackACLOps(f Folder, def string) []ops.Op {
 		return nil
 	}
 	sections := []string{"dacl"}
-	have, err1 := parseSD(f.ACL.SDDL)
-	want, err2 := parseSD(def)
-	if err1 == nil && err2 == nil && want.owner != "" && have.owner != want.owner {
+	if have, want := ownerOf(f.ACL.SDDL), ownerOf(def); have != "" && want != "" && have != want {
 		sections = []string{"owner", "dacl"}
 	}
 	return []ops.Op{aclSetOp(f.Path, f.ACL.SDDL, sections...)}
@@ -160,7 +159,7 @@ func verifyDefaultACL(fix string, f Folder) error {
 	case f.Default == "":
 		return notVerified(fix, "%s: no default ACL to compare with", f.Path)
 	}
-	if same, why := sameSD(f.ACL.SDDL, f.Default); !same {
+	if same, why := sameACL(f.ACL.SDDL, f.Default); !same {
 		return notVerified(fix, "%s: %s", f.Path, why)
 	}
 	if broad := overBroad(f.ACL.SDDL, f.Default); len(broad) > 0 {
@@ -178,6 +177,6 @@ func aclDeviates(f Folder) bool {
 	if f.ACL.SDDL == "" {
 		return f.ACLError != ""
 	}
-	same, _ := sameSD(f.ACL.SDDL, f.Default)
+	same, _ := sameACL(f.ACL.SDDL, f.Default)
 	return !same
 }

@@ -52,7 +52,7 @@ func (*RecreateUserTemp) Verify(after *HostState) error {
 	if err := verifyDefaultACL("recreate-user-temp", after.UserTemp); err != nil {
 		return err
 	}
-	if !canCreateFiles(after.UserTemp.ACL.SDDL, tokenSIDs(after.Target.Context, after.User.SID)...) {
+	if !canCreateFiles(after.UserTemp.ACL.SDDL, contextToken(after.Target.Context, after.User.SID)) {
 		return notVerified("recreate-user-temp", "%s cannot create files in %s", after.User.Name, after.UserTemp.Path)
 	}
 	return nil

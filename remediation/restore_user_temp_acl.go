@@ -52,7 +52,7 @@ func (*RestoreUserTempACL) Verify(after *HostState) error {
 	if err := verifyDefaultACL("restore-user-temp-acl", after.UserTemp); err != nil {
 		return err
 	}
-	if !canCreateFiles(after.UserTemp.ACL.SDDL, tokenSIDs(after.Target.Context, after.User.SID)...) {
+	if !canCreateFiles(after.UserTemp.ACL.SDDL, contextToken(after.Target.Context, after.User.SID)) {
 		return notVerified("restore-user-temp-acl", "%s still cannot create files in %s", after.User.Name, after.UserTemp.Path)
 	}
 	return nil

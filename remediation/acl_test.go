@@ -27,17 +27,17 @@ func TestSameSD(t *testing.T) {
 		{"O:SYG:SYD:NO_ACCESS_CONTROL", false, "NULL"},
 		{"not sddl", false, "cannot read"},
 	} {
-		same, why := sameSD(c.actual, tempDefault)
+		same, why := sameACL(c.actual, tempDefault)
 		if same != c.same || !strings.Contains(why, c.why) {
-			t.Errorf("sameSD(%s) = %v %q, want %v %q", c.actual, same, why, c.same, c.why)
+			t.Errorf("sameACL(%s) = %v %q, want %v %q", c.actual, same, why, c.same, c.why)
 		}
 	}
 	// A user's TEMP: inheriting, no explicit ACE.
 	def := "O:S-1-5-21-1-2-3-1001D:"
-	if same, why := sameSD("O:S-1-5-21-1-2-3-1001G:S-1-5-21-1-2-3-513D:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;FA;;;S-1-5-21-1-2-3-1001)", def); !same {
+	if same, why := sameACL("O:S-1-5-21-1-2-3-1001G:S-1-5-21-1-2-3-513D:AI(A;OICIID;FA;;;SY)(A;OICIID;FA;;;BA)(A;OICIID;FA;;;S-1-5-21-1-2-3-1001)", def); !same {
 		t.Errorf("an inheriting TEMP is not its default: %s", why)
 	}
-	if same, _ := sameSD("O:S-1-5-21-1-2-3-1001D:(D;OICI;0x116;;;S-1-5-21-1-2-3-1001)(A;OICIID;FA;;;SY)", def); same {
+	if same, _ := sameACL("O:S-1-5-21-1-2-3-1001D:(D;OICI;0x116;;;S-1-5-21-1-2-3-1001)(A;OICIID;FA;;;SY)", def); same {
 		t.Error("a deny ACE is the default")
 	}
 }
@@ -58,8 +58,8 @@ func TestOverBroadAndAccess(t *testing.T) {
 	if got := overBroad("O:SYG:SYD:NO_ACCESS_CONTROL", ""); len(got) != 1 {
 		t.Errorf("NULL DACL = %v", got)
 	}
-	sys := tokenSIDs(ops.ContextSystem, "")
-	users := tokenSIDs(ops.ContextStandardUser, "S-1-5-21-1-2-3-1001")
+	sys := contextToken(ops.ContextSystem, "")
+	users := contextToken(ops.ContextStandardUser, "S-1-5-21-1-2-3-1001")
 	for _, c := range []struct {
 		sddl       string
 		sys, users bool
@@ -69,10 +69,10 @@ func TestOverBroadAndAccess(t *testing.T) {
 		{"O:SYG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)", true, false},
 		{"O:SYG:SYD:AI(A;OICIIO;GA;;;CO)(A;OICIIOID;GXGR;;;BU)(A;ID;0x1200a9;;;BU)(A;ID;0x1301bf;;;SY)", true, false},
 	} {
-		if got := canCreateFiles(c.sddl, sys...); got != c.sys {
+		if got := canCreateFiles(c.sddl, sys); got != c.sys {
 			t.Errorf("SYSTEM in %s: %v, want %v", c.sddl, got, c.sys)
 		}
-		if got := canCreateFiles(c.sddl, users...); got != c.users {
+		if got := canCreateFiles(c.sddl, users); got != c.users {
 			t.Errorf("a standard user in %s: %v, want %v", c.sddl, got, c.users)
 		}
 	}
