@@ -5,11 +5,13 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 // Helpers of the faults that change a folder's DACL (temp-acl,
 // installer-acl, user-temp unwritable). They never change the owner, so
-// their revert sets the probed DACL only.
+// their revert sets the probed DACL only. Descriptors are read with win's
+// SDDL grammar and checked with win's access check.
 
 // denyWrite is the ACE that takes write from sid on a folder and, by
 // inheritance, on what it holds: FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY |
@@ -17,30 +19,53 @@ import (
 // FILE_GENERIC_WRITE without READ_CONTROL and SYNCHRONIZE (D: "File
 // Security and Access Rights"). WRITE_DAC is not in it: the admin keeps
 // the right to put the DACL back.
-func denyWrite(sid string) ace { return newACE("D", "OICI", "0x116", sid) }
+func denyWrite(sid win.SID) win.ACE {
+	return win.ACE{Type: win.AccessDenied, Flags: win.ObjectInherit | win.ContainerInherit, Mask: 0x116, SID: sid}
+}
+
+// withFirst returns d with a put in front of its ACEs (where a deny ACE
+// goes in canonical order), unless an identical ACE is there already.
+func withFirst(d win.ACL, a win.ACE) win.ACL {
+	for _, b := range d.ACEs {
+		if b == a {
+			return d
+		}
+	}
+	d.ACEs = append([]win.ACE{a}, d.ACEs...)
+	return d
+}
 
 func aclGet(path string) ops.Op { return newOp(ops.OpACLGet, ops.ACLGetArgs{Path: path}) }
 
 // aclSet sets a DACL only ("D:..."), never the owner.
-func aclSet(path string, d dacl) ops.Op {
-	return newOp(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: d.String(), Sections: []string{"dacl"}})
+func aclSet(path string, d win.ACL) ops.Op {
+	return newOp(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: "D:" + d.String(), Sections: []string{"dacl"}})
 }
 
 // readACL decodes an acl.get result at i that must show a readable,
 // existing folder, and parses its DACL.
-func readACL(p Probe, i int) (ops.ACL, dacl, error) {
+func readACL(p Probe, i int) (ops.ACL, win.SecurityDescriptor, error) {
 	var a ops.ACL
 	if err := p.result(i, ops.OpACLGet, &a); err != nil {
-		return a, dacl{}, err
+		return a, win.SecurityDescriptor{}, err
 	}
 	if !a.Exists {
-		return a, dacl{}, hostState("%s does not exist", a.Path)
+		return a, win.SecurityDescriptor{}, hostState("%s does not exist", a.Path)
 	}
+	sd, err := parseSD(a)
+	return a, sd, err
+}
+
+// parseSD parses an acl.get result's SDDL.
+func parseSD(a ops.ACL) (win.SecurityDescriptor, error) {
 	if a.SDDL == "" {
-		return a, dacl{}, fmt.Errorf("%w: acl.get of %s returned no SDDL", ErrProbe, a.Path)
+		return win.SecurityDescriptor{}, fmt.Errorf("%w: acl.get of %s returned no SDDL", ErrProbe, a.Path)
 	}
-	d, err := daclOf(a.SDDL)
-	return a, d, err
+	sd, err := win.ParseSDDL(a.SDDL)
+	if err != nil {
+		return sd, fmt.Errorf("%w: acl.get of %s: %w", ErrProbe, a.Path, err)
+	}
+	return sd, nil
 }
 
 // revertACL is the change that puts back a probed DACL; nothing when the
@@ -56,22 +81,11 @@ func revertACL(p Probe, i int) ([]ops.Op, error) {
 	if !a.Exists || a.SDDL == "" {
 		return nil, nil
 	}
-	d, err := daclOf(a.SDDL)
+	sd, err := parseSD(a)
 	if err != nil {
 		return nil, err
 	}
-	return []ops.Op{aclSet(a.Path, d)}, nil
-}
-
-// deniesWrite reports a deny ACE for sid that covers FILE_ADD_FILE on the
-// folder itself.
-func deniesWrite(d dacl, sid string) bool {
-	for _, a := range d.ACEs {
-		if a.deny() && a.is(sid) && a.grants(fileAddFile) {
-			return true
-		}
-	}
-	return false
+	return []ops.Op{aclSet(a.Path, sd.DACL)}, nil
 }
 
 // aclEvidence describes a folder's ACL for a Detection.
@@ -86,30 +100,18 @@ func aclEvidence(a ops.ACL, verdict string) string {
 	return fmt.Sprintf("%s: %s (%s)", a.Path, verdict, lines)
 }
 
-// Token SIDs that matter to a folder's DACL, by who writes: SYSTEM's token
-// holds BUILTIN\Administrators (enabled), Everyone and Authenticated Users
-// (D: "LocalSystem Account"; "Well-known SIDs").
+// Tokens whose write the faults take away: SYSTEM's (the Windows
+// Installer service), and any standard user's (its groups; no ACE names
+// this placeholder account).
 var (
-	systemSIDs = []string{sidSystem, sidAdmins, "S-1-1-0", "S-1-5-11"}
-	// A standard user's groups, without the user's own SID.
-	usersSIDs = []string{sidUsers, "S-1-1-0", "S-1-5-11", "S-1-5-4"}
+	systemToken = win.SystemToken()
+	usersToken  = win.NewToken(win.TokenSpec{Kind: win.KindStandardUser, User: "S-1-5-21-0-0-0-1001", Domain: "S-1-5-21-0-0-0"})
 )
 
-// canCreateFiles reports whether a token holding sids may create files in
-// a folder with DACL d: [MS-DTYP] 2.5.3.2's access check for the single
-// right FILE_ADD_FILE, where the first ACE that applies to the folder,
-// matches a SID and covers the right decides, deny or allow (D). CREATOR
-// OWNER never matches a token; owner rights do not include the right.
-func canCreateFiles(d dacl, sids ...string) bool {
-	for _, a := range d.ACEs {
-		if !a.grants(fileAddFile) || !(a.allow() || a.deny()) {
-			continue
-		}
-		for _, s := range sids {
-			if a.is(s) {
-				return a.allow()
-			}
-		}
-	}
-	return false
+// canCreateFiles reports whether tok may create files in a folder with
+// the descriptor sd: FILE_ADD_FILE through win.AccessCheck ([MS-DTYP]
+// 2.5.3.2, D).
+func canCreateFiles(sd win.SecurityDescriptor, tok *win.Token) bool {
+	_, ok := win.AccessCheck(&sd, tok, win.FileAddFile, win.FileMapping)
+	return ok
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 // AlwaysInstallElevated sets the AlwaysInstallElevated policy in HKLM and
@@ -44,7 +45,7 @@ func aieUser(sid string) dwordValue {
 func (f *AlwaysInstallElevated) Probe(t Target) []ops.Op {
 	out := aieMachine.probe()
 	if t.Context == ops.ContextSystem {
-		return append(out, aieUser(sidSystem).probe()...)
+		return append(out, aieUser(string(win.SIDSystem)).probe()...)
 	}
 	return append(out, newOp(ops.OpUserGet, ops.UserArgs{Name: t.ContextUser()}))
 }
@@ -65,7 +66,7 @@ func (f *AlwaysInstallElevated) ProbeFollowUp(t Target, first Probe) ([]ops.Op, 
 // aieSID is the context user's SID from the probe (after the HKLM reads).
 func aieSID(t Target, p Probe) (string, error) {
 	if t.Context == ops.ContextSystem {
-		return sidSystem, nil
+		return string(win.SIDSystem), nil
 	}
 	var u ops.User
 	if err := p.result(aieMachine.probeLen(), ops.OpUserGet, &u); err != nil {

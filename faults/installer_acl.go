@@ -1,6 +1,9 @@
 package faults
 
-import "github.com/msilab/msilab/lab/ops"
+import (
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
+)
 
 // InstallerACL denies SYSTEM write on C:\Windows\Installer, where the
 // service writes the in-progress marker: 2503 then 2502 (EVIDENCE.md).
@@ -31,7 +34,7 @@ func (f *InstallerACL) Inject(_ Target, p Probe) ([]ops.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []ops.Op{aclSet(InstallerDir, d.withFirst(denyWrite("SY")))}, nil
+	return []ops.Op{aclSet(InstallerDir, withFirst(d.DACL, denyWrite(win.SIDSystem)))}, nil
 }
 
 // Revert puts the probed DACL back.
@@ -43,7 +46,7 @@ func (f *InstallerACL) Detect(_ Target, now Probe) (Detection, error) {
 	if err != nil {
 		return Detection{}, err
 	}
-	if !canCreateFiles(d, systemSIDs...) {
+	if !canCreateFiles(d, systemToken) {
 		return Detection{Present: true, Evidence: aclEvidence(a, "SYSTEM cannot create files")}, nil
 	}
 	return Detection{Present: false, Evidence: aclEvidence(a, "SYSTEM can create files")}, nil

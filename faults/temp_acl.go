@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 // TempACL breaks the ACL of C:\Windows\Temp, the folder behind the
@@ -62,16 +63,16 @@ func (f *TempACL) Inject(_ Target, p Probe) ([]ops.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []ops.Op{aclSet(TempDir, f.broken(d))}, nil
+	return []ops.Op{aclSet(TempDir, f.broken(d.DACL))}, nil
 }
 
 // broken is the variant's DACL made from the probed one.
-func (f *TempACL) broken(d dacl) dacl {
+func (f *TempACL) broken(d win.ACL) win.ACL {
 	switch f.Variant {
 	case TempUsersWriteRemoved:
-		out := dacl{Flags: d.Flags}
+		out := win.ACL{Flags: d.Flags}
 		for _, a := range d.ACEs {
-			if !a.is(sidUsers) {
+			if a.SID != win.SIDUsers {
 				out.ACEs = append(out.ACEs, a)
 			}
 		}
@@ -81,7 +82,7 @@ func (f *TempACL) broken(d dacl) dacl {
 		// protected, so only C:\Windows' inheritable ACEs apply: Users
 		// keep read and execute only, and Temp's own CREATOR OWNER full
 		// control gives way to C:\Windows' inherit-only one.
-		return dacl{Flags: "AI"}
+		return win.ACL{Flags: win.DACLAutoInherited}
 	}
 	// system-read-only. SYSTEM's token also holds BUILTIN\Administrators,
 	// which has full control here, so a read-only allow ACE alone leaves
@@ -91,11 +92,11 @@ func (f *TempACL) broken(d dacl) dacl {
 	// (S,RD) ACE). The (OI)(CI)(S,RD) ACE (SYNCHRONIZE | FILE_READ_DATA,
 	// 0x100001) in place of SYSTEM's own gives the reported shape (R:
 	// EVIDENCE.md "A broken one had extra SYSTEM:(OI)(CI)(S,RD) entries").
-	out := dacl{Flags: d.Flags}
-	readOnly := newACE("A", "OICI", "0x100001", "SY")
+	out := win.ACL{Flags: d.Flags}
+	readOnly := win.ACE{Type: win.AccessAllowed, Flags: win.ObjectInherit | win.ContainerInherit, Mask: 0x100001, SID: win.SIDSystem}
 	replaced := false
 	for _, a := range d.ACEs {
-		if a.allow() && a.is(sidSystem) && !a.inherited() {
+		if a.Type == win.AccessAllowed && a.SID == win.SIDSystem && a.Flags&win.Inherited == 0 {
 			if !replaced {
 				out.ACEs = append(out.ACEs, readOnly)
 				replaced = true
@@ -107,7 +108,7 @@ func (f *TempACL) broken(d dacl) dacl {
 	if !replaced {
 		out.ACEs = append(out.ACEs, readOnly)
 	}
-	return out.withFirst(denyWrite("SY"))
+	return withFirst(out, denyWrite(win.SIDSystem))
 }
 
 // Revert puts the probed DACL back.
@@ -122,17 +123,17 @@ func (f *TempACL) Detect(_ Target, now Probe) (Detection, error) {
 	}
 	switch f.Variant {
 	case TempUsersWriteRemoved:
-		if !canCreateFiles(d, usersSIDs...) {
+		if !canCreateFiles(d, usersToken) {
 			return Detection{Present: true, Evidence: aclEvidence(a, "BUILTIN\\Users cannot create files")}, nil
 		}
 		return Detection{Present: false, Evidence: aclEvidence(a, "BUILTIN\\Users can create files")}, nil
 	case TempInheritanceBroken:
-		if !d.protected() && len(d.explicit()) == 0 {
+		if !d.DACL.Protected() && len(d.DACL.Explicit()) == 0 {
 			return Detection{Present: true, Evidence: aclEvidence(a, "no explicit ACE, inherited from C:\\Windows only")}, nil
 		}
 		return Detection{Present: false, Evidence: aclEvidence(a, "explicit or protected DACL")}, nil
 	}
-	if !canCreateFiles(d, systemSIDs...) {
+	if !canCreateFiles(d, systemToken) {
 		return Detection{Present: true, Evidence: aclEvidence(a, "SYSTEM cannot create files")}, nil
 	}
 	return Detection{Present: false, Evidence: aclEvidence(a, "SYSTEM can create files")}, nil

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 // UserTemp breaks the context user's %TEMP%: the msiexec client cannot
@@ -112,7 +113,7 @@ func (f *UserTemp) Inject(t Target, p Probe) ([]ops.Op, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []ops.Op{aclSet(dir, d.withFirst(denyWrite(u.SID)))}, nil
+	return []ops.Op{aclSet(dir, withFirst(d.DACL, denyWrite(win.SID(u.SID))))}, nil
 }
 
 // Revert moves the folder back or puts the probed DACL back.
@@ -146,11 +147,13 @@ func (f *UserTemp) Detect(t Target, now Probe) (Detection, error) {
 	if err != nil {
 		return Detection{}, err
 	}
-	sids := append([]string{u.SID}, usersSIDs...)
+	// The user's own token: elevated for an administrator.
+	kind := win.KindStandardUser
 	if u.Admin {
-		sids = append(sids, sidAdmins)
+		kind = win.KindAdminElevated
 	}
-	if !canCreateFiles(d, sids...) {
+	user := win.SID(u.SID)
+	if !canCreateFiles(d, win.NewToken(win.TokenSpec{Kind: kind, User: user, Domain: user.Domain()})) {
 		return Detection{Present: true, Evidence: aclEvidence(a, name+" cannot create files")}, nil
 	}
 	return Detection{Present: false, Evidence: aclEvidence(a, name+" can create files")}, nil
