@@ -29,7 +29,7 @@ type Options struct {
 	Before *HostState
 	// BeforeStep, when set, is called with each step that changes the
 	// host before it is sent, so that its Rollback can be journaled first
-	// (faults.Journal style); an error stops Remediate, nothing sent.
+	// (as a run journal does); an error stops Remediate, nothing sent.
 	BeforeStep func(Step) error
 }
 

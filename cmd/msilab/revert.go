@@ -8,7 +8,7 @@ import (
 	"io"
 	"sort"
 
-	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 )
 
@@ -35,11 +35,11 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *journalPath == "" || fs.NArg() > 0 {
 		return usagef("msilab revert needs --journal FILE and no arguments")
 	}
-	entries, err := faults.ReadJournal(*journalPath)
+	entries, err := journal.Read(*journalPath)
 	if err != nil {
 		return err
 	}
-	pending := faults.Pending(entries)
+	pending := journal.Pending(entries)
 	if len(pending) == 0 {
 		fmt.Fprintln(stdout, "nothing to revert: every cell in the journal is done")
 		return nil
@@ -50,7 +50,7 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	j, err := faults.OpenJournal(*journalPath)
+	j, err := journal.Open(*journalPath)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // revertHost reverts one host's pending cells, one batch per cell, newest cell first.
-func revertHost(ctx context.Context, name string, entries []faults.Entry, inv *lab.Inventory, ef endpointFlags, j *faults.Journal, stdout io.Writer) error {
+func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *lab.Inventory, ef endpointFlags, j *journal.Journal, stdout io.Writer) error {
 	ep, err := hostEndpoint(name, entries[0].Endpoint, inv, ef)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func revertHost(ctx context.Context, name string, entries []faults.Entry, inv *l
 		return err
 	}
 	defer s.Close()
-	byCell := map[string][]faults.Entry{}
+	byCell := map[string][]journal.Entry{}
 	var order []string
 	for _, e := range entries {
 		if _, ok := byCell[e.Cell]; !ok {
@@ -90,7 +90,7 @@ func revertHost(ctx context.Context, name string, entries []faults.Entry, inv *l
 	}
 	for i := len(order) - 1; i >= 0; i-- {
 		cell := order[i]
-		batch, err := faults.RevertOps(byCell[cell])
+		batch, err := journal.RevertOps(byCell[cell])
 		if err != nil {
 			return err
 		}
@@ -99,11 +99,11 @@ func revertHost(ctx context.Context, name string, entries []faults.Entry, inv *l
 			if err != nil {
 				return err
 			}
-			if err := faults.CheckRevert(res); err != nil {
+			if err := journal.CheckRevert(res); err != nil {
 				return fmt.Errorf("cell %s: %w", cell, err)
 			}
 		}
-		if err := j.Append(faults.Entry{Kind: faults.KindDone, Cell: cell, Host: name}); err != nil {
+		if err := j.Append(journal.Entry{Kind: journal.KindDone, Cell: cell, Host: name}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "reverted %s on %s (%d ops)\n", cell, name, len(batch))

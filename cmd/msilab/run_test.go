@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/scenarios/results"
@@ -166,10 +166,10 @@ func TestKillThenRevertJournal(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	journal := filepath.Join(out, "journal.jsonl")
+	journalPath := filepath.Join(out, "journal.jsonl")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if b, _ := os.ReadFile(journal); bytes.Contains(b, []byte(`"kind":"install"`)) {
+		if b, _ := os.ReadFile(journalPath); bytes.Contains(b, []byte(`"kind":"install"`)) {
 			g.Hold() // the fault is in, the install is next: the host stops answering
 			break
 		}
@@ -183,11 +183,11 @@ func TestKillThenRevertJournal(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 	g.Release()
-	entries, err := faults.ReadJournal(journal)
+	entries, err := journal.Read(journalPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(faults.Pending(entries)) == 0 {
+	if len(journal.Pending(entries)) == 0 {
 		t.Fatalf("the killed run left nothing pending; journal:\n%v", entries)
 	}
 	m := srv.Host().Machine()
@@ -200,14 +200,14 @@ func TestKillThenRevertJournal(t *testing.T) {
 	}
 	t.Setenv("MSILAB_TEST_PW", srv.Password())
 	var stdout bytes.Buffer
-	if err := run(context.Background(), []string{"revert", "--journal", journal, "--lab", inv}, &stdout, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"revert", "--journal", journalPath, "--lab", inv}, &stdout, io.Discard); err != nil {
 		t.Fatalf("revert: %v\n%s", err, stdout.String())
 	}
 	if n := changed(clean, m.State()); n != 0 {
 		t.Errorf("after revert, %d state lines differ from the clean host", n)
 	}
 	stdout.Reset()
-	if err := run(context.Background(), []string{"revert", "--journal", journal, "--lab", inv}, &stdout, io.Discard); err != nil ||
+	if err := run(context.Background(), []string{"revert", "--journal", journalPath, "--lab", inv}, &stdout, io.Discard); err != nil ||
 		!strings.Contains(stdout.String(), "nothing to revert") {
 		t.Errorf("second revert: %v %q", err, stdout.String())
 	}

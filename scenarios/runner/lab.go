@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/scenarios/results"
@@ -32,7 +32,7 @@ func NewLab(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Op
 	}
 	r := &run{opts: opts, pool: pool, hosts: map[*lab.Host]*hostInfo{}, packages: map[string]*pkgInfo{}}
 	var err error
-	if r.journal, err = faults.OpenJournal(filepath.Join(opts.Out, "journal.jsonl")); err != nil {
+	if r.journal, err = journal.Open(filepath.Join(opts.Out, "journal.jsonl")); err != nil {
 		return nil, err
 	}
 	if err := r.loadPackages(cells); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/scenarios"
@@ -27,7 +28,7 @@ func (cr *CellRun) Remediate(ctx context.Context, run *ops.MsiRun) error {
 	cr.res.Remediation = rem
 	rep, err := remediation.Remediate(ctx, cr.s, cr.target, run, remediation.Options{Before: cr.remFailed,
 		BeforeStep: func(st remediation.Step) error {
-			e := faults.Entry{Kind: faults.KindRemediation, Ops: st.Rollback}
+			e := journal.Entry{Kind: journal.KindRemediation, Ops: st.Rollback}
 			if err := cr.journal(&e); err != nil {
 				return err
 			}

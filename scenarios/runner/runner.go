@@ -24,7 +24,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/scenarios"
@@ -98,7 +98,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	}
 	r := &run{opts: opts, pool: pool, hosts: map[*lab.Host]*hostInfo{}, packages: map[string]*pkgInfo{}}
 	var err error
-	if r.journal, err = faults.OpenJournal(filepath.Join(opts.Out, "journal.jsonl")); err != nil {
+	if r.journal, err = journal.Open(filepath.Join(opts.Out, "journal.jsonl")); err != nil {
 		return nil, err
 	}
 	defer r.journal.Close()
@@ -152,7 +152,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 type run struct {
 	opts     Options
 	pool     *lab.Pool
-	journal  *faults.Journal
+	journal  *journal.Journal
 	results  *results.Writer
 	id       string
 	packages map[string]*pkgInfo

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
@@ -139,11 +139,11 @@ func TestInterruptStillCleansUp(t *testing.T) {
 	if n := changedLines(t, srv.Host().Machine()); len(n) != 0 {
 		t.Errorf("host not clean after an interrupted run: %v", n)
 	}
-	entries, err := faults.ReadJournal(filepath.Join(out, "journal.jsonl"))
+	entries, err := journal.Read(filepath.Join(out, "journal.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := faults.Pending(entries); len(p) != 0 {
+	if p := journal.Pending(entries); len(p) != 0 {
 		t.Errorf("journal still has pending cells: %v", p)
 	}
 	if len(sum.Cells) != 1 || sum.Cells[0].Status != results.StatusInfra {

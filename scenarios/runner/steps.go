@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/remediation"
@@ -30,7 +31,7 @@ type CellRun struct {
 
 	undo      []faults.Probe
 	probes    []ops.Op // every read of the baseline, replayed at cleanup
-	entries   []faults.Entry
+	entries   []journal.Entry
 	installed bool
 	cleaned   bool
 
@@ -94,7 +95,7 @@ func (cr *CellRun) batch(ctx context.Context, b []ops.Op) ([]ops.Result, error) 
 }
 
 // journal fills in the cell's fields and appends e (synced).
-func (cr *CellRun) journal(e *faults.Entry) error {
+func (cr *CellRun) journal(e *journal.Entry) error {
 	e.Cell, e.Host, e.Endpoint, e.Target = cr.cell.ID, cr.host.Spec.Name, cr.host.Endpoint.URL(), cr.target
 	return cr.r.journal.Append(*e)
 }
@@ -103,7 +104,7 @@ func (cr *CellRun) journal(e *faults.Entry) error {
 // revert must remove: per-machine products as the elevated admin, per-user
 // ones in the context that installed them.
 func (cr *CellRun) journalInstall(context string) error {
-	e := faults.Entry{Kind: faults.KindInstall, Product: cr.pkg.productCode}
+	e := journal.Entry{Kind: journal.KindInstall, Product: cr.pkg.productCode}
 	if !cr.pkg.perMachine && context != ops.ContextAdminElevated {
 		e.Context = context
 		if context == ops.ContextStandardUser {
@@ -184,7 +185,7 @@ func (cr *CellRun) Inject(ctx context.Context) error {
 	var inject []ops.Op
 	for i, f := range cr.fs {
 		spec := cr.cell.Scenario.Faults[i]
-		e := faults.Entry{Kind: faults.KindFault, Fault: spec.Type, Params: faults.Params(f), Undo: cr.undo[i]}
+		e := journal.Entry{Kind: journal.KindFault, Fault: spec.Type, Params: faults.Params(f), Undo: cr.undo[i]}
 		if err := cr.journal(&e); err != nil {
 			return err
 		}
@@ -273,7 +274,7 @@ func (cr *CellRun) Cleanup(ctx context.Context) error {
 	if cr.rerun != nil {
 		pre = append([]ops.Op{*cr.rerun}, cr.remProbes...)
 	}
-	revert, err := faults.RevertOps(cr.entries)
+	revert, err := journal.RevertOps(cr.entries)
 	if err != nil {
 		return err
 	}
@@ -287,7 +288,7 @@ func (cr *CellRun) Cleanup(ctx context.Context) error {
 			cr.recovery(out[:len(pre)])
 		}
 		out = out[len(pre):]
-		if err := faults.CheckRevert(out[:len(revert)]); err != nil {
+		if err := journal.CheckRevert(out[:len(revert)]); err != nil {
 			return err
 		}
 		cr.res.StateAfter = stateLines(cr.probes, out[len(revert):])
@@ -299,5 +300,5 @@ func (cr *CellRun) Cleanup(ctx context.Context) error {
 	if !cr.res.BackToBaseline && cr.res.Status == results.StatusPass {
 		cr.res.Status, cr.res.Reason = results.StatusFail, "the revert did not bring the host back to its baseline"
 	}
-	return cr.r.journal.Append(faults.Entry{Kind: faults.KindDone, Cell: cr.cell.ID, Host: cr.host.Spec.Name})
+	return cr.r.journal.Append(journal.Entry{Kind: journal.KindDone, Cell: cr.cell.ID, Host: cr.host.Spec.Name})
 }

@@ -1,10 +1,11 @@
-package faults
+package journal
 
 import (
 	"encoding/json"
 	"errors"
 	"testing"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -39,7 +40,7 @@ func TestCheckRevertJudgesTheLastRemoval(t *testing.T) {
 func TestRevertOpsOrder(t *testing.T) {
 	entries := []Entry{
 		{Kind: KindFault, Fault: "mutex-held", Params: json.RawMessage(`{"seconds":600}`),
-			Undo: Probe{{Op: ops.OpMutexGet, OK: true, Value: json.RawMessage(`{"name":"Global\\_MSIExecute","held":false}`)}}},
+			Undo: faults.Probe{{Op: ops.OpMutexGet, OK: true, Value: json.RawMessage(`{"name":"Global\\_MSIExecute","held":false}`)}}},
 		{Kind: KindInstall, Product: "{92281016-51D7-4D16-BEF2-82F4FB32D003}"},
 	}
 	b, err := RevertOps(entries)

@@ -1,4 +1,4 @@
-package faults
+package journal
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -32,10 +33,10 @@ type Entry struct {
 	// Host is the inventory host name; Endpoint its URL (no credentials).
 	Host     string          `json:"host"`
 	Endpoint string          `json:"endpoint,omitempty"`
-	Target   Target          `json:"target"`
+	Target   faults.Target   `json:"target"`
 	Fault    string          `json:"fault,omitempty"`
 	Params   json.RawMessage `json:"params,omitempty"`
-	Undo     Probe           `json:"undo,omitempty"`
+	Undo     faults.Probe    `json:"undo,omitempty"`
 	// Product is the ProductCode an install entry leaves behind; Context
 	// and User say how to remove it ("" is the elevated admin, as for a
 	// per-machine product).
@@ -53,11 +54,11 @@ type Journal struct {
 	f  *os.File
 }
 
-// OpenJournal opens (or creates) a journal for appending.
-func OpenJournal(path string) (*Journal, error) {
+// Open opens (or creates) a journal for appending.
+func Open(path string) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("faults: journal: %w", err)
+		return nil, fmt.Errorf("journal: : %w", err)
 	}
 	return &Journal{f: f}, nil
 }
@@ -69,15 +70,15 @@ func (j *Journal) Append(e Entry) error {
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("faults: journal: %w", err)
+		return fmt.Errorf("journal: : %w", err)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if _, err := j.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("faults: journal: %w", err)
+		return fmt.Errorf("journal: : %w", err)
 	}
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("faults: journal: %w", err)
+		return fmt.Errorf("journal: : %w", err)
 	}
 	return nil
 }
@@ -85,12 +86,12 @@ func (j *Journal) Append(e Entry) error {
 // Close closes the journal file.
 func (j *Journal) Close() error { return j.f.Close() }
 
-// ReadJournal reads a journal. A last line cut short by a crash is ignored;
+// Read reads a journal. A last line cut short by a crash is ignored;
 // any other bad line is an error with its number.
-func ReadJournal(path string) ([]Entry, error) {
+func Read(path string) ([]Entry, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("faults: journal: %w", err)
+		return nil, fmt.Errorf("journal: : %w", err)
 	}
 	var out []Entry
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -107,7 +108,7 @@ func ReadJournal(path string) ([]Entry, error) {
 			if !bytes.HasSuffix(data, []byte("\n")) && n == bytes.Count(data, []byte("\n"))+1 {
 				break // the unfinished last line of a crashed writer
 			}
-			return nil, fmt.Errorf("faults: journal %s:%d: %w", path, n, err)
+			return nil, fmt.Errorf("journal:  %s:%d: %w", path, n, err)
 		}
 		out = append(out, e)
 	}
@@ -160,13 +161,13 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 		case KindRemediation:
 			batch = append(batch, e.Ops...)
 		case KindFault:
-			f, err := Decode(e.Fault, e.Params)
+			f, err := faults.Decode(e.Fault, e.Params)
 			if err != nil {
 				return nil, err
 			}
 			revert, err := f.Revert(e.Target, e.Undo)
 			if err != nil {
-				return nil, fmt.Errorf("faults: revert %s: %w", e.Fault, err)
+				return nil, fmt.Errorf("journal: revert %s: %w", e.Fault, err)
 			}
 			batch = append(batch, revert...)
 		}
@@ -178,7 +179,7 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 }
 
 // ErrRevert is wrapped by CheckRevert's errors.
-var ErrRevert = errors.New("faults: revert incomplete")
+var ErrRevert = errors.New("journal: revert incomplete")
 
 // CheckRevert checks the results of a RevertOps batch: an op that failed
 // with NotFound was already reverted; a product's last removal must exit 0
