@@ -10,7 +10,7 @@ import (
 // AlwaysInstallElevated sets the AlwaysInstallElevated policy in HKLM and
 // in the context user's HKCU: every install of that user runs elevated, so
 // a standard user's silent per-machine install succeeds where it fails
-// with 1925 otherwise (EVIDENCE.md).
+// with 1925 otherwise (docs/evidence.md#E-always-elevated).
 type AlwaysInstallElevated struct{}
 
 var (
@@ -23,7 +23,8 @@ func init() {
 		Name: "always-install-elevated",
 		Summary: `AlwaysInstallElevated = 1 in HKLM and in the context user's HKCU policy keys: a standard user's ` +
 			`silent per-machine install runs elevated and succeeds (exit 0 instead of 1603)`,
-		Evidence: "EVIDENCE.md rules: AlwaysInstallElevated = 1 in HKLM and HKCU, standard user `/qn`; 0 (D, log G); policy keys (D)",
+		Evidence: "docs/evidence.md#E-always-elevated: AlwaysInstallElevated = 1 in HKLM and HKCU, standard user `/qn`; 0 (D, log G); " +
+			"docs/evidence.md#E-policy-keys (D)",
 		Inject: `registry.set AlwaysInstallElevated REG_DWORD 1 in HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer and in ` +
 			`HKU\<context user's SID>\SOFTWARE\Policies\Microsoft\Windows\Installer (S-1-5-18 for system; the SID comes from user.get)`,
 		Revert: "for each of the two values: registry.set the probed value back; or registry.delete_value when it was absent; " +

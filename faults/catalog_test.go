@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/evidencedoc"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/win"
 )
@@ -26,8 +27,38 @@ var wantFaults = map[string][]string{
 	"mutex-held":              {"seconds"},
 }
 
+// checkEvidence: a fault's Evidence cites rows of docs/evidence.md that
+// exist, one of them names the fault, and it carries a D, R or G label.
+func checkEvidence(t *testing.T, rows map[string]evidencedoc.Row, name, evidence string) {
+	t.Helper()
+	if !strings.ContainsAny(evidence, "DRG") {
+		t.Errorf("%s: Evidence has no D, R or G label: %q", name, evidence)
+	}
+	cited := evidencedoc.Cited(evidence)
+	if len(cited) == 0 {
+		t.Errorf("%s: Evidence cites no row of %s: %q", name, evidencedoc.Path, evidence)
+		return
+	}
+	named := false
+	for _, id := range cited {
+		row, ok := rows[id]
+		if !ok {
+			t.Errorf("%s: Evidence cites %s#%s, which is no row", name, evidencedoc.Path, id)
+			continue
+		}
+		named = named || row.Mentions(name)
+	}
+	if !named {
+		t.Errorf("%s: none of the rows its Evidence cites (%v) names the fault as `%s`", name, cited, name)
+	}
+}
+
 func TestCatalog(t *testing.T) {
 	t.Parallel()
+	rows, err := evidencedoc.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, params := range wantFaults {
 		info, err := faults.Lookup(name)
 		if err != nil {
@@ -37,9 +68,7 @@ func TestCatalog(t *testing.T) {
 		if info.Name != name || info.Summary == "" || info.Evidence == "" || info.Inject == "" || info.Revert == "" || info.New == nil {
 			t.Errorf("%s: Info not filled in: %+v", name, info)
 		}
-		if !strings.Contains(info.Evidence, "EVIDENCE.md") || !strings.ContainsAny(info.Evidence, "DRG") {
-			t.Errorf("%s: Evidence names no EVIDENCE.md rule and label: %q", name, info.Evidence)
-		}
+		checkEvidence(t, rows, name, info.Evidence)
 		ps, err := faults.ParamsOf(name)
 		if err != nil {
 			t.Fatal(err)
@@ -64,7 +93,9 @@ func TestCatalog(t *testing.T) {
 	}
 	for _, name := range faults.Names() {
 		if _, ok := wantFaults[name]; !ok {
-			t.Logf("fault %s is registered but not checked here", name)
+			t.Logf("fault %s is registered but its parameters are not checked here", name)
+			info, _ := faults.Lookup(name)
+			checkEvidence(t, rows, name, info.Evidence)
 		}
 	}
 }

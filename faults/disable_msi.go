@@ -7,7 +7,8 @@ import (
 )
 
 // DisableMSI sets the "Turn off Windows Installer" policy: 2 rejects every
-// install, 1 rejects the installs that would not run elevated (EVIDENCE.md).
+// install, 1 rejects the installs that would not run elevated
+// (docs/evidence.md#E-disablemsi-2, docs/evidence.md#E-disablemsi-1).
 type DisableMSI struct {
 	Value int `json:"value" doc:"the DisableMSI policy value: 2 turns Windows Installer off for every install (exit 1625), 1 for installs that do not run elevated (non-managed apps, e.g. a standard user's per-user install)"`
 }
@@ -18,8 +19,9 @@ func init() {
 	Register(Info{
 		Name:    "disable-msi",
 		Summary: `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer DisableMSI = 1 or 2 (policy "Turn off Windows Installer"): exit 1625`,
-		Evidence: "EVIDENCE.md rules: DisableMSI = 2 (1625; semantics D, code/log G) and DisableMSI = 1 with a " +
-			"non-elevated per-user install (1625; D + R); policy keys (D)",
+		Evidence: "docs/evidence.md#E-disablemsi-2: DisableMSI = 2 (1625; semantics D, code/log G); " +
+			"docs/evidence.md#E-disablemsi-1: DisableMSI = 1 and an install that would not run elevated (1625; D + R); " +
+			"docs/evidence.md#E-policy-keys (D)",
 		Inject: `registry.set HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer DisableMSI REG_DWORD <value>`,
 		Revert: "registry.set the probed value back; or registry.delete_value when it was absent; or registry.delete_key " +
 			"of the outermost key that was absent",

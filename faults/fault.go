@@ -72,7 +72,8 @@ type Detection struct {
 type Info struct {
 	Name    string
 	Summary string
-	// Evidence: the EVIDENCE.md rule(s) and label(s) the fault reproduces.
+	// Evidence: the docs/evidence.md row(s) the fault reproduces, cited as
+	// docs/evidence.md#E-…, with their label(s) (D, R, G).
 	Evidence string
 	// Inject and Revert say in words what the fault changes and restores.
 	Inject, Revert string

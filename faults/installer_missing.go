@@ -3,7 +3,8 @@ package faults
 import "github.com/msilab/msilab/lab/ops"
 
 // InstallerMissing hides C:\Windows\Installer: the in-progress marker's
-// path is not found, fatal 2203 at InstallInitialize (EVIDENCE.md).
+// path is not found, fatal 2203 at InstallInitialize
+// (docs/evidence.md#E-installer-missing).
 type InstallerMissing struct{}
 
 var _ Fault = (*InstallerMissing)(nil)
@@ -12,7 +13,7 @@ func init() {
 	Register(Info{
 		Name:     "installer-missing",
 		Summary:  `C:\Windows\Installer is missing: Error 2203 at InstallInitialize, exit 1603`,
-		Evidence: "EVIDENCE.md rules: `C:\\Windows\\Installer` missing; 1603, 2203, `.ipi 3: -2147287037` (R: intel/haxm#163)",
+		Evidence: "docs/evidence.md#E-installer-missing: `C:\\Windows\\Installer` missing; 1603, 2203, `.ipi 3: -2147287037` (R: intel/haxm#163)",
 		Inject:   `path.move C:\Windows\Installer to C:\Windows\Installer.msilab-hidden`,
 		Revert:   `path.move C:\Windows\Installer.msilab-hidden back to C:\Windows\Installer`,
 		New:      func() Fault { return &InstallerMissing{} },

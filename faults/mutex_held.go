@@ -7,7 +7,7 @@ import (
 )
 
 // MutexHeld holds Global\_MSIExecute as another install in its execute
-// phase would: installs fail with 1618 (EVIDENCE.md).
+// phase would: installs fail with 1618 (docs/evidence.md#E-mutex).
 type MutexHeld struct {
 	Seconds int `json:"seconds" doc:"how long the mutex is held unless reverted first, in seconds (1 to 86400)"`
 }
@@ -18,7 +18,7 @@ func init() {
 	Register(Info{
 		Name:     "mutex-held",
 		Summary:  `Global\_MSIExecute is held, as by another install: exit 1618, message 1500`,
-		Evidence: "EVIDENCE.md rules: `_MSIExecute` mutex held by another install; 1618, 1500 (D)",
+		Evidence: "docs/evidence.md#E-mutex: `_MSIExecute` mutex held by another install; 1618, 1500 (D)",
 		Inject:   `mutex.hold Global\_MSIExecute for <seconds> from a separate process`,
 		Revert:   `mutex.release Global\_MSIExecute (msilab's hold only), if the probe saw it free`,
 		New:      func() Fault { return &MutexHeld{Seconds: 600} },

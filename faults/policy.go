@@ -7,7 +7,7 @@ import (
 	"github.com/msilab/msilab/lab/ops"
 )
 
-// Windows Installer policy keys (D: EVIDENCE.md "Policy keys").
+// Windows Installer policy keys (D: docs/evidence.md#E-policy-keys).
 const (
 	machinePolicyKey  = `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`
 	machinePolicyRoot = `HKLM\SOFTWARE\Policies`

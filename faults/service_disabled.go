@@ -3,7 +3,7 @@ package faults
 import "github.com/msilab/msilab/lab/ops"
 
 // ServiceDisabled disables msiserver (Start=4) and stops it: a client
-// cannot reach the service, exit 1601 (EVIDENCE.md).
+// cannot reach the service, exit 1601 (docs/evidence.md#E-service-disabled).
 type ServiceDisabled struct{}
 
 var _ Fault = (*ServiceDisabled)(nil)
@@ -12,7 +12,7 @@ func init() {
 	Register(Info{
 		Name:    "service-disabled",
 		Summary: "the Windows Installer service (msiserver) is Disabled (Start=4) and stopped: exit 1601, no log",
-		Evidence: "EVIDENCE.md rules: msiserver Disabled (Start=4), or after `msiexec /unregister`; 1601 (R, events G). " +
+		Evidence: "docs/evidence.md#E-service-disabled: msiserver Disabled (Start=4); 1601, no log (R, events G). " +
 			"Stopping it too is G: a disabled service that still runs would still serve",
 		Inject: "service.set_start msiserver Disabled, then service.stop msiserver if it was running",
 		Revert: "service.set_start msiserver to the probed start type, then service.start msiserver if it was running",

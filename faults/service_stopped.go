@@ -4,7 +4,7 @@ import "github.com/msilab/msilab/lab/ops"
 
 // ServiceStopped stops msiserver and leaves its start type as it is. A
 // negative control: with a demand (Manual) start, the client's call starts
-// the service again and installs succeed (EVIDENCE.md).
+// the service again and installs succeed (docs/evidence.md#E-service-stopped).
 type ServiceStopped struct{}
 
 var _ Fault = (*ServiceStopped)(nil)
@@ -14,7 +14,7 @@ func init() {
 		NegativeControl: true,
 		Name:            "service-stopped",
 		Summary:         "negative control: msiserver is stopped, start type unchanged (Manual); the client starts it on demand, installs succeed (exit 0)",
-		Evidence:        "EVIDENCE.md rules: msiserver Stopped (start type Manual/demand); 0, not a fault (D/R)",
+		Evidence:        "docs/evidence.md#E-service-stopped: msiserver Stopped (start type Manual/demand); 0, not a fault (D/R)",
 		Inject:          "service.stop msiserver if it runs (nothing when it is already stopped)",
 		Revert:          "service.start msiserver if the probe saw it running",
 		New:             func() Fault { return &ServiceStopped{} },

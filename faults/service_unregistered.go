@@ -3,16 +3,18 @@ package faults
 import "github.com/msilab/msilab/lab/ops"
 
 // ServiceUnregistered unregisters msiserver, as `msiexec /unregister`
-// does: a client cannot reach the service, exit 1601 (EVIDENCE.md).
+// does: a client cannot reach the service, exit 1601
+// (docs/evidence.md#E-service-disabled).
 type ServiceUnregistered struct{}
 
 var _ Fault = (*ServiceUnregistered)(nil)
 
 func init() {
 	Register(Info{
-		Name:     "service-unregistered",
-		Summary:  "the Windows Installer service is unregistered (msiexec /unregister): exit 1601, no log",
-		Evidence: "EVIDENCE.md rules: msiserver Disabled (Start=4), or after `msiexec /unregister`; 1601 (R, events G)",
+		Name:    "service-unregistered",
+		Summary: "the Windows Installer service is unregistered (msiexec /unregister): exit 1601, no log",
+		Evidence: "docs/evidence.md#E-service-disabled: msiserver unregistered (`msiexec /unregister`); 1601, no log (R, events G); " +
+			"re-registration: docs/evidence.md#E-service",
 		Inject: "service.stop msiserver if it runs (an unregistered running service lingers until it stops), " +
 			"then installer.unregister (msiexec /unregister)",
 		Revert: "installer.register (msiexec /regserver), service.set_start to the probed start type if it was not Manual, " +

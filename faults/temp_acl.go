@@ -9,7 +9,7 @@ import (
 
 // TempACL breaks the ACL of C:\Windows\Temp, the folder behind the
 // in-progress marker's scratch data: the install is silently not marked in
-// progress and fails with 2503 then 2502 (EVIDENCE.md, first rule).
+// progress and fails with 2503 then 2502 (docs/evidence.md#E-temp-acl).
 type TempACL struct {
 	Variant string `json:"variant" doc:"how the ACL is broken: system-read-only (SYSTEM gets a read-only ACE and a deny-write ACE, as in the reported broken ACL), users-write-removed (BUILTIN\\Users' ACE is removed), inheritance-broken (the protected DACL is replaced by inheritance from C:\\Windows, as after icacls /reset)"`
 }
@@ -32,8 +32,9 @@ func init() {
 	Register(Info{
 		Name:    "temp-acl",
 		Summary: `C:\Windows\Temp's ACL loses write for SYSTEM or for Users, or its inheritance is reset: 2503 then 2502, exit 1603`,
-		Evidence: "EVIDENCE.md rules: `C:\\Windows\\Temp`: SYSTEM/Users lose write, or a read-only (OI)(CI) ACE; " +
-			"1603, 2503 then 2502 (R: actions/runner-images#1704, tacticalrmm#1238); the deny ACE that makes SYSTEM read-only is G",
+		Evidence: "docs/evidence.md#E-temp-acl: `C:\\Windows\\Temp`: SYSTEM or the installing user loses write, or a read-only (OI)(CI) ACE; " +
+			"1603, 2503 then 2502 (R: actions/runner-images#1704, tacticalrmm#1238); the deny ACE that makes SYSTEM read-only is G. " +
+			"The default ACL: docs/evidence.md#E-temp-default-acl",
 		Inject: `acl.set C:\Windows\Temp's DACL (never its owner): system-read-only replaces SYSTEM's ACE by (OI)(CI)(S,RD) and adds a deny-write ACE for SYSTEM; ` +
 			`users-write-removed removes BUILTIN\Users' ACE; inheritance-broken sets D:AI (inherit from C:\Windows only)`,
 		Revert: `acl.set C:\Windows\Temp's DACL to the probed one`,
@@ -90,8 +91,9 @@ func (f *TempACL) broken(d win.ACL) win.ACL {
 	// first in the DACL, is what takes the write away (G: that the
 	// reported broken ACLs denied SYSTEM in effect, not only by their
 	// (S,RD) ACE). The (OI)(CI)(S,RD) ACE (SYNCHRONIZE | FILE_READ_DATA,
-	// 0x100001) in place of SYSTEM's own gives the reported shape (R:
-	// EVIDENCE.md "A broken one had extra SYSTEM:(OI)(CI)(S,RD) entries").
+	// 0x100001) in place of SYSTEM's own gives the reported shape (R: the
+	// broken ACL of docs/evidence.md#E-temp-default-acl had extra
+	// SYSTEM:(OI)(CI)(S,RD) entries).
 	out := win.ACL{Flags: d.Flags}
 	readOnly := win.ACE{Type: win.AccessAllowed, Flags: win.ObjectInherit | win.ContainerInherit, Mask: 0x100001, SID: win.SIDSystem}
 	replaced := false

@@ -7,7 +7,7 @@ import (
 	"github.com/msilab/msilab/win"
 )
 
-// The 2503 then 2502 chain of EVIDENCE.md's first rule.
+// The 2503 then 2502 chain of docs/evidence.md#E-temp-acl.
 var chain2503 = []string{
 	`Note: 1: 2203 2: C:\Windows\Installer\inprogressinstallinfo.ipi 3: -2147287035`,
 	"Note: 1: 2503", "Note: 1: 2502", "MainEngineThread is returning 1603",

@@ -10,7 +10,7 @@ import (
 
 // UserTemp breaks the context user's %TEMP%: the msiexec client cannot
 // create its temporary files and fails with 1632 before the service is
-// reached (EVIDENCE.md, second rule).
+// reached (docs/evidence.md#E-user-temp).
 type UserTemp struct {
 	State string `json:"state" doc:"missing (the folder is renamed to Temp.msilab-hidden) or unwritable (a deny-write ACE for the user on the folder)"`
 }
@@ -29,7 +29,7 @@ func init() {
 	Register(Info{
 		Name:    "user-temp",
 		Summary: `the context user's %TEMP% (C:\Users\<user>\AppData\Local\Temp) is missing or not writable: exit 1632, log mostly empty`,
-		Evidence: "EVIDENCE.md rules: per-user `%TEMP%` missing or unwritable for the client; 1632 " +
+		Evidence: "docs/evidence.md#E-user-temp: per-user `%TEMP%` missing or unwritable for the client; 1632 " +
 			"(code D, trigger R, details G)",
 		Inject: `missing: path.move the user's Temp to Temp.msilab-hidden; unwritable: acl.set its DACL with (D;OICI;0x116;;;<user SID>) in front. ` +
 			`Not for the system context (SYSTEM's %TEMP% is C:\Windows\Temp: use temp-acl)`,

@@ -108,7 +108,7 @@ func Messages(log string) []int {
 	return out
 }
 
-// Log signatures (EVIDENCE.md and the simulated engine's rules).
+// Log signatures (docs/evidence.md and the simulated engine's rules).
 var (
 	exitPattern       = regexp.MustCompile(`MainEngineThread is returning (\d+)`)
 	statusPattern     = regexp.MustCompile(`(?:Installation|Removal) success or error status: (\d+)`)

@@ -11,7 +11,7 @@ import (
 	"github.com/msilab/msilab/remediation"
 )
 
-// evidenceExcerpt is the 2503/2502 excerpt of EVIDENCE.md, as a user
+// evidenceExcerpt is the 2503/2502 excerpt of docs/evidence.md#E-marker, as a user
 // pastes it from a forum thread (actions/runner-images#1704).
 const evidenceExcerpt = `Action start 8:32:13: InstallFinalize.
 MSI (s) (A0:C8) [08:32:13:152]: Running Script: C:\windows\Installer\MSI879F.tmp

@@ -39,7 +39,7 @@ var firstFinding = map[string]string{
 const serverRejected = remediation.FindingDisableMSINonAdmin
 
 // logFirst lists the findings a log alone may put first for a scenario:
-// the ones a log cannot tell apart (EVIDENCE.md).
+// the ones a log cannot tell apart (docs/evidence.md#E-marker).
 var logFirst = map[string][]string{
 	"temp-acl-system-read-only":       {remediation.FindingTempACL},
 	"temp-acl-users-write-removed":    {remediation.FindingTempACL},

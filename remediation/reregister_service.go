@@ -7,7 +7,7 @@ import (
 // ReregisterService re-registers the Windows Installer service as
 // Microsoft gives it for a broken service (KB 2438651): `msiexec
 // /unregister` then `msiexec /regserver`, which writes the default
-// configuration (EVIDENCE.md "Service").
+// configuration (docs/evidence.md#E-service).
 type ReregisterService struct{}
 
 var (

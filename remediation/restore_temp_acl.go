@@ -4,8 +4,8 @@ import "github.com/msilab/msilab/lab/ops"
 
 // RestoreTempACL sets C:\Windows\Temp's owner and DACL back to the OS
 // profile's default, the ACL seen on healthy machines (R, tacticalrmm#1238;
-// EVIDENCE.md: "remediation should restore this default rather than grant
-// Everyone:F").
+// docs/evidence.md#E-temp-default-acl: restore this default, never grant
+// Everyone:F).
 type RestoreTempACL struct{}
 
 var _ Fix = (*RestoreTempACL)(nil)

@@ -11,29 +11,34 @@ import (
 	"testing"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/evidencedoc"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/testpkgs"
 	"github.com/msilab/msilab/win"
 )
 
-// Each row of EVIDENCE.md's rules table and the scenarios that reproduce it.
+// Each row of docs/evidence.md's "Faults" section and the built-in
+// scenarios that reproduce it (the row names them too).
 var evidenceRows = map[string][]string{
-	`C:\Windows\Temp ACL broken, elevated admin install (2503/2502)`: {"temp-acl-system-read-only", "temp-acl-users-write-removed", "temp-acl-inheritance-broken"},
-	`per-user %TEMP% missing or unwritable (1632)`:                   {"user-temp-missing", "user-temp-unwritable"},
-	`C:\Windows\Installer denies SYSTEM write (2503/2502)`:           {"installer-acl"},
-	`C:\Windows\Installer missing (2203)`:                            {"installer-missing"},
-	`per-machine package, non-elevated, /qn (1925)`:                  {"silent-per-machine-not-elevated"},
-	`per-machine package, non-elevated, full UI (0)`:                 {"full-ui-filtered-admin"},
-	`per-machine product, silent uninstall, non-elevated (1730)`:     {"silent-uninstall-not-elevated"},
-	`DisableMSI = 2 (1625)`:                                          {"disable-msi-always"},
-	`DisableMSI = 1, non-elevated per-user install, Server default`:  {"disable-msi-non-admin", "per-user-server-default"},
-	`AlwaysInstallElevated = 1 in HKLM and HKCU (0)`:                 {"always-install-elevated"},
-	`msiserver stopped, demand start (0)`:                            {"service-stopped"},
-	`msiserver disabled or unregistered (1601)`:                      {"service-disabled", "service-unregistered"},
-	`_MSIExecute mutex held (1618)`:                                  {"mutex-held"},
-	`deferred EXE custom action exits non-zero (1722)`:               {"custom-action-fails"},
-	`negative controls`:                                              {"clean-host", "custom-action-ok", "service-stopped"},
+	"E-temp-acl":          {"temp-acl-system-read-only", "temp-acl-users-write-removed", "temp-acl-inheritance-broken"},
+	"E-user-temp":         {"user-temp-missing", "user-temp-unwritable"},
+	"E-installer-acl":     {"installer-acl"},
+	"E-installer-missing": {"installer-missing"},
+	"E-lua-silent":        {"silent-per-machine-not-elevated"},
+	"E-lua-full-ui":       {"full-ui-filtered-admin"},
+	"E-lua-uninstall":     {"silent-uninstall-not-elevated"},
+	"E-disablemsi-2":      {"disable-msi-always"},
+	"E-disablemsi-1":      {"disable-msi-non-admin", "per-user-server-default"},
+	"E-always-elevated":   {"always-install-elevated"},
+	"E-service-stopped":   {"service-stopped"},
+	"E-service-disabled":  {"service-disabled", "service-unregistered"},
+	"E-mutex":             {"mutex-held"},
+	"E-custom-action":     {"custom-action-fails", "custom-action-ok"},
 }
+
+// negativeControls are the built-ins that expect success: a host or a
+// package in good order (service-stopped is also E-service-stopped's).
+var negativeControls = []string{"clean-host", "custom-action-ok", "service-stopped"}
 
 func TestBuiltinCatalog(t *testing.T) {
 	if len(fakes) > 0 {
@@ -64,20 +69,37 @@ func TestBuiltinCatalog(t *testing.T) {
 			}
 		}
 	}
-	for row, names := range evidenceRows {
-		for _, n := range names {
-			if byName[n] == nil {
-				t.Errorf("EVIDENCE.md row %q: no built-in scenario %q", row, n)
-			}
+	// The catalog covers every row of docs/evidence.md's "Faults", each
+	// row names its scenarios, and every built-in is tied to a row or is a
+	// negative control.
+	rows, err := evidencedoc.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, row := range rows {
+		if _, ok := evidenceRows[id]; row.Section == evidencedoc.SectionFaults && !ok {
+			t.Errorf("%s#%s: no built-in scenario reproduces it (add them to evidenceRows)", evidencedoc.Path, id)
 		}
 	}
-	var covered []string
-	for _, names := range evidenceRows {
+	covered := slices.Clone(negativeControls)
+	for id, names := range evidenceRows {
+		row, ok := rows[id]
+		if !ok || row.Section != evidencedoc.SectionFaults {
+			t.Errorf("%s#%s is no row of its %q section", evidencedoc.Path, id, evidencedoc.SectionFaults)
+		}
+		for _, n := range names {
+			if byName[n] == nil {
+				t.Errorf("%s#%s: no built-in scenario %q", evidencedoc.Path, id, n)
+			}
+			if ok && !row.Mentions(n) {
+				t.Errorf("%s#%s does not name its scenario `%s`", evidencedoc.Path, id, n)
+			}
+		}
 		covered = append(covered, names...)
 	}
 	for _, sc := range scs {
 		if !slices.Contains(covered, sc.Name) {
-			t.Errorf("built-in scenario %s is not tied to an EVIDENCE.md row in this test", sc.Name)
+			t.Errorf("built-in scenario %s is tied to no row of %s in this test", sc.Name, evidencedoc.Path)
 		}
 	}
 	// Builtin returns fresh values.
@@ -93,7 +115,7 @@ func TestBuiltinCatalog(t *testing.T) {
 	}
 }
 
-// The Temp-ACL chain of EVIDENCE.md's first row, as the built-ins expect it.
+// The Temp-ACL chain of docs/evidence.md#E-temp-acl, as the built-ins expect it.
 func TestBuiltinExpectations(t *testing.T) {
 	scs, err := Builtin()
 	if err != nil {

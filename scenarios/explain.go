@@ -65,7 +65,7 @@ func (l *Loader) Explain(w io.Writer, sc *Scenario) error {
 		p.f("  %s", sc.Summary)
 	}
 	if sc.Evidence != "" {
-		p.f("  evidence: %s (D documented, R reported, G inferred; see EVIDENCE.md)", sc.Evidence)
+		p.f("  evidence: %s (D documented, R reported, G inferred; see docs/evidence.md)", sc.Evidence)
 	}
 	for _, r := range sc.References {
 		p.f("  reference: %s", r)

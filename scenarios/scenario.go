@@ -13,7 +13,8 @@ type Scenario struct {
 	Summary string `yaml:"summary" json:"summary"`
 	// References are public reports a researcher can follow.
 	References []string `yaml:"references,omitempty" json:"references,omitempty"`
-	// Evidence is the EVIDENCE.md label of the behaviour (D, R, G...).
+	// Evidence is the evidence label of the behaviour (D, R, G...; see
+	// docs/evidence.md).
 	Evidence string `yaml:"evidence,omitempty" json:"evidence,omitempty"`
 	// Package is a built-in test package name (testpkgs) or a local .msi path,
 	// relative to the scenario file.

@@ -16,7 +16,7 @@ import (
 
 // Every cell of the built-in catalog, on one simulated host per OS
 // profile, with the real faults: the outcome must be the cell's
-// expectation (the simulated engine follows EVIDENCE.md, and so must the
+// expectation (the simulated engine follows docs/evidence.md, and so must the
 // catalog). This is a check of the catalog, not the runner: it injects
 // and installs, and leaves cleanup to the snapshot.
 func TestBuiltinOnSimulatedHosts(t *testing.T) {

@@ -120,7 +120,7 @@ var installDirRE = regexp.MustCompile(`Property\(S\): INSTALLDIR = (.*?)\r?\n`)
 
 // TestWine installs and uninstalls every package under Wine, in one prefix.
 // Wine shows the packages are real; it is no oracle for Windows' faults
-// (EVIDENCE.md, "What Wine can and cannot tell us").
+// (docs/evidence.md#E-wine).
 func TestWine(t *testing.T) {
 	start := time.Now()
 	w := newWine(t)
@@ -147,7 +147,7 @@ func TestWine(t *testing.T) {
 			installLog := `C:\msilab\` + name + "-install.log"
 			code := w.msiexec(t, `/i C:\msilab\`+name+`.msi /qn /L*v `+installLog)
 			// Windows gives 1603 for a failing deferred custom action; Wine's
-			// msi gives 1627 (EVIDENCE.md).
+			// msi gives 1627 (docs/evidence.md#E-wine).
 			want := 0
 			if info.CAExitCode != 0 {
 				want = 1627

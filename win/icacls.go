@@ -2,7 +2,7 @@ package win
 
 import "strings"
 
-// icacls output, the form EVIDENCE.md quotes ("BUILTIN\Users:(CI)(S,WD,AD,X)").
+// icacls output, the form docs/evidence.md#E-temp-default-acl quotes ("BUILTIN\Users:(CI)(S,WD,AD,X)").
 // Rights names: `icacls /?` (D). Rules for combining them are G, checked
 // against outputs quoted in public reports: tacticalrmm#1238 (Temp ACL),
 // msys2/msys2-installer#51 (C:\), git-for-windows/git#190 ("Rc", "(RX,W)").

@@ -2,7 +2,7 @@ package win
 
 import "slices"
 
-// TokenKind names the install contexts of ARCHITECTURE.md.
+// TokenKind names the install contexts of docs/architecture.md ("Install contexts").
 type TokenKind string
 
 // Token kinds.

@@ -19,7 +19,7 @@ import (
 	"github.com/msilab/msilab/testpkgs"
 )
 
-// evidence2503 is EVIDENCE.md's 2503/2502 excerpt (actions/runner-images#1704),
+// evidence2503 is the 2503/2502 excerpt of docs/evidence.md#E-marker (actions/runner-images#1704),
 // as a researcher pastes it into a file.
 const evidence2503 = `Action start 8:32:13: InstallFinalize.
 MSI (s) (A0:C8) [08:32:13:152]: Running Script: C:\windows\Installer\MSI879F.tmp
@@ -82,9 +82,9 @@ func opOn(t *testing.T, ep []string, args ...string) (ops.Result, error) {
 	return r, err
 }
 
-// The issue's "Done when": diagnose --log names the cause of EVIDENCE.md's
-// 2503/2502 excerpt, and the scenario that reproduces it, whatever the
-// file's encoding.
+// diagnose --log names the cause of the 2503/2502 excerpt of
+// docs/evidence.md#E-marker, and the scenario that reproduces it, whatever
+// the file's encoding.
 func TestDiagnoseLogEvidenceExcerpt(t *testing.T) {
 	crlf := strings.ReplaceAll(evidence2503, "\n", "\r\n")
 	for _, c := range []struct {

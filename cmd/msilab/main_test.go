@@ -55,7 +55,7 @@ func op(t *testing.T, url string, args ...string) (ops.Result, error) {
 	return r, err
 }
 
-// The researcher's session from issue 3: read msiserver, break Temp's ACL,
+// A researcher's session with msilab op: read msiserver, break Temp's ACL,
 // see it, restore a snapshot, see it restored.
 func TestOpAgainstSimServe(t *testing.T) {
 	url := serve(t, "--os", "win11-24h2")

@@ -29,8 +29,9 @@ func eventIDs(run ops.MsiRun) []int {
 	return ids
 }
 
-// Issue 4's "Done when", as a researcher types it: upload a test package,
-// install it with msilab op, break C:\Windows\Temp's ACL, install again.
+// Reproducing 2503/2502 by hand, as a researcher types it (the README's
+// walk-through): upload a test package, install it with msilab op, break
+// C:\Windows\Temp's ACL, install again.
 func TestMsiInstallWithOp(t *testing.T) {
 	url := serve(t, "--os", "win11-24h2")
 	ep := []string{"--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!"}
@@ -95,9 +96,22 @@ func TestSimRules(t *testing.T) {
 	if err := run(context.Background(), []string{"sim", "rules"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"marker-denied-2503-2502", "runner-images#1704", "lua-silent-1925"} {
+	for _, want := range []string{"marker-denied-2503-2502", "runner-images#1704", "lua-silent-1925", "docs/evidence.md#E-temp-acl"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("sim rules lacks %q", want)
+		}
+	}
+}
+
+// msilab faults show points at the fault's rows of docs/evidence.md.
+func TestFaultsShow(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"faults", "show", "temp-acl"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"evidence: docs/evidence.md#E-temp-acl:", "variant"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("faults show temp-acl lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -63,7 +63,7 @@ func TestRunBuiltinCatalog(t *testing.T) {
 		if !c.BackToBaseline {
 			t.Errorf("%s: not back to baseline", c.ID)
 		}
-		// Issue 6's closed loop: every reproduced failure is fixed and proven.
+		// The closed loop: every reproduced failure is fixed and its recovery proven.
 		if c.Expected.ExitCode != 0 {
 			rem := c.Remediation
 			if rem == nil || (!rem.Recovered && rem.NotApplicable == "") {

@@ -71,6 +71,7 @@ func simRules(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(rules)
 	}
 	fmt.Fprintln(stdout, "Rules of the simulated Windows Installer. Evidence: D documented by Microsoft, R reported publicly, G our inference (to confirm on real Windows).")
+	fmt.Fprintln(stdout, "Each rule cites its row of docs/evidence.md in the msilab repository (docs/evidence.md#E-...), with the facts and their sources.")
 	for _, r := range rules {
 		fmt.Fprintf(stdout, "\n%s  [%s]\n  when: %s\n  then: %s\n  evidence: %s\n", r.ID, r.Label, r.When, r.Then, r.Sources)
 	}

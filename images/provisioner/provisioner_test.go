@@ -405,8 +405,8 @@ func TestProvisionFaultyHost(t *testing.T) {
 	}
 }
 
-// TestProvisionDisableMSIByOp: the issue's own example, DisableMSI = 2 set
-// with one registry.set op, names disable-msi and the value.
+// TestProvisionDisableMSIByOp: the example of images/README.md, DisableMSI
+// = 2 set with one registry.set op, names disable-msi and the value.
 func TestProvisionDisableMSIByOp(t *testing.T) {
 	t.Parallel()
 	requireStdinRedirect(t)

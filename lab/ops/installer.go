@@ -1,8 +1,8 @@
 package ops
 
 // Windows Installer service registration ops: what `msiexec /unregister`
-// and `msiexec /regserver` do to the msiserver service (EVIDENCE.md
-// "Service": re-registration).
+// and `msiexec /regserver` do to the msiserver service
+// (docs/evidence.md#E-service: re-registration).
 const (
 	OpInstallerUnregister = "installer.unregister"
 	OpInstallerRegister   = "installer.register"

@@ -8,7 +8,7 @@ const (
 	OpPathHash     = "path.hash"
 )
 
-// Install contexts (ARCHITECTURE.md "Contexts").
+// Install contexts (docs/architecture.md, "Install contexts").
 const (
 	// ContextAdminElevated: the WinRM session's own full admin token.
 	ContextAdminElevated = "admin-elevated"

@@ -21,7 +21,7 @@ func (f *wsmanFault) Error() string {
 }
 
 // The fault codes below are those Windows' WinRM service returns (see
-// shared/WINRM.md); texts are Windows' messages.
+// docs/winrm.md, "Faults"); texts are Windows' messages.
 
 func faultTimedOut() *wsmanFault {
 	return &wsmanFault{http.StatusInternalServerError, "s:Receiver", "w:TimedOut", 2150858793,

@@ -1,6 +1,6 @@
 // Package evidence writes a cell's evidence bundle: the directory that
-// holds everything one cell produced and needs to be repeated (ARCHITECTURE.md
-// "Determinism and records") — the cell result, the expectation as
+// holds everything one cell produced and needs to be repeated
+// (docs/architecture.md, "Records") — the cell result, the expectation as
 // checked, the verbose log as msiexec wrote it, the events, the state before
 // the faults and after the revert, the exact op batches sent, the scenario,
 // and repro.ps1, a standalone script that does the same on a real machine by

@@ -366,7 +366,7 @@ func writeHeader(b *strings.Builder, c *results.CellResult, sc *scenarios.Scenar
 			field(label, ref)
 		}
 		if sc.Evidence != "" {
-			field("Evidence", sc.Evidence+" (EVIDENCE.md: D documented, R reported, G to confirm on real Windows)")
+			field("Evidence", sc.Evidence+" (D documented, R reported, G to confirm on real Windows; see docs/evidence.md)")
 		}
 	}
 	field("Cell", c.ID)

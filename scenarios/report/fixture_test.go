@@ -107,7 +107,7 @@ func fixtureRun() Run {
 	r.Scenarios["temp-acl-2503"] = &scenarios.Scenario{
 		Name:       "temp-acl-2503",
 		Summary:    "Deny write on C:\\Windows\\Installer's marker: the install is not marked in progress, 2503 then 2502, exit 1603.",
-		References: []string{"https://github.com/actions/runner-images/issues/1704", "see EVIDENCE.md"},
+		References: []string{"https://github.com/actions/runner-images/issues/1704", "see docs/evidence.md#E-installer-acl"},
 		Evidence:   "R",
 		File:       "builtin:temp-acl-2503.yaml",
 	}

@@ -1,10 +1,13 @@
 // Package runner runs a scenario matrix: parallel workers lease hosts from
-// a lab.Pool and take each cell through its lifecycle (ARCHITECTURE.md):
+// a lab.Pool and take each cell through its lifecycle
+// (docs/architecture.md, "The cell"):
 //
 //	revert the host's snapshot → record the baseline the faults touch
 //	(undo data journaled) → inject → run the install in the cell's context
-//	→ check exit code, log signature and events → [remediation, issue 6]
-//	→ revert the faults, remove the product, check the baseline → release.
+//	→ check exit code, log signature and events → diagnose and fix the host
+//	(remediation), rerun the install and prove recovery
+//	→ revert the fixes and faults, remove the product, check the baseline
+//	→ release.
 //
 // Cleanup runs on every exit path, Ctrl-C and timeouts included. Each cell
 // is one JSON line in results.jsonl, written as it ends.

@@ -2,7 +2,7 @@ package installer
 
 import "fmt"
 
-// Two number spaces share numbers (EVIDENCE.md): msiexec exit codes and
+// Two number spaces share numbers (docs/evidence.md#E-numbers): msiexec exit codes and
 // Windows Installer messages. Message 1601 is "out of disk space"; exit
 // code 1601 is "the service could not be accessed". They are distinct types.
 

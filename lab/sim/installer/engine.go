@@ -1,7 +1,7 @@
 // Package installer is the simulated host's Windows Installer engine. It
 // reads a real .msi, checks service, policy, mutex and context, walks the
 // InstallExecuteSequence, makes the access checks Windows makes through
-// the model's tokens and ACLs, and produces what EVIDENCE.md describes:
+// the model's tokens and ACLs, and produces what docs/evidence.md describes:
 // the exit code, the messages, a verbose log in Windows' format, and the
 // MsiInstaller events. On success the package's files and registry values
 // are in the model and the product is registered.

@@ -99,7 +99,7 @@ func (l *testLab) setPolicy(key, name string, v uint32) {
 
 func (l *testLab) exists(path string) bool { return l.m.FS().Exists(path) }
 
-// outcome is what a rule of EVIDENCE.md predicts.
+// outcome is what a row of docs/evidence.md predicts.
 type outcome struct {
 	exit     ExitCode
 	messages []Message
@@ -147,7 +147,7 @@ func check(t *testing.T, res *Result, want outcome) {
 	}
 }
 
-// The default C:\Windows\Temp ACL (R, tacticalrmm#1238) broken three ways.
+// The default C:\Windows\Temp ACL (R, docs/evidence.md#E-temp-default-acl) broken three ways.
 const (
 	tempDenySystemWrite = "D:PAI(D;OICI;0x116;;;SY)(A;CI;0x100026;;;BU)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"
 	tempReadOnly        = "D:PAI(A;OICI;0x1200a9;;;SY)(A;OICI;0x1200a9;;;BA)(A;CI;0x100026;;;BU)(A;OICIIO;FA;;;CO)"
@@ -245,7 +245,7 @@ func TestPerUserInstallByStandardUser(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md row 1: C:\Windows\Temp loses write for SYSTEM, or gets a read-only ACE.
+// docs/evidence.md#E-temp-acl: C:\Windows\Temp loses write for SYSTEM, or gets a read-only ACE.
 func TestTempACLGives2503Then2502(t *testing.T) {
 	for _, tc := range []struct {
 		name, sddl string
@@ -284,7 +284,7 @@ func TestTempACLGives2503Then2502(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md row 2: per-user %TEMP% missing or unwritable.
+// docs/evidence.md#E-user-temp: per-user %TEMP% missing or unwritable.
 func TestClientTempGives1632(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -309,7 +309,8 @@ func TestClientTempGives1632(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md rows 3 and 4: C:\Windows\Installer denies SYSTEM write, or is missing.
+// docs/evidence.md#E-installer-acl and docs/evidence.md#E-installer-missing:
+// C:\Windows\Installer denies SYSTEM write, or is missing.
 func TestInstallerFolder(t *testing.T) {
 	t.Run("denies SYSTEM write", func(t *testing.T) {
 		l := newLab(t, "")
@@ -328,7 +329,7 @@ func TestInstallerFolder(t *testing.T) {
 	})
 }
 
-// EVIDENCE.md row 5: per-machine package, not elevated, silent.
+// docs/evidence.md#E-lua-silent: per-machine package, not elevated, silent.
 func TestPerMachineNonElevatedSilentGives1925(t *testing.T) {
 	for _, kind := range []win.TokenKind{win.KindAdminFiltered, win.KindStandardUser} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -343,7 +344,7 @@ func TestPerMachineNonElevatedSilentGives1925(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md row 6: per-machine package, UAC-filtered admin, full UI.
+// docs/evidence.md#E-lua-full-ui: per-machine package, UAC-filtered admin, full UI.
 func TestFilteredAdminFullUIElevates(t *testing.T) {
 	l := newLab(t, "")
 	check(t, l.install("permachine", win.KindAdminFiltered, UIFull), outcome{exit: ExitSuccess,
@@ -355,7 +356,7 @@ func TestFilteredAdminFullUIElevates(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md row 7: silent uninstall of a per-machine product by a non-elevated user.
+// docs/evidence.md#E-lua-uninstall: silent uninstall of a per-machine product by a non-elevated user.
 func TestNonElevatedUninstallGives1730(t *testing.T) {
 	for _, kind := range []win.TokenKind{win.KindAdminFiltered, win.KindStandardUser} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -373,7 +374,7 @@ func TestNonElevatedUninstallGives1730(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md rows 8 and 9: the DisableMSI policy.
+// docs/evidence.md#E-disablemsi-2 and docs/evidence.md#E-disablemsi-1: the DisableMSI policy.
 func TestDisableMSI(t *testing.T) {
 	t.Run("2 rejects every install", func(t *testing.T) {
 		l := newLab(t, "")
@@ -401,7 +402,7 @@ func TestDisableMSI(t *testing.T) {
 	})
 }
 
-// EVIDENCE.md row 10: AlwaysInstallElevated in HKLM and HKCU.
+// docs/evidence.md#E-always-elevated: AlwaysInstallElevated in HKLM and HKCU.
 func TestAlwaysInstallElevated(t *testing.T) {
 	l := newLab(t, "")
 	tok, _ := l.token(win.KindStandardUser)
@@ -416,7 +417,7 @@ func TestAlwaysInstallElevated(t *testing.T) {
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 }
 
-// EVIDENCE.md rows 11 and 12: the service.
+// docs/evidence.md#E-service-stopped and docs/evidence.md#E-service-disabled: the service.
 func TestService(t *testing.T) {
 	sys := win.SystemToken()
 	t.Run("stopped manual starts on demand", func(t *testing.T) {
@@ -448,7 +449,7 @@ func TestService(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md row 13: the execution mutex.
+// docs/evidence.md#E-mutex: the execution mutex.
 func TestExecutionMutexGives1618(t *testing.T) {
 	l := newLab(t, "")
 	must(t, l.m.Mutexes().Acquire(mutexExecute, "msilab mutex.hold", time.Time{}))
@@ -464,7 +465,7 @@ func TestExecutionMutexGives1618(t *testing.T) {
 	}
 }
 
-// EVIDENCE.md row 14: a deferred EXE custom action that fails.
+// docs/evidence.md#E-custom-action: a deferred EXE custom action that fails.
 func TestCustomActions(t *testing.T) {
 	l := newLab(t, "")
 	check(t, l.install("ca-ok", win.KindAdminElevated, UINone), outcome{exit: ExitSuccess,

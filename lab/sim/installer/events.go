@@ -10,7 +10,7 @@ import (
 // Source is the Application-log source of Windows Installer's events.
 const Source = "MsiInstaller"
 
-// Event IDs (D unless noted; EVIDENCE.md "Events").
+// Event IDs (D unless noted; docs/evidence.md#E-events).
 const (
 	EventInstalled         = 1033  // installed the product, with status
 	EventRemoved           = 1034  // removed the product, with status
@@ -56,7 +56,7 @@ func (e *events) errorEvent(product string, msg Message, text string) {
 	e.productMessage(uint32(eventAuthoredErrorBase+int(msg)), model.LevelError, product, fmt.Sprintf("Error %d. %s", int(msg), text))
 }
 
-// status writes 1033, 1034 or 1035 (D: the real text is quoted in EVIDENCE.md).
+// status writes 1033, 1034 or 1035 (D: the real text is quoted in docs/evidence.md#E-events).
 func (e *events) status(id uint32, verb, what string, props map[string]string, code ExitCode) {
 	level := model.LevelInformation
 	msg := fmt.Sprintf("Windows Installer %s the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. %s success or error status: %d.",

@@ -9,7 +9,7 @@ import (
 )
 
 // verboseLog writes a log in the shape of msiexec's /L*v output (R: the
-// logs quoted in EVIDENCE.md): "MSI (c)" lines from the client, "MSI (s)"
+// logs cited in docs/evidence.md#E-log): "MSI (c)" lines from the client, "MSI (s)"
 // lines from the service, each with the low bytes of the process and
 // thread ids and the time to the millisecond; "Action start/ended" lines;
 // the property dump; CRLF line ends. Times come from the model clock.
@@ -108,7 +108,7 @@ func (l *verboseLog) note(side string, msg Message, args ...string) {
 
 // errorLine writes how an error reaches the log: internal errors as
 // "DEBUG: Error N:  text", authored ones as "Error N. text" (D: internal
-// errors are log-only in /qn; R: the logs in EVIDENCE.md).
+// errors are log-only in /qn; R: docs/evidence.md#E-marker).
 func (l *verboseLog) errorLine(msg Message, text string) {
 	if msg.Internal() {
 		l.line(fmt.Sprintf("DEBUG: Error %d:  %s", int(msg), text))

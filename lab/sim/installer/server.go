@@ -230,7 +230,7 @@ func (r *run) canWrite(tok *win.Token, dir string) bool {
 }
 
 // runScript runs the script built so far; without the marker it fails
-// with 2503 (R: the log in EVIDENCE.md).
+// with 2503 (R: the log in docs/evidence.md#E-marker).
 func (r *run) runScript() bool {
 	r.log.s(`Running Script: %s\MSI%04X.tmp`, installerDir, r.log.server[0]&0xffff)
 	if !r.marked {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// tempSDDL is the healthy C:\Windows\Temp ACL of EVIDENCE.md (R, tacticalrmm#1238).
+// tempSDDL is the healthy C:\Windows\Temp ACL of docs/evidence.md#E-temp-default-acl (R, tacticalrmm#1238).
 const tempSDDL = "O:SYG:SYD:PAI(A;CI;0x100026;;;BU)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"
 
 const testDomain win.SID = "S-1-5-21-1-2-3"

@@ -209,7 +209,7 @@ func (s Services) Start(tok *win.Token, name string) error {
 
 // Activate starts a service on a client's behalf, with no caller check:
 // a Windows Installer client's COM call makes the SCM start a demand-start
-// msiserver even for a standard user (D/R, EVIDENCE.md: a stopped,
+// msiserver even for a standard user (D/R, docs/evidence.md#E-service-stopped: a stopped,
 // manual msiserver is not a fault).
 func (s Services) Activate(name string) error {
 	s.m.mu.Lock()
