@@ -39,7 +39,7 @@ func loadMatrix() ([]scenarios.Cell, error) {
 	}
 	var hosts []scenarios.Host
 	if path := os.Getenv("MSILAB_LAB"); path != "" {
-		inv, err := lab.LoadInventory(path, profileNames())
+		inv, err := lab.LoadInventory(path, win.ProfileNames())
 		if err != nil {
 			return nil, fmt.Errorf("MSILAB_LAB: %w", err)
 		}
@@ -52,12 +52,4 @@ func loadMatrix() ([]scenarios.Cell, error) {
 		}
 	}
 	return scenarios.Expand(scs, hosts, scenarios.Filter{}), nil
-}
-
-func profileNames() []string {
-	var out []string
-	for _, p := range win.Profiles() {
-		out = append(out, p.Name)
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"fmt"
+	"github.com/msilab/msilab/win"
 	"os"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ var matrixLab *runner.Lab
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var pool *lab.Pool
 	if path := os.Getenv("MSILAB_LAB"); path != "" {
-		inv, err := lab.LoadInventory(path, profileNames())
+		inv, err := lab.LoadInventory(path, win.ProfileNames())
 		Expect(err).NotTo(HaveOccurred())
 		var hosts []*lab.Host
 		for _, spec := range inv.Hosts {

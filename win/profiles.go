@@ -97,6 +97,16 @@ func Profiles() []Profile {
 	return out
 }
 
+// ProfileNames lists the profiles' names, sorted.
+func ProfileNames() []string {
+	ps := Profiles()
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
 // LookupProfile returns a profile by name.
 func LookupProfile(name string) (Profile, error) {
 	if profilesErr != nil {

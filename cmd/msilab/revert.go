@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/msilab/msilab/win"
 	"io"
 	"sort"
 
@@ -46,7 +47,7 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var inv *lab.Inventory
 	if *invPath != "" {
-		if inv, err = lab.LoadInventory(*invPath, profileNames()); err != nil {
+		if inv, err = lab.LoadInventory(*invPath, win.ProfileNames()); err != nil {
 			return err
 		}
 	}

@@ -130,7 +130,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func (f runFlags) filter() (scenarios.Filter, error) {
 	var flt scenarios.Filter
 	flt.OS = splitList(f.osList)
-	known := profileNames()
+	known := win.ProfileNames()
 	for _, o := range flt.OS {
 		if !contains(known, o) {
 			return flt, usagef("--os: unknown OS profile %q (known: %s)", o, strings.Join(known, ", "))
@@ -170,14 +170,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func profileNames() []string {
-	var out []string
-	for _, p := range win.Profiles() {
-		out = append(out, p.Name)
-	}
-	return out
 }
 
 // loadScenarios reads the scenario files or directories, or the catalog.
@@ -223,7 +215,7 @@ func openLab(inventory string, osFilter []string) (*lab.Pool, string, func(), er
 		}
 		return lab.NewPool(sl.Hosts()), "embedded simulated lab", sl.Close, nil
 	}
-	inv, err := lab.LoadInventory(inventory, profileNames())
+	inv, err := lab.LoadInventory(inventory, win.ProfileNames())
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -120,9 +120,9 @@ func (c *Config) prepare(raws ...interface{}) error {
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if _, err := win.LookupProfile(c.OSProfile); err != nil {
 		if c.OSProfile == "" {
-			bad("os_profile is required (one of %s)", strings.Join(profileNames(), ", "))
+			bad("os_profile is required (one of %s)", strings.Join(win.ProfileNames(), ", "))
 		} else {
-			bad("os_profile %q is not an msilab OS profile (one of %s)", c.OSProfile, strings.Join(profileNames(), ", "))
+			bad("os_profile %q is not an msilab OS profile (one of %s)", c.OSProfile, strings.Join(win.ProfileNames(), ", "))
 		}
 	}
 	if c.StandardPassword == "" {
@@ -146,12 +146,4 @@ func (c *Config) prepare(raws ...interface{}) error {
 		return fmt.Errorf("%w: %w", ErrConfig, errors.Join(errs...))
 	}
 	return nil
-}
-
-func profileNames() []string {
-	var out []string
-	for _, p := range win.Profiles() {
-		out = append(out, p.Name)
-	}
-	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/msilab/msilab/win"
 	"net"
 	"strconv"
 	"strings"
@@ -73,7 +74,7 @@ func labYAML(cfg *Config, m *manifest.Manifest, generated map[string]interface{}
 	}
 	b.WriteString("# snapshot: take a snapshot named msilab-clean of the new machine; driver none reverts faults only.\n")
 	b.Write(body.Bytes())
-	if _, err := lab.ParseInventory(cfg.LabYAMLPath, b.Bytes(), profileNames()); err != nil {
+	if _, err := lab.ParseInventory(cfg.LabYAMLPath, b.Bytes(), win.ProfileNames()); err != nil {
 		return nil, fmt.Errorf("the lab.yaml entry does not parse (set lab_host.endpoint?): %w", err)
 	}
 	return b.Bytes(), nil
