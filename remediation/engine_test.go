@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/pscheck"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/remediation"
@@ -287,28 +287,12 @@ func TestPowerShell(t *testing.T) {
 // tests do); without node or its modules it skips, except in CI.
 func psparseCheck(t *testing.T, script string) {
 	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(root, "tools", "psparse", "node_modules", "web-tree-sitter"))
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PowerShell parse check unavailable: %v", err)
-		}
-		t.Skipf("PowerShell parse check unavailable: %v", err)
-	}
 	file := filepath.Join(t.TempDir(), "fix.ps1")
 	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(t.Context(), node, filepath.Join("tools", "psparse", "check.js"), file)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("the rendered PowerShell does not parse: %v\n%s\n%s", err, out, script)
+	if out, code := pscheck.Parse(t, pscheck.ModuleRoot(t), file); code != 0 {
+		t.Errorf("the rendered PowerShell does not parse (exit %d):\n%s\n%s", code, out, script)
 	}
 }
 
