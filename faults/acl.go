@@ -19,11 +19,11 @@ import (
 // the right to put the DACL back.
 func denyWrite(sid string) ace { return newACE("D", "OICI", "0x116", sid) }
 
-func aclGet(path string) ops.Op { return newOp(ops.OpACLGet, ops.ACLGetArgs{Path: path}) }
+func aclGet(path string) ops.Op { return ops.MustNew(ops.OpACLGet, ops.ACLGetArgs{Path: path}) }
 
 // aclSet sets a DACL only ("D:..."), never the owner.
 func aclSet(path string, d dacl) ops.Op {
-	return newOp(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: d.String(), Sections: []string{"dacl"}})
+	return ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: d.String(), Sections: []string{"dacl"}})
 }
 
 // readACL decodes an acl.get result at i that must show a readable,

@@ -46,7 +46,7 @@ func (f *AlwaysInstallElevated) Probe(t Target) []ops.Op {
 	if t.Context == ops.ContextSystem {
 		return append(out, aieUser(sidSystem).probe()...)
 	}
-	return append(out, newOp(ops.OpUserGet, ops.UserArgs{Name: t.ContextUser()}))
+	return append(out, ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: t.ContextUser()}))
 }
 
 // ProbeFollowUp reads the value in the user's hive, named by the SID the

@@ -39,6 +39,16 @@ func New(name string, args any) (Op, error) {
 	return op, nil
 }
 
+// MustNew is New for args that cannot fail to encode, such as this
+// package's argument structs: a failure is a bug, and panics.
+func MustNew(name string, args any) Op {
+	op, err := New(name, args)
+	if err != nil {
+		panic(err)
+	}
+	return op
+}
+
 // Request is what the batch script reads from stdin.
 type Request struct {
 	Version int `json:"v"`
