@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/masterzen/winrm"
+	"github.com/msilab/msilab/internal/textutil"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -283,7 +284,7 @@ func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*
 	}
 	var info FileInfo
 	if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &info); err != nil {
-		return nil, fmt.Errorf("lab: upload %s: bad reply %q", dst, truncate(string(out.Stdout), 200))
+		return nil, fmt.Errorf("lab: upload %s: bad reply %q", dst, textutil.Truncate(string(out.Stdout), 200))
 	}
 	if want := hexUpper(sum); !strings.EqualFold(info.SHA256, want) {
 		return nil, &IntegrityError{Path: dst, Want: want, Got: info.SHA256}
@@ -385,7 +386,7 @@ func (d *downloadDecoder) line(l []byte) {
 	if d.header == nil {
 		d.header = &FileInfo{}
 		if err := json.Unmarshal(l, d.header); err != nil {
-			d.err = fmt.Errorf("bad header line %q", truncate(string(l), 100))
+			d.err = fmt.Errorf("bad header line %q", textutil.Truncate(string(l), 100))
 		}
 		return
 	}

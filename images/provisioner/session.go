@@ -14,6 +14,7 @@ import (
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/msilab/msilab/internal/textutil"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 )
@@ -81,7 +82,7 @@ func (s *commSession) run(ctx context.Context, cmd lab.Command) (*lab.Output, er
 	}
 	rc := &packersdk.RemoteCmd{Command: line, Stdout: stdout, Stderr: stderr}
 	if err := s.comm.Start(ctx, rc); err != nil {
-		return nil, fmt.Errorf("msilab provisioner: run %q: %w", truncate(cmd.Line, 80), err)
+		return nil, fmt.Errorf("msilab provisioner: run %q: %w", textutil.Truncate(cmd.Line, 80), err)
 	}
 	// Packer's RPC communicator reports the exit asynchronously.
 	exited := make(chan int, 1)
@@ -260,10 +261,3 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func hexUpper(h hash.Hash) string { return strings.ToUpper(hex.EncodeToString(h.Sum(nil))) }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}

@@ -14,6 +14,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/msilab/msilab/internal/textutil"
 )
 
 // ProtocolVersion is the version of the request and response documents.
@@ -151,7 +153,7 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		}
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
-			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, truncate(string(out), 200))
+			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
 		}
 		if resp.Module == ModuleMissing {
 			if attempt > 0 {
@@ -167,11 +169,4 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		}
 		return resp.Results, nil
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }
