@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf16"
 
 	"github.com/msilab/msilab/internal/textutil"
 )
@@ -132,13 +133,31 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && (t.Op == "" || t.Op == e.Op)
 }
 
-// EncodeRequest is the batch script's stdin for a batch.
+// EncodeRequest is the batch script's stdin for a batch: JSON in ASCII,
+// every other character escaped as \uXXXX, so that its meaning does not
+// depend on the code page powershell.exe decodes a redirected stdin with
+// (the Packer provisioner's commands read it from a file, through cmd.exe).
 func EncodeRequest(batch []Op) ([]byte, error) {
 	req, err := json.Marshal(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch})
 	if err != nil {
 		return nil, fmt.Errorf("ops: encode batch: %w", err)
 	}
-	return req, nil
+	return asciiJSON(req), nil
+}
+
+// asciiJSON escapes every non-ASCII character of a JSON document as \uXXXX.
+func asciiJSON(b []byte) []byte {
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r < 0x80 {
+			out.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&out, `\u%04x`, u)
+		}
+	}
+	return out.Bytes()
 }
 
 // Exchange is the client side of a batch, whatever carries it: send runs
