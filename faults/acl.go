@@ -35,11 +35,11 @@ func withFirst(d win.ACL, a win.ACE) win.ACL {
 	return d
 }
 
-func aclGet(path string) ops.Op { return newOp(ops.OpACLGet, ops.ACLGetArgs{Path: path}) }
+func aclGet(path string) ops.Op { return ops.MustNew(ops.OpACLGet, ops.ACLGetArgs{Path: path}) }
 
 // aclSet sets a DACL only ("D:..."), never the owner.
 func aclSet(path string, d win.ACL) ops.Op {
-	return newOp(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: "D:" + d.String(), Sections: []string{"dacl"}})
+	return ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: "D:" + d.String(), Sections: []string{"dacl"}})
 }
 
 // readACL decodes an acl.get result at i that must show a readable,

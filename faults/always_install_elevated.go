@@ -48,7 +48,7 @@ func (f *AlwaysInstallElevated) Probe(t Target) []ops.Op {
 	if t.Context == ops.ContextSystem {
 		return append(out, aieUser(string(win.SIDSystem)).probe()...)
 	}
-	return append(out, newOp(ops.OpUserGet, ops.UserArgs{Name: t.ContextUser()}))
+	return append(out, ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: t.ContextUser()}))
 }
 
 // ProbeFollowUp reads the value in the user's hive, named by the SID the

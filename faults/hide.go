@@ -14,7 +14,7 @@ import (
 const hiddenSuffix = ".msilab-hidden"
 
 func hideProbe(path string) []ops.Op {
-	return []ops.Op{newOp(ops.OpPathStat, ops.PathArgs{Path: path}), newOp(ops.OpPathStat, ops.PathArgs{Path: path + hiddenSuffix})}
+	return []ops.Op{ops.MustNew(ops.OpPathStat, ops.PathArgs{Path: path}), ops.MustNew(ops.OpPathStat, ops.PathArgs{Path: path + hiddenSuffix})}
 }
 
 // hideState reads hideProbe's results at i: the folder and its hidden name.
@@ -39,7 +39,7 @@ func hideInject(p Probe, i int, path string) ([]ops.Op, error) {
 	case !dir.IsDir:
 		return nil, hostState("%s is not a folder", path)
 	}
-	return []ops.Op{newOp(ops.OpPathMove, ops.PathMoveArgs{From: path, To: path + hiddenSuffix})}, nil
+	return []ops.Op{ops.MustNew(ops.OpPathMove, ops.PathMoveArgs{From: path, To: path + hiddenSuffix})}, nil
 }
 
 // hideRevert moves the folder back, if the probe saw it in place and
@@ -56,7 +56,7 @@ func hideRevert(p Probe, i int, path string) ([]ops.Op, error) {
 	if !dir.Exists || hidden.Exists {
 		return nil, nil
 	}
-	return []ops.Op{newOp(ops.OpPathMove, ops.PathMoveArgs{From: path + hiddenSuffix, To: path})}, nil
+	return []ops.Op{ops.MustNew(ops.OpPathMove, ops.PathMoveArgs{From: path + hiddenSuffix, To: path})}, nil
 }
 
 func hideDetect(p Probe, i int, path string) (Detection, error) {

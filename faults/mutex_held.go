@@ -35,7 +35,7 @@ func (f *MutexHeld) Validate() error {
 
 // Probe reads the mutex.
 func (f *MutexHeld) Probe(Target) []ops.Op {
-	return []ops.Op{newOp(ops.OpMutexGet, ops.MutexArgs{Name: ops.MutexExecute})}
+	return []ops.Op{ops.MustNew(ops.OpMutexGet, ops.MutexArgs{Name: ops.MutexExecute})}
 }
 
 func readMutex(p Probe) (ops.Mutex, error) {
@@ -59,7 +59,7 @@ func (f *MutexHeld) Inject(_ Target, p Probe) ([]ops.Op, error) {
 	case m.Held:
 		return nil, hostState("%s is held by another process: an install is running", ops.MutexExecute)
 	}
-	return []ops.Op{newOp(ops.OpMutexHold, ops.MutexHoldArgs{Name: ops.MutexExecute, Seconds: f.Seconds})}, nil
+	return []ops.Op{ops.MustNew(ops.OpMutexHold, ops.MutexHoldArgs{Name: ops.MutexExecute, Seconds: f.Seconds})}, nil
 }
 
 // Revert releases msilab's hold if the mutex was free at the probe.
@@ -74,7 +74,7 @@ func (f *MutexHeld) Revert(_ Target, undo Probe) ([]ops.Op, error) {
 	if m.Held {
 		return nil, nil
 	}
-	return []ops.Op{newOp(ops.OpMutexRelease, ops.MutexArgs{Name: ops.MutexExecute})}, nil
+	return []ops.Op{ops.MustNew(ops.OpMutexRelease, ops.MutexArgs{Name: ops.MutexExecute})}, nil
 }
 
 // Detect reports a held mutex, and by whom.

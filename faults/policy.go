@@ -39,9 +39,9 @@ func (v dwordValue) keys() []string {
 
 // probe reads the value, then each key from Key down to Root.
 func (v dwordValue) probe() []ops.Op {
-	out := []ops.Op{newOp(ops.OpRegistryGet, ops.RegistryValueArgs{Path: v.Key, Name: v.Name})}
+	out := []ops.Op{ops.MustNew(ops.OpRegistryGet, ops.RegistryValueArgs{Path: v.Key, Name: v.Name})}
 	for _, k := range v.keys() {
-		out = append(out, newOp(ops.OpRegistryList, ops.RegistryKeyArgs{Path: k}))
+		out = append(out, ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: k}))
 	}
 	return out
 }
@@ -79,7 +79,7 @@ func (v dwordValue) read(p Probe, i int) (dwordState, error) {
 
 // set is the change that writes n.
 func (st dwordState) set(n uint64) ops.Op {
-	return newOp(ops.OpRegistrySet, ops.RegistrySetArgs{Path: st.v.Key, Name: st.v.Name, Type: "REG_DWORD", Number: n})
+	return ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: st.v.Key, Name: st.v.Name, Type: "REG_DWORD", Number: n})
 }
 
 // restore is the change that puts back what the probe saw: the old value
@@ -87,12 +87,12 @@ func (st dwordState) set(n uint64) ops.Op {
 func (st dwordState) restore() ops.Op {
 	switch {
 	case st.value.Exists:
-		return newOp(ops.OpRegistrySet, ops.RegistrySetArgs{Path: st.v.Key, Name: st.v.Name, Type: st.value.Type,
+		return ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: st.v.Key, Name: st.v.Name, Type: st.value.Type,
 			String: st.value.String, Strings: st.value.Strings, Number: st.value.Number, Binary: st.value.Binary})
 	case st.missing != "":
-		return newOp(ops.OpRegistryDeleteKey, ops.RegistryKeyArgs{Path: st.missing})
+		return ops.MustNew(ops.OpRegistryDeleteKey, ops.RegistryKeyArgs{Path: st.missing})
 	}
-	return newOp(ops.OpRegistryDeleteValue, ops.RegistryValueArgs{Path: st.v.Key, Name: st.v.Name})
+	return ops.MustNew(ops.OpRegistryDeleteValue, ops.RegistryValueArgs{Path: st.v.Key, Name: st.v.Name})
 }
 
 // is reports whether the value is a number equal to n.

@@ -27,7 +27,7 @@ func TestDisableMSI(t *testing.T) {
 func TestDisableMSIWithoutKey(t *testing.T) {
 	t.Parallel()
 	l := newSimLab(t, "")
-	l.mustRun(newOp(t, ops.OpRegistryDeleteKey, ops.RegistryKeyArgs{Path: `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`}))
+	l.mustRun(ops.MustNew(ops.OpRegistryDeleteKey, ops.RegistryKeyArgs{Path: `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`}))
 	l.baseline = l.srv.Host().Machine().State()
 	l.lifecycle(cell{fault: "disable-msi", params: `{"value":2}`, context: ops.ContextAdminElevated, pkg: "permachine", exit: 1625})
 }
@@ -36,7 +36,7 @@ func TestDisableMSIWithoutKey(t *testing.T) {
 func TestDisableMSIRestoresValue(t *testing.T) {
 	t.Parallel()
 	l := newSimLab(t, "")
-	l.mustRun(newOp(t, ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`,
+	l.mustRun(ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`,
 		Name: "DisableMSI", Type: "REG_DWORD", Number: 0}))
 	l.baseline = l.srv.Host().Machine().State()
 	l.lifecycle(cell{fault: "disable-msi", params: `{"value":2}`, context: ops.ContextAdminElevated, pkg: "permachine", exit: 1625})

@@ -49,16 +49,6 @@ func RunProbe(ctx context.Context, s lab.Session, f Fault, t Target) (Probe, err
 	return p, nil
 }
 
-// newOp builds an op from one of lab/ops' argument structs (nil: none).
-// Marshalling those plain structs cannot fail; a failure is a bug.
-func newOp(name string, args any) ops.Op {
-	op, err := ops.New(name, args)
-	if err != nil {
-		panic(err)
-	}
-	return op
-}
-
 // result decodes the i-th result of a probe, which must be of op, into v.
 // An op error (a failed read) is returned as it is, wrapped in ErrProbe.
 func (p Probe) result(i int, op string, v any) error {

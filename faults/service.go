@@ -10,13 +10,15 @@ import (
 // service-unregistered).
 
 func msiserverGet() ops.Op {
-	return newOp(ops.OpServiceGet, ops.ServiceArgs{Name: ops.InstallerService})
+	return ops.MustNew(ops.OpServiceGet, ops.ServiceArgs{Name: ops.InstallerService})
 }
 
-func msiserverOp(op string) ops.Op { return newOp(op, ops.ServiceArgs{Name: ops.InstallerService}) }
+func msiserverOp(op string) ops.Op {
+	return ops.MustNew(op, ops.ServiceArgs{Name: ops.InstallerService})
+}
 
 func msiserverSetStart(startType string) ops.Op {
-	return newOp(ops.OpServiceSetStart, ops.ServiceSetStartArgs{Name: ops.InstallerService, StartType: startType})
+	return ops.MustNew(ops.OpServiceSetStart, ops.ServiceSetStartArgs{Name: ops.InstallerService, StartType: startType})
 }
 
 // readService decodes a service.get result at i.

@@ -10,7 +10,7 @@ import (
 // install (it stops by itself once idle on Windows).
 func startMsiserver(l *simLab) {
 	l.t.Helper()
-	l.mustRun(newOp(l.t, ops.OpServiceStart, ops.ServiceArgs{Name: "msiserver"}))
+	l.mustRun(ops.MustNew(ops.OpServiceStart, ops.ServiceArgs{Name: "msiserver"}))
 }
 
 // noLog1601 checks a run that could not reach the service.

@@ -39,7 +39,7 @@ func (f *ServiceUnregistered) Inject(_ Target, p Probe) ([]ops.Op, error) {
 	if running(s) {
 		out = append(out, msiserverOp(ops.OpServiceStop))
 	}
-	return append(out, newOp(ops.OpInstallerUnregister, nil)), nil
+	return append(out, ops.MustNew(ops.OpInstallerUnregister, nil)), nil
 }
 
 // Revert registers msiserver again (msiexec /regserver writes the default
@@ -57,7 +57,7 @@ func (f *ServiceUnregistered) Revert(_ Target, undo Probe) ([]ops.Op, error) {
 	if !s.Exists {
 		return nil, nil
 	}
-	out := []ops.Op{newOp(ops.OpInstallerRegister, nil)}
+	out := []ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}
 	st, err := startTypeOf(s)
 	if err != nil {
 		return nil, err

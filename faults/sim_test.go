@@ -34,8 +34,6 @@ func newSimLab(t *testing.T, osProfile string) *simLab {
 	return &simLab{SimHost: h, t: t, ctx: h.Ctx, srv: h.Srv, s: h.S, baseline: h.Srv.Host().Machine().State()}
 }
 
-func newOp(t *testing.T, name string, args any) ops.Op { return testlab.Op(t, name, args) }
-
 func (l *simLab) target(context string) faults.Target {
 	return faults.Target{AdminUser: l.srv.User(), StandardUser: ops.DefaultStandardUser, Context: context}
 }
@@ -65,7 +63,7 @@ func (l *simLab) detect(f faults.Fault, tgt faults.Target) faults.Detection {
 func (l *simLab) msi(op string, args any) ops.MsiRun {
 	l.t.Helper()
 	var run ops.MsiRun
-	if err := l.run(newOp(l.t, op, args))[0].Decode(&run); err != nil {
+	if err := l.run(ops.MustNew(op, args))[0].Decode(&run); err != nil {
 		l.t.Fatal(err)
 	}
 	return run

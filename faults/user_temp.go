@@ -73,7 +73,7 @@ func (f *UserTemp) Probe(t Target) []ops.Op {
 		return nil
 	}
 	dir := userTempDir(u)
-	return append([]ops.Op{newOp(ops.OpUserGet, ops.UserArgs{Name: u})}, append(hideProbe(dir), aclGet(dir))...)
+	return append([]ops.Op{ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: u})}, append(hideProbe(dir), aclGet(dir))...)
 }
 
 // account decodes the probed user, who must exist with the profile the

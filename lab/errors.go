@@ -3,6 +3,8 @@ package lab
 import (
 	"errors"
 	"fmt"
+
+	"github.com/msilab/msilab/internal/textutil"
 )
 
 // ErrClosed is returned by a Session used after Close.
@@ -35,9 +37,9 @@ type ExitError struct {
 }
 
 func (e *ExitError) Error() string {
-	msg := fmt.Sprintf("lab: command %q exited with code %d", truncate(e.Command, 80), e.Code)
+	msg := fmt.Sprintf("lab: command %q exited with code %d", textutil.Truncate(e.Command, 80), e.Code)
 	if e.Stderr != "" {
-		msg += ": " + truncate(e.Stderr, 400)
+		msg += ": " + textutil.Truncate(e.Stderr, 400)
 	}
 	return msg
 }
@@ -89,11 +91,4 @@ type IntegrityError struct {
 
 func (e *IntegrityError) Error() string {
 	return fmt.Sprintf("lab: %s: hash mismatch: want %s, got %s", e.Path, e.Want, e.Got)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/masterzen/winrm"
+	"github.com/msilab/msilab/internal/textutil"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -135,13 +136,7 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 		return nil, err
 	}
 	var out Output
-	var stdout, stderr io.Writer = &limitedBuffer{buf: &out.Stdout}, &limitedBuffer{buf: &out.Stderr}
-	if cmd.Stdout != nil {
-		stdout = cmd.Stdout
-	}
-	if cmd.Stderr != nil {
-		stderr = io.MultiWriter(cmd.Stderr, stderr)
-	}
+	stdout, stderr := cmd.Capture(&out)
 	// masterzen/winrm looks at ctx only between Receives, and a Receive is
 	// held up to the operation timeout: terminate the command ourselves.
 	stopWatch := context.AfterFunc(ctx, func() { _ = c.Close() })
@@ -185,10 +180,7 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	if err := c.Error(); err != nil {
 		return &out, err
 	}
-	if out.ExitCode != 0 {
-		return &out, &ExitError{Command: cmd.Line, Code: out.ExitCode, Stderr: strings.TrimSpace(string(out.Stderr))}
-	}
-	return &out, nil
+	return cmd.Finish(&out)
 }
 
 // sendStdin streams r in envelope-sized Sends, then ends the stream.
@@ -211,6 +203,29 @@ func sendStdin(c *winrm.Command, r io.Reader) error {
 	}
 }
 
+// Capture returns the writers a Session's Run gives the command's output
+// streams: cmd.Stdout when set, else out.Stdout; cmd.Stderr when set, and
+// out.Stderr too. What out keeps of a stream is capped at maxBuffered.
+func (cmd Command) Capture(out *Output) (stdout, stderr io.Writer) {
+	stdout, stderr = &limitedBuffer{buf: &out.Stdout}, &limitedBuffer{buf: &out.Stderr}
+	if cmd.Stdout != nil {
+		stdout = cmd.Stdout
+	}
+	if cmd.Stderr != nil {
+		stderr = io.MultiWriter(cmd.Stderr, stderr)
+	}
+	return stdout, stderr
+}
+
+// Finish is how a Session's Run returns out once the command has exited:
+// with an *ExitError when its exit code is not 0.
+func (cmd Command) Finish(out *Output) (*Output, error) {
+	if out.ExitCode != 0 {
+		return out, &ExitError{Command: cmd.Line, Code: out.ExitCode, Stderr: strings.TrimSpace(string(out.Stderr))}
+	}
+	return out, nil
+}
+
 // maxBuffered caps what Output keeps of a stream (callers wanting more pass Stdout).
 const maxBuffered = 64 << 20
 
@@ -224,28 +239,35 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
+		_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lab: %s: %w", s.ep.Host, err)
+	}
+	return res, nil
+}
+
+// RunBatchWith is Session.RunBatch over any transport (ops.Exchange):
+// run runs a command as Session.Run does (a Session calls it holding its
+// own lock), and install puts ops.Module at ops.ModulePath when the host
+// asks for it. The Packer provisioner's session runs its batches with it.
+func RunBatchWith(ctx context.Context, batch []ops.Op, run func(context.Context, Command) (*Output, error), install func(context.Context) error) ([]ops.Result, error) {
 	req, err := ops.EncodeRequest(batch)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	send := func(req []byte) ([]byte, error) {
-		out, err := s.run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
+		out, err := run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
 		if err != nil {
 			return nil, err
 		}
 		return out.Stdout, nil
 	}
-	install := func() error {
-		_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
-		return err
-	}
-	res, err := ops.Exchange(req, len(batch), send, install)
-	if err != nil {
-		return nil, fmt.Errorf("lab: %s: %w", s.ep.Host, err)
-	}
-	return res, nil
+	return ops.Exchange(req, len(batch), send, func() error { return install(ctx) })
 }
 
 var (
@@ -262,7 +284,7 @@ func (s *winrmSession) Upload(ctx context.Context, src io.Reader, dst string) (*
 
 func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*FileInfo, error) {
 	pr, pw := io.Pipe()
-	sum := sha256.New()
+	sum := NewDigest()
 	srcErr := make(chan error, 1)
 	go func() {
 		err := writeUploadStream(pw, dst, io.TeeReader(src, sum))
@@ -283,9 +305,9 @@ func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*
 	}
 	var info FileInfo
 	if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &info); err != nil {
-		return nil, fmt.Errorf("lab: upload %s: bad reply %q", dst, truncate(string(out.Stdout), 200))
+		return nil, fmt.Errorf("lab: upload %s: bad reply %q", dst, textutil.Truncate(string(out.Stdout), 200))
 	}
-	if want := hexUpper(sum); !strings.EqualFold(info.SHA256, want) {
+	if want := sum.SHA256(); !strings.EqualFold(info.SHA256, want) {
 		return nil, &IntegrityError{Path: dst, Want: want, Got: info.SHA256}
 	}
 	return &info, nil
@@ -297,12 +319,11 @@ func writeUploadStream(w io.Writer, dst string, src io.Reader) error {
 	if _, err := fmt.Fprintf(w, "%s\n", hdr); err != nil {
 		return err
 	}
-	counter := &countingReader{r: src}
-	sum := sha256.New()
+	sum := NewDigest()
 	buf := make([]byte, stdinChunk/4*3-3) // one base64 line per Send
 	line := make([]byte, base64.StdEncoding.EncodedLen(len(buf))+1)
 	for {
-		n, err := io.ReadFull(io.TeeReader(counter, sum), buf)
+		n, err := io.ReadFull(io.TeeReader(src, sum), buf)
 		if n > 0 {
 			base64.StdEncoding.Encode(line, buf[:n])
 			enc := base64.StdEncoding.EncodedLen(n)
@@ -318,27 +339,37 @@ func writeUploadStream(w io.Writer, dst string, src io.Reader) error {
 			return err
 		}
 	}
-	trailer, _ := json.Marshal(map[string]any{"size": counter.n, "sha256": hexUpper(sum)})
+	trailer, _ := json.Marshal(map[string]any{"size": sum.Size(), "sha256": sum.SHA256()})
 	_, err := fmt.Fprintf(w, "%s\n", trailer)
 	return err
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+// Digest counts and hashes (SHA-256) what is written to it: the size and
+// hash of a transfer, to check against the host's (FileInfo, IntegrityError).
+type Digest struct {
+	sum  hash.Hash
+	size int64
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+// NewDigest is an empty Digest.
+func NewDigest() *Digest { return &Digest{sum: sha256.New()} }
+
+func (d *Digest) Write(p []byte) (int, error) {
+	d.sum.Write(p)
+	d.size += int64(len(p))
+	return len(p), nil
 }
 
-func hexUpper(h hash.Hash) string { return strings.ToUpper(hex.EncodeToString(h.Sum(nil))) }
+// Size is the number of bytes written.
+func (d *Digest) Size() int64 { return d.size }
+
+// SHA256 is the uppercase hex SHA-256 of the bytes written, as the op
+// module writes it.
+func (d *Digest) SHA256() string { return strings.ToUpper(hex.EncodeToString(d.sum.Sum(nil))) }
 
 func (s *winrmSession) Download(ctx context.Context, src string, dst io.Writer) (*FileInfo, error) {
 	req, _ := json.Marshal(map[string]string{"path": src})
-	dec := &downloadDecoder{dst: dst, sum: sha256.New()}
+	dec := &downloadDecoder{dst: dst, sum: NewDigest()}
 	s.mu.Lock()
 	_, err := s.run(ctx, Command{Line: downloadCommand, Stdin: bytes.NewReader(req), Stdout: dec})
 	s.mu.Unlock()
@@ -348,20 +379,19 @@ func (s *winrmSession) Download(ctx context.Context, src string, dst io.Writer) 
 	if err := dec.finish(); err != nil {
 		return nil, fmt.Errorf("lab: download %s: %w", src, err)
 	}
-	got := hexUpper(dec.sum)
-	if !strings.EqualFold(got, dec.header.SHA256) || dec.n != dec.header.Size {
+	got := dec.sum.SHA256()
+	if !strings.EqualFold(got, dec.header.SHA256) || dec.sum.Size() != dec.header.Size {
 		return nil, &IntegrityError{Path: src, Want: dec.header.SHA256, Got: got}
 	}
-	return &FileInfo{Path: src, Size: dec.n, SHA256: got}, nil
+	return &FileInfo{Path: src, Size: dec.sum.Size(), SHA256: got}, nil
 }
 
 // downloadDecoder parses the download protocol as it streams in.
 type downloadDecoder struct {
 	dst     io.Writer
-	sum     hash.Hash
+	sum     *Digest
 	partial []byte
 	header  *FileInfo
-	n       int64
 	err     error
 }
 
@@ -385,7 +415,7 @@ func (d *downloadDecoder) line(l []byte) {
 	if d.header == nil {
 		d.header = &FileInfo{}
 		if err := json.Unmarshal(l, d.header); err != nil {
-			d.err = fmt.Errorf("bad header line %q", truncate(string(l), 100))
+			d.err = fmt.Errorf("bad header line %q", textutil.Truncate(string(l), 100))
 		}
 		return
 	}
@@ -396,7 +426,6 @@ func (d *downloadDecoder) line(l []byte) {
 		return
 	}
 	d.sum.Write(raw[:n])
-	d.n += int64(n)
 	if _, err := d.dst.Write(raw[:n]); err != nil {
 		d.err = err
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"github.com/msilab/msilab/internal/testlab"
+	"io"
 	"net"
 	"net/http/httptest"
 	"net/url"
@@ -288,5 +290,66 @@ func TestDroppedStdinIsTransportError(t *testing.T) {
 	}
 	if _, err := s.RunBatch(context.Background(), []ops.Op{op}); err != nil {
 		t.Errorf("the session is unusable after a dropped Send: %v", err)
+	}
+}
+
+// RunBatchWith runs the batch script over any run, with the request on
+// stdin, and installs the module once when the host asks for it.
+func TestRunBatchWith(t *testing.T) {
+	var lines []string
+	installs := 0
+	run := func(_ context.Context, cmd lab.Command) (*lab.Output, error) {
+		lines = append(lines, cmd.Line)
+		var req ops.Request
+		if err := json.NewDecoder(cmd.Stdin).Decode(&req); err != nil || len(req.Ops) != 1 {
+			t.Fatalf("request %+v: %v", req, err)
+		}
+		resp := ops.Response{Version: ops.ProtocolVersion, Module: ops.ModuleMissing}
+		if installs > 0 {
+			resp = ops.Response{Version: ops.ProtocolVersion, Results: []ops.Result{{Op: req.Ops[0].Name, OK: true}}}
+		}
+		out, _ := json.Marshal(resp)
+		return &lab.Output{Stdout: out}, nil
+	}
+	install := func(context.Context) error { installs++; return nil }
+	res, err := lab.RunBatchWith(t.Context(), []ops.Op{ops.MustNew(ops.OpHostInfo, nil)}, run, install)
+	if err != nil || len(res) != 1 || res[0].Op != ops.OpHostInfo {
+		t.Fatalf("results %+v: %v", res, err)
+	}
+	if installs != 1 || len(lines) != 2 || lines[0] != lines[1] || !strings.Contains(lines[0], "-EncodedCommand") {
+		t.Errorf("%d installs, command lines %q", installs, lines)
+	}
+}
+
+func TestCommandCaptureFinish(t *testing.T) {
+	var out lab.Output
+	cmd := lab.Command{Line: "prog"}
+	stdout, stderr := cmd.Capture(&out)
+	io.WriteString(stdout, "out")
+	io.WriteString(stderr, " err\n")
+	out.ExitCode = 3
+	got, err := cmd.Finish(&out)
+	var exit *lab.ExitError
+	if got != &out || string(out.Stdout) != "out" || !errors.As(err, &exit) || exit.Code != 3 || exit.Stderr != "err" || exit.Command != "prog" {
+		t.Errorf("output %+v, error %v", got, err)
+	}
+
+	var mine, mineErr bytes.Buffer
+	out = lab.Output{}
+	cmd = lab.Command{Line: "prog", Stdout: &mine, Stderr: &mineErr}
+	stdout, stderr = cmd.Capture(&out)
+	io.WriteString(stdout, "out")
+	io.WriteString(stderr, "err")
+	if _, err := cmd.Finish(&out); err != nil || mine.String() != "out" || len(out.Stdout) != 0 || mineErr.String() != "err" || string(out.Stderr) != "err" {
+		t.Errorf("caller's streams: stdout %q (kept %q), stderr %q (kept %q), %v", mine.String(), out.Stdout, mineErr.String(), out.Stderr, err)
+	}
+}
+
+func TestDigest(t *testing.T) {
+	d := lab.NewDigest()
+	io.WriteString(d, "a")
+	io.WriteString(d, "bc")
+	if d.Size() != 3 || d.SHA256() != "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD" {
+		t.Errorf("size %d, SHA-256 %s", d.Size(), d.SHA256())
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/Azure/go-ntlmssp"
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
+
+	"github.com/msilab/msilab/internal/textutil"
 )
 
 // transport is a winrm.Transporter that turns HTTP outcomes into the
@@ -112,7 +114,7 @@ func (t *transport) post(ctx context.Context, body string) (string, error) {
 		f.HTTPStatus = resp.StatusCode
 		return "", f
 	}
-	return "", &TransportError{URL: t.ep.URL(), HTTPStatus: resp.StatusCode, Err: fmt.Errorf("%s", truncate(strings.TrimSpace(string(data)), 300))}
+	return "", &TransportError{URL: t.ep.URL(), HTTPStatus: resp.StatusCode, Err: fmt.Errorf("%s", textutil.Truncate(strings.TrimSpace(string(data)), 300))}
 }
 
 // parseFault reads a SOAP fault body, or returns nil.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/msilab/msilab/internal/testtool"
 )
 
 // Values authored in testdata/permachine.wxs and testdata/peruser.wxs.
@@ -31,14 +33,7 @@ const prebuilt = "testdata/permachine.msi"
 // is missing (failing instead under CI=true).
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (apt-get install wixl msitools): %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
+	return testtool.Need(t, name, "apt-get install wixl msitools gcab")
 }
 
 // buildMSI builds testdata/<src> with wixl into a temporary directory.

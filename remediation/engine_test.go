@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/pscheck"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/win"
@@ -25,7 +25,7 @@ func TestOverBroadIsNotAFix(t *testing.T) {
 	p, _ := win.LookupProfile("win11-24h2")
 	base := l.probe(ops.ContextAdminElevated)
 	broad := p.TempSDDL + "(A;OICI;FA;;;WD)"
-	l.mustRun(newOp(t, ops.OpACLSet, ops.ACLSetArgs{Path: remediation.TempDir, SDDL: broad}))
+	l.mustRun(ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: remediation.TempDir, SDDL: broad}))
 
 	st := l.probe(ops.ContextAdminElevated)
 	if got := st.OverBroad(); len(got) == 0 || !strings.Contains(strings.Join(got, ";"), "Everyone") {
@@ -95,7 +95,7 @@ func TestFixRolledBackWhenNotVerified(t *testing.T) {
 	tgt := l.target(ops.ContextAdminElevated)
 	user := tgt.ContextUser()
 	profileDir := `C:\Users\` + user
-	acl := l.run(newOp(t, ops.OpACLGet, ops.ACLGetArgs{Path: profileDir}))
+	acl := l.run(ops.MustNew(ops.OpACLGet, ops.ACLGetArgs{Path: profileDir}))
 	var a ops.ACL
 	if err := acl[0].Decode(&a); err != nil {
 		t.Fatal(err)
@@ -105,8 +105,8 @@ func TestFixRolledBackWhenNotVerified(t *testing.T) {
 	st := l.probe(ops.ContextAdminElevated)
 	broken := "D:P(D;OICI;0x116;;;" + st.User.SID + ")(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;" + st.User.SID + ")"
 	l.mustRun(
-		newOp(t, ops.OpACLSet, ops.ACLSetArgs{Path: profileDir, SDDL: a.SDDL + "(A;OICI;FA;;;WD)"}),
-		newOp(t, ops.OpACLSet, ops.ACLSetArgs{Path: remediation.UserTempDir(user), SDDL: broken}),
+		ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: profileDir, SDDL: a.SDDL + "(A;OICI;FA;;;WD)"}),
+		ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: remediation.UserTempDir(user), SDDL: broken}),
 	)
 	before := l.probe(ops.ContextAdminElevated)
 	run := l.install("permachine", ops.ContextAdminElevated, nil, "")
@@ -174,9 +174,9 @@ func TestDryRun(t *testing.T) {
 func TestDomainHint(t *testing.T) {
 	l := newSimLab(t, "win11-24h2")
 	l.mustRun(
-		newOp(t, ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`,
+		ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`,
 			Name: "Domain", Type: "REG_SZ", String: "corp.example"}),
-		newOp(t, ops.OpRegistrySet, ops.RegistrySetArgs{Path: remediation.PolicyKey, Name: "DisableMSI", Type: "REG_DWORD", Number: 1}),
+		ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: remediation.PolicyKey, Name: "DisableMSI", Type: "REG_DWORD", Number: 1}),
 	)
 	run := l.install("peruser", ops.ContextStandardUser, nil, "")
 	st := l.probe(ops.ContextStandardUser)
@@ -287,28 +287,12 @@ func TestPowerShell(t *testing.T) {
 // tests do); without node or its modules it skips, except in CI.
 func psparseCheck(t *testing.T, script string) {
 	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(root, "tools", "psparse", "node_modules", "web-tree-sitter"))
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PowerShell parse check unavailable: %v", err)
-		}
-		t.Skipf("PowerShell parse check unavailable: %v", err)
-	}
 	file := filepath.Join(t.TempDir(), "fix.ps1")
 	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(t.Context(), node, filepath.Join("tools", "psparse", "check.js"), file)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("the rendered PowerShell does not parse: %v\n%s\n%s", err, out, script)
+	if out, code := pscheck.Parse(t, pscheck.ModuleRoot(t), file); code != 0 {
+		t.Errorf("the rendered PowerShell does not parse (exit %d):\n%s\n%s", code, out, script)
 	}
 }
 

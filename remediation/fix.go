@@ -119,7 +119,7 @@ func notVerified(fix, format string, args ...any) error {
 
 // aclOp sets sections of a folder's security descriptor from SDDL.
 func aclSetOp(path, sddl string, sections ...string) ops.Op {
-	return newOp(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: sddl, Sections: sections})
+	return ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: sddl, Sections: sections})
 }
 
 // restoreACLOps sets a folder's owner (when it differs) and DACL to the

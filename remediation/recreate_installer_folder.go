@@ -38,16 +38,16 @@ func (*RecreateInstallerFolder) Applies(st *HostState, _ Finding) bool {
 // Ops create the folder, then set its descriptor and attributes.
 func (*RecreateInstallerFolder) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return []ops.Op{
-		newOp(ops.OpPathCreate, ops.PathCreateArgs{Path: InstallerDir, Type: "directory"}),
+		ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: InstallerDir, Type: "directory"}),
 		aclSetOp(InstallerDir, st.Installer.Default, "owner", "group", "dacl"),
-		newOp(ops.OpPathSetAttributes, ops.PathSetAttributesArgs{Path: InstallerDir, Attributes: []string{"Hidden", "System"}}),
+		ops.MustNew(ops.OpPathSetAttributes, ops.PathSetAttributesArgs{Path: InstallerDir, Attributes: []string{"Hidden", "System"}}),
 	}, nil
 }
 
 // Rollback removes the folder again (path.remove refuses one that is not
 // empty: files an install cached there stay).
 func (*RecreateInstallerFolder) Rollback(*HostState) ([]ops.Op, error) {
-	return []ops.Op{newOp(ops.OpPathRemove, ops.PathRemoveArgs{Path: InstallerDir})}, nil
+	return []ops.Op{ops.MustNew(ops.OpPathRemove, ops.PathRemoveArgs{Path: InstallerDir})}, nil
 }
 
 // Verify checks the folder, its attributes and its ACL.

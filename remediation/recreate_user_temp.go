@@ -33,14 +33,14 @@ func (*RecreateUserTemp) Applies(st *HostState, _ Finding) bool {
 // Ops create the folder and give it to the user.
 func (*RecreateUserTemp) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return []ops.Op{
-		newOp(ops.OpPathCreate, ops.PathCreateArgs{Path: st.UserTemp.Path, Type: "directory"}),
+		ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: st.UserTemp.Path, Type: "directory"}),
 		aclSetOp(st.UserTemp.Path, st.UserTemp.Default, "owner", "dacl"),
 	}, nil
 }
 
 // Rollback removes the folder (path.remove refuses one that is not empty).
 func (*RecreateUserTemp) Rollback(before *HostState) ([]ops.Op, error) {
-	return []ops.Op{newOp(ops.OpPathRemove, ops.PathRemoveArgs{Path: before.UserTemp.Path})}, nil
+	return []ops.Op{ops.MustNew(ops.OpPathRemove, ops.PathRemoveArgs{Path: before.UserTemp.Path})}, nil
 }
 
 // Verify checks the folder, its default security and that the user can

@@ -33,7 +33,7 @@ func (*RelaxDisableMSI) Applies(st *HostState, _ Finding) bool { return st.Disab
 
 // Ops delete the value.
 func (*RelaxDisableMSI) Ops(*HostState, Finding) ([]ops.Op, error) {
-	return []ops.Op{newOp(ops.OpRegistryDeleteValue, ops.RegistryValueArgs{Path: PolicyKey, Name: "DisableMSI"})}, nil
+	return []ops.Op{ops.MustNew(ops.OpRegistryDeleteValue, ops.RegistryValueArgs{Path: PolicyKey, Name: "DisableMSI"})}, nil
 }
 
 // Rollback writes the probed value back, with its type.
@@ -42,7 +42,7 @@ func (*RelaxDisableMSI) Rollback(before *HostState) ([]ops.Op, error) {
 	if !v.Exists {
 		return nil, nil
 	}
-	return []ops.Op{newOp(ops.OpRegistrySet, ops.RegistrySetArgs{Path: PolicyKey, Name: "DisableMSI", Type: v.Type,
+	return []ops.Op{ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: PolicyKey, Name: "DisableMSI", Type: v.Type,
 		String: v.String, Strings: v.Strings, Number: v.Number, Binary: v.Binary})}, nil
 }
 

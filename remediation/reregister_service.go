@@ -41,13 +41,13 @@ func (*ReregisterService) Applies(st *HostState, _ Finding) bool {
 // Ops stop, unregister and register; or register.
 func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	if !st.Service.Exists {
-		return []ops.Op{newOp(ops.OpInstallerRegister, nil)}, nil
+		return []ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}, nil
 	}
 	var out []ops.Op
 	if st.Service.State != "Stopped" {
 		out = append(out, msiserverOp(ops.OpServiceStop))
 	}
-	return append(out, newOp(ops.OpInstallerUnregister, nil), newOp(ops.OpInstallerRegister, nil)), nil
+	return append(out, ops.MustNew(ops.OpInstallerUnregister, nil), ops.MustNew(ops.OpInstallerRegister, nil)), nil
 }
 
 // Rollback unregisters a service that was not registered; for one that
@@ -56,7 +56,7 @@ func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 func (*ReregisterService) Rollback(before *HostState) ([]ops.Op, error) {
 	s := before.Service
 	if !s.Exists {
-		return []ops.Op{msiserverOp(ops.OpServiceStop), newOp(ops.OpInstallerUnregister, nil)}, nil
+		return []ops.Op{msiserverOp(ops.OpServiceStop), ops.MustNew(ops.OpInstallerUnregister, nil)}, nil
 	}
 	var out []ops.Op
 	if s.Start != 3 {

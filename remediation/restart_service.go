@@ -42,7 +42,7 @@ func (*RestartService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 		out = append(out, msiserverOp(ops.OpServiceStop))
 	}
 	for _, f := range staleScripts(st) {
-		out = append(out, newOp(ops.OpPathRemove, ops.PathRemoveArgs{Path: f}))
+		out = append(out, ops.MustNew(ops.OpPathRemove, ops.PathRemoveArgs{Path: f}))
 	}
 	return append(out, msiserverOp(ops.OpServiceStart)), nil
 }

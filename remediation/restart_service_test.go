@@ -14,8 +14,8 @@ func TestRestartServiceClearsStaleScripts(t *testing.T) {
 	l := newSimLab(t, "win11-24h2")
 	const stale = `C:\Windows\Installer\MSI4F2A.tmp`
 	const cached = `C:\Windows\Installer\1a2b3c.msi`
-	l.mustRun(newOp(t, ops.OpPathCreate, ops.PathCreateArgs{Path: stale, Type: "file", Content: []byte("script")}),
-		newOp(t, ops.OpPathCreate, ops.PathCreateArgs{Path: cached, Type: "file", Content: []byte("cache")}))
+	l.mustRun(ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: stale, Type: "file", Content: []byte("script")}),
+		ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: cached, Type: "file", Content: []byte("cache")}))
 	info, err := remediation.Lookup("restart-service")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestRestartServiceClearsStaleScripts(t *testing.T) {
 	}
 
 	// A suspended install: its scripts stay.
-	l.mustRun(newOp(t, ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`,
+	l.mustRun(ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`,
 		Name: "ProductId", Type: "REG_SZ", String: "{00000000-0000-0000-0000-000000000000}"}))
 	after := apply()
 	if !after.Suspended || !slices.Contains(after.InstallerTmp, stale) {
@@ -44,7 +44,7 @@ func TestRestartServiceClearsStaleScripts(t *testing.T) {
 	}
 
 	// Nothing running or suspended: the script goes, the cache stays.
-	l.mustRun(newOp(t, ops.OpRegistryDeleteKey, ops.RegistryKeyArgs{Path: `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`}))
+	l.mustRun(ops.MustNew(ops.OpRegistryDeleteKey, ops.RegistryKeyArgs{Path: `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`}))
 	after = apply()
 	if len(after.InstallerTmp) != 0 || after.Service.State != "Running" {
 		t.Errorf("after the fix: scripts %v, msiserver %s", after.InstallerTmp, after.Service.State)
@@ -53,7 +53,7 @@ func TestRestartServiceClearsStaleScripts(t *testing.T) {
 		t.Errorf("verify: %v", err)
 	}
 	var st ops.PathInfo
-	if err := l.mustRun(newOp(t, ops.OpPathStat, ops.PathArgs{Path: cached}))[0].Decode(&st); err != nil || !st.Exists {
+	if err := l.mustRun(ops.MustNew(ops.OpPathStat, ops.PathArgs{Path: cached}))[0].Decode(&st); err != nil || !st.Exists {
 		t.Errorf("the product cache was touched: %+v %v", st, err)
 	}
 }

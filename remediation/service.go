@@ -9,10 +9,12 @@ import (
 
 // Helpers of the msiserver fixes.
 
-func msiserverOp(op string) ops.Op { return newOp(op, ops.ServiceArgs{Name: ops.InstallerService}) }
+func msiserverOp(op string) ops.Op {
+	return ops.MustNew(op, ops.ServiceArgs{Name: ops.InstallerService})
+}
 
 func msiserverSetStart(startType string) ops.Op {
-	return newOp(ops.OpServiceSetStart, ops.ServiceSetStartArgs{Name: ops.InstallerService, StartType: startType})
+	return ops.MustNew(ops.OpServiceSetStart, ops.ServiceSetStartArgs{Name: ops.InstallerService, StartType: startType})
 }
 
 // running reports a service that serves, or is about to.

@@ -32,21 +32,19 @@ func newSimLab(t testing.TB, osProfile string) *simLab {
 	t.Helper()
 	h := testlab.NewSimHost(t, osProfile)
 	l := &simLab{SimHost: h, t: t, ctx: h.Ctx, srv: h.Srv, s: h.S, profile: osProfile}
-	l.mustRun(newOp(t, ops.OpSimSnapshot, ops.SnapshotArgs{Name: "clean"}))
+	l.mustRun(ops.MustNew(ops.OpSimSnapshot, ops.SnapshotArgs{Name: "clean"}))
 	return l
 }
 
 // reset restores the clean snapshot.
 func (l *simLab) reset() {
 	l.t.Helper()
-	l.mustRun(newOp(l.t, ops.OpSimRestore, ops.SnapshotArgs{Name: "clean"}))
+	l.mustRun(ops.MustNew(ops.OpSimRestore, ops.SnapshotArgs{Name: "clean"}))
 }
 
 func (l *simLab) target(context string) faults.Target {
 	return faults.Target{AdminUser: l.srv.User(), StandardUser: ops.DefaultStandardUser, Context: context}
 }
-
-func newOp(t testing.TB, name string, args any) ops.Op { return testlab.Op(t, name, args) }
 
 func (l *simLab) run(batch ...ops.Op) []ops.Result     { l.t.Helper(); return l.Run(batch...) }
 func (l *simLab) mustRun(batch ...ops.Op) []ops.Result { l.t.Helper(); return l.MustRun(batch...) }
@@ -75,7 +73,7 @@ func (l *simLab) install(pkg, context string, props map[string]string, ui string
 	if context == ops.ContextStandardUser {
 		user = ops.DefaultStandardUser
 	}
-	return l.msi(newOp(l.t, ops.OpMsiInstall, ops.MsiInstallArgs{Package: lab.PackageDir + `\` + pkg + ".msi",
+	return l.msi(ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: lab.PackageDir + `\` + pkg + ".msi",
 		Context: context, User: user, Properties: props, UI: ui}))
 }
 
@@ -89,7 +87,7 @@ func (l *simLab) uninstall(pkg, context string) ops.MsiRun {
 	if context == ops.ContextStandardUser {
 		user = ops.DefaultStandardUser
 	}
-	return l.msi(newOp(l.t, ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: context, User: user}))
+	return l.msi(ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: context, User: user}))
 }
 
 // inject injects a fault for a context and returns its undo probe.

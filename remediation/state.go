@@ -130,18 +130,10 @@ func (st *HostState) EffectiveDisableMSI() int {
 	return st.DisableMSIWhenAbsent
 }
 
-func newOp(name string, args any) ops.Op {
-	op, err := ops.New(name, args)
-	if err != nil {
-		panic(err) // the catalog's plain argument structs always encode
-	}
-	return op
-}
-
-func aclGet(path string) ops.Op   { return newOp(ops.OpACLGet, ops.ACLGetArgs{Path: path}) }
-func pathStat(path string) ops.Op { return newOp(ops.OpPathStat, ops.PathArgs{Path: path}) }
+func aclGet(path string) ops.Op   { return ops.MustNew(ops.OpACLGet, ops.ACLGetArgs{Path: path}) }
+func pathStat(path string) ops.Op { return ops.MustNew(ops.OpPathStat, ops.PathArgs{Path: path}) }
 func regGet(path, name string) ops.Op {
-	return newOp(ops.OpRegistryGet, ops.RegistryValueArgs{Path: path, Name: name})
+	return ops.MustNew(ops.OpRegistryGet, ops.RegistryValueArgs{Path: path, Name: name})
 }
 
 // ProbeOps is the one batch of reads the engine takes before and after
@@ -151,23 +143,23 @@ func regGet(path, name string) ops.Op {
 // hints. All reads: none needs another's result.
 func ProbeOps(t faults.Target) []ops.Op {
 	out := []ops.Op{
-		newOp(ops.OpHostInfo, nil),
-		newOp(ops.OpServiceGet, ops.ServiceArgs{Name: ops.InstallerService}),
+		ops.MustNew(ops.OpHostInfo, nil),
+		ops.MustNew(ops.OpServiceGet, ops.ServiceArgs{Name: ops.InstallerService}),
 		regGet(PolicyKey, "DisableMSI"),
 		regGet(PolicyKey, "AlwaysInstallElevated"),
 		aclGet(TempDir), pathStat(TempDir),
 		aclGet(InstallerDir), pathStat(InstallerDir),
-		newOp(ops.OpMutexGet, ops.MutexArgs{Name: ops.MutexExecute}),
+		ops.MustNew(ops.OpMutexGet, ops.MutexArgs{Name: ops.MutexExecute}),
 		regGet(tcpipKey, "Domain"),
 		regGet(gpStateKey, "Distinguished-Name"),
 		pathStat(localPolicyFile),
-		newOp(ops.OpPathList, ops.PathArgs{Path: InstallerDir}),
-		newOp(ops.OpRegistryList, ops.RegistryKeyArgs{Path: inProgressKey}),
+		ops.MustNew(ops.OpPathList, ops.PathArgs{Path: InstallerDir}),
+		ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: inProgressKey}),
 		pathStat(configMsi),
 	}
 	if u := t.ContextUser(); u != "" {
 		dir := UserTempDir(u)
-		out = append(out, newOp(ops.OpUserGet, ops.UserArgs{Name: u}), aclGet(dir), pathStat(dir))
+		out = append(out, ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: u}), aclGet(dir), pathStat(dir))
 	}
 	return out
 }

@@ -36,7 +36,7 @@ func (*WaitForMutex) Applies(st *HostState, _ Finding) bool { return st.Mutex.He
 // Ops release msilab's hold; nothing for another holder (the engine waits).
 func (*WaitForMutex) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	if st.Mutex.Holder == ops.MutexHolder {
-		return []ops.Op{newOp(ops.OpMutexRelease, ops.MutexArgs{Name: ops.MutexExecute})}, nil
+		return []ops.Op{ops.MustNew(ops.OpMutexRelease, ops.MutexArgs{Name: ops.MutexExecute})}, nil
 	}
 	return nil, nil
 }

@@ -41,7 +41,7 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch(t, s, mustOp(t, ops.OpUserEnsure, ops.UserEnsureArgs{Name: ExplainStandardUser, Password: "Std-Passw0rd!"}))
+		batch(t, s, ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: ExplainStandardUser, Password: "Std-Passw0rd!"}))
 		for _, n := range testpkgs.Names() {
 			data, err := testpkgs.Bytes(n)
 			if err != nil {
@@ -71,7 +71,7 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 		sc := c.Scenario
 		if sc.Action == ActionUninstall {
 			var r ops.MsiRun
-			res := batch(t, s, mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: ops.ContextAdminElevated}))
+			res := batch(t, s, ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: ops.ContextAdminElevated}))
 			if err := res[0].Decode(&r); err != nil || r.ExitCode != 0 {
 				t.Fatalf("%s: install before the removal: %v, exit %d", c.ID, err, r.ExitCode)
 			}
@@ -100,9 +100,9 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		op := mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: c.Context, UI: sc.UI, Properties: sc.Properties})
+		op := ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: c.Context, UI: sc.UI, Properties: sc.Properties})
 		if sc.Action == ActionUninstall {
-			op = mustOp(t, ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: c.Context, UI: sc.UI, Properties: sc.Properties})
+			op = ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: c.Context, UI: sc.UI, Properties: sc.Properties})
 		}
 		var r ops.MsiRun
 		if err := batch(t, s, op)[0].Decode(&r); err != nil {
@@ -113,15 +113,6 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 			t.Errorf("%s: %s", c.ID, msg)
 		}
 	}
-}
-
-func mustOp(t *testing.T, name string, args any) ops.Op {
-	t.Helper()
-	op, err := ops.New(name, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op
 }
 
 func batch(t *testing.T, s lab.Session, b ...ops.Op) []ops.Result {

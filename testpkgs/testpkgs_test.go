@@ -10,20 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/msilab/msilab/internal/testtool"
 )
 
 // needTool returns the path of an external tool, skipping the test when it
 // is missing (failing instead under CI=true).
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not installed (apt-get install wixl msitools wine): %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
+	return testtool.Need(t, name, "apt-get install wixl msitools wine")
 }
 
 func TestNamesBytesLookup(t *testing.T) {

@@ -1,32 +1,11 @@
 package provisioner
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/msilab/msilab/lab/ops"
 )
-
-// TestASCIIJSON: the request staged for a batch is ASCII, and decodes to
-// the same document.
-func TestASCIIJSON(t *testing.T) {
-	in := map[string]string{"password": "Pässwörd-€-😀", "plain": `a\"b`}
-	raw, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := asciiJSON(raw)
-	for i, c := range got {
-		if c > 0x7e {
-			t.Fatalf("byte %d of %s is not ASCII", i, got)
-		}
-	}
-	var back map[string]string
-	if err := json.Unmarshal(got, &back); err != nil || back["password"] != in["password"] || back["plain"] != in["plain"] {
-		t.Fatalf("%s decodes to %v, %v", got, back, err)
-	}
-}
 
 func TestEndpointOf(t *testing.T) {
 	for _, tc := range []struct {

@@ -19,8 +19,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-
-	"github.com/msilab/msilab/lab/ops"
 )
 
 // Provisioner is the msilab provisioner.
@@ -102,14 +100,4 @@ func nowOf(state multistep.StateBag) func() time.Time { return state.Get(keyNow)
 func generatedDataOf(state multistep.StateBag) map[string]interface{} {
 	g, _ := state.Get(keyGeneratedData).(map[string]interface{})
 	return g
-}
-
-// mustOp builds an op from one of lab/ops' argument structs; those always
-// encode, so a failure is a bug.
-func mustOp(name string, args any) ops.Op {
-	op, err := ops.New(name, args)
-	if err != nil {
-		panic(err)
-	}
-	return op
 }

@@ -270,11 +270,11 @@ func checkHostPrepared(t *testing.T, r *run, m *manifest.Manifest) {
 	t.Helper()
 	s := labSession(t, r.srv)
 	batch := []ops.Op{
-		mustOp(t, ops.OpUserGet, ops.UserArgs{Name: ops.DefaultStandardUser}),
-		mustOp(t, ops.OpRegistryGet, ops.RegistryValueArgs{Path: provisioner.InstallerPolicyKey, Name: "Logging"}),
+		ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: ops.DefaultStandardUser}),
+		ops.MustNew(ops.OpRegistryGet, ops.RegistryValueArgs{Path: provisioner.InstallerPolicyKey, Name: "Logging"}),
 	}
 	for _, pkg := range m.Lab.Packages {
-		batch = append(batch, mustOp(t, ops.OpPathHash, ops.PathHashArgs{Path: pkg.Path}))
+		batch = append(batch, ops.MustNew(ops.OpPathHash, ops.PathHashArgs{Path: pkg.Path}))
 	}
 	res, err := s.RunBatch(testContext(t), batch)
 	if err != nil {
@@ -297,7 +297,7 @@ func checkHostPrepared(t *testing.T, r *run, m *manifest.Manifest) {
 	// On a client edition the standard user installs an uploaded per-user
 	// package (on Server an absent DisableMSI acts as 1 and refuses it).
 	if p, _ := win.LookupProfile(r.profile); p.Edition == win.EditionClient {
-		res, err = s.RunBatch(testContext(t), []ops.Op{mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{
+		res, err = s.RunBatch(testContext(t), []ops.Op{ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{
 			Package: lab.PackageDir + `\peruser.msi`, Context: ops.ContextStandardUser})})
 		if err != nil {
 			t.Fatal(err)
@@ -412,7 +412,7 @@ func TestProvisionDisableMSIByOp(t *testing.T) {
 	requireStdinRedirect(t)
 	srv := startSim(t, "server2022")
 	s := labSession(t, srv)
-	res, err := s.RunBatch(testContext(t), []ops.Op{mustOp(t, ops.OpRegistrySet, ops.RegistrySetArgs{
+	res, err := s.RunBatch(testContext(t), []ops.Op{ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{
 		Path: provisioner.InstallerPolicyKey, Name: "DisableMSI", Type: "REG_DWORD", Number: 2})})
 	if err != nil || res[0].Decode(nil) != nil {
 		t.Fatalf("registry.set DisableMSI: %v %+v", err, res)
@@ -434,7 +434,7 @@ func TestProvisionWrongOS(t *testing.T) {
 	if r.err == nil || !strings.Contains(r.err.Error(), "simulated win10-22h2, not server2019") {
 		t.Fatalf("Provision of a win10-22h2 host as server2019: %v", r.err)
 	}
-	res, err := labSession(t, srv).RunBatch(testContext(t), []ops.Op{mustOp(t, ops.OpUserGet, ops.UserArgs{Name: ops.DefaultStandardUser})})
+	res, err := labSession(t, srv).RunBatch(testContext(t), []ops.Op{ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: ops.DefaultStandardUser})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,15 +482,6 @@ func injectFault(t *testing.T, srv *sim.Server, name string) string {
 		t.Fatalf("%s injected but not detected: %+v %v", name, d, err)
 	}
 	return d.Evidence
-}
-
-func mustOp(t *testing.T, name string, args any) ops.Op {
-	t.Helper()
-	op, err := ops.New(name, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op
 }
 
 func sha256Upper(b []byte) string {

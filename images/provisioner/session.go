@@ -3,17 +3,14 @@ package provisioner
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"strings"
 	"sync"
-	"unicode/utf16"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/msilab/msilab/internal/textutil"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 )
@@ -48,8 +45,6 @@ const (
 	stdinCmdPath    = `%TEMP%\msilab-stdin.json`
 )
 
-var batchCommand = ops.EncodedCommand(ops.BatchScript)
-
 func newCommSession(comm packersdk.Communicator) *commSession {
 	return &commSession{comm: comm}
 }
@@ -72,16 +67,10 @@ func (s *commSession) run(ctx context.Context, cmd lab.Command) (*lab.Output, er
 		line += ` < "` + stdinCmdPath + `"`
 	}
 	var out lab.Output
-	var stdout, stderr io.Writer = &bufferWriter{buf: &out.Stdout}, &bufferWriter{buf: &out.Stderr}
-	if cmd.Stdout != nil {
-		stdout = cmd.Stdout
-	}
-	if cmd.Stderr != nil {
-		stderr = io.MultiWriter(cmd.Stderr, stderr)
-	}
+	stdout, stderr := cmd.Capture(&out)
 	rc := &packersdk.RemoteCmd{Command: line, Stdout: stdout, Stderr: stderr}
 	if err := s.comm.Start(ctx, rc); err != nil {
-		return nil, fmt.Errorf("msilab provisioner: run %q: %w", truncate(cmd.Line, 80), err)
+		return nil, fmt.Errorf("msilab provisioner: run %q: %w", textutil.Truncate(cmd.Line, 80), err)
 	}
 	// Packer's RPC communicator reports the exit asynchronously.
 	exited := make(chan int, 1)
@@ -91,34 +80,19 @@ func (s *commSession) run(ctx context.Context, cmd lab.Command) (*lab.Output, er
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if out.ExitCode != 0 {
-		return &out, &lab.ExitError{Command: cmd.Line, Code: out.ExitCode, Stderr: strings.TrimSpace(string(out.Stderr))}
-	}
-	return &out, nil
+	return cmd.Finish(&out)
 }
 
 func (s *commSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
-	req, err := ops.EncodeRequest(batch)
-	if err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	send := func(req []byte) ([]byte, error) {
-		out, err := s.run(ctx, lab.Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
-		if err != nil {
-			return nil, err
-		}
-		return out.Stdout, nil
-	}
-	install := func() error {
+	res, err := lab.RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
 		if err := s.upload(ctx, ops.ModulePath, bytes.NewReader(ops.Module)); err != nil {
 			return err
 		}
 		s.moduleUploads++
 		return nil
-	}
-	res, err := ops.Exchange(asciiJSON(req), len(batch), send, install)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("msilab provisioner: %w", err)
 	}
@@ -128,15 +102,14 @@ func (s *commSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Resul
 // Upload writes src at dst with the communicator, then checks the file's
 // hash on the host (path.hash).
 func (s *commSession) Upload(ctx context.Context, src io.Reader, dst string) (*lab.FileInfo, error) {
-	sum := sha256.New()
-	counter := &countingReader{r: io.TeeReader(src, sum)}
+	sum := lab.NewDigest()
 	s.mu.Lock()
-	err := s.upload(ctx, dst, counter)
+	err := s.upload(ctx, dst, io.TeeReader(src, sum))
 	s.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("msilab provisioner: upload %s: %w", dst, err)
 	}
-	return s.check(ctx, dst, hexUpper(sum), counter.n)
+	return s.check(ctx, dst, sum.SHA256(), sum.Size())
 }
 
 // upload writes src at dst with the communicator. When that fails, it
@@ -179,24 +152,19 @@ func (e *TempError) Unwrap() error { return e.Err }
 // Download copies the host's src into dst with the communicator, then
 // checks it against the file's hash on the host.
 func (s *commSession) Download(ctx context.Context, src string, dst io.Writer) (*lab.FileInfo, error) {
-	sum := sha256.New()
-	counter := &countingWriter{w: io.MultiWriter(dst, sum)}
+	sum := lab.NewDigest()
 	s.mu.Lock()
-	err := s.comm.Download(src, counter)
+	err := s.comm.Download(src, io.MultiWriter(dst, sum))
 	s.mu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("msilab provisioner: download %s: %w", src, err)
 	}
-	return s.check(ctx, src, hexUpper(sum), counter.n)
+	return s.check(ctx, src, sum.SHA256(), sum.Size())
 }
 
 // check compares a transferred file with the host's copy.
 func (s *commSession) check(ctx context.Context, path, sha string, size int64) (*lab.FileInfo, error) {
-	op, err := ops.New(ops.OpPathHash, ops.PathHashArgs{Path: path})
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.RunBatch(ctx, []ops.Op{op})
+	res, err := s.RunBatch(ctx, []ops.Op{ops.MustNew(ops.OpPathHash, ops.PathHashArgs{Path: path})})
 	if err != nil {
 		return nil, err
 	}
@@ -212,58 +180,3 @@ func (s *commSession) check(ctx context.Context, path, sha string, size int64) (
 
 // Close does nothing: the communicator is Packer's.
 func (s *commSession) Close() error { return nil }
-
-// asciiJSON escapes every non-ASCII character of a JSON document as \uXXXX,
-// so that its meaning does not depend on the code page powershell.exe
-// decodes a redirected stdin with.
-func asciiJSON(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r < 0x80 {
-			out.WriteRune(r)
-			continue
-		}
-		for _, u := range utf16.Encode([]rune{r}) {
-			fmt.Fprintf(&out, `\u%04x`, u)
-		}
-	}
-	return out.Bytes()
-}
-
-type bufferWriter struct{ buf *[]byte }
-
-func (b *bufferWriter) Write(p []byte) (int, error) {
-	*b.buf = append(*b.buf, p...)
-	return len(p), nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func hexUpper(h hash.Hash) string { return strings.ToUpper(hex.EncodeToString(h.Sum(nil))) }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}

@@ -16,7 +16,7 @@ type stepCreateUser struct{}
 func (s *stepCreateUser) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui, sess, cfg := uiOf(state), sessionOf(state), configOf(state)
 	ui.Say(fmt.Sprintf("Creating the lab's standard user %s...", cfg.StandardUser))
-	op := mustOp(ops.OpUserEnsure, ops.UserEnsureArgs{Name: cfg.StandardUser, Password: cfg.StandardPassword})
+	op := ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: cfg.StandardUser, Password: cfg.StandardPassword})
 	res, err := sess.RunBatch(ctx, []ops.Op{op})
 	if err != nil {
 		return halt(state, fmt.Errorf("create the standard user: %w", err))

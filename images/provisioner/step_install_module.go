@@ -17,7 +17,7 @@ type stepInstallModule struct{}
 func (s *stepInstallModule) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui, sess := uiOf(state), sessionOf(state)
 	ui.Say(fmt.Sprintf("Installing the msilab op module at %s (SHA-256 %s) if the host's copy differs...", ops.ModulePath, ops.ModuleSHA256))
-	res, err := sess.RunBatch(ctx, []ops.Op{mustOp(ops.OpHostInfo, nil)})
+	res, err := sess.RunBatch(ctx, []ops.Op{ops.MustNew(ops.OpHostInfo, nil)})
 	if err != nil {
 		return halt(state, fmt.Errorf("install the op module: %w", err))
 	}

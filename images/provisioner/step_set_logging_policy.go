@@ -20,7 +20,7 @@ type stepSetLoggingPolicy struct{}
 func (s *stepSetLoggingPolicy) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui, sess := uiOf(state), sessionOf(state)
 	ui.Say(fmt.Sprintf(`Setting the Windows Installer logging policy: %s\Logging = %s...`, InstallerPolicyKey, InstallerLogging))
-	op := mustOp(ops.OpRegistrySet, ops.RegistrySetArgs{Path: InstallerPolicyKey, Name: "Logging", Type: "REG_SZ", String: InstallerLogging})
+	op := ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: InstallerPolicyKey, Name: "Logging", Type: "REG_SZ", String: InstallerLogging})
 	res, err := sess.RunBatch(ctx, []ops.Op{op})
 	if err != nil {
 		return halt(state, fmt.Errorf("set the logging policy: %w", err))

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/msilab/msilab/internal/testtool"
 )
 
 // Install is how tools/psparse gets its dependencies (CI runs it).
@@ -38,22 +40,13 @@ func ModuleRoot(t testing.TB) string {
 // tool's node_modules it skips the test, except in CI, where it fails.
 func Parse(t *testing.T, root string, files ...string) (string, int) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(root, "tools", "psparse", "node_modules", "web-tree-sitter"))
-	}
-	if err != nil {
-		msg := "PowerShell parse check unavailable (" + err.Error() + "): install Node.js and run `" + Install + "`"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	node := testtool.Need(t, "node", "install Node.js and run `"+Install+"`")
+	testtool.NeedFile(t, filepath.Join(root, "tools", "psparse", "node_modules", "web-tree-sitter"), "run `"+Install+"`")
 	cmd := exec.CommandContext(t.Context(), node, append([]string{filepath.Join("tools", "psparse", "check.js")}, files...)...)
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	err := cmd.Run()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

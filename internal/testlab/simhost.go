@@ -42,7 +42,7 @@ func NewSimHost(t testing.TB, osProfile string, packages ...string) *SimHost {
 	}
 	t.Cleanup(func() { s.Close() })
 	h := &SimHost{T: t, Ctx: ctx, Srv: srv, S: s}
-	h.MustRun(Op(t, ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: "Std-Passw0rd!"}))
+	h.MustRun(ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: "Std-Passw0rd!"}))
 	if len(packages) == 0 {
 		packages = testpkgs.Names()
 	}
@@ -56,16 +56,6 @@ func NewSimHost(t testing.TB, osProfile string, packages ...string) *SimHost {
 		}
 	}
 	return h
-}
-
-// Op builds an op, failing the test on a bad argument.
-func Op(t testing.TB, name string, args any) ops.Op {
-	t.Helper()
-	op, err := ops.New(name, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op
 }
 
 // Run sends a batch and returns its results.

@@ -14,6 +14,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf16"
+
+	"github.com/msilab/msilab/internal/textutil"
 )
 
 // ProtocolVersion is the version of the request and response documents.
@@ -37,6 +40,16 @@ func New(name string, args any) (Op, error) {
 	}
 	op.Args = raw
 	return op, nil
+}
+
+// MustNew is New for args that cannot fail to encode, such as this
+// package's argument structs: a failure is a bug, and panics.
+func MustNew(name string, args any) Op {
+	op, err := New(name, args)
+	if err != nil {
+		panic(err)
+	}
+	return op
 }
 
 // Request is what the batch script reads from stdin.
@@ -120,13 +133,31 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && (t.Op == "" || t.Op == e.Op)
 }
 
-// EncodeRequest is the batch script's stdin for a batch.
+// EncodeRequest is the batch script's stdin for a batch: JSON in ASCII,
+// every other character escaped as \uXXXX, so that its meaning does not
+// depend on the code page powershell.exe decodes a redirected stdin with
+// (the Packer provisioner's commands read it from a file, through cmd.exe).
 func EncodeRequest(batch []Op) ([]byte, error) {
 	req, err := json.Marshal(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch})
 	if err != nil {
 		return nil, fmt.Errorf("ops: encode batch: %w", err)
 	}
-	return req, nil
+	return asciiJSON(req), nil
+}
+
+// asciiJSON escapes every non-ASCII character of a JSON document as \uXXXX.
+func asciiJSON(b []byte) []byte {
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r < 0x80 {
+			out.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&out, `\u%04x`, u)
+		}
+	}
+	return out.Bytes()
 }
 
 // Exchange is the client side of a batch, whatever carries it: send runs
@@ -141,7 +172,7 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		}
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
-			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, truncate(string(out), 200))
+			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
 		}
 		if resp.Module == ModuleMissing {
 			if attempt > 0 {
@@ -157,11 +188,4 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		}
 		return resp.Results, nil
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
 
+	"github.com/msilab/msilab/internal/testtool"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
@@ -548,10 +549,6 @@ const pywinrmPackages = "Debian packages python3-winrm and python3-requests-ntlm
 // when needed.
 func requirePywinrm(t *testing.T) []string {
 	t.Helper()
-	skip := t.Skipf
-	if os.Getenv("CI") == "true" {
-		skip = t.Fatalf
-	}
 	// pywinrm 0.3 lets REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE override
 	// server_cert_validation='ignore' (transport.py build_session): drop them.
 	var env []string
@@ -566,18 +563,7 @@ func requirePywinrm(t *testing.T) []string {
 		c.Env = env
 		return c.CombinedOutput()
 	}
-	if _, err := probe(env); err == nil {
-		return env
-	}
-	conf := filepath.Join(t.TempDir(), "openssl.cnf")
-	if err := os.WriteFile(conf, []byte("openssl_conf = init\n[init]\nproviders = prov\n[prov]\ndefault = on\nlegacy = on\n[on]\nactivate = 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env = append(env, "OPENSSL_CONF="+conf)
-	if out, err := probe(env); err != nil {
-		skip("pywinrm unavailable (/usr/bin/python3 with the winrm and requests_ntlm modules, and MD4): %v\n%s\ninstall the %s", err, out, pywinrmPackages)
-	}
-	return env
+	return testtool.NeedPython(t, env, probe, "pywinrm (/usr/bin/python3 with the winrm and requests_ntlm modules, and MD4)", "install the "+pywinrmPackages)
 }
 
 type pywinrmResult struct {

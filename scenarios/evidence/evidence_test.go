@@ -20,15 +20,6 @@ import (
 // a comment or an HTML element, or be read in the wrong code page.
 const tricky = "it's \"quoted\"\n'@\n\u2019@ </script><script>alert(1)</script> & <b> é ü 日本 😀 \u2028 \\ $env:TEMP `n @'"
 
-func mustOp(t testing.TB, name string, args any) ops.Op {
-	t.Helper()
-	op, err := ops.New(name, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return op
-}
-
 const pkgPath = `C:\ProgramData\msilab\packages\permachine.msi`
 
 // fixture is a failed cell of an install scenario, with the batches the
@@ -76,10 +67,10 @@ func fixture(t testing.TB) (*results.CellResult, *scenarios.Scenario, *ops.MsiRu
 			ProductCode: "{01234567-89AB-CDEF-0123-456789ABCDEF}", OSBuild: "22631.3155", MsiVersion: "5.0.22621.2506",
 			Snapshot: "clean", ToolVersion: "v0.4.0-test",
 			Batches: [][]ops.Op{
-				{mustOp(t, ops.OpPathHash, ops.PathHashArgs{Path: pkgPath}), mustOp(t, "acl.get", map[string]string{"path": `C:\Windows\Temp`})},
-				{mustOp(t, "user.ensure", map[string]any{"name": "msilab-user"}), mustOp(t, "acl.set", map[string]any{"path": `C:\Windows\Temp`, "sddl": "D:(D;OICI;FW;;;WD)", "note": tricky})},
-				{mustOp(t, ops.OpEventBookmark, nil), mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkgPath, Context: ops.ContextStandardUser, Properties: map[string]string{"NOTE": "é"}})},
-				{mustOp(t, "acl.set", map[string]any{"path": `C:\Windows\Temp`, "sddl": "D:(A;OICI;FA;;;SY)"})},
+				{ops.MustNew(ops.OpPathHash, ops.PathHashArgs{Path: pkgPath}), ops.MustNew("acl.get", map[string]string{"path": `C:\Windows\Temp`})},
+				{ops.MustNew("user.ensure", map[string]any{"name": "msilab-user"}), ops.MustNew("acl.set", map[string]any{"path": `C:\Windows\Temp`, "sddl": "D:(D;OICI;FW;;;WD)", "note": tricky})},
+				{ops.MustNew(ops.OpEventBookmark, nil), ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkgPath, Context: ops.ContextStandardUser, Properties: map[string]string{"NOTE": "é"}})},
+				{ops.MustNew("acl.set", map[string]any{"path": `C:\Windows\Temp`, "sddl": "D:(A;OICI;FA;;;SY)"})},
 			},
 		},
 		Evidence: "cells/temp-acl-2503_win11-23h2_standard-user",

@@ -186,7 +186,7 @@ func reproCases(t *testing.T) map[string]func() (*results.CellResult, *scenarios
 			c, sc, _ := fixture(t)
 			sc.Action = "uninstall"
 			c.Record.Batches = append(c.Record.Batches[:3:3], []ops.Op{
-				mustOp(t, ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: c.Record.ProductCode, Context: ops.ContextStandardUser}),
+				ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: c.Record.ProductCode, Context: ops.ContextStandardUser}),
 			})
 			return c, sc
 		},
@@ -246,12 +246,12 @@ func TestReproParseCheckCatchesErrors(t *testing.T) {
 
 func TestFindChecked(t *testing.T) {
 	install := func(ctx string) ops.Op {
-		return mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkgPath, Context: ctx})
+		return ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkgPath, Context: ctx})
 	}
 	uninstall := func(ctx string) ops.Op {
-		return mustOp(t, ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: "{01234567-89AB-CDEF-0123-456789ABCDEF}", Context: ctx})
+		return ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: "{01234567-89AB-CDEF-0123-456789ABCDEF}", Context: ctx})
 	}
-	probe := mustOp(t, ops.OpEventBookmark, nil)
+	probe := ops.MustNew(ops.OpEventBookmark, nil)
 	for _, tc := range []struct {
 		name            string
 		batches         [][]ops.Op
@@ -276,10 +276,10 @@ func TestFindChecked(t *testing.T) {
 func TestPackagePaths(t *testing.T) {
 	other := `D:\pkgs\other.msi`
 	batches := [][]ops.Op{
-		{mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkgPath})},
-		{mustOp(t, ops.OpMsiInstall, ops.MsiInstallArgs{Package: strings.ToUpper(pkgPath)})},
-		{mustOp(t, ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: "{01234567-89AB-CDEF-0123-456789ABCDEF}"})},
-		{mustOp(t, ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: other})},
+		{ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkgPath})},
+		{ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: strings.ToUpper(pkgPath)})},
+		{ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: "{01234567-89AB-CDEF-0123-456789ABCDEF}"})},
+		{ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: other})},
 	}
 	got := packagePaths(batches)
 	if strings.Join(got, "|") != pkgPath+"|"+other {

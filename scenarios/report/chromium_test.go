@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/msilab/msilab/internal/testtool"
 )
 
 // chromiumInstall is how CI gets the browser (.ci/run installs it).
@@ -24,15 +26,7 @@ const chromiumInstall = "apt-get install chromium"
 // in CI, where it fails.
 func chromium(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("chromium")
-	if err != nil {
-		msg := "headless Chromium unavailable (" + err.Error() + "): " + chromiumInstall
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
+	return testtool.Need(t, "chromium", chromiumInstall)
 }
 
 // runChromium runs headless Chromium with a fresh profile, no network
@@ -294,13 +288,7 @@ func panelOf(t *testing.T, dom, cell string) string {
 // TestScriptSyntax checks the report's script with node --check, when
 // node is there (in CI it must be).
 func TestScriptSyntax(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node unavailable: ", err)
-		}
-		t.Skip("node unavailable: ", err)
-	}
+	node := testtool.Need(t, "node", "install Node.js")
 	out, err := exec.CommandContext(t.Context(), node, "--check", filepath.Join("assets", "report.js")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --check assets/report.js: %v\n%s", err, out)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
+
+	"github.com/msilab/msilab/internal/testtool"
 )
 
 const (
@@ -409,26 +411,15 @@ func TestNegotiatorHTTP(t *testing.T) {
 // commands. Debian's OpenSSL 3 leaves MD4 (which ntlm_auth needs) to the
 // legacy provider, so the commands' environment turns that on when needed.
 func python(t *testing.T) func(args ...string) *exec.Cmd {
-	skip := t.Skipf
-	if os.Getenv("CI") == "true" {
-		skip = t.Fatalf
-	}
-	env := os.Environ()
-	cmd := func(args ...string) *exec.Cmd {
+	t.Helper()
+	cmdIn := func(env []string, args ...string) *exec.Cmd {
 		c := exec.Command("/usr/bin/python3", append([]string{filepath.Join("testdata", "ntlm_client.py")}, args...)...)
 		c.Env = env
 		return c
 	}
-	if cmd("probe").Run() == nil {
-		return cmd
-	}
-	conf := filepath.Join(t.TempDir(), "openssl.cnf")
-	os.WriteFile(conf, []byte("openssl_conf = init\n[init]\nproviders = prov\n[prov]\ndefault = on\nlegacy = on\n[on]\nactivate = 1\n"), 0o644)
-	env = append(env, "OPENSSL_CONF="+conf)
-	if out, err := cmd("probe").CombinedOutput(); err != nil {
-		skip("/usr/bin/python3 with ntlm_auth and MD4 unavailable: %v\n%s", err, out)
-	}
-	return cmd
+	probe := func(env []string) ([]byte, error) { return cmdIn(env, "probe").CombinedOutput() }
+	env := testtool.NeedPython(t, os.Environ(), probe, "/usr/bin/python3 with ntlm_auth and MD4", "apt-get install python3-requests-ntlm")
+	return func(args ...string) *exec.Cmd { return cmdIn(env, args...) }
 }
 
 // TestPythonNtlmAuth drives ntlm_auth the way requests_ntlm 1.1 does:

@@ -1,0 +1,42 @@
+package ops
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestMustNew(t *testing.T) {
+	op := MustNew(OpPathHash, PathHashArgs{Path: `C:\x`})
+	if want, _ := New(OpPathHash, PathHashArgs{Path: `C:\x`}); op.Name != want.Name || string(op.Args) != string(want.Args) {
+		t.Errorf("MustNew = %+v, want %+v", op, want)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("MustNew of arguments that do not encode did not panic")
+		}
+	}()
+	MustNew(OpPathHash, map[string]any{"path": make(chan int)})
+}
+
+// TestEncodeRequestASCII: a batch's request is ASCII, and decodes to the
+// same request.
+func TestEncodeRequestASCII(t *testing.T) {
+	args := map[string]string{"password": "Pässwörd-€-😀", "plain": `a\"b`}
+	got, err := EncodeRequest([]Op{MustNew(OpUserEnsure, args)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range got {
+		if c > 0x7e {
+			t.Fatalf("byte %d of %s is not ASCII", i, got)
+		}
+	}
+	var req Request
+	var back map[string]string
+	if err := json.Unmarshal(got, &req); err != nil || req.Version != ProtocolVersion || req.ModuleSHA256 != ModuleSHA256 || len(req.Ops) != 1 {
+		t.Fatalf("%s decodes to %+v, %v", got, req, err)
+	}
+	if err := json.Unmarshal(req.Ops[0].Args, &back); err != nil || back["password"] != args["password"] || back["plain"] != args["plain"] {
+		t.Fatalf("%s decodes to %v, %v", got, back, err)
+	}
+}
