@@ -41,46 +41,49 @@ type FindingInfo struct {
 	Scenario string
 	// Fixes address it, in the order the engine tries them.
 	Fixes []string
+	// Also are the other built-in scenarios whose failure it explains
+	// first (the tests derive their expectations from Scenario and Also).
+	Also []string
 }
 
 // findingInfos is the catalog, in the order findings of equal confidence sort.
 var findingInfos = []FindingInfo{
 	{FindingTempACL, `C:\Windows\Temp's ACL keeps SYSTEM or the installing user from creating files: the in-progress marker cannot be written (2503 then 2502, exit 1603)`,
-		"temp-acl-system-read-only", []string{"restore-temp-acl"}},
+		"temp-acl-system-read-only", []string{"restore-temp-acl"}, []string{"temp-acl-users-write-removed", "temp-acl-inheritance-broken"}},
 	{FindingInstallerACL, `C:\Windows\Installer denies SYSTEM write: the in-progress marker cannot be written (2503 then 2502, exit 1603)`,
-		"installer-acl", []string{"restore-installer-acl"}},
+		"installer-acl", []string{"restore-installer-acl"}, nil},
 	{FindingInstallerMissing, `C:\Windows\Installer is missing: the marker's path is not found (2203 at InstallInitialize, exit 1603)`,
-		"installer-missing", []string{"recreate-installer-folder"}},
+		"installer-missing", []string{"recreate-installer-folder"}, nil},
 	{FindingUserTempMissing, `the installing user's %TEMP% is missing: the client gives up before reaching the service (exit 1632)`,
-		"user-temp-missing", []string{"recreate-user-temp"}},
+		"user-temp-missing", []string{"recreate-user-temp"}, nil},
 	{FindingUserTempUnwritable, `the installing user's %TEMP% is not writable by the user (exit 1632)`,
-		"user-temp-unwritable", []string{"restore-user-temp-acl"}},
+		"user-temp-unwritable", []string{"restore-user-temp-acl"}, nil},
 	{FindingServiceDisabled, `the Windows Installer service (msiserver) is Disabled: msiexec cannot reach it (exit 1601)`,
-		"service-disabled", []string{"service-manual-start", "reregister-service"}},
+		"service-disabled", []string{"service-manual-start", "reregister-service"}, nil},
 	{FindingServiceUnregistered, `the Windows Installer service is not registered (after msiexec /unregister): exit 1601`,
-		"service-unregistered", []string{"reregister-service"}},
+		"service-unregistered", []string{"reregister-service"}, nil},
 	{FindingServiceUnresponsive, `msiserver is registered and not disabled, yet the service could not be reached or is stuck starting or stopping (exit 1601)`,
-		"", []string{"restart-service", "reregister-service"}},
+		"", []string{"restart-service", "reregister-service"}, nil},
 	{FindingServiceMisconfigured, `msiserver's configuration differs from the OS default (image path, account or start type)`,
-		"", []string{"reregister-service"}},
+		"", []string{"reregister-service"}, nil},
 	{FindingDisableMSIAlways, `the policy "Turn off Windows Installer" is Always (DisableMSI = 2): every install is rejected (exit 1625)`,
-		"disable-msi-always", []string{"relax-disable-msi"}},
+		"disable-msi-always", []string{"relax-disable-msi"}, nil},
 	{FindingDisableMSINonAdmin, `DisableMSI = 1 (set, or absent on Windows Server): installs that do not run elevated are rejected (exit 1625)`,
-		"disable-msi-non-admin", []string{"relax-disable-msi", "run-elevated"}},
+		"disable-msi-non-admin", []string{"relax-disable-msi", "run-elevated"}, []string{"per-user-server-default"}},
 	{FindingMutexHeld, `another install holds the execution mutex Global\_MSIExecute (1500, exit 1618)`,
-		"mutex-held", []string{"wait-for-mutex"}},
+		"mutex-held", []string{"wait-for-mutex"}, nil},
 	{FindingNotElevated, `a per-machine package installed silently without an elevated token: nobody can accept the UAC prompt (1925, exit 1603)`,
-		"silent-per-machine-not-elevated", []string{"run-elevated"}},
+		"silent-per-machine-not-elevated", []string{"run-elevated"}, nil},
 	{FindingUninstallNotElevated, `a per-machine product removed silently without an elevated token (1730, exit 1603)`,
-		"silent-uninstall-not-elevated", []string{"run-elevated"}},
+		"silent-uninstall-not-elevated", []string{"run-elevated"}, nil},
 	{FindingCustomAction, `a deferred custom action of the package failed (1722, exit 1603): a package problem, no host fix`,
-		"custom-action-fails", nil},
+		"custom-action-fails", nil, nil},
 	{FindingTempACLBroad, `C:\Windows\Temp's ACL gives broad groups more than the OS default (security; not a failure cause)`,
-		"", []string{"restore-temp-acl"}},
+		"", []string{"restore-temp-acl"}, nil},
 	{FindingInstallerACLBroad, `C:\Windows\Installer's ACL gives broad groups more than the OS default (security; not a failure cause)`,
-		"", []string{"restore-installer-acl"}},
+		"", []string{"restore-installer-acl"}, nil},
 	{FindingUserTempACLBroad, `the user's %TEMP% gives broad groups more than its inherited default (security; not a failure cause)`,
-		"", []string{"restore-user-temp-acl"}},
+		"", []string{"restore-user-temp-acl"}, nil},
 }
 
 // LookupFinding returns a finding ID's description.

@@ -15,48 +15,40 @@ import (
 )
 
 // firstFinding is the finding each built-in failure must put first, with
-// the host; serverRejected is what every non-elevated cell on Windows
-// Server shows first instead (an absent DisableMSI behaves as 1 there).
-var firstFinding = map[string]string{
-	"temp-acl-system-read-only":       remediation.FindingTempACL,
-	"temp-acl-users-write-removed":    remediation.FindingTempACL,
-	"temp-acl-inheritance-broken":     remediation.FindingTempACL,
-	"installer-acl":                   remediation.FindingInstallerACL,
-	"installer-missing":               remediation.FindingInstallerMissing,
-	"user-temp-missing":               remediation.FindingUserTempMissing,
-	"user-temp-unwritable":            remediation.FindingUserTempUnwritable,
-	"service-disabled":                remediation.FindingServiceDisabled,
-	"service-unregistered":            remediation.FindingServiceUnregistered,
-	"disable-msi-always":              remediation.FindingDisableMSIAlways,
-	"disable-msi-non-admin":           remediation.FindingDisableMSINonAdmin,
-	"mutex-held":                      remediation.FindingMutexHeld,
-	"silent-per-machine-not-elevated": remediation.FindingNotElevated,
-	"silent-uninstall-not-elevated":   remediation.FindingUninstallNotElevated,
-	"per-user-server-default":         remediation.FindingDisableMSINonAdmin,
-	"custom-action-fails":             remediation.FindingCustomAction,
-}
+// the host, as the finding catalog says (Scenario and Also);
+// serverRejected is what every non-elevated cell on Windows Server shows
+// first instead (an absent DisableMSI behaves as 1 there).
+var firstFinding = func() map[string]string {
+	out := map[string]string{}
+	for _, f := range remediation.Findings() {
+		for _, sc := range append([]string{f.Scenario}, f.Also...) {
+			if sc != "" {
+				out[sc] = f.ID
+			}
+		}
+	}
+	return out
+}()
 
 const serverRejected = remediation.FindingDisableMSINonAdmin
 
-// logFirst lists the findings a log alone may put first for a scenario:
-// the ones a log cannot tell apart (docs/evidence.md#E-marker).
-var logFirst = map[string][]string{
-	"temp-acl-system-read-only":       {remediation.FindingTempACL},
-	"temp-acl-users-write-removed":    {remediation.FindingTempACL},
-	"temp-acl-inheritance-broken":     {remediation.FindingTempACL},
-	"installer-acl":                   {remediation.FindingTempACL}, // a log cannot tell; installer-acl comes second
-	"installer-missing":               {remediation.FindingInstallerMissing},
-	"user-temp-missing":               {remediation.FindingUserTempMissing, remediation.FindingUserTempUnwritable},
-	"user-temp-unwritable":            {remediation.FindingUserTempMissing, remediation.FindingUserTempUnwritable},
-	"service-disabled":                {remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered},
-	"service-unregistered":            {remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered},
-	"disable-msi-always":              {remediation.FindingDisableMSIAlways},
-	"disable-msi-non-admin":           {remediation.FindingDisableMSINonAdmin},
-	"mutex-held":                      {remediation.FindingMutexHeld},
-	"silent-per-machine-not-elevated": {remediation.FindingNotElevated},
-	"silent-uninstall-not-elevated":   {remediation.FindingUninstallNotElevated},
-	"per-user-server-default":         {remediation.FindingDisableMSINonAdmin},
-	"custom-action-fails":             {remediation.FindingCustomAction},
+// logAlternatives are the findings a log alone cannot tell apart
+// (docs/evidence.md#E-marker): a log-only diagnosis may put any of a
+// scenario's alternatives first; otherwise it must put firstFinding first.
+var logAlternatives = map[string][]string{
+	"installer-acl":        {remediation.FindingTempACL}, // a log cannot tell; installer-acl comes second
+	"user-temp-missing":    {remediation.FindingUserTempMissing, remediation.FindingUserTempUnwritable},
+	"user-temp-unwritable": {remediation.FindingUserTempMissing, remediation.FindingUserTempUnwritable},
+	"service-disabled":     {remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered},
+	"service-unregistered": {remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered},
+}
+
+// logFirst lists the findings a log alone may put first for a scenario.
+func logFirst(scenario string) []string {
+	if alt, ok := logAlternatives[scenario]; ok {
+		return alt
+	}
+	return []string{firstFinding[scenario]}
 }
 
 // testProfiles are the OS profiles the closed loop runs on: all of them,
@@ -108,7 +100,7 @@ func TestRemediateBuiltinFailures(t *testing.T) {
 	for _, c := range cells {
 		seen[c.Scenario.Name] = true
 		if _, ok := firstFinding[c.Scenario.Name]; !ok {
-			t.Errorf("%s fails (exit %d) but the test does not know its cause: add it to firstFinding and logFirst",
+			t.Errorf("%s fails (exit %d) but no finding names it: add it to its finding's Scenario or Also (remediation/diagnose.go)",
 				c.ID, c.Expect.ExitCode)
 		}
 	}
@@ -166,7 +158,7 @@ func remediateCell(t *testing.T, l *simLab, c scenarios.Cell) {
 
 	// A log alone names the cause, or one it cannot be told from.
 	logFindings := remediation.DiagnoseLog(failed.Log)
-	wantLog := logFirst[sc.Name]
+	wantLog := logFirst(sc.Name)
 	if c.OverrideReason != "" {
 		wantLog = []string{serverRejected}
 	}
