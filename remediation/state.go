@@ -408,6 +408,9 @@ func (st *HostState) Lines() []string {
 		if !r.OK && r.Error != nil {
 			val = "error " + r.Error.Code
 		}
+		if p.Name == ops.OpACLGet && r.OK {
+			val = aclMeaning(r.Value, val)
+		}
 		if p.Name == ops.OpServiceGet && r.OK {
 			var m map[string]any
 			if json.Unmarshal(r.Value, &m) == nil {
@@ -421,6 +424,21 @@ func (st *HostState) Lines() []string {
 	}
 	slices.Sort(lines)
 	return lines
+}
+
+// aclMeaning renders an acl.get result by the rights it grants
+// (win.Meaning), so that a DACL written back in another order or with
+// merged ACEs reads the same; raw when it cannot be read.
+func aclMeaning(v json.RawMessage, raw string) string {
+	var a ops.ACL
+	if json.Unmarshal(v, &a) != nil || !a.Exists || a.SDDL == "" {
+		return raw
+	}
+	sd, err := win.ParseSDDL(a.SDDL)
+	if err != nil {
+		return raw
+	}
+	return a.Path + ": " + strings.Join(win.Meaning(sd), "; ")
 }
 
 // Diff lists the lines only in a and only in b (both sorted).

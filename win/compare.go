@@ -135,6 +135,51 @@ func (g Grants) Diff(want Grants) []string {
 	return out
 }
 
+// Lines lists the grants one per trustee and scope that holds any right,
+// sorted: a form of the rights that two equivalent ACE lists share.
+func (g Grants) Lines() []string {
+	var out []string
+	for sid, r := range g {
+		for s := range numScopes {
+			if r[s] != (Rights{}) {
+				out = append(out, fmt.Sprintf("%s on %s: %s", DisplayName(sid), s, r[s]))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Meaning describes a descriptor by what it grants, for records that are
+// compared as text (a host's baseline): the owner, NULL or protected, and
+// the grants of the explicit and of the inherited ACEs. Two descriptors
+// with the same meaning grant the same rights, however they are spelled.
+func Meaning(sd SecurityDescriptor) []string {
+	out := []string{"owner " + DisplayName(sd.Owner)}
+	switch {
+	case sd.DACL.Null:
+		return append(out, "NULL DACL")
+	case sd.DACL.Protected():
+		out = append(out, "protected")
+	}
+	if !sd.DACL.Canonical() {
+		out = append(out, "not canonical")
+	}
+	var inherited []ACE
+	for _, a := range sd.DACL.ACEs {
+		if a.Flags&Inherited != 0 {
+			inherited = append(inherited, a)
+		}
+	}
+	for _, l := range GrantsOf(sd.DACL.Explicit(), FileMapping).Lines() {
+		out = append(out, "explicit: "+l)
+	}
+	for _, l := range GrantsOf(inherited, FileMapping).Lines() {
+		out = append(out, "inherited: "+l)
+	}
+	return out
+}
+
 func (r Rights) String() string {
 	switch {
 	case r.Allow == 0 && r.Deny == 0:

@@ -57,3 +57,26 @@ func TestGrantsScopes(t *testing.T) {
 		t.Errorf("CREATOR OWNER further down: %s", r)
 	}
 }
+
+// Meaning is the same for spellings of one descriptor, and differs when
+// the rights do.
+func TestMeaning(t *testing.T) {
+	same := []string{tempSDDL,
+		"O:S-1-5-18G:S-1-5-18D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;CI;0x100004;;;BU)(A;CI;0x100022;;;BU)(A;OICIIO;GA;;;CO)"}
+	want := strings.Join(Meaning(MustParseSDDL(tempSDDL)), "\n")
+	for _, s := range same {
+		if got := strings.Join(Meaning(MustParseSDDL(s)), "\n"); got != want {
+			t.Errorf("Meaning(%s) =\n%s\nwant\n%s", s, got, want)
+		}
+	}
+	for _, s := range []string{
+		strings.Replace(tempSDDL, "D:PAI", "D:AI", 1),
+		strings.Replace(tempSDDL, "(A;CI;0x100026;;;BU)", "", 1),
+		tempSDDL + "(A;OICIID;FA;;;WD)",
+		strings.Replace(tempSDDL, "O:SY", "O:BA", 1),
+	} {
+		if got := strings.Join(Meaning(MustParseSDDL(s)), "\n"); got == want {
+			t.Errorf("Meaning(%s) equals the default's", s)
+		}
+	}
+}
