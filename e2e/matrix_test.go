@@ -71,11 +71,11 @@ var _ = Describe("the scenario matrix", func() {
 		func(ctx SpecContext, c scenarios.Cell) {
 			cr, res, release, err := matrixLab.Begin(ctx, c)
 			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(release) // on every path out, the skip included; after cr.Cleanup (cleanups run last in, first out)
 			if cr == nil {
 				Skip(res.Reason)
 			}
 			DeferCleanup(func(ctx SpecContext) {
-				defer release()
 				Expect(cr.Cleanup(ctx)).To(Succeed(), "rerun after the fixes, revert the faults, remove the product")
 				Expect(res.StateAfter).To(Equal(res.StateBefore), "the host is back to its baseline")
 				if rem := res.Remediation; rem != nil {

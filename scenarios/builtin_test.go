@@ -19,12 +19,12 @@ import (
 )
 
 func TestBuiltinCatalog(t *testing.T) {
-	if len(fakes) > 0 {
-		t.Logf("faults not yet in the faults package, checked against stand-ins: %v", fakes)
-	}
 	scs, err := Builtin()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, gap := range faultGaps(scs, faults.Names()) {
+		t.Error(gap)
 	}
 	byName := map[string]*Scenario{}
 	for _, sc := range scs {
@@ -118,6 +118,48 @@ func TestCatalogCoverageFails(t *testing.T) {
 	got := catalogCoverage(rows, scs)
 	if len(got) != 2 || !strings.Contains(got[0], "E-b") || !strings.Contains(got[1], "two") {
 		t.Errorf("catalogCoverage = %q, want E-b and two reported", got)
+	}
+}
+
+// faultGaps compares the faults that scenarios use with the registered
+// ones: every fault a scenario uses must be a real, registered one, and
+// every registered fault needs a scenario that uses it (CREATING_FAULTS.md,
+// checklist step 7).
+func faultGaps(scs []*Scenario, registered []string) []string {
+	var gaps []string
+	used := map[string]bool{}
+	for _, sc := range scs {
+		for _, f := range sc.Faults {
+			if !used[f.Type] && !slices.Contains(registered, f.Type) {
+				gaps = append(gaps, fmt.Sprintf("scenario %s uses fault %s, which the faults package does not register", sc.Name, f.Type))
+			}
+			used[f.Type] = true
+		}
+	}
+	for _, name := range registered {
+		if !used[name] {
+			gaps = append(gaps, fmt.Sprintf("fault %s has no built-in scenario that uses it", name))
+		}
+	}
+	return gaps
+}
+
+// TestBuiltinCatalog's fault check fails on a catalog that does not match
+// the registered faults: a scenario using an unregistered fault, and a
+// registered fault that no scenario uses.
+func TestFaultGapsReported(t *testing.T) {
+	scs, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := append(scs, &Scenario{Name: "fake-scenario", Faults: []FaultSpec{{Type: "fake-unregistered"}}})
+	gaps := faultGaps(broken, append(faults.Names(), "fake-unused"))
+	want := []string{
+		"scenario fake-scenario uses fault fake-unregistered, which the faults package does not register",
+		"fault fake-unused has no built-in scenario that uses it",
+	}
+	if !slices.Equal(gaps, want) {
+		t.Errorf("gaps of a broken catalog:\n%s\nwant:\n%s", strings.Join(gaps, "\n"), strings.Join(want, "\n"))
 	}
 }
 

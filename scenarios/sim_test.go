@@ -23,9 +23,6 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts six simulated hosts")
 	}
-	if len(fakes) > 0 {
-		t.Skipf("faults %v are stand-ins: they cannot break a host", fakes)
-	}
 	ctx := context.Background()
 	sl, err := simlab.Start(simlab.Options{})
 	if err != nil {

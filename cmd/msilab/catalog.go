@@ -22,11 +22,16 @@ func scenariosCmd(_ context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprint(stderr, scenariosUsage)
 		return usagef("msilab scenarios needs list, validate or explain")
 	}
+	if isHelp(args[0]) {
+		fmt.Fprint(stdout, scenariosUsage)
+		return nil
+	}
 	fs := flag.NewFlagSet("msilab scenarios "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), scenariosUsage); fs.PrintDefaults() }
 	paths := fs.String("scenarios", "", "scenario files or directories, comma-separated (default: the built-in catalog)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args[1:], stdout, stderr); err != nil {
+		return err
 	}
 	switch args[0] {
 	case "list":

@@ -155,14 +155,14 @@ func logRun(text, context string) *ops.MsiRun {
 func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab diagnose", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, diagnoseUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), diagnoseUsage); fs.PrintDefaults() }
 	var hf hostFlags
 	hf.register(fs)
 	host := fs.Bool("host", false, "probe the host the endpoint flags name (implied by --endpoint)")
 	logFile := fs.String("log", "", `the failed install's verbose log ("-" reads stdin)`)
 	asJSON := fs.Bool("json", false, "print the findings as JSON")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab diagnose takes flags only, got %q", fs.Args())
@@ -353,7 +353,7 @@ func printFindings(w io.Writer, findings []remediation.Finding) {
 func remediateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab remediate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, remediateUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), remediateUsage); fs.PrintDefaults() }
 	var hf hostFlags
 	hf.register(fs)
 	host := fs.Bool("host", true, "work on the host the endpoint flags name (always; accepted for symmetry with diagnose)")
@@ -361,8 +361,8 @@ func remediateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dryRun := fs.Bool("dry-run", false, "print the plan and the exact PowerShell of each step; send no change")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	mutexWait := fs.Duration("mutex-wait", 0, "how long to wait for another install to release the execution mutex (0: report its holder)")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab remediate takes flags only, got %q", fs.Args())

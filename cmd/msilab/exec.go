@@ -22,13 +22,13 @@ func execCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("msilab exec", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: msilab exec [flags] COMMAND LINE...   run a cmd.exe command line on a host")
+		fmt.Fprintln(fs.Output(), "Usage: msilab exec [flags] COMMAND LINE...   run a cmd.exe command line on a host")
 		fs.PrintDefaults()
 	}
 	var ef endpointFlags
 	ef.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return usagef("msilab exec needs a command line")

@@ -3,8 +3,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +40,26 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
+// parseFlags parses a command's flags. Asked for help (-h, -help,
+// --help), it prints the command's usage on stdout and returns
+// flag.ErrHelp, which run reports as success; a mistake prints the
+// message and the usage on stderr and is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	var msg bytes.Buffer
+	fs.SetOutput(&msg)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = stdout.Write(msg.Bytes())
+		return err
+	}
+	_, _ = stderr.Write(msg.Bytes())
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
 const usage = `msilab — a reproducible lab for Windows Installer failures
 
 Usage:
@@ -57,7 +79,12 @@ Usage:
 Run "msilab COMMAND -h" for a command's flags.
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if errors.Is(err, flag.ErrHelp) {
+			err = nil // help was asked for and printed: not an error
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")
@@ -69,6 +96,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return simServe(ctx, args[2:], stdout, stderr)
 		case len(args) >= 2 && args[1] == "rules":
 			return simRules(args[2:], stdout, stderr)
+		case len(args) == 2 && isHelp(args[1]):
+			fmt.Fprintln(stdout, "Usage: msilab sim serve [flags] | msilab sim rules [--json]")
+			return nil
 		}
 		return usagef("usage: msilab sim serve [flags] | msilab sim rules [--json]")
 	case "exec":
@@ -92,12 +122,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "version":
 		fmt.Fprintln(stdout, "msilab", version)
 		return nil
-	case "-h", "--help", "help":
+	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	fmt.Fprint(stderr, usage)
 	return usagef("unknown command %q", args[0])
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }
 
 // version is set at build time with -ldflags "-X main.version=...".

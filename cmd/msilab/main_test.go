@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,5 +133,54 @@ func TestCLIErrors(t *testing.T) {
 	var ae *lab.AuthError
 	if !errors.As(err, &ae) {
 		t.Errorf("wrong password: %v", err)
+	}
+}
+
+// Help is not an error: every command that parses flags prints its usage
+// on stdout for -h and --help and succeeds; a bad flag is still a usage
+// error, reported on stderr.
+func TestHelpIsNotAnError(t *testing.T) {
+	ctx := context.Background()
+	for _, cmd := range [][]string{
+		{"run"}, {"scenarios", "list"}, {"scenarios", "validate"}, {"scenarios", "explain"}, {"revert"},
+		{"sim", "serve"}, {"sim", "rules"}, {"exec"}, {"op"}, {"upload"}, {"diagnose"}, {"remediate"},
+	} {
+		for _, h := range []string{"-h", "--help", "-help"} {
+			args := append(slices.Clone(cmd), h)
+			var stdout, stderr bytes.Buffer
+			if err := run(ctx, args, &stdout, &stderr); err != nil {
+				t.Errorf("%q: %v", args, err)
+			}
+			if !strings.Contains(stdout.String(), "Usage") || !strings.Contains(stdout.String(), "  -") || stderr.Len() != 0 {
+				t.Errorf("%q: stdout %.200q, stderr %.200q; want the usage and its flags on stdout", args, stdout.String(), stderr.String())
+			}
+		}
+		args := append(slices.Clone(cmd), "--no-such-flag")
+		var stdout, stderr bytes.Buffer
+		var ue *usageError
+		if err := run(ctx, args, &stdout, &stderr); !errors.As(err, &ue) || !strings.Contains(stderr.String(), "no-such-flag") || stdout.Len() != 0 {
+			t.Errorf("%q: %v, stdout %.200q, stderr %.200q; want a usage error on stderr", args, err, stdout.String(), stderr.String())
+		}
+	}
+	// The groups' help lists their commands.
+	for _, args := range [][]string{{"--help"}, {"scenarios", "--help"}, {"sim", "-h"}} {
+		var stdout bytes.Buffer
+		if err := run(ctx, args, &stdout, io.Discard); err != nil || !strings.Contains(stdout.String(), "Usage") {
+			t.Errorf("%q: %v %q", args, err, stdout.String())
+		}
+	}
+}
+
+// `msilab run --help` exits 0 with the usage on stdout, as a process.
+func TestHelpExitStatus(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "run", "--help")
+	cmd.Env = append(os.Environ(), "MSILAB_TEST_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("msilab run --help: %v\nstdout %s\nstderr %s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "-cell-timeout") || stderr.Len() != 0 {
+		t.Errorf("msilab run --help: stdout %q, stderr %q", stdout.String(), stderr.String())
 	}
 }

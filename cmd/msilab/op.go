@@ -86,12 +86,12 @@ Prints the JSON results; exits 1 if an op failed.
 func opCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab op", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, opUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), opUsage); fs.PrintDefaults() }
 	var ef endpointFlags
 	ef.register(fs)
 	batchFile := fs.String("batch", "", "JSON file with a batch of ops")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	batch, err := readBatch(*batchFile, fs.Args())
 	if err != nil {

@@ -25,13 +25,13 @@ cell done. Running it again finds nothing to do.
 func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab revert", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, revertUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), revertUsage); fs.PrintDefaults() }
 	journalPath := fs.String("journal", "", "the run's journal.jsonl")
 	invPath := fs.String("lab", "", "lab inventory naming the journal's hosts")
 	var ef endpointFlags
 	ef.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if *journalPath == "" || fs.NArg() > 0 {
 		return usagef("msilab revert needs --journal FILE and no arguments")

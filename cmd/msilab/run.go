@@ -43,7 +43,7 @@ type runFlags struct {
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, runUsage); fs.PrintDefaults() }
+	fs.Usage = func() { fmt.Fprint(fs.Output(), runUsage); fs.PrintDefaults() }
 	var f runFlags
 	fs.StringVar(&f.scenarios, "scenarios", "", "scenario files or directories, comma-separated (default: the built-in catalog)")
 	fs.StringVar(&f.lab, "lab", os.Getenv("MSILAB_LAB"), "lab inventory (lab.yaml); default $MSILAB_LAB, else the embedded simulated lab")
@@ -57,8 +57,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&f.remediate, "remediate", true, "after each reproduced failure, diagnose and fix the host, rerun the install and prove recovery")
 	fs.StringVar(&f.format, "format", "text", "output: text (progress and the matrix) or json (the results)")
 	fs.DurationVar(&f.cellTimeout, "cell-timeout", 15*time.Minute, "time limit of one attempt of a cell")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab run takes flags only, got %q", fs.Args())

@@ -20,8 +20,8 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	password := fs.String("password", sim.DefaultPassword, "its password")
 	osName := fs.String("os", "", "OS profile of the simulated host")
 	hostname := fs.String("hostname", "", "host name (default: derived from the OS profile)")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab sim serve takes no arguments, got %q", fs.Args())
@@ -58,8 +58,8 @@ func simRules(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab sim rules", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab sim rules takes no arguments")

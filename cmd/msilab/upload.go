@@ -25,11 +25,14 @@ defaults to ` + lab.PackageDir + `\<name>. Test packages: %s.
 func uploadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab upload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(stderr, uploadUsage, strings.Join(testpkgs.Names(), ", ")); fs.PrintDefaults() }
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), uploadUsage, strings.Join(testpkgs.Names(), ", "))
+		fs.PrintDefaults()
+	}
 	var ef endpointFlags
 	ef.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usagef("%v", err)
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
 		return usagef("give FILE (or testpkg:NAME) and an optional DEST")

@@ -17,6 +17,9 @@ type Handler struct {
 	auth   *authenticator
 	shells *shells
 	now    func() time.Time
+	// waiting, when set (by tests, before serving), is called each time a
+	// Receive starts waiting for its command's news.
+	waiting func()
 }
 
 // maxCommandLine is CreateProcess's limit; past it Windows faults the Command.
@@ -196,6 +199,9 @@ func (h *Handler) receive(r *http.Request, req *request, sh *shell) (string, err
 		chunk, wake, ok := p.take(budget)
 		if ok {
 			return receiveReply(req.Header.MessageID, cmdID, chunk), nil
+		}
+		if h.waiting != nil {
+			h.waiting()
 		}
 		select {
 		case <-wake:

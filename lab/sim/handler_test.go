@@ -23,7 +23,7 @@ type testServer struct {
 	pass string
 }
 
-func newTestServer(t *testing.T, opts Options) *testServer {
+func newTestServer(t *testing.T, opts Options, configure ...func(*Handler)) *testServer {
 	t.Helper()
 	opts = opts.withDefaults()
 	host, err := NewHost(opts)
@@ -31,6 +31,9 @@ func newTestServer(t *testing.T, opts Options) *testServer {
 		t.Fatal(err)
 	}
 	h := NewHandler(host, opts)
+	for _, c := range configure {
+		c(h)
+	}
 	ts := httptest.NewServer(h)
 	t.Cleanup(func() { ts.Close(); h.closeShells() })
 	return &testServer{t: t, h: h, ts: ts, user: opts.User, pass: opts.Password}
@@ -320,7 +323,15 @@ func TestCommandLineLimits(t *testing.T) {
 }
 
 func TestReceiveHeldThenTimedOut(t *testing.T) {
-	s := newTestServer(t, Options{})
+	waiting := make(chan struct{}, 1)
+	s := newTestServer(t, Options{}, func(h *Handler) {
+		h.waiting = func() {
+			select {
+			case waiting <- struct{}{}:
+			default:
+			}
+		}
+	})
 	sh := s.createShell()
 	// The upload script waits for stdin, so it has nothing to say.
 	id := s.command(sh, uploadCommandLine(), "")
@@ -335,16 +346,31 @@ func TestReceiveHeldThenTimedOut(t *testing.T) {
 	if !strings.Contains(body, "OperationTimeout") { // masterzen/winrm retries on this text
 		t.Fatalf("timeout text: %s", body)
 	}
-	if held < 500*time.Millisecond || held > time.Second {
-		t.Fatalf("Receive held %v for a 1 s operation timeout", held)
+	// Held until just before the timeout (a slow machine only holds it longer).
+	if held < 900*time.Millisecond {
+		t.Fatalf("Receive answered after %v, before the 1 s operation timeout's 0.9 s", held)
 	}
-	// A held Receive answers as soon as the command ends: send bad input.
+	select {
+	case <-waiting: // the timed-out Receive's
+	default:
+		t.Fatal("the timed-out Receive never waited")
+	}
+	// A held Receive answers as soon as the command ends: once it waits,
+	// send bad input. Its operation timeout is the default 20 s, so a
+	// Receive that did not wake would fail receiveAll with w:TimedOut.
+	sent := make(chan struct{})
 	go func() {
-		time.Sleep(100 * time.Millisecond)
+		defer close(sent)
+		select {
+		case <-waiting:
+		case <-time.After(time.Minute): // receiveAll has failed by then
+			return
+		}
 		s.post(envelope(actionSend, "uuid:send", sh, "", `<shell:Send><shell:Stream Name="stdin" CommandId="`+id+`" End="true">`+
 			base64.StdEncoding.EncodeToString([]byte("not json\n"))+`</shell:Stream></shell:Send>`))
 	}()
 	_, errOut, exit := s.receiveAll(sh, id)
+	<-sent
 	if exit != 1 || !strings.HasPrefix(errOut, "#< CLIXML") {
 		t.Fatalf("bad upload header: %q %d", errOut, exit)
 	}

@@ -44,9 +44,10 @@ func NewLab(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Op
 }
 
 // Begin leases a host for the cell and reverts it to its clean snapshot.
-// release returns the host to the pool; call it after Cleanup. A cell
-// that cannot run on the lab's hosts returns a nil CellRun and its result
-// with status skipped.
+// release returns the host to the pool; call it once, after Cleanup. A
+// cell that cannot run on the lab's hosts returns a nil CellRun and its
+// result with status skipped, and holds no host: its release does nothing.
+// On an error, Begin holds no host and release is nil.
 func (l *Lab) Begin(ctx context.Context, c scenarios.Cell) (cr *CellRun, res *results.CellResult, release func(), err error) {
 	host, err := l.r.pool.Lease(ctx, c.Host.OS)
 	if err != nil {
@@ -59,6 +60,10 @@ func (l *Lab) Begin(ctx context.Context, c scenarios.Cell) (cr *CellRun, res *re
 	if err != nil {
 		release()
 		return nil, res, nil, err
+	}
+	if cr == nil { // skipped: the host is not needed
+		release()
+		release = func() {}
 	}
 	return cr, res, release, nil
 }
