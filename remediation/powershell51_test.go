@@ -22,7 +22,7 @@ func TestDryRunScriptsRunOnPowerShell51(t *testing.T) {
 	cells := failureCells(t, profiles)
 	var mu sync.Mutex
 	scripts := map[string]string{} // text -> file name, each text once
-	fixes := map[string]bool{}      // the fixes whose steps have a script
+	fixes := map[string]bool{}     // the fixes whose steps have a script
 	t.Run("plan", func(t *testing.T) {
 		for _, p := range profiles {
 			t.Run(p, func(t *testing.T) {
