@@ -49,8 +49,12 @@ func TestCheckFailsOnBrokenScripts(t *testing.T) {
 		{"$IsWindows (PowerShell 6)", "if ($IsWindows) { 'x' }", `\$IsWindows is defined by PowerShell 6 and later only`},
 		{".NET Core API", "$s = [System.Convert]::ToHexString($b)", `\[System\.Convert\]::ToHexString is \.NET Core only`},
 		{"String.Split(string)", "$p = 'a, b'.Split(', ')", `\.Split\(', '\) splits on each character`},
+		{"script parameter", "& ((Get-Volume -FileSystemLabel MSILAB).DriveLetter + ':\\setup-thing.ps1') -AdminUsr 'x'", `setup-thing\.ps1 has no parameter -AdminUsr`},
+		{"script mandatory parameter", "& 'D:\\setup-thing.ps1'", `no parameter set of setup-thing\.ps1 takes no arguments: mandatory -AdminUser not given`},
 	}
-	scripts := map[string]string{}
+	scripts := map[string]string{ // the script the last cases call, after them in file order
+		"setup-thing.ps1": "param([Parameter(Mandatory = $true)] [string] $AdminUser)\nWrite-Output $AdminUser\n",
+	}
 	for i, c := range cases {
 		scripts[fmt.Sprintf("case%02d.ps1", i)] = c.script + "\n"
 	}
@@ -68,8 +72,8 @@ func TestCheckFailsOnBrokenScripts(t *testing.T) {
 			}
 		})
 	}
-	if n, ok := pscheck.ParseCounts(out); !ok || n.Files != len(cases) || n.Errors < len(cases) {
-		t.Errorf("summary: %+v (ok %v), want %d files and at least as many errors:\n%s", n, ok, len(cases), out)
+	if n, ok := pscheck.ParseCounts(out); !ok || n.Files != len(scripts) || n.Errors < len(cases) {
+		t.Errorf("summary: %+v (ok %v), want %d files and at least %d errors:\n%s", n, ok, len(scripts), len(cases), out)
 	}
 }
 
