@@ -1,7 +1,9 @@
 package remediation_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -96,4 +98,31 @@ func TestDryRunScriptsRunOnPowerShell51(t *testing.T) {
 	slices.Sort(names)
 	t.Logf("%d dry-run scripts (fixes %s), %d commands: %d cmdlets, %d functions",
 		n.Files, strings.Join(names, ", "), n.Commands, n.Cmdlets, n.Functions)
+}
+
+// The dry-run PowerShell of a step on a path with non-ASCII characters (a
+// user's %TEMP% under C:\Users\José) is ASCII, so that Windows PowerShell
+// 5.1 reads it the same when it is saved as a .ps1 without a byte order
+// mark, and its request still names the path.
+func TestPowerShellNonASCIIPath(t *testing.T) {
+	const temp = `C:\Users\José\AppData\Local\Temp`
+	op := ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: temp, SDDL: "O:SYG:SYD:P(A;OICI;FA;;;SY)", Sections: []string{"dacl"}})
+	ps := remediation.PowerShell([]ops.Op{op})
+	files := pscheck.WriteScripts(t, map[string]string{"fix.ps1": ps})
+	out, code := pscheck.Check(t, pscheck.ModuleRoot(t), files...)
+	if code != 0 {
+		t.Fatalf("check.js exited %d on the dry-run script of a non-ASCII path:\n%s\n%s", code, out, ps)
+	}
+	m := regexp.MustCompile(`(?s)\$request = @'\n(.*?)\n'@`).FindStringSubmatch(ps)
+	if m == nil {
+		t.Fatalf("no inline request:\n%s", ps)
+	}
+	var req ops.Request
+	if err := json.Unmarshal([]byte(m[1]), &req); err != nil || len(req.Ops) != 1 {
+		t.Fatalf("the inline request does not decode (%v): %s", err, m[1])
+	}
+	var args ops.ACLSetArgs
+	if err := json.Unmarshal(req.Ops[0].Args, &args); err != nil || args.Path != temp {
+		t.Errorf("the request names %q (%v), want %q", args.Path, err, temp)
+	}
 }

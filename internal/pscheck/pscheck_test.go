@@ -49,6 +49,7 @@ func TestCheckFailsOnBrokenScripts(t *testing.T) {
 		{"$IsWindows (PowerShell 6)", "if ($IsWindows) { 'x' }", `\$IsWindows is defined by PowerShell 6 and later only`},
 		{".NET Core API", "$s = [System.Convert]::ToHexString($b)", `\[System\.Convert\]::ToHexString is \.NET Core only`},
 		{"String.Split(string)", "$p = 'a, b'.Split(', ')", `\.Split\(', '\) splits on each character`},
+		{"non-ASCII without a byte order mark", "Write-Output 'C:\\Users\\Jos\u00e9'", `U\+00E9 in a script without a byte order mark: Windows PowerShell 5\.1 reads such a script in the ANSI code page`},
 		{"script parameter", "& ((Get-Volume -FileSystemLabel MSILAB).DriveLetter + ':\\setup-thing.ps1') -AdminUsr 'x'", `setup-thing\.ps1 has no parameter -AdminUsr`},
 		{"script mandatory parameter", "& 'D:\\setup-thing.ps1'", `no parameter set of setup-thing\.ps1 takes no arguments: mandatory -AdminUser not given`},
 	}
@@ -111,6 +112,7 @@ Set-Y -Path C:\x -Verbose
 'C:\x' | Set-Y
 `,
 		"setup-thing.ps1": "param([Parameter(Mandatory = $true)] [string] $AdminUser)\nWrite-Output $AdminUser\n",
+		"bom.ps1":         "\uFEFFWrite-Output 'C:\\Users\\Jos\u00e9'\n",
 	})
 	out, code := pscheck.Check(t, root, files...)
 	if code != 0 {

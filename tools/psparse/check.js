@@ -7,7 +7,8 @@
 //
 // Always: one line per ERROR or MISSING node (file:line:col), and per
 // construct that Windows PowerShell 5.1 rejects or reads differently (&&,
-// ||, -Parallel, PowerShell 6+ variables, .NET Core-only members). With
+// ||, -Parallel, PowerShell 6+ variables, .NET Core-only members, a
+// non-ASCII character in a file without a byte order mark). With
 // --cmdlets (the cmdlet reference, cmdlets-5.1.json), also per command that
 // 5.1 would not run as written (ps51.js): an unknown command, an unknown or
 // ambiguous parameter, arguments no parameter set takes. A --module's
@@ -73,6 +74,17 @@ function where(file, node) {
   return `${file}:${p.row + 1}:${p.column + 1}`;
 }
 
+// readScript reads a script as Windows PowerShell does: UTF-8 or UTF-16
+// after their byte order mark (tree-sitter would see U+FEFF as text), else
+// (no mark) as bytes that only ASCII reads the same in every code page.
+function readScript(file) {
+  const b = fs.readFileSync(file);
+  if (b[0] === 0xEF && b[1] === 0xBB && b[2] === 0xBF) return { text: b.subarray(3).toString('utf8'), bom: true };
+  if (b[0] === 0xFF && b[1] === 0xFE) return { text: b.subarray(2).toString('utf16le'), bom: true };
+  if (b[0] === 0xFE && b[1] === 0xFF) return { text: Buffer.from(b.subarray(2)).swap16().toString('utf16le'), bom: true };
+  return { text: b.toString('utf8'), bom: false };
+}
+
 // parseArgs reads the options and the files.
 function parseArgs(argv) {
   const opts = { cmdlets: '', modules: [], files: [] };
@@ -98,9 +110,11 @@ async function main(argv) {
   await Parser.init();
   const parser = new Parser();
   parser.setLanguage(await Language.load(grammar));
-  // Windows PowerShell reads a BOM; tree-sitter would see U+FEFF as text.
-  const parse = (file) => parser.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
-  const trees = opts.files.map((file) => ({ file, tree: parse(file) }));
+  const parse = (file) => parser.parse(readScript(file).text);
+  const trees = opts.files.map((file) => {
+    const r = readScript(file);
+    return { file, ...r, tree: parser.parse(r.text) };
+  });
   let checker = null;
   if (opts.cmdlets) {
     checker = new Checker(new Cmdlets(opts.cmdlets));
@@ -112,13 +126,22 @@ async function main(argv) {
     for (const { file, tree } of trees) checker.addScript(file, tree);
   }
   let errors = 0;
-  for (const { file, tree } of trees) {
+  for (const { file, tree, text, bom } of trees) {
     const found = problems(tree, !!checker);
+    const i = bom ? -1 : text.search(/[^\x00-\x7F]/);
+    if (i >= 0) {
+      const before = text.slice(0, i).split('\n');
+      const at = { startPosition: { row: before.length - 1, column: before[before.length - 1].length } };
+      const code = text.codePointAt(i).toString(16).toUpperCase().padStart(4, '0');
+      found.push([at, `ERROR U+${code} in a script without a byte order mark: Windows PowerShell 5.1 reads such a script ` +
+        'in the ANSI code page (write it with a BOM, or keep it ASCII)']);
+    }
     const semantic = [];
     syntax51(tree.rootNode, semantic);
     if (checker) semantic.push(...checker.check(file, tree));
     for (const [node, msg] of semantic) found.push([node, `ERROR ${msg}`]);
-    found.sort((a, b) => a[0].startIndex - b[0].startIndex);
+    const pos = ([n]) => n.startPosition.row * 1e6 + n.startPosition.column;
+    found.sort((a, b) => pos(a) - pos(b));
     // An ERROR node may hold another at its start: each line once.
     for (const line of new Set(found.map(([node, msg]) => `${where(file, node)}: ${msg}`))) {
       console.log(line);
