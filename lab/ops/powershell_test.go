@@ -188,10 +188,20 @@ func TestModuleImplementsCatalog(t *testing.T) {
 		t.Errorf("module ops differ from the catalog:\n module:  %v\n catalog: %v", names, want)
 	}
 
+	// Invoke-MsiLabOp calls each as `& $fn -OpArgs $OpArgs`, a command
+	// whose name the PowerShell 5.1 check cannot know: it takes -OpArgs.
 	for op, fn := range table {
 		def := regexp.MustCompile(`(?m)^function ` + regexp.QuoteMeta(fn) + ` \{`)
 		if !def.MatchString(src) {
 			t.Errorf("op %s: function %s is not defined in MsiLab.psm1", op, fn)
+			continue
 		}
+		takes := regexp.MustCompile(`(?m)^function ` + regexp.QuoteMeta(fn) + ` \{\r?\n\s*param\(\$OpArgs\b`)
+		if !takes.MatchString(src) {
+			t.Errorf("op %s: function %s does not start with param($OpArgs ...), which the dispatcher passes", op, fn)
+		}
+	}
+	if !strings.Contains(src, "& $fn -OpArgs $OpArgs") {
+		t.Error("the dispatcher no longer calls `& $fn -OpArgs $OpArgs`: update this test")
 	}
 }
