@@ -82,7 +82,8 @@ func TestCheckFailsOnBrokenScripts(t *testing.T) {
 // so the failures above are the check's, not noise: prefixes, aliases,
 // -Name:value, splats, pipeline input, positional arguments, common
 // parameters, provider parameters, native programs, the op module's
-// exported function after Import-Module, a script called by its file name.
+// exported function after Import-Module, a script called by its file name,
+// a module-qualified cmdlet name, non-ASCII text after a byte order mark.
 func TestCheckAcceptsWhat51Runs(t *testing.T) {
 	root := pscheck.ModuleRoot(t)
 	files := pscheck.WriteScripts(t, map[string]string{
@@ -110,6 +111,7 @@ Get-X $a 'name' -Optional:($b -ne '')
 function Set-Y { [CmdletBinding()] param([Parameter(Mandatory = $true)] [string] $Path) }
 Set-Y -Path C:\x -Verbose
 'C:\x' | Set-Y
+Microsoft.PowerShell.Management\Get-Item -LiteralPath C:\x
 `,
 		"setup-thing.ps1": "param([Parameter(Mandatory = $true)] [string] $AdminUser)\nWrite-Output $AdminUser\n",
 		"bom.ps1":         "\uFEFFWrite-Output 'C:\\Users\\Jos\u00e9'\n",

@@ -137,7 +137,7 @@ async function main(argv) {
         'in the ANSI code page (write it with a BOM, or keep it ASCII)']);
     }
     const semantic = [];
-    syntax51(tree.rootNode, semantic);
+    syntax51(tree, semantic);
     if (checker) semantic.push(...checker.check(file, tree));
     for (const [node, msg] of semantic) found.push([node, `ERROR ${msg}`]);
     const pos = ([n]) => n.startPosition.row * 1e6 + n.startPosition.column;

@@ -137,8 +137,10 @@ const providerSets = [{
   },
 }];
 
-// Programs a script may start by name without an extension.
-const natives = ['cmd', 'icacls', 'msiexec', 'net', 'netsh', 'reg', 'schtasks', 'shutdown', 'takeown', 'whoami', 'wevtutil'];
+// System32 programs a script may start by name without an extension.
+const natives = ['auditpol', 'bcdedit', 'certutil', 'cmd', 'cscript', 'dism', 'icacls', 'ipconfig', 'msiexec', 'net',
+  'netsh', 'ping', 'reg', 'robocopy', 'schtasks', 'secedit', 'shutdown', 'takeown', 'taskkill', 'tasklist', 'whoami',
+  'wevtutil', 'xcopy'];
 
 const nativeExt = /\.(exe|com|bat|cmd|msc|vbs)$/i;
 
@@ -149,20 +151,50 @@ function refParam([name, type, positional, mandatory]) {
   return { name, type, isSwitch: type === 'switch', positional, mandatory, aliases: [] };
 }
 
-// Cmdlets is the reference: cmdlet name (lower case) -> signature.
+// Cmdlets is the reference: cmdlet name (lower case) -> signature, each
+// built when first asked for.
 class Cmdlets {
   constructor(file) {
     const data = JSON.parse(fs.readFileSync(file, 'utf8'));
     if (!data || typeof data.cmdlets !== 'object') throw new Error(`${file}: no "cmdlets" object`);
-    this.byName = new Map();
-    for (const [name, c] of Object.entries(data.cmdlets)) {
-      this.byName.set(lower(name), signature('cmdlet', name, c.parameter_sets.map((s) => ({
-        name: s.name, params: s.params.map(refParam),
-      })), { advanced: true, remaining: remainingArgs[lower(name)] }));
-    }
+    this.raw = new Map(Object.entries(data.cmdlets).map(([name, c]) => [lower(name), { name, c }]));
+    this.built = new Map();
   }
 
-  get(name) { return this.byName.get(lower(name)); }
+  get(name) {
+    const key = lower(name);
+    if (!this.built.has(key)) {
+      const r = this.raw.get(key);
+      this.built.set(key, r && signature('cmdlet', r.name, r.c.parameter_sets.map((s) => ({
+        name: s.name, params: s.params.map(refParam),
+      })), { advanced: true, remaining: remainingArgs[key] }));
+    }
+    return this.built.get(key);
+  }
+}
+
+// nodesOf returns a tree's nodes of a type, in document order, from one
+// walk of the tree per batch of types (crossing into wasm per node is
+// what costs).
+const indexTypes = ['function_statement', 'command', 'variable', 'type_literal', 'invokation_expression', 'assignment_expression'];
+const indexes = new WeakMap();
+function nodesOf(tree, type) {
+  let idx = indexes.get(tree);
+  if (!idx) {
+    idx = new Map(indexTypes.map((t) => [t, []]));
+    const cursor = tree.walk();
+    for (let more = true; more;) {
+      const list = idx.get(cursor.nodeType);
+      if (list) list.push(cursor.currentNode);
+      if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
+      for (more = false; cursor.gotoParent();) {
+        if (cursor.gotoNextSibling()) { more = true; break; }
+      }
+    }
+    cursor.delete();
+    indexes.set(tree, idx);
+  }
+  return idx.get(type);
 }
 
 // signature indexes a command's parameter sets: every parameter by its
@@ -407,12 +439,12 @@ class Checker {
   // -Function, else all) known to files that import a module.
   addModule(tree) {
     const fns = new Map();
-    for (const f of descendants(tree.rootNode, ['function_statement'])) {
+    for (const f of nodesOf(tree, 'function_statement')) {
       const sig = functionSignature(f);
       fns.set(lower(sig.name), sig);
     }
     let exported = null;
-    for (const cmd of descendants(tree.rootNode, ['command'])) {
+    for (const cmd of nodesOf(tree, 'command')) {
       if (lower(commandName(cmd).name || '') !== 'export-modulemember') continue;
       const elems = cmd.childForFieldName('command_elements');
       exported = exported || new Set();
@@ -432,16 +464,15 @@ class Checker {
   // check returns the problems of one file's tree as [node, message].
   check(file, tree) {
     const out = [];
-    const root = tree.rootNode;
     const functions = new Map();
-    for (const f of descendants(root, ['function_statement'])) {
+    for (const f of nodesOf(tree, 'function_statement')) {
       const sig = functionSignature(f);
       functions.set(lower(sig.name), sig);
     }
-    const commands = [...descendants(root, ['command'])];
+    const commands = nodesOf(tree, 'command');
     const imports = commands.some((c) => /^(import-module|ipmo|new-module|nmo)$/i.test(commandName(c).name || ''));
     if (imports) for (const sig of this.modules) if (!functions.has(lower(sig.name))) functions.set(lower(sig.name), sig);
-    for (const cmd of commands) this.checkCommand(cmd, functions, out);
+    for (const cmd of commands) this.checkCommand(tree, cmd, functions, out);
     return out;
   }
 
@@ -454,12 +485,14 @@ class Checker {
     const c = this.cmdlets.get(n);
     if (c) return { sig: c };
     const base = lower(path.win32.basename(name));
+    const qualified = base !== n && !base.includes('.') && this.cmdlets.get(base); // Module\Cmdlet
+    if (qualified) return { sig: qualified };
     if (/\.ps1$/.test(base)) return this.scripts.has(base) ? { sig: this.scripts.get(base) } : { dynamic: true };
     if (nativeExt.test(base) || natives.includes(n)) return { native: true };
     return { unknown: true };
   }
 
-  checkCommand(cmd, functions, out) {
+  checkCommand(tree, cmd, functions, out) {
     const called = commandName(cmd);
     // The grammar reads a statement that starts with a number (1..3 | ...)
     // as a command; PowerShell reads it as an expression.
@@ -497,7 +530,7 @@ class Checker {
     const given = [...args.named];
     let unresolvedSplat = false;
     for (const s of args.splats) {
-      const k = splatHashKeys(cmd, s);
+      const k = splatHashKeys(tree, cmd, s);
       if (k === null) unresolvedSplat = true;
       else given.push(...k.map((name) => ({ name, node: s, value: null, fromSplat: true })));
     }
@@ -576,13 +609,14 @@ function fixSwitchValues(sig, args) {
 // splatHashKeys returns the keys of the hashtable literal a splatted
 // variable is assigned in the enclosing function (or script), or null
 // when that is not one constant hashtable.
-function splatHashKeys(cmd, splat) {
+function splatHashKeys(tree, cmd, splat) {
   const name = lower(splat.text.slice(1));
   let scope = cmd.parent;
   while (scope && scope.type !== 'function_statement' && scope.type !== 'program') scope = scope.parent;
   let keys = null;
   let assignments = 0;
-  for (const a of descendants(scope, ['assignment_expression'])) {
+  for (const a of nodesOf(tree, 'assignment_expression')) {
+    if (a.startIndex < scope.startIndex || a.endIndex > scope.endIndex) continue;
     const left = a.namedChildren.find((c) => c.type === 'left_assignment_expression');
     const lt = lower(left.text.trim());
     if (lt === '$' + name) {
@@ -625,12 +659,12 @@ function checkValue(sig, p, value, out) {
 // PowerShell 6+ automatic variables, .NET Core-only types and members, and
 // String.Split with a multi-character string (on .NET Framework it splits
 // on each of its characters).
-function syntax51(root, out) {
-  for (const v of descendants(root, ['variable'])) {
+function syntax51(tree, out) {
+  for (const v of nodesOf(tree, 'variable')) {
     const name = lower(v.text.replace(/^[$@]/, '').replace(/^(global|script|local):/i, ''));
     if (ps6Variables.includes(name)) out.push([v, `$${v.text.slice(1)} is defined by PowerShell 6 and later only ($null in Windows PowerShell 5.1)`]);
   }
-  for (const t of descendants(root, ['type_literal'])) {
+  for (const t of nodesOf(tree, 'type_literal')) {
     const name = lower(t.text.slice(1, -1).trim()).replace(/^system\./, '');
     if (netCoreOnly[name] && netCoreOnly[name].length === 0) out.push([t, `[${t.text.slice(1, -1)}] is .NET Core / PowerShell 6+ only`]);
     const member = t.nextSibling && t.nextSibling.type === '::' && t.nextSibling.nextSibling;
@@ -638,7 +672,7 @@ function syntax51(root, out) {
       out.push([member, `[${t.text.slice(1, -1)}]::${member.text} is .NET Core only (Windows PowerShell 5.1 runs on .NET Framework 4.x)`]);
     }
   }
-  for (const inv of descendants(root, ['invokation_expression'])) {
+  for (const inv of nodesOf(tree, 'invokation_expression')) {
     const m = inv.namedChildren.find((c) => c.type === 'member_name');
     const dot = m && m.previousSibling;
     if (!m || lower(m.text) !== 'split' || !dot || dot.type !== '.') continue;
