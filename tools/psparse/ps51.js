@@ -236,9 +236,10 @@ function resolveParam(sig, given) {
 // acceptingSet returns '' when some parameter set of sig takes the bound
 // parameters (keys) and n positional arguments with every mandatory
 // parameter bound, allowing `spare` mandatory ones unbound (pipeline
-// input, an unresolved splat); else why each set does not (once each). Positional arguments
-// bind first to mandatory positional parameters: the reference records
-// which parameters are positional, not their order.
+// input, an unresolved splat); else why each set does not (each reason
+// once). Positional arguments bind first to mandatory positional
+// parameters: the reference records which parameters are positional, not
+// their order.
 function acceptingSet(sig, keys, n, spare) {
   const why = [];
   for (const set of sig.sets) {
@@ -287,15 +288,18 @@ function constantText(node) {
 // descendants yields the nodes below node of the given types.
 function* descendants(node, types) {
   const cursor = node.walk();
-  for (let more = cursor.gotoFirstChild(); more;) {
-    if (types.includes(cursor.nodeType)) yield cursor.currentNode;
-    if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
-    more = false;
-    while (cursor.gotoParent() && cursor.currentNode.id !== node.id) {
-      if (cursor.gotoNextSibling()) { more = true; break; }
+  try {
+    for (let more = cursor.gotoFirstChild(); more;) {
+      if (types.includes(cursor.nodeType)) yield cursor.currentNode;
+      if (cursor.gotoFirstChild() || cursor.gotoNextSibling()) continue;
+      more = false;
+      while (cursor.gotoParent() && cursor.currentNode.id !== node.id) {
+        if (cursor.gotoNextSibling()) { more = true; break; }
+      }
     }
+  } finally {
+    cursor.delete(); // also when the caller stops early
   }
-  cursor.delete();
 }
 
 // attributeInfo reads a parameter's attributes: its type, and each
@@ -337,10 +341,12 @@ function attributeInfo(list) {
 // paramSignature reads a param block or a function's parameter list into
 // a signature. An advanced function ([CmdletBinding()] or a [Parameter()]
 // attribute) has the common parameters; a simple one takes extra
-// positional arguments into $args. Without an explicit Position, the
-// parameters other than switches are positional in declaration order
-// (unless PositionalBinding = $false).
+// positional arguments into $args. When no parameter has a Position and
+// no parameter set is named, the parameters other than switches are
+// positional in declaration order (unless PositionalBinding = $false);
+// otherwise only those with a Position are.
 // https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_functions_advanced_parameters?view=powershell-5.1
+// https://learn.microsoft.com/dotnet/api/system.management.automation.commandmetadata.positionalbinding
 function paramSignature(kind, name, block, listNode) {
   let advanced = false;
   let positionalBinding = true;
@@ -362,6 +368,7 @@ function paramSignature(kind, name, block, listNode) {
   }
   const explicit = decl.some((d) => d.info.params.some((p) => p.position !== null));
   const setNames = [...new Set(decl.flatMap((d) => d.info.params.map((p) => p.set)).filter(Boolean))];
+  const auto = positionalBinding && !explicit && setNames.length === 0;
   const sets = (setNames.length ? setNames : ['__AllParameterSets']).map((setName) => {
     const params = [];
     let order = 0;
@@ -370,7 +377,7 @@ function paramSignature(kind, name, block, listNode) {
       const a = attrs.find((p) => p.set === setName) || attrs.find((p) => p.set === '' || p.set === '__AllParameterSets');
       if (!a) continue;
       const isSwitch = /^(switch|system\.management\.automation\.switchparameter)$/i.test(d.info.type);
-      const positional = !isSwitch && (explicit ? a.position !== null : positionalBinding);
+      const positional = !isSwitch && (auto || a.position !== null);
       params.push({ name: d.name, type: d.info.type || 'Object', isSwitch, positional, mandatory: a.mandatory,
         aliases: d.info.aliases, order: explicit ? a.position : order++, remaining: a.remaining });
     }
