@@ -33,6 +33,7 @@ func TestCheckFailsOnBrokenScripts(t *testing.T) {
 		{"splatted hashtable with a wrong key", "$task = @{ TaskName = 'x'; Frob = 1 }\nGet-ScheduledTask @task", `Get-ScheduledTask has no parameter -Frob`},
 		{"function parameter", "function Get-X { param([string] $Name, [switch] $Force) }\nGet-X -Name a -Forse", `Get-X has no parameter -Forse \(a function without \[CmdletBinding\(\)\] would take it into \$args\)`},
 		{"advanced function mandatory", "function Get-X { param([Parameter(Mandatory = $true)] [string] $Name, [switch] $Force) }\nGet-X -Force", `no parameter set of Get-X takes -Force: mandatory -Name not given`},
+		{"explicit positions", "function Get-Z { param([Parameter(Position = 0)] $A, [Parameter()] $B) }\nGet-Z 1 2", `no parameter set of Get-Z takes 2 positional: 1 positional parameter\(s\) left for 2`},
 		{"module function not imported", "Invoke-MsiLabBatch -Request $r", `unknown command Invoke-MsiLabBatch`},
 		{"module function not exported", "Import-Module -Name $m\nGet-MsiLabString $a 'x'", `unknown command Get-MsiLabString`},
 		{"module function parameter", "Import-Module -Name $m\nInvoke-MsiLabBatch -Requets $r", `Invoke-MsiLabBatch has no parameter -Requets`},

@@ -652,7 +652,8 @@ function checkValue(sig, p, value, out) {
   const v = constantText(value);
   if (v === null) return;
   const name = lower(p.name);
-  if (name === 'encoding' && sig.kind === 'cmdlet' && !encodings51.includes(lower(v))) {
+  const encodingType = /^(FileSystemCmdletProviderEncoding|String)$/i.test(p.type); // not Send-MailMessage's, CIM's
+  if (name === 'encoding' && sig.kind === 'cmdlet' && encodingType && !encodings51.includes(lower(v))) {
     const newer = ['utf8nobom', 'utf8bom', 'ansi'].includes(lower(v));
     out.push([value, newer ? `-Encoding ${v} needs PowerShell 6 or later (5.1: ${encodings51.join(', ')})`
       : `-Encoding ${v} is not an encoding of Windows PowerShell 5.1 (${encodings51.join(', ')})`]);
