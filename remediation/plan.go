@@ -1,7 +1,6 @@
 package remediation
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -106,9 +105,12 @@ const stdinLine = `$request = [Console]::In.ReadToEnd() | ConvertFrom-Json`
 // what the session's command does: it imports the msilab module
 // (C:\ProgramData\msilab\MsiLab.psm1, checked by its SHA-256) and calls
 // its dispatcher, Invoke-MsiLabBatch, with the request, printing the JSON
-// response.
+// response. The request is the session's own (ops.EncodeRequest: ASCII,
+// other characters as \u escapes), so the script is ASCII: Windows
+// PowerShell 5.1 reads a .ps1 without a byte order mark in the ANSI code
+// page, which would garble a path such as C:\Users\José.
 func PowerShell(batch []ops.Op) string {
-	req, err := json.Marshal(ops.Request{Version: ops.ProtocolVersion, ModuleSHA256: ops.ModuleSHA256, Ops: batch})
+	req, err := ops.EncodeRequest(batch)
 	if err != nil {
 		return fmt.Sprintf("# cannot encode the request: %v\n", err)
 	}

@@ -122,6 +122,12 @@ var provisionMu sync.Mutex
 
 func provision(t *testing.T, srv *sim.Server, profile string) *run {
 	t.Helper()
+	return provisionWith(t, srv, profile, packerComm(t, srv))
+}
+
+// provisionWith is provision through a given communicator.
+func provisionWith(t *testing.T, srv *sim.Server, profile string, comm packersdk.Communicator) *run {
+	t.Helper()
 	provisionMu.Lock()
 	defer provisionMu.Unlock()
 	r := &run{dir: t.TempDir(), srv: srv, profile: profile}
@@ -141,7 +147,7 @@ func provision(t *testing.T, srv *sim.Server, profile string) *run {
 	}
 	host, port := srv.HostPort()
 	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &r.out, ErrorWriter: &r.out}
-	r.err = p.Provision(testContext(t), ui, packerComm(t, srv), map[string]interface{}{
+	r.err = p.Provision(testContext(t), ui, comm, map[string]interface{}{
 		"ConnType": "winrm", "Host": host, "Port": port, "User": srv.User(), "Password": srv.Password(),
 	})
 	t.Logf("provisioner output:\n%s", r.out.String())

@@ -110,6 +110,32 @@ func TestPowerShellParses(t *testing.T) {
 	}
 }
 
+// TestPowerShell51 checks every PowerShell file of the repository, and the
+// batch, upload and download scripts as a session sends them (decoded from
+// their -EncodedCommand line), against the cmdlets of Windows PowerShell
+// 5.1 (tools/psparse, in one run): each command exists, its parameters do,
+// some parameter set takes them, and nothing needs PowerShell 6 or later.
+func TestPowerShell51(t *testing.T) {
+	root := moduleRoot(t)
+	files := powerShellFiles(t, root)
+	sent := map[string]string{}
+	for name, script := range map[string]string{"batch": BatchScript, "upload": UploadScript, "download": DownloadScript} {
+		text, ok := pscheck.DecodeCommand(EncodedCommand(script))
+		if !ok || text != script {
+			t.Fatalf("the %s command line does not carry the %s script", name, name)
+		}
+		sent["sent-"+name+".ps1"] = text
+	}
+	files = append(files, pscheck.WriteScripts(t, sent)...)
+	out, code := pscheck.Check(t, root, files...)
+	n, ok := pscheck.ParseCounts(out)
+	if code != 0 || !ok || n.Errors != 0 || n.Files != len(files) {
+		t.Fatalf("check.js exited %d on %d files:\n%s", code, len(files), out)
+	}
+	t.Logf("%d scripts, %d commands: %d cmdlets, %d functions, %d native, %d computed at run time",
+		n.Files, n.Commands, n.Cmdlets, n.Functions, n.Native, n.Dynamic)
+}
+
 // TestPowerShellFilesAreASCII keeps the scripts ASCII: Windows PowerShell
 // 5.1 reads a script without a byte order mark in the ANSI code page.
 func TestPowerShellFilesAreASCII(t *testing.T) {
@@ -162,10 +188,20 @@ func TestModuleImplementsCatalog(t *testing.T) {
 		t.Errorf("module ops differ from the catalog:\n module:  %v\n catalog: %v", names, want)
 	}
 
+	// Invoke-MsiLabOp calls each as `& $fn -OpArgs $OpArgs`, a command
+	// whose name the PowerShell 5.1 check cannot know: it takes -OpArgs.
 	for op, fn := range table {
 		def := regexp.MustCompile(`(?m)^function ` + regexp.QuoteMeta(fn) + ` \{`)
 		if !def.MatchString(src) {
 			t.Errorf("op %s: function %s is not defined in MsiLab.psm1", op, fn)
+			continue
 		}
+		takes := regexp.MustCompile(`(?m)^function ` + regexp.QuoteMeta(fn) + ` \{\r?\n\s*param\(\$OpArgs\b`)
+		if !takes.MatchString(src) {
+			t.Errorf("op %s: function %s does not start with param($OpArgs ...), which the dispatcher passes", op, fn)
+		}
+	}
+	if !strings.Contains(src, "& $fn -OpArgs $OpArgs") {
+		t.Error("the dispatcher no longer calls `& $fn -OpArgs $OpArgs`: update this test")
 	}
 }

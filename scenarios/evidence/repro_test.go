@@ -205,6 +205,33 @@ func reproCases(t *testing.T) map[string]func() (*results.CellResult, *scenarios
 // grammar (tree-sitter-powershell, as lab/ops checks the module).
 func TestReproParses(t *testing.T) {
 	root := moduleRoot(t)
+	files := writeRepros(t)
+	out, code := psparse(t, root, files...)
+	if code != 0 || !strings.Contains(out, "files parsed, 0 errors") {
+		t.Fatalf("check.js exited %d:\n%s", code, out)
+	}
+	t.Logf("%d repro scripts parse: %s", len(files), strings.TrimSpace(out))
+}
+
+// TestReproRunsOnPowerShell51 checks the repro scripts' commands against
+// the cmdlets of Windows PowerShell 5.1 (tools/psparse): their own, and
+// their calls into the op module they load (whose text, embedded as data,
+// is lab/ops/powershell/MsiLab.psm1, checked by lab/ops).
+func TestReproRunsOnPowerShell51(t *testing.T) {
+	root := moduleRoot(t)
+	files := writeRepros(t)
+	out, code := pscheck.Check(t, root, files...)
+	n, ok := pscheck.ParseCounts(out)
+	if code != 0 || !ok || n.Errors != 0 || n.Files != len(files) || n.Functions == 0 {
+		t.Fatalf("check.js exited %d on %d repro scripts:\n%s", code, len(files), out)
+	}
+	t.Logf("%d repro scripts, %d commands: %d cmdlets, %d functions", n.Files, n.Commands, n.Cmdlets, n.Functions)
+}
+
+// writeRepros writes the repro script of each of reproCases and returns
+// their paths.
+func writeRepros(t *testing.T) []string {
+	t.Helper()
 	dir := t.TempDir()
 	var files []string
 	for name, mk := range reproCases(t) {
@@ -215,11 +242,7 @@ func TestReproParses(t *testing.T) {
 		}
 		files = append(files, filepath.Join(d, FileRepro))
 	}
-	out, code := psparse(t, root, files...)
-	if code != 0 || !strings.Contains(out, "files parsed, 0 errors") {
-		t.Fatalf("check.js exited %d:\n%s", code, out)
-	}
-	t.Logf("%d repro scripts parse: %s", len(files), strings.TrimSpace(out))
+	return files
 }
 
 // TestReproParseCheckCatchesErrors: the parse check sees a broken script,
