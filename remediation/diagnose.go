@@ -296,8 +296,7 @@ func readACLSignal(f Folder, context, userSID string) aclSignal {
 	}
 	s.read = true
 	if f.Default != "" {
-		same, why := sameACL(f.ACL.SDDL, f.Default)
-		s.deviates, s.why = !same, why
+		s.deviates, s.why = deviation(f, f.ACL.SDDL)
 	}
 	s.sysCant = !canCreateFiles(f.ACL.SDDL, contextToken(ops.ContextSystem, ""))
 	s.usersCant = !canCreateFiles(f.ACL.SDDL, contextToken(ops.ContextStandardUser, ""))
