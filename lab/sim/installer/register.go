@@ -17,6 +17,7 @@ const (
 	classesProducts = `HKLM\SOFTWARE\Classes\Installer\Products`
 	uninstallKey    = `SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
 	installerDir    = `C:\Windows\Installer`
+	tempDir         = `C:\Windows\Temp`
 	markerPath      = installerDir + `\inprogressinstallinfo.ipi`
 )
 

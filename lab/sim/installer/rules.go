@@ -29,6 +29,7 @@ const (
 	RuleLUAUninstall       = "lua-uninstall-1730"
 	RuleMarkerDenied       = "marker-denied-2503-2502"
 	RuleMarkerPathMissing  = "marker-path-missing-2203"
+	RuleInstallerMissing   = "installer-missing-2755"
 	RuleTargetDenied       = "target-denied"
 	RuleCustomActionFailed = "custom-action-1722"
 	RuleCustomActionRun    = "custom-action-emulated"
@@ -57,8 +58,9 @@ var rules = []Rule{
 		"exit 1625; log: Machine policy value 'DisableMsi' is 2; no events modelled", "semantics D, code/log G",
 		"docs/evidence.md#E-disablemsi-2; Microsoft policy 'Turn off Windows Installer' (D)"},
 	{RuleDisableMSINonAdmin, "DisableMSI = 1 (or absent on Server editions) and the install would not run elevated",
-		"exit 1625; log: Rejecting product ...: Non-assigned apps are disabled for non-admin users.", "D + R",
-		"docs/evidence.md#E-disablemsi-1 and docs/evidence.md#E-policy-keys"},
+		"log: Machine policy value 'DisableMsi' is 1 (the value applied, also when absent), Rejecting product '{ProductCode}': Non-assigned apps are disabled for non-admin users., Note: 1: 1708, Product: X -- Installation failed., the status line with 1625, MainEngineThread is returning 1625, Info 1625.This installation is forbidden by system policy. ...; exit 1625; events 11708, 1033 (1625)",
+		"D (policy), R (the Server default, the log and the events)",
+		"docs/evidence.md#E-disablemsi-1 and docs/evidence.md#E-policy-keys: Puppet's Windows troubleshooting docs, elastic/windows-installers#304, jgm/pandoc#2389"},
 	{RuleExecutionMutex, "Global\\_MSIExecute is held by another install",
 		"exit 1618, message 1500; the log has no 'Grabbed execution mutex'", "D (log line G)",
 		"docs/evidence.md#E-mutex; ERROR_INSTALL_ALREADY_RUNNING (D)"},
@@ -80,15 +82,20 @@ var rules = []Rule{
 		"Note: 1: 2203 ... 3: -2147287035; the first RunScript fails with Note: 1: 2503, InstallFinalize with Note: 1: 2502; exit 1603; events 10005 x2, 11708, 1033 (1603), 1040/1042",
 		"R (mechanism), G (which token writes where)",
 		"docs/evidence.md#E-temp-acl and docs/evidence.md#E-installer-acl: actions/runner-images#1704 and its fix (pull 1959), ViGEmBus#91, meson#10697, ImageGlass#1884, lithnet/ad-password-protection#43"},
-	{RuleMarkerPathMissing, "C:\\Windows\\Installer is missing",
-		"Note: 1: 2203 ... 3: -2147287037 and DEBUG: Error 2203 at InstallInitialize; exit 1603; event 10005", "R",
+	{RuleInstallerMissing, "C:\\Windows\\Installer is missing",
+		"the service cannot stage the package there (error 110); the client logs The system cannot open the device or file specified., Note: 1: 2755 2: 110 3: <package>, DEBUG: Error 2755:  Server returned unexpected error 110 attempting to install package <package>., and the error's text ending The arguments are: 110, <package>, ; exit 1603; event 10005",
+		"R (2755, its arguments, the message), G (where the lines fall, the exit code, the event)",
+		"docs/evidence.md#E-installer-missing: duplicati/duplicati#4381, keybase/client#13309, keybase/keybase-issues#4231, microsoft/PowerToys#316, microsoft/accessibility-insights-windows#776"},
+	{RuleMarkerPathMissing, "the in-progress marker's write finds no path: its scratch folder C:\\Windows\\Temp is missing",
+		"before Action start InstallInitialize: Note: 1: 2203 ... 3: -2147287038 twice, Server not locked: locking for product {ProductCode}, Note: 1: 2203 ... 3: -2147287037; then DEBUG: Error 2203; exit 1603; events 10005, 11708, 1033 (1603)",
+		"R (the log: intel/haxm#163), G (the trigger)",
 		"docs/evidence.md#E-installer-missing: intel/haxm#163"},
 	{RuleTargetDenied, "a target folder or file cannot be created by the token that installs files (LocalSystem when elevated, the user otherwise)",
 		"Error 1303 (folder) or 1310 (file); rollback; exit 1603; events 1130x/11310, 11708, 1033 (1603)", "D (messages), G (points of the check)",
 		"docs/evidence.md#E-target-denied; Windows Installer error messages 1303 and 1310 (D)"},
 	{RuleCustomActionFailed, "a deferred EXE custom action (types 2, 18, 34, 50) without 'continue on error' exits non-zero",
-		"Error 1722, Action ended ...: <CA>. Return value 3.; rollback; exit 1603; events 11722, 11708, 1033 (1603)", "D",
-		"docs/evidence.md#E-custom-action; Custom Action Return Processing Options; error 1722 (D)"},
+		"CustomAction <CA> returned actual error code N, Note: 1: 1722, Product: ... -- Error 1722. ..., Error 1722. ...; Action ended ...: InstallFinalize. Return value 3.; rollback; exit 1603; events 11722, 11708, 1033 (1603)", "D (the error), R (the log)",
+		"docs/evidence.md#E-custom-action; Custom Action Return Processing Options; error 1722 (D); Particular/ServicePulse#139, microsoft/winget-pkgs#196915"},
 	{RuleCustomActionRun, "an EXE custom action runs in the simulator",
 		"only `cmd.exe /c exit N` is emulated (exit N); any other program fails with Error 1721; DLL and script custom actions fail with Error 1723",
 		"G (a limit of the simulator)", "docs/evidence.md#E-custom-action-emulation"},
@@ -105,8 +112,8 @@ var rules = []Rule{
 	{RuleUninstallSuccess, "nothing stops the removal",
 		"files, values and registration removed; exit 0; events 1040, 11724, 1034 (0), 1042", "D/R", "docs/evidence.md#E-uninstall-success and docs/evidence.md#E-events"},
 	{RuleEvents, "any run that reaches the server",
-		"MsiInstaller events in the Application log with the installing user's SID: 10005 per internal 2xxx error (Error), 10000+N per authored 1xxx error, 11707/11708, 1033/1034 with the status", "D (R for 10005's SID, 1040/1042)",
-		"docs/evidence.md#E-events; PowerToys#8123"},
+		"MsiInstaller events in the Application log with the installing user's SID: 10005 per internal 2xxx error (Error; its text ends with the error's arguments), 10000+N per authored 1xxx error (Error), 11707 and 11708 (Information), 1033/1034 with the status", "D (R for 10005's SID and text, 11708's level, 1040/1042)",
+		"docs/evidence.md#E-events; PowerToys#8123, lithnet/ad-password-protection#137"},
 }
 
 // Rules lists the engine's rules.
