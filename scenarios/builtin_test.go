@@ -134,7 +134,8 @@ func TestBuiltinExpectations(t *testing.T) {
 	chain := Expectation{ExitCode: 1603, Messages: []int{2503, 2502},
 		Log:    []string{"inprogressinstallinfo.ipi 3: -2147287035", "Note: 1: 2503", "Note: 1: 2502", "MainEngineThread is returning 1603"},
 		Events: []int{10005, 10005, 11708, 1033}}
-	serverReject := Expectation{ExitCode: 1625, Log: []string{"Non-assigned apps are disabled for non-admin users."}, NoEvents: true}
+	serverReject := Expectation{ExitCode: 1625, Log: []string{"Machine policy value 'DisableMsi' is 1", "Non-assigned apps are disabled for non-admin users.",
+		"MainEngineThread is returning 1625"}, Events: []int{11708, 1033}}
 	for _, tc := range []struct {
 		name, os, ctx string
 		want          Expectation

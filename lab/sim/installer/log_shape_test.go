@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/testpkgs"
 	"github.com/msilab/msilab/win"
 )
@@ -178,10 +179,18 @@ func TestLogShape2503(t *testing.T) {
 		end("1708", "Installation failed.", "1603", 1603))
 	shape(t, res.Log, segs)
 	threads(t, res.Log)
-	// 10005's text ends with the arguments (R: microsoft/PowerToys#8123).
+	// 10005's text ends with the arguments (R: microsoft/PowerToys#8123),
+	// at level Error; 11708 is at level Information (R: lithnet/ad-password-protection#137).
 	for _, e := range res.Events {
-		if e.EventID == EventInternalError && !strings.HasSuffix(e.Message, "The arguments are: , , ") {
-			t.Errorf("10005: %q", e.Message)
+		switch e.EventID {
+		case EventInternalError:
+			if !strings.HasSuffix(e.Message, "The arguments are: , , ") || e.Level != model.LevelError {
+				t.Errorf("10005: %s %q", e.Level, e.Message)
+			}
+		case EventInstallFailed:
+			if e.Level != model.LevelInformation {
+				t.Errorf("11708 at level %s", e.Level)
+			}
 		}
 	}
 }

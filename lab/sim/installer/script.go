@@ -377,8 +377,12 @@ func (r *run) runCustomAction(ca caRow, tok *win.Token) int {
 		return 3
 	}
 	code, _ := strconv.Atoi(m[1])
+	if code == 0 {
+		return 1
+	}
+	// Written for a non-zero exit code (R: the logs of docs/evidence.md#E-custom-action).
 	r.log.line(fmt.Sprintf("CustomAction %s returned actual error code %d (note this may not be 100%% accurate if translation happened inside sandbox)", ca.name, code))
-	if code == 0 || ca.typ&continueOnError != 0 {
+	if ca.typ&continueOnError != 0 {
 		return 1
 	}
 	// R: the action's own line, its note, then the message (Particular/ServicePulse#139,
