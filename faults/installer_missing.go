@@ -11,13 +11,13 @@ var _ Fault = (*InstallerMissing)(nil)
 
 func init() {
 	Register(Info{
-		Name:     "installer-missing",
-		Summary:  `C:\Windows\Installer is missing: the package cannot be staged there (110), Error 2755, exit 1603`,
+		Name:    "installer-missing",
+		Summary: `C:\Windows\Installer is missing: the package cannot be staged there (110), Error 2755, exit 1603`,
 		Evidence: "docs/evidence.md#E-installer-missing: `C:\\Windows\\Installer` missing; 2755 with error 110 (R: duplicati/duplicati#4381, " +
 			"keybase/client#13309, keybase/keybase-issues#4231, microsoft/PowerToys#316); exit 1603 and the event G",
-		Inject:   `path.move C:\Windows\Installer to C:\Windows\Installer.msilab-hidden`,
-		Revert:   `path.move C:\Windows\Installer.msilab-hidden back to C:\Windows\Installer`,
-		New:      func() Fault { return &InstallerMissing{} },
+		Inject: `path.move C:\Windows\Installer to C:\Windows\Installer.msilab-hidden`,
+		Revert: `path.move C:\Windows\Installer.msilab-hidden back to C:\Windows\Installer`,
+		New:    func() Fault { return &InstallerMissing{} },
 	})
 }
 
