@@ -61,6 +61,10 @@ func (r *run) server() ExitCode {
 		r.log.serverTail(false, "Info 1625.This installation is forbidden by system policy. Contact your system administrator.")
 		return ExitPackageRejected
 	}
+	if !r.elevated && !r.perMachine {
+		// R: PowerShell/Win32-OpenSSH#1923 (a per-user install).
+		r.log.s("Running product '%s' with user privileges: It's not assigned.", r.props["ProductCode"])
+	}
 	if r.req.Action == Install && r.installed != nil {
 		if !strings.EqualFold(r.installed.packageCode, r.pkg.packageCode) {
 			r.rule(RuleOtherVersion)
