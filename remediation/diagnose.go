@@ -451,8 +451,8 @@ func (d *diag) runFindings(hs *hostSignals) {
 
 	// The service could not stage the package in C:\Windows\Installer
 	// (2755 with error 110, R); or the marker's path is not found (2203
-	// with -2147287037: the engine gives it for a missing C:\Windows\Temp,
-	// G, so a log alone is less sure of the folder).
+	// with -2147287037: reported for a C:\Windows\Temp that is not a
+	// folder, R, so a log alone is less sure of the folder).
 	missing, conf := ev.line(stagePattern), 0.9
 	if missing == "" {
 		missing, conf = ev.line(ipiMissingPattern), 0.5
@@ -464,7 +464,7 @@ func (d *diag) runFindings(hs *hostSignals) {
 		}
 		amb := ""
 		if conf < 0.9 {
-			amb = d.logOnly("2203 with -2147287037 is also what a missing C:\\Windows\\Temp gives (G): diagnose the host")
+			amb = d.logOnly("2203 with -2147287037 is also what a missing C:\\Windows\\Temp gives (R): diagnose the host")
 		}
 		d.fromRun(FindingInstallerMissing, conf, state, InstallerDir+map[bool]string{true: " does not exist", false: " exists"}[hs.installerMissing],
 			"", missing, ev.lineWith("DEBUG: Error 2755"), ev.lineWith("DEBUG: Error 2203"), exitEv, ev.event(10005, 2755), ev.event(10005, 2203), amb)

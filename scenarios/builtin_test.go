@@ -148,7 +148,8 @@ func TestBuiltinExpectations(t *testing.T) {
 		{"installer-acl", "win11-24h2", ops.ContextAdminElevated, chain, false},
 		{"per-user-server-default", "win11-24h2", ops.ContextStandardUser, Expectation{ExitCode: 0, Events: []int{11707, 1033}}, false},
 		{"per-user-server-default", "server2025", ops.ContextStandardUser, serverReject, true},
-		{"mutex-held", "server2016", ops.ContextAdminElevated, Expectation{ExitCode: 1618, Messages: []int{1500}, NotLog: []string{"Grabbed execution mutex"}, NoEvents: true}, false},
+		{"mutex-held", "server2016", ops.ContextAdminElevated, Expectation{ExitCode: 1618,
+			Log: []string{"Failed to grab execution mutex. System error 258.", "MainEngineThread is returning 1618"}, NotLog: []string{"Grabbed execution mutex"}, NoEvents: true}, false},
 	} {
 		got, reason := byName[tc.name].ExpectFor(tc.os, tc.ctx)
 		if !equalExpect(got, tc.want) || (reason != "") != tc.override {

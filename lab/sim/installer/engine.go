@@ -265,10 +265,18 @@ func (r *run) main() ExitCode {
 	r.log.c("Client-side and UI is none or basic: Running entire install on the server.")
 	owner := fmt.Sprintf("msiexec.exe (PID %d)", r.log.server[0])
 	if err := r.m.Mutexes().Acquire(mutexExecute, owner, time.Time{}); err != nil {
+		// R: the two client lines follow each other in a /qn log
+		// (microsoft/PowerToys#15191); with a UI, message 1500 is shown
+		// and logged with its product line (keybase/client#23980).
 		r.rule(RuleExecutionMutex)
 		r.log.c("Failed to grab execution mutex. System error 258.")
 		r.res.Messages = append(r.res.Messages, MsgAnotherInstall)
-		r.log.line(fmt.Sprintf("Error %d. %s", int(MsgAnotherInstall), MsgAnotherInstall.Text()))
+		if r.req.UI == UIFull {
+			text := fmt.Sprintf("Error %d. %s", int(MsgAnotherInstall), MsgAnotherInstall.Text())
+			r.log.line(text)
+			r.log.c("Product: %s -- %s", r.productName(), text)
+			r.log.line("")
+		}
 		return r.clientReturn(ExitAlreadyRunning)
 	}
 	defer r.m.Mutexes().Release(mutexExecute)

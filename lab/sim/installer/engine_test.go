@@ -359,6 +359,16 @@ func TestInstallerFolder(t *testing.T) {
 			t.Errorf("rules %v lack %s", res.Rules, RuleMarkerPathMissing)
 		}
 	})
+	// The reported case: C:\Windows\TEMP had become a file.
+	t.Run("Temp a file: 2203", func(t *testing.T) {
+		l := newLab(t, "")
+		must(t, l.m.FS().Move(win.SystemToken(), tempPath, tempPath+".msilab"))
+		must(t, l.m.FS().WriteFile(win.SystemToken(), tempPath, []byte("not a folder")))
+		res := l.install("permachine", win.KindAdminElevated, UINone)
+		if res.ExitCode != ExitInstallFailure || !slices.Equal(res.Messages, []Message{MsgCannotOpenDB}) || !strings.Contains(res.Log, ".ipi 3: -2147287037 ") {
+			t.Errorf("exit %v, messages %v\n%s", res.ExitCode, res.Messages, res.Log)
+		}
+	})
 }
 
 // docs/evidence.md#E-lua-silent: per-machine package, not elevated, silent.
@@ -498,8 +508,17 @@ func TestExecutionMutexGives1618(t *testing.T) {
 	l := newLab(t, "")
 	must(t, l.m.Mutexes().Acquire(mutexExecute, "msilab mutex.hold", time.Time{}))
 	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitAlreadyRunning,
-		messages: []Message{MsgAnotherInstall}, log: []string{"Failed to grab execution mutex.", "Error 1500."},
-		notLog: []string{"Grabbed execution mutex"}})
+		messages: []Message{MsgAnotherInstall},
+		// R: microsoft/PowerToys#15191, the two lines one after the other.
+		log:    []string{"]: Failed to grab execution mutex. System error 258.\r\nMSI (c) (", "]: MainEngineThread is returning 1618\r\n"},
+		notLog: []string{"Grabbed execution mutex", "Error 1500."}})
+	// With a UI, message 1500 and its product line (R: keybase/client#23980).
+	tok, user := l.token(win.KindAdminElevated)
+	res, err := Run(context.Background(), l.m, Request{Action: Install, Package: pkgDir + `\permachine.msi`, Token: tok, User: user, UI: UIFull})
+	must(t, err)
+	check(t, res, outcome{exit: ExitAlreadyRunning, messages: []Message{MsgAnotherInstall},
+		log: []string{"Failed to grab execution mutex. System error 258.", "\r\nError 1500. Another installation is in progress.",
+			"]: Product: MsiLab PerMachine -- Error 1500. Another installation is in progress.", "MainEngineThread is returning 1618"}})
 	if owner, held := l.m.Mutexes().Holder(mutexExecute); !held || owner != "msilab mutex.hold" {
 		t.Errorf("the other holder lost the mutex: %q %v", owner, held)
 	}
@@ -544,8 +563,15 @@ func TestReinstall(t *testing.T) {
 	info, _ := testpkgs.Lookup("permachine")
 	key := productsKey(win.SIDSystem, packGUID(info.ProductCode))
 	must(t, l.m.Registry().SetValue(win.SystemToken(), key, model.SZ("PackageCode", packGUID("{00000000-1111-2222-3333-444444444444}"))))
+	// R: hbons/SparkleShare#649, line by line.
 	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitProductVersion,
-		log: []string{"Another version of this product is already installed."}, notLog: []string{"Action start"}})
+		log: []string{"\r\nAnother version of this product is already installed.  Installation of this version cannot continue.  " +
+			"To configure or remove the existing version of this product, use Add/Remove Programs on the Control Panel.\r\n" + info.ProductCode + "\r\n",
+			"]: Product: MsiLab PerMachine -- Configuration failed.\r\n\r\n",
+			"]: Windows Installer reconfigured the product. Product Name: MsiLab PerMachine. Product Version: 1.0.0. Product Language: 1033. Manufacturer: MsiLab Testing. Reconfiguration success or error status: 1638.\r\n\r\n",
+			"MainEngineThread is returning 1638"},
+		notLog: []string{"Action start", "Note: 1: 1729"},
+		events: []uint32{EventConfigFailed, EventReconfigured}, status: "1638"})
 }
 
 func TestUninstallUnknownProductAndBadPackages(t *testing.T) {

@@ -23,6 +23,7 @@ const (
 	EventRemoveSucceeded   = 11724
 	EventRemoveFailed      = 11725
 	EventConfigSucceeded   = 11728
+	EventConfigFailed      = 11729
 	eventAuthoredErrorBase = 10000 // an authored 1xxx error N is logged as 10000+N
 )
 

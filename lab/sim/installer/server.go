@@ -21,6 +21,11 @@ const (
 	errOpenFailedText          = "The system cannot open the device or file specified."
 )
 
+// msgProductVersion is 1638's text, as msiexec prints it (D: the error
+// codes; R: the double spaces, schubergphilis/mod_security#50).
+const msgProductVersion = "Another version of this product is already installed.  Installation of this version cannot continue.  " +
+	"To configure or remove the existing version of this product, use Add/Remove Programs on the Control Panel."
+
 // server is the msiserver side of the run, from the thread that takes the
 // install to the service's tail lines.
 func (r *run) server() ExitCode {
@@ -67,8 +72,14 @@ func (r *run) server() ExitCode {
 	}
 	if r.req.Action == Install && r.installed != nil {
 		if !strings.EqualFold(r.installed.packageCode, r.pkg.packageCode) {
+			// R: hbons/SparkleShare#649, line by line: the message, the
+			// ProductCode, then the installed product's reconfiguration
+			// failing with 1638 (its version, not the package's).
 			r.rule(RuleOtherVersion)
-			r.log.s("Product: %s -- Another version of this product is already installed.  Installation of this version cannot continue.", r.props["ProductName"])
+			r.log.line(msgProductVersion)
+			r.log.line(r.props["ProductCode"])
+			r.props["ProductVersion"] = r.installed.version
+			r.outcome(ExitProductVersion, true)
 			r.log.s("MainEngineThread is returning %d", int(ExitProductVersion))
 			r.log.serverTail(false, "")
 			return ExitProductVersion
@@ -249,8 +260,9 @@ func (r *run) launchConditions() int {
 // start" line when the install may begin: the policies read again, the
 // server locked for the product, and the in-progress marker written. Its
 // reads give file not found, the normal case; a write whose path is not
-// found (the marker's scratch folder, C:\Windows\Temp, is missing: G)
-// leaves a -2147287037 note (R: intel/haxm#163, line by line).
+// found leaves a -2147287037 note (R: intel/haxm#163, line by line): the
+// marker's scratch folder, C:\Windows\Temp, is missing or a file (R: the
+// programmerah.com report of docs/evidence.md#E-installer-missing).
 func (r *run) beginTransaction() {
 	if r.luaBlocked() {
 		return
@@ -359,7 +371,7 @@ func (r *run) finalize() bool {
 
 // outcome writes the end of the engine's log, after the property dump, and
 // its events: the note of message 1707 (success) or 1708 (failure) (1724,
-// 1725 and 1728 for a removal and a reconfiguration, G), the product's
+// 1725, 1728 and 1729 for a removal and a reconfiguration, G), the product's
 // line, the status line, each followed by an empty line when the install
 // ran (R: microsoft/winget-cli#433); a rejected one writes them without
 // (R: the Puppet log of docs/evidence.md#E-disablemsi-1). Events: 1170x,
@@ -380,6 +392,9 @@ func (r *run) outcome(code ExitCode, ran bool) {
 	case r.maint && code == ExitSuccess:
 		msg, event, text = 1728, EventConfigSucceeded, "Configuration completed successfully."
 		verb, what, status = "reconfigured", "Reconfiguration", EventReconfigured
+	case code == ExitProductVersion:
+		msg, event, text = 1729, EventConfigFailed, "Configuration failed."
+		verb, what, status = "reconfigured", "Reconfiguration", EventReconfigured
 	case code == ExitSuccess:
 		r.rule(RuleSuccess)
 	default:
@@ -390,7 +405,9 @@ func (r *run) outcome(code ExitCode, ran bool) {
 			r.log.line("")
 		}
 	}
-	r.log.note("s", msg)
+	if code != ExitProductVersion { // SparkleShare#649's 1638 has no note
+		r.log.note("s", msg)
+	}
 	r.log.s("Product: %s -- %s", name, text)
 	blank()
 	r.ev.productMessage(event, model.LevelInformation, name, text)
