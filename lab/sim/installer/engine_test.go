@@ -230,7 +230,7 @@ func TestPerUserInstallByStandardUser(t *testing.T) {
 	info, _ := testpkgs.Lookup("peruser")
 	res := l.install("peruser", win.KindStandardUser, UINone)
 	check(t, res, outcome{exit: ExitSuccess, notLog: []string{"MSI_LUA"},
-		log: []string{"Running product '" + info.ProductCode + "' with user privileges: It's not assigned."},
+		log:    []string{"Running product '" + info.ProductCode + "' with user privileges: It's not assigned."},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 	if !l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab\PerUser\readme.txt`) {
 		t.Errorf("per-user file not in the user's profile")
