@@ -21,15 +21,7 @@ import (
 // the revert's baseline) neither ACL is a finding or gets a fix; the
 // installer-acl fault's fix gives back only the denied right.
 func TestRealHostACLsPassTheBaselineChecks(t *testing.T) {
-	pool, _, _ := gatedHost(t, "win11-24h2")
-	h, err := pool.Lease(context.Background(), "win11-24h2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := h.Session(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool, h, s := leasedHost(t, "win11-24h2")
 	set := func(path, sddl string) ops.Op {
 		return ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: sddl})
 	}
