@@ -19,7 +19,7 @@ func init() {
 	Register(Info{
 		Name:     "installer-acl",
 		Summary:  `C:\Windows\Installer denies SYSTEM write: the in-progress marker cannot be written, 2503 then 2502, exit 1603`,
-		Evidence: "docs/evidence.md#E-installer-acl: `C:\\Windows\\Installer` denies SYSTEM write; 1603, 2503/2502 (or 2755) (G)",
+		Evidence: "docs/evidence.md#E-installer-acl: `C:\\Windows\\Installer` denies SYSTEM write; 1603, 2503/2502 (G)",
 		Inject:   `acl.set C:\Windows\Installer's DACL with (D;OICI;0x116;;;SY) in front of the probed ACEs (owner unchanged)`,
 		Revert:   `acl.set C:\Windows\Installer's DACL to the probed one`,
 		New:      func() Fault { return &InstallerACL{} },

@@ -2,8 +2,8 @@ package faults
 
 import "github.com/msilab/msilab/lab/ops"
 
-// InstallerMissing hides C:\Windows\Installer: the in-progress marker's
-// path is not found, fatal 2203 at InstallInitialize
+// InstallerMissing hides C:\Windows\Installer: the service cannot stage
+// the package there (110) and the client reports 2755
 // (docs/evidence.md#E-installer-missing).
 type InstallerMissing struct{}
 
@@ -11,12 +11,13 @@ var _ Fault = (*InstallerMissing)(nil)
 
 func init() {
 	Register(Info{
-		Name:     "installer-missing",
-		Summary:  `C:\Windows\Installer is missing: Error 2203 at InstallInitialize, exit 1603`,
-		Evidence: "docs/evidence.md#E-installer-missing: `C:\\Windows\\Installer` missing; 1603, 2203, `.ipi 3: -2147287037` (R: intel/haxm#163)",
-		Inject:   `path.move C:\Windows\Installer to C:\Windows\Installer.msilab-hidden`,
-		Revert:   `path.move C:\Windows\Installer.msilab-hidden back to C:\Windows\Installer`,
-		New:      func() Fault { return &InstallerMissing{} },
+		Name:    "installer-missing",
+		Summary: `C:\Windows\Installer is missing: the package cannot be staged there (110), Error 2755, exit 1603`,
+		Evidence: "docs/evidence.md#E-installer-missing: `C:\\Windows\\Installer` missing; 2755 with error 110 (R: duplicati/duplicati#4381, " +
+			"keybase/client#13309, keybase/keybase-issues#4231, microsoft/PowerToys#316); exit 1603 and the event G",
+		Inject: `path.move C:\Windows\Installer to C:\Windows\Installer.msilab-hidden`,
+		Revert: `path.move C:\Windows\Installer.msilab-hidden back to C:\Windows\Installer`,
+		New:    func() Fault { return &InstallerMissing{} },
 	})
 }
 

@@ -17,6 +17,7 @@ func TestInstallerMissing(t *testing.T) {
 	t.Parallel()
 	l := newSimLab(t, "")
 	l.lifecycle(cell{fault: "installer-missing", context: ops.ContextAdminElevated, pkg: "permachine", exit: 1603,
-		log:   []string{"InstallInitialize.", `.ipi 3: -2147287037`, "DEBUG: Error 2203", "MainEngineThread is returning 1603"},
+		log: []string{"The system cannot open the device or file specified.", "MainEngineThread is returning 110",
+			"DEBUG: Error 2755:  Server returned unexpected error 110 attempting to install package", "MainEngineThread is returning 1603"},
 		moved: []string{`C:\Windows\Installer`}})
 }

@@ -58,5 +58,5 @@ func TestMutexHeld(t *testing.T) {
 	t.Parallel()
 	l := newSimLab(t, "")
 	l.lifecycle(cell{fault: "mutex-held", params: `{"seconds":600}`, context: ops.ContextAdminElevated, pkg: "permachine", exit: 1618,
-		log: []string{"Failed to grab execution mutex.", "Error 1500."}})
+		log: []string{"Failed to grab execution mutex. System error 258.", "MainEngineThread is returning 1618"}})
 }

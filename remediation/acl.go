@@ -2,6 +2,8 @@ package remediation
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/win"
@@ -23,6 +25,25 @@ func sameACL(actual, def string) (bool, string) {
 		return false, fmt.Sprintf("cannot read the default %q: %v", def, err)
 	}
 	return win.SameRights(a, d, win.FileMapping)
+}
+
+// deviation reports whether a folder's readable descriptor actual falls
+// short of what f holds it to, and says why: the default's rights
+// (win.SameRights), or, when the default is our inference, full control
+// for SYSTEM and Administrators (missingFullControl).
+func deviation(f Folder, actual string) (bool, string) {
+	if !f.DefaultGuessed {
+		same, why := sameACL(actual, f.Default)
+		return !same, why
+	}
+	sd, err := win.ParseSDDL(actual)
+	if err != nil {
+		return true, fmt.Sprintf("cannot read %q: %v", actual, err)
+	}
+	if miss := missingFullControl(sd); len(miss) > 0 {
+		return true, strings.Join(miss, "; ")
+	}
+	return false, ""
 }
 
 // ownerOf is the owner a descriptor names, "" when it names none or cannot
@@ -105,5 +126,110 @@ func overBroad(actual, def string) []string {
 			}
 		}
 	}
+	return out
+}
+
+// fullControlHolders are who must have full control on a folder whose
+// default ACL is our inference (C:\Windows\Installer: G, no public dump,
+// docs/evidence.md#E-installer-acl): SYSTEM, whose service writes there,
+// and an elevated administrator. Nothing else of such a default is held
+// against a host.
+var fullControlHolders = []struct {
+	sid win.SID
+	tok func() *win.Token
+}{
+	{win.SIDSystem, win.SystemToken},
+	{win.SIDAdministrators, func() *win.Token { return contextToken(ops.ContextAdminElevated, "") }},
+}
+
+// missingFullControl lists what SYSTEM and an elevated administrator
+// lack of full control on a folder with descriptor sd and on the files
+// and folders the service creates in it (their DACLs inherited as Windows
+// builds them, win.InheritACEs), checked with win.AccessCheck; nil when
+// nothing is missing.
+func missingFullControl(sd win.SecurityDescriptor) []string {
+	var out []string
+	for _, h := range fullControlHolders {
+		out = append(out, lacks(sd, h.sid, h.tok())...)
+	}
+	return out
+}
+
+// lacks lists what tok (named by sid) lacks of full control on the folder
+// sd and on what SYSTEM creates in it.
+func lacks(sd win.SecurityDescriptor, sid win.SID, tok *win.Token) []string {
+	if sd.DACL.Null {
+		return nil
+	}
+	creator := win.SystemToken()
+	child := func(parent win.ACL, dir bool) win.SecurityDescriptor {
+		return win.SecurityDescriptor{Owner: creator.Owner, Group: creator.PrimaryGroup,
+			DACL: win.ACL{Flags: win.DACLAutoInherited, ACEs: win.InheritACEs(parent, dir, creator.Owner, creator.PrimaryGroup)}}
+	}
+	sub := child(sd.DACL, true)
+	places := []struct {
+		where string
+		sd    win.SecurityDescriptor
+	}{{"the folder", sd}, {"its files", child(sd.DACL, false)}, {"its subfolders", sub}, {"files further down", child(sub.DACL, false)}}
+	var out []string
+	for _, p := range places {
+		granted, _ := win.AccessCheck(&p.sd, tok, win.MaximumAllowed, win.FileMapping)
+		if miss := win.FileAllAccess &^ granted; miss != 0 {
+			out = append(out, fmt.Sprintf("%s lacks (%s) on %s", win.DisplayName(sid), win.ICACLSRights(miss), p.where))
+		}
+	}
+	return out
+}
+
+// repairDACL gives SYSTEM and Administrators back full control on a
+// folder, and takes from broad groups the write rights def does not give
+// them, changing nothing else: explicit deny ACEs that take a right from
+// SYSTEM or an elevated administrator go, broad groups' explicit allow
+// ACEs lose the extra write rights, and an (OI)(CI) full-control ACE is
+// added, after the explicit ones, for SYSTEM or Administrators when they
+// still lack a right. Inherited ACEs are the parent's and stay as they are.
+func repairDACL(sd, def win.SecurityDescriptor) win.ACL {
+	gd := win.GrantsOf(def.DACL.ACEs, win.FileMapping)
+	out := win.ACL{Flags: sd.DACL.Flags}
+	var inherited []win.ACE
+	for _, a := range sd.DACL.ACEs {
+		if a.Flags&win.Inherited != 0 {
+			inherited = append(inherited, a)
+			continue
+		}
+		mask := win.FileMapping.Map(a.Mask)
+		if a.Type == win.AccessDenied {
+			takes := false
+			for _, h := range fullControlHolders {
+				takes = takes || h.tok().MatchesDeny(a.SID)
+			}
+			if !takes || mask&win.FileAllAccess == 0 {
+				out.ACEs = append(out.ACEs, a)
+			}
+			continue
+		}
+		if slices.Contains(broadSIDs, a.SID) {
+			allowed := win.FileAllAccess
+			for _, sc := range []win.Scope{win.ScopeSelf, win.ScopeChildFolders, win.ScopeChildFiles, win.ScopeDeepFolders, win.ScopeDeepFiles} {
+				if a.Applies(sc) {
+					allowed &= gd.Of(a.SID, sc).Allow
+				}
+			}
+			if extra := mask & writeRights &^ allowed; extra != 0 {
+				if a.Mask = mask &^ extra; a.Mask == 0 {
+					continue
+				}
+			}
+		}
+		out.ACEs = append(out.ACEs, a)
+	}
+	for _, h := range fullControlHolders {
+		with := win.ACL{Flags: out.Flags, ACEs: append(slices.Clone(out.ACEs), inherited...)}
+		if len(lacks(win.SecurityDescriptor{Owner: sd.Owner, Group: sd.Group, DACL: with}, h.sid, h.tok())) > 0 {
+			out.ACEs = append(out.ACEs, win.ACE{Type: win.AccessAllowed, Flags: win.ObjectInherit | win.ContainerInherit,
+				Mask: win.FileAllAccess, SID: h.sid})
+		}
+	}
+	out.ACEs = append(out.ACEs, inherited...)
 	return out
 }

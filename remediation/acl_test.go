@@ -1,6 +1,7 @@
 package remediation
 
 import (
+	"github.com/msilab/msilab/win"
 	"strings"
 	"testing"
 
@@ -74,6 +75,72 @@ func TestOverBroadAndAccess(t *testing.T) {
 		}
 		if got := canCreateFiles(c.sddl, users); got != c.users {
 			t.Errorf("a standard user in %s: %v, want %v", c.sddl, got, c.users)
+		}
+	}
+}
+
+// installerDefault is the profiles' C:\Windows\Installer ACL (G).
+const installerDefault = "O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;WD)"
+
+// trustedInstaller is NT SERVICE\TrustedInstaller.
+const trustedInstaller = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"
+
+// Healthy Installer ACLs that are not our guess: SYSTEM and Administrators
+// hold full control, in any spelling; the rest of the guess is not held
+// against them. Only a right SYSTEM or Administrators lack is a deviation.
+func TestInstallerACLHeldToWhatIsNeeded(t *testing.T) {
+	in := Folder{Path: InstallerDir, Default: installerDefault, DefaultGuessed: true}
+	for _, c := range []struct {
+		name, sddl, why string
+	}{
+		{"the guess", installerDefault, ""},
+		{"split entries, TrustedInstaller, Users read instead of Everyone", "O:" + trustedInstaller + "G:SYD:PAI(A;;FA;;;SY)(A;OICIIO;GA;;;SY)" +
+			"(A;;FA;;;BA)(A;OICIIO;GA;;;BA)(A;OICI;0x1200a9;;;BU)(A;OICI;FA;;;" + trustedInstaller + ")", ""},
+		{"no Everyone entry", "O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", ""},
+		{"inheriting C:\\Windows' entries", "O:SYG:SYD:AI(A;OICIIO;GA;;;CO)(A;OICIIOID;GA;;;SY)(A;ID;0x1301bf;;;SY)(A;OICIIOID;GA;;;BA)(A;ID;0x1301bf;;;BA)", "lacks"},
+		{"SYSTEM denied write", "O:SYG:SYD:PAI(D;OICI;0x116;;;SY)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;WD)", "NT AUTHORITY\\SYSTEM lacks"},
+		{"Administrators read only", "O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BA)", "BUILTIN\\Administrators lacks"},
+		// SYSTEM's token holds Administrators: both must lose the right.
+		{"full control on the folder only", "O:SYG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)", "on its files"},
+	} {
+		off, why := deviation(in, c.sddl)
+		if off != (c.why != "") || !strings.Contains(why, c.why) {
+			t.Errorf("%s: deviation = %v %q, want %v %q", c.name, off, why, c.why != "", c.why)
+		}
+	}
+	// The same ACLs held to the guess entry by entry would differ: the
+	// comparison by need is what lets them pass.
+	if same, _ := sameACL("O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", installerDefault); same {
+		t.Error("an ACL without the Everyone entry has the guess's rights")
+	}
+}
+
+// repairDACL puts back only what is missing, and takes only what is
+// over-broad: every other entry of the host's ACL stays.
+func TestRepairDACL(t *testing.T) {
+	real := "O:SYG:SYD:PAI(A;;FA;;;SY)(A;OICIIO;GA;;;SY)(A;;FA;;;BA)(A;OICIIO;GA;;;BA)(A;OICI;0x1200a9;;;BU)(A;OICI;FA;;;" + trustedInstaller + ")"
+	def := win.MustParseSDDL(installerDefault)
+	for _, c := range []struct {
+		name, broken, want string
+	}{
+		{"the fault's deny entry goes", "O:SYG:SYD:PAI(D;OICI;0x116;;;SY)" + real[len("O:SYG:SYD:PAI"):], real},
+		{"a deny for Everyone takes SYSTEM's write too", "O:SYG:SYD:PAI(D;OICI;0x2;;;WD)" + real[len("O:SYG:SYD:PAI"):], real},
+		{"Administrators read only get full control added", "O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BA)(A;OICI;FA;;;" + trustedInstaller + ")",
+			"O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;0x1200a9;;;BA)(A;OICI;FA;;;" + trustedInstaller + ")(A;OICI;FA;;;BA)"},
+		{"Everyone full control back to read", "O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;WD)",
+			"O:SYG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;WD)"},
+		{"a healthy ACL is left alone", real, real},
+	} {
+		sd := win.MustParseSDDL(c.broken)
+		got := win.SecurityDescriptor{Owner: sd.Owner, Group: sd.Group, DACL: repairDACL(sd, def)}
+		if got.String() != win.MustParseSDDL(c.want).String() {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)
+		}
+		if miss := missingFullControl(got); len(miss) > 0 {
+			t.Errorf("%s: still missing %v", c.name, miss)
+		}
+		if broad := overBroad(got.String(), installerDefault); len(broad) > 0 {
+			t.Errorf("%s: over-broad %v", c.name, broad)
 		}
 	}
 }

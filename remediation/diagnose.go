@@ -52,7 +52,7 @@ var findingInfos = []FindingInfo{
 		"temp-acl-system-read-only", []string{"restore-temp-acl"}, []string{"temp-acl-users-write-removed", "temp-acl-inheritance-broken"}},
 	{FindingInstallerACL, `C:\Windows\Installer denies SYSTEM write: the in-progress marker cannot be written (2503 then 2502, exit 1603)`,
 		"installer-acl", []string{"restore-installer-acl"}, nil},
-	{FindingInstallerMissing, `C:\Windows\Installer is missing: the marker's path is not found (2203 at InstallInitialize, exit 1603)`,
+	{FindingInstallerMissing, `C:\Windows\Installer is missing: the service cannot stage the package there (2755 with error 110, exit 1603)`,
 		"installer-missing", []string{"recreate-installer-folder"}, nil},
 	{FindingUserTempMissing, `the installing user's %TEMP% is missing: the client gives up before reaching the service (exit 1632)`,
 		"user-temp-missing", []string{"recreate-user-temp"}, nil},
@@ -296,8 +296,7 @@ func readACLSignal(f Folder, context, userSID string) aclSignal {
 	}
 	s.read = true
 	if f.Default != "" {
-		same, why := sameACL(f.ACL.SDDL, f.Default)
-		s.deviates, s.why = !same, why
+		s.deviates, s.why = deviation(f, f.ACL.SDDL)
 	}
 	s.sysCant = !canCreateFiles(f.ACL.SDDL, contextToken(ops.ContextSystem, ""))
 	s.usersCant = !canCreateFiles(f.ACL.SDDL, contextToken(ops.ContextStandardUser, ""))
@@ -450,14 +449,25 @@ func (d *diag) runFindings(hs *hostSignals) {
 		}
 	}
 
-	// The marker's path is not found: C:\Windows\Installer is missing.
-	if missing := ev.line(ipiMissingPattern); missing != "" {
+	// The service could not stage the package in C:\Windows\Installer
+	// (2755 with error 110, R); or the marker's path is not found (2203
+	// with -2147287037: reported for a C:\Windows\Temp that is not a
+	// folder, R, so a log alone is less sure of the folder).
+	missing, conf := ev.line(stagePattern), 0.9
+	if missing == "" {
+		missing, conf = ev.line(ipiMissingPattern), 0.5
+	}
+	if missing != "" {
 		state := 0
 		if st != nil {
 			state = sign(hs.installerMissing)
 		}
-		d.fromRun(FindingInstallerMissing, 0.9, state, InstallerDir+map[bool]string{true: " does not exist", false: " exists"}[hs.installerMissing],
-			"", missing, ev.lineWith("DEBUG: Error 2203"), exitEv, ev.event(10005, 2203))
+		amb := ""
+		if conf < 0.9 {
+			amb = d.logOnly("2203 with -2147287037 is also what a missing C:\\Windows\\Temp gives (R): diagnose the host")
+		}
+		d.fromRun(FindingInstallerMissing, conf, state, InstallerDir+map[bool]string{true: " does not exist", false: " exists"}[hs.installerMissing],
+			"", missing, ev.lineWith("DEBUG: Error 2755"), ev.lineWith("DEBUG: Error 2203"), exitEv, ev.event(10005, 2755), ev.event(10005, 2203), amb)
 	}
 
 	// Policies.

@@ -148,7 +148,8 @@ func rollbackACLOps(f Folder, def string) []ops.Op {
 	return []ops.Op{aclSetOp(f.Path, f.ACL.SDDL, sections...)}
 }
 
-// verifyDefaultACL checks that a folder has its default descriptor and
+// verifyDefaultACL checks that a folder has its default descriptor (what
+// is needed of it, when the default is our inference: deviation) and
 // opens nothing to broad groups.
 func verifyDefaultACL(fix string, f Folder) error {
 	switch {
@@ -159,7 +160,7 @@ func verifyDefaultACL(fix string, f Folder) error {
 	case f.Default == "":
 		return notVerified(fix, "%s: no default ACL to compare with", f.Path)
 	}
-	if same, why := sameACL(f.ACL.SDDL, f.Default); !same {
+	if off, why := deviation(f, f.ACL.SDDL); off {
 		return notVerified(fix, "%s: %s", f.Path, why)
 	}
 	if broad := overBroad(f.ACL.SDDL, f.Default); len(broad) > 0 {
@@ -169,7 +170,8 @@ func verifyDefaultACL(fix string, f Folder) error {
 }
 
 // aclDeviates reports a folder whose descriptor differs from its default
-// (which must be known).
+// (which must be known); for a default of our inference, one that lacks
+// what is needed of it or gives broad groups more than the default.
 func aclDeviates(f Folder) bool {
 	if !f.Exists() || f.Default == "" {
 		return false
@@ -177,6 +179,6 @@ func aclDeviates(f Folder) bool {
 	if f.ACL.SDDL == "" {
 		return f.ACLError != ""
 	}
-	same, _ := sameACL(f.ACL.SDDL, f.Default)
-	return !same
+	off, _ := deviation(f, f.ACL.SDDL)
+	return off || f.DefaultGuessed && len(overBroad(f.ACL.SDDL, f.Default)) > 0
 }

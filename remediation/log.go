@@ -114,6 +114,7 @@ var (
 	statusPattern     = regexp.MustCompile(`(?:Installation|Removal) success or error status: (\d+)`)
 	ipiDeniedPattern  = regexp.MustCompile(`\.ipi 3: -2147287035\b`)
 	ipiMissingPattern = regexp.MustCompile(`\.ipi 3: -2147287037\b`)
+	stagePattern      = regexp.MustCompile(`Server returned unexpected error 110 attempting to install package|Note: 1: 2755 2: 110 |error code is 2755\. The arguments are: 110,`)
 	disableMSIPattern = regexp.MustCompile(`Machine policy value 'DisableMsi' is (\d+)`)
 	caErrorPattern    = regexp.MustCompile(`Error 1722\..*Action ([^,]+), location: (.*?), command: (.*)$`)
 	caNotePattern     = regexp.MustCompile(`Note: 1: 1722 2: (\S+) 3: (.*?) 4: (.*)$`)

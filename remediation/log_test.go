@@ -71,6 +71,14 @@ func TestDiagnoseLogExcerpts(t *testing.T) {
 		{"2203", "MSI (s) (F0:FC) [09:00:00:061]: Note: 1: 2203 2: C:\\Windows\\Installer\\inprogressinstallinfo.ipi 3: -2147287037\n" +
 			"DEBUG: Error 2203:  Database: C:\\Windows\\Installer\\inprogressinstallinfo.ipi. Cannot open database file. System error -2147287037.\n",
 			remediation.FindingInstallerMissing},
+		// The tail of microsoft/PowerToys#316's log (2755 with error 110).
+		{"2755", "The system cannot open the device or file specified.\nThe system cannot open the device or file specified.\n" +
+			"The installer has encountered an unexpected error installing this package. This may indicate a problem with this package. The error code is 2755. The arguments are: 110, R:\\PowerToysSetup.msi, \n" +
+			"=== Logging stopped: 9/9/2019  9:08:47 ===\n", remediation.FindingInstallerMissing},
+		// Puppet's Windows troubleshooting docs (the ProductCode, not the path).
+		{"rejecting-puppet", "MSI (s) (7C:D0) [17:24:15:870]: Rejecting product '{D07C45E2-A53E-4D7B-844F-F8F608AFF7C8}': Non-assigned apps are disabled for non-admin users.\n" +
+			"MSI (s) (7C:D0) [17:24:15:870]: Note: 1: 1708 \nMSI (s) (7C:D0) [17:24:15:870]: MainEngineThread is returning 1625\n" +
+			"Info 1625.This installation is forbidden by system policy. Contact your system administrator.\n", remediation.FindingDisableMSINonAdmin},
 		{"mutex", "MSI (c) (F4:FC) [09:00:00:036]: Failed to grab execution mutex. System error 258.\n", remediation.FindingMutexHeld},
 		{"1500", "Error 1500. Another installation is in progress. You must complete that installation before continuing this one.\n", remediation.FindingMutexHeld},
 		{"1618", "MSI (c) (F4:FC) [09:00:00:037]: MainEngineThread is returning 1618\n", remediation.FindingMutexHeld},

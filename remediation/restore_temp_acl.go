@@ -14,7 +14,7 @@ func init() {
 	Register(Info{
 		Name: "restore-temp-acl",
 		Summary: `acl.set C:\Windows\Temp's DACL (and its owner, if it differs) to the OS profile's default: ` +
-			`BUILTIN\Users:(CI)(S,WD,AD,X), Administrators and SYSTEM:(OI)(CI)(F), CREATOR OWNER:(OI)(CI)(IO)(F)`,
+			`BUILTIN\Users:(CI)(S,WD,AD,X), Administrators and SYSTEM:(F) and (OI)(CI)(IO)(F), CREATOR OWNER:(OI)(CI)(IO)(F)`,
 		Risk: RiskLow,
 		RiskReason: "it restores the default every healthy machine has; rights someone added on purpose go, " +
 			"and the DACL it replaces is saved for rollback",

@@ -53,6 +53,10 @@ type Folder struct {
 	// ("" when unknown). For a user's TEMP it is "O:<user SID>D:": owned by
 	// the user, no explicit ACE, not protected: inheriting the profile's ACL.
 	Default string `json:"default,omitempty"`
+	// DefaultGuessed is true when Default is our inference (G): the folder
+	// is then held only to what the service needs of it (full control for
+	// SYSTEM and Administrators), never to the rest of the guess.
+	DefaultGuessed bool `json:"default_guessed,omitempty"`
 }
 
 // Exists reports whether the folder exists.
@@ -330,6 +334,7 @@ func (st *HostState) matchProfile() {
 	st.DisableMSIWhenAbsent = p.DisableMSIWhenAbsent
 	st.Temp.Default = p.TempSDDL
 	st.Installer.Default = p.InstallerSDDL
+	st.Installer.DefaultGuessed = true // no public dump (docs/evidence.md#E-installer-acl)
 	if st.SystemContext() {
 		st.UserTemp.Default = p.TempSDDL
 	}

@@ -176,7 +176,8 @@ func TestBuiltinExpectations(t *testing.T) {
 	chain := Expectation{ExitCode: 1603, Messages: []int{2503, 2502},
 		Log:    []string{"inprogressinstallinfo.ipi 3: -2147287035", "Note: 1: 2503", "Note: 1: 2502", "MainEngineThread is returning 1603"},
 		Events: []int{10005, 10005, 11708, 1033}}
-	serverReject := Expectation{ExitCode: 1625, Log: []string{"Non-assigned apps are disabled for non-admin users."}, NoEvents: true}
+	serverReject := Expectation{ExitCode: 1625, Log: []string{"Machine policy value 'DisableMsi' is 1", "Non-assigned apps are disabled for non-admin users.",
+		"MainEngineThread is returning 1625"}, Events: []int{11708, 1033}}
 	for _, tc := range []struct {
 		name, os, ctx string
 		want          Expectation
@@ -189,7 +190,8 @@ func TestBuiltinExpectations(t *testing.T) {
 		{"installer-acl", "win11-24h2", ops.ContextAdminElevated, chain, false},
 		{"per-user-server-default", "win11-24h2", ops.ContextStandardUser, Expectation{ExitCode: 0, Events: []int{11707, 1033}}, false},
 		{"per-user-server-default", "server2025", ops.ContextStandardUser, serverReject, true},
-		{"mutex-held", "server2016", ops.ContextAdminElevated, Expectation{ExitCode: 1618, Messages: []int{1500}, NotLog: []string{"Grabbed execution mutex"}, NoEvents: true}, false},
+		{"mutex-held", "server2016", ops.ContextAdminElevated, Expectation{ExitCode: 1618,
+			Log: []string{"Failed to grab execution mutex. System error 258.", "MainEngineThread is returning 1618"}, NotLog: []string{"Grabbed execution mutex"}, NoEvents: true}, false},
 	} {
 		got, reason := byName[tc.name].ExpectFor(tc.os, tc.ctx)
 		if !equalExpect(got, tc.want) || (reason != "") != tc.override {

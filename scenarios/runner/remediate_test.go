@@ -20,15 +20,7 @@ import (
 // (Everyone:F on C:\Windows\Temp, the folklore fix), even though the
 // install then succeeds.
 func TestRecoveryRejectsOverBroadFix(t *testing.T) {
-	pool, _, _ := gatedHost(t, "win11-24h2")
-	h, err := pool.Lease(context.Background(), "win11-24h2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := h.Session(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, h, s := leasedHost(t, "win11-24h2")
 	target := faults.Target{AdminUser: h.Spec.User, StandardUser: "msilab-user", Context: ops.ContextAdminElevated}
 	base, err := remediation.Probe(context.Background(), s, target)
 	if err != nil {

@@ -44,6 +44,21 @@ func gatedHost(t *testing.T, os string) (*lab.Pool, *sim.Server, *testlab.Gate) 
 	return pool, srv, g
 }
 
+// leasedHost is gatedHost's pool with its host leased and a session on it.
+func leasedHost(t *testing.T, os string) (*lab.Pool, *lab.Host, lab.Session) {
+	t.Helper()
+	pool, _, _ := gatedHost(t, os)
+	h, err := pool.Lease(context.Background(), os)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.Session(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool, h, s
+}
+
 func builtinCells(t *testing.T, name, os string) []scenarios.Cell {
 	t.Helper()
 	scs, err := scenarios.Builtin()

@@ -15,7 +15,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/msi"
@@ -153,6 +155,7 @@ type run struct {
 
 	initialized bool // InstallInitialize began the install
 	marked      bool // the in-progress marker was written
+	pathMissing bool // the marker's write found no path (its scratch folder is missing)
 	script      []scriptOp
 	undo        []func() // rollback, newest last
 	failed      bool
@@ -160,14 +163,66 @@ type run struct {
 
 func (r *run) rule(id string) { r.res.Rules = append(r.res.Rules, id) }
 
-// raise records a message: in the log, the result and the events.
-func (r *run) raise(msg Message, args ...string) {
+// raise records a message raised by the service's engine: in the log,
+// the result and the events.
+func (r *run) raise(msg Message, args ...string) { r.raiseOn(r.log.s, msg, args...) }
+
+// raiseOn records a message written by a side of the log (write is the
+// client's or the engine thread's line writer). An internal error is
+// written as its DEBUG line, then the text a UI shows, ending with the
+// arguments; an authored one as its "Product:" line, a blank line, then
+// "Error N. text". In a package without an Error table each message's
+// lookup adds its 2205 and 2228 notes, the product line's as message 1709
+// (R: lithnet/ad-password-protection#43, microsoft/winget-pkgs#196915 and
+// #373544; docs/evidence.md#E-log).
+func (r *run) raiseOn(write func(string, ...any), msg Message, args ...string) {
 	text := format(msg.Text(), args)
 	r.res.Messages = append(r.res.Messages, msg)
-	r.log.errorLine(msg, text)
-	if r.pkg != nil {
-		r.ev.errorEvent(r.props["ProductName"], msg, text)
+	noTable := r.pkg != nil && !r.pkg.errorTable
+	if noTable {
+		r.log.errorTableNotes(write, int(msg))
 	}
+	shown := text
+	if msg.Internal() {
+		shown = internalText(msg, args)
+		r.log.line(fmt.Sprintf("DEBUG: Error %d:  %s", int(msg), text))
+		r.log.line(shown)
+	} else {
+		shown = fmt.Sprintf("Error %d. %s", int(msg), text)
+	}
+	if noTable {
+		r.log.errorTableNotes(write, 1709)
+	}
+	if r.pkg != nil {
+		write("Product: %s -- %s", r.productName(), shown)
+		r.log.line("")
+		r.ev.errorEvent(r.productName(), msg, shown)
+	}
+	if !msg.Internal() {
+		r.log.line(shown)
+	}
+}
+
+// internalText is what a UI shows for an internal error, and what event
+// 10005 says: the error code, then its first three arguments (R: "The
+// arguments are: , , " for 2502 and 2503, microsoft/PowerToys#8123;
+// "110, R:\PowerToysSetup.msi, " for 2755, microsoft/PowerToys#316).
+func internalText(msg Message, args []string) string {
+	a := make([]string, 3)
+	copy(a, args)
+	return fmt.Sprintf("The installer has encountered an unexpected error installing this package. This may indicate a problem with this package. The error code is %d. The arguments are: %s",
+		int(msg), strings.Join(a, ", "))
+}
+
+// productName is the package's ProductName.
+func (r *run) productName() string {
+	if n, ok := r.props["ProductName"]; ok {
+		return n
+	}
+	if r.pkg != nil {
+		return r.pkg.props["ProductName"]
+	}
+	return ""
 }
 
 // format fills "[n]" with args (args[0] is [2], as msi.dll numbers them).
@@ -195,7 +250,7 @@ func (r *run) main() ExitCode {
 	}
 	r.log.c("Resetting cached policy values")
 	r.log.c("Machine policy value 'Debug' is 0")
-	r.log.c("******* RunEngine:\r\n           ******* Product: %s\r\n           ******* Action: \r\n           ******* CommandLine: **********", r.target())
+	r.log.runEngine(r.log.c, r.target())
 	if v, _ := r.policy(policyKey, "DisableMSI"); v == 2 {
 		r.rule(RuleDisableMSIAlways)
 		r.log.c("Machine policy value 'DisableMsi' is 2")
@@ -204,8 +259,42 @@ func (r *run) main() ExitCode {
 	if code, ok := r.openPackage(); !ok {
 		return r.clientReturn(code)
 	}
+	// A /qn client hands the whole install to the service, in a
+	// transaction that holds the execution mutex (R: the Windows 10 log of
+	// docs/evidence.md#E-log).
 	r.log.c("Client-side and UI is none or basic: Running entire install on the server.")
+	owner := fmt.Sprintf("msiexec.exe (PID %d)", r.log.server[0])
+	if err := r.m.Mutexes().Acquire(mutexExecute, owner, time.Time{}); err != nil {
+		// R: the two client lines follow each other in a /qn log
+		// (microsoft/PowerToys#15191); with a UI, message 1500 is shown
+		// and logged with its product line (keybase/client#23980).
+		r.rule(RuleExecutionMutex)
+		r.log.c("Failed to grab execution mutex. System error 258.")
+		r.res.Messages = append(r.res.Messages, MsgAnotherInstall)
+		if r.req.UI == UIFull {
+			text := fmt.Sprintf("Error %d. %s", int(MsgAnotherInstall), MsgAnotherInstall.Text())
+			r.log.line(text)
+			r.log.c("Product: %s -- %s", r.productName(), text)
+			r.log.line("")
+		}
+		return r.clientReturn(ExitAlreadyRunning)
+	}
+	defer r.m.Mutexes().Release(mutexExecute)
+	r.log.c("Grabbed execution mutex.")
+	r.log.c("Cloaking enabled.")
+	r.log.c("Attempting to enable all disabled privileges before calling Install on Server")
+	r.log.c("Incrementing counter to disable shutdown. Counter after increment: 0")
 	code := r.server()
+	if code == errOpenFailed {
+		// The service could not stage the package: the client reports
+		// 2755 with the service's error (R: docs/evidence.md#E-installer-missing).
+		r.rule(RuleInstallerMissing)
+		r.log.line(errOpenFailedText)
+		r.log.note("c", MsgServerError, strconv.Itoa(int(code)), r.pkgPath)
+		r.raiseOn(r.log.c, MsgServerError, strconv.Itoa(int(code)), r.pkgPath)
+		code = ExitInstallFailure
+	}
+	r.log.c("Decrementing counter to disable shutdown. If counter >= 0, shutdown will be denied.  Counter after decrement: -1")
 	r.log.c("MainEngineThread is returning %d", int(code))
 	return code
 }

@@ -2,6 +2,7 @@ package installer
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -166,10 +167,10 @@ var chain2503 = outcome{
 		`Note: 1: 2203 2: C:\Windows\Installer\inprogressinstallinfo.ipi 3: -2147287035`,
 		"Note: 1: 2503", "DEBUG: Error 2503:  Called RunScript when not marked in progress.",
 		"Note: 1: 2502", "DEBUG: Error 2502:  Called InstallFinalize when no install in progress.",
-		"InstallFinalize. Return value 3.",
-		"MainEngineThread is returning 1603",
+		"InstallFinalize. Return value 3.", "INSTALL. Return value 3.",
 		"-- Installation failed.",
 		"Installation success or error status: 1603.",
+		"MainEngineThread is returning 1603",
 	},
 	events: []uint32{EventTransactionBegin, EventInternalError, EventInternalError, EventInstallFailed, EventInstalled, EventTransactionEnd},
 	status: "1603",
@@ -181,8 +182,9 @@ func TestInstallSucceeds(t *testing.T) {
 	res := l.install("permachine", win.KindAdminElevated, UINone)
 	check(t, res, outcome{exit: ExitSuccess,
 		log: []string{"Grabbed execution mutex.", "Product installation will be elevated because user is admin and product is being installed per-machine.",
-			"Action start", "InstallInitialize.", "InstallFinalize. Return value 1.", "MainEngineThread is returning 0",
-			"Property(S): ProductCode = ", "MainEngineThread is returning 0", "=== Verbose logging stopped"},
+			"Action start", "InstallInitialize.", "InstallFinalize. Return value 1.", "INSTALL. Return value 1.",
+			"Property(S): ProductCode = ", "-- Installation completed successfully.", "MainEngineThread is returning 0",
+			"=== Logging stopped", "MainEngineThread is returning 0", "=== Verbose logging stopped"},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 	data, err := l.m.FS().ReadFile(win.SystemToken(), `C:\Program Files (x86)\MsiLab\PerMachine\readme.txt`)
 	must(t, err)
@@ -225,8 +227,10 @@ func (l *testLab) holder() bool {
 
 func TestPerUserInstallByStandardUser(t *testing.T) {
 	l := newLab(t, "win11-24h2")
+	info, _ := testpkgs.Lookup("peruser")
 	res := l.install("peruser", win.KindStandardUser, UINone)
 	check(t, res, outcome{exit: ExitSuccess, notLog: []string{"MSI_LUA"},
+		log:    []string{"Running product '" + info.ProductCode + "' with user privileges: It's not assigned."},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 	if !l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab\PerUser\readme.txt`) {
 		t.Errorf("per-user file not in the user's profile")
@@ -310,22 +314,60 @@ func TestClientTempGives1632(t *testing.T) {
 }
 
 // docs/evidence.md#E-installer-acl and docs/evidence.md#E-installer-missing:
-// C:\Windows\Installer denies SYSTEM write, or is missing.
+// C:\Windows\Installer denies SYSTEM write, or is missing; C:\Windows\Temp
+// is missing (the 2203 variant).
 func TestInstallerFolder(t *testing.T) {
 	t.Run("denies SYSTEM write", func(t *testing.T) {
 		l := newLab(t, "")
 		l.setSDDL(installerDir, installerDenySystem)
 		check(t, l.install("permachine", win.KindAdminElevated, UINone), chain2503)
 	})
-	t.Run("missing", func(t *testing.T) {
+	t.Run("missing: 2755", func(t *testing.T) {
 		l := newLab(t, "")
 		must(t, l.m.FS().Move(win.SystemToken(), installerDir, installerDir+".msilab"))
-		check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitInstallFailure,
+		pkg := pkgDir + `\permachine.msi`
+		res := l.install("permachine", win.KindAdminElevated, UINone)
+		check(t, res, outcome{exit: ExitInstallFailure,
+			messages: []Message{MsgServerError},
+			log: []string{"Original package ==> " + pkg, "The system cannot open the device or file specified.",
+				"MSI (s)", "MainEngineThread is returning 110", "The system cannot open the device or file specified.",
+				"Note: 1: 2755 2: 110 3: " + pkg + " ",
+				"DEBUG: Error 2755:  Server returned unexpected error 110 attempting to install package " + pkg + ".",
+				"The error code is 2755. The arguments are: 110, " + pkg + ", ", "MainEngineThread is returning 1603"},
+			notLog: []string{"Action start", "Note: 1: 2203 2: C:\\Windows\\Installer\\inprogressinstallinfo.ipi 3: -2147287037"},
+			events: []uint32{EventInternalError}})
+		if !slices.Contains(res.Rules, RuleInstallerMissing) {
+			t.Errorf("rules %v lack %s", res.Rules, RuleInstallerMissing)
+		}
+		if !strings.HasSuffix(res.Events[0].Message, "The arguments are: 110, "+pkg+", ") {
+			t.Errorf("10005: %q", res.Events[0].Message)
+		}
+	})
+	t.Run("Temp missing: 2203", func(t *testing.T) {
+		l := newLab(t, "")
+		must(t, l.m.FS().Move(win.SystemToken(), tempPath, tempPath+".msilab"))
+		res := l.install("permachine", win.KindAdminElevated, UINone)
+		check(t, res, outcome{exit: ExitInstallFailure,
 			messages: []Message{MsgCannotOpenDB},
-			log: []string{"InstallInitialize.", `.ipi 3: -2147287037`, `DEBUG: Error 2203:  Database: C:\Windows\Installer\inprogressinstallinfo.ipi. Cannot open database file. System error -2147287037`,
+			log: []string{"Server not locked: locking for product ", `.ipi 3: -2147287037 `, "Action start", "InstallInitialize.",
+				`DEBUG: Error 2203:  Database: C:\Windows\Installer\inprogressinstallinfo.ipi. Cannot open database file. System error -2147287037`,
+				"The arguments are: C:\\Windows\\Installer\\inprogressinstallinfo.ipi, -2147287037, ",
 				"InstallInitialize. Return value 3.", "MainEngineThread is returning 1603"},
 			notLog: []string{"Note: 1: 2502"},
 			events: []uint32{EventTransactionBegin, EventInternalError, EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"})
+		if !slices.Contains(res.Rules, RuleMarkerPathMissing) {
+			t.Errorf("rules %v lack %s", res.Rules, RuleMarkerPathMissing)
+		}
+	})
+	// The reported case: C:\Windows\TEMP had become a file.
+	t.Run("Temp a file: 2203", func(t *testing.T) {
+		l := newLab(t, "")
+		must(t, l.m.FS().Move(win.SystemToken(), tempPath, tempPath+".msilab"))
+		must(t, l.m.FS().WriteFile(win.SystemToken(), tempPath, []byte("not a folder")))
+		res := l.install("permachine", win.KindAdminElevated, UINone)
+		if res.ExitCode != ExitInstallFailure || !slices.Equal(res.Messages, []Message{MsgCannotOpenDB}) || !strings.Contains(res.Log, ".ipi 3: -2147287037 ") {
+			t.Errorf("exit %v, messages %v\n%s", res.ExitCode, res.Messages, res.Log)
+		}
 	})
 }
 
@@ -385,18 +427,30 @@ func TestDisableMSI(t *testing.T) {
 	t.Run("1 rejects a standard user's per-user install", func(t *testing.T) {
 		l := newLab(t, "")
 		l.setPolicy(policyKey, "DisableMSI", 1)
+		info, _ := testpkgs.Lookup("peruser")
 		check(t, l.install("peruser", win.KindStandardUser, UINone), outcome{exit: ExitPackageRejected,
-			log:    []string{"Machine policy value 'DisableMsi' is 1", "Rejecting product '" + pkgDir + `\peruser.msi': Non-assigned apps are disabled for non-admin users.`},
-			notLog: []string{"Action start"}})
+			log: []string{"Machine policy value 'DisableMsi' is 1",
+				"Rejecting product '" + info.ProductCode + "': Non-assigned apps are disabled for non-admin users.",
+				"Note: 1: 1708 ", "-- Installation failed.", "Installation success or error status: 1625.", "MainEngineThread is returning 1625",
+				"Info 1625.This installation is forbidden by system policy. Contact your system administrator."},
+			notLog: []string{"Action start"},
+			events: []uint32{EventInstallFailed, EventInstalled}, status: "1625"})
 		if res := l.install("permachine", win.KindAdminElevated, UINone); res.ExitCode != ExitSuccess {
 			t.Errorf("DisableMSI=1 and an elevated admin: exit %v, want 0", res.ExitCode)
 		}
 	})
 	t.Run("absent behaves as 1 on Server, allows on client", func(t *testing.T) {
+		// The log prints the value applied: 1 on Server though absent (R:
+		// elastic/windows-installers#304), 0 on a client.
 		for profile, want := range map[string]ExitCode{"server2022": ExitPackageRejected, "win10-22h2": ExitSuccess} {
 			l := newLab(t, profile)
-			if res := l.install("peruser", win.KindStandardUser, UINone); res.ExitCode != want {
+			res := l.install("peruser", win.KindStandardUser, UINone)
+			if res.ExitCode != want {
 				t.Errorf("%s: exit %v, want %v", profile, res.ExitCode, want)
+			}
+			line := fmt.Sprintf("Machine policy value 'DisableMsi' is %d", map[ExitCode]int{ExitPackageRejected: 1, ExitSuccess: 0}[want])
+			if !strings.Contains(res.Log, line) {
+				t.Errorf("%s: log lacks %q", profile, line)
 			}
 		}
 	})
@@ -454,8 +508,17 @@ func TestExecutionMutexGives1618(t *testing.T) {
 	l := newLab(t, "")
 	must(t, l.m.Mutexes().Acquire(mutexExecute, "msilab mutex.hold", time.Time{}))
 	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitAlreadyRunning,
-		messages: []Message{MsgAnotherInstall}, log: []string{"Failed to grab execution mutex.", "Error 1500."},
-		notLog: []string{"Grabbed execution mutex"}})
+		messages: []Message{MsgAnotherInstall},
+		// R: microsoft/PowerToys#15191, the two lines one after the other.
+		log:    []string{"]: Failed to grab execution mutex. System error 258.\r\nMSI (c) (", "]: MainEngineThread is returning 1618\r\n"},
+		notLog: []string{"Grabbed execution mutex", "Error 1500."}})
+	// With a UI, message 1500 and its product line (R: keybase/client#23980).
+	tok, user := l.token(win.KindAdminElevated)
+	res, err := Run(context.Background(), l.m, Request{Action: Install, Package: pkgDir + `\permachine.msi`, Token: tok, User: user, UI: UIFull})
+	must(t, err)
+	check(t, res, outcome{exit: ExitAlreadyRunning, messages: []Message{MsgAnotherInstall},
+		log: []string{"Failed to grab execution mutex. System error 258.", "\r\nError 1500. Another installation is in progress.",
+			"]: Product: MsiLab PerMachine -- Error 1500. Another installation is in progress.", "MainEngineThread is returning 1618"}})
 	if owner, held := l.m.Mutexes().Holder(mutexExecute); !held || owner != "msilab mutex.hold" {
 		t.Errorf("the other holder lost the mutex: %q %v", owner, held)
 	}
@@ -469,14 +532,19 @@ func TestExecutionMutexGives1618(t *testing.T) {
 func TestCustomActions(t *testing.T) {
 	l := newLab(t, "")
 	check(t, l.install("ca-ok", win.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
-		log:    []string{"CustomActionSchedule(Action=MsiLabDeferredOk,ActionType=3122,Source=C:\\Windows\\system32\\cmd.exe,Target=/c exit 0,)", "MsiLabDeferredOk. Return value 1."},
+		log: []string{"Executing op: ActionStart(Name=MsiLabDeferredOk,,)",
+			"CustomActionSchedule(Action=MsiLabDeferredOk,ActionType=3122,Source=C:\\Windows\\system32\\cmd.exe,Target=/c exit 0,)",
+			"InstallFinalize. Return value 1."},
+		notLog: []string{"CustomAction MsiLabDeferredOk returned actual error code"},
 		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
 	before := l.m.State()
 	res := l.install("ca-fail", win.KindAdminElevated, UINone)
 	check(t, res, outcome{exit: ExitInstallFailure, messages: []Message{MsgProgramFailed},
-		log: []string{"Action start", "MsiLabDeferredFail.", "CustomAction MsiLabDeferredFail returned actual error code 3",
-			"Error 1722.", "Action ended", "MsiLabDeferredFail. Return value 3.", "Rollback", "InstallFinalize. Return value 3.", "MainEngineThread is returning 1603"},
-		notLog: []string{"Note: 1: 2502"},
+		log: []string{"Executing op: ActionStart(Name=MsiLabDeferredFail,,)", "CustomAction MsiLabDeferredFail returned actual error code 3",
+			"Note: 1: 1722 2: MsiLabDeferredFail 3: C:\\Windows\\system32\\cmd.exe 4: /c exit 3 ",
+			"Product: MsiLab CustomAction Fail -- Error 1722.", "Error 1722.", "Action ended", "InstallFinalize. Return value 3.",
+			"Executing op: Header(", "INSTALL. Return value 3.", "MainEngineThread is returning 1603"},
+		notLog: []string{"Note: 1: 2502", "MsiLabDeferredFail. Return value 3."},
 		events: []uint32{EventTransactionBegin, 11722, EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"})
 	onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
 	for _, s := range append(onlyBefore, onlyAfter...) {
@@ -495,8 +563,15 @@ func TestReinstall(t *testing.T) {
 	info, _ := testpkgs.Lookup("permachine")
 	key := productsKey(win.SIDSystem, packGUID(info.ProductCode))
 	must(t, l.m.Registry().SetValue(win.SystemToken(), key, model.SZ("PackageCode", packGUID("{00000000-1111-2222-3333-444444444444}"))))
+	// R: hbons/SparkleShare#649, line by line.
 	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitProductVersion,
-		log: []string{"Another version of this product is already installed."}, notLog: []string{"Action start"}})
+		log: []string{"\r\nAnother version of this product is already installed.  Installation of this version cannot continue.  " +
+			"To configure or remove the existing version of this product, use Add/Remove Programs on the Control Panel.\r\n" + info.ProductCode + "\r\n",
+			"]: Product: MsiLab PerMachine -- Configuration failed.\r\n\r\n",
+			"]: Windows Installer reconfigured the product. Product Name: MsiLab PerMachine. Product Version: 1.0.0. Product Language: 1033. Manufacturer: MsiLab Testing. Reconfiguration success or error status: 1638.\r\n\r\n",
+			"MainEngineThread is returning 1638"},
+		notLog: []string{"Action start", "Note: 1: 1729"},
+		events: []uint32{EventConfigFailed, EventReconfigured}, status: "1638"})
 }
 
 func TestUninstallUnknownProductAndBadPackages(t *testing.T) {

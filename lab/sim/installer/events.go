@@ -23,6 +23,7 @@ const (
 	EventRemoveSucceeded   = 11724
 	EventRemoveFailed      = 11725
 	EventConfigSucceeded   = 11728
+	EventConfigFailed      = 11729
 	eventAuthoredErrorBase = 10000 // an authored 1xxx error N is logged as 10000+N
 )
 
@@ -45,15 +46,17 @@ func (e *events) productMessage(id uint32, level model.Level, product, text stri
 	e.write(id, level, fmt.Sprintf("Product: %s -- %s", product, text))
 }
 
-// errorEvent records a message raised during the install: 10005 for an
-// internal error, 10000+N for an authored one.
-func (e *events) errorEvent(product string, msg Message, text string) {
+// errorEvent records a message raised during the install, as the log's
+// "Product:" line shows it: 10005 for an internal error (its text ends
+// with the error's arguments: R, microsoft/PowerToys#8123), 10000+N for an
+// authored one; both at level Error (R: microsoft/PowerToys#8123,
+// cloudflare/cloudflare-docs#1190).
+func (e *events) errorEvent(product string, msg Message, shown string) {
+	id := uint32(eventAuthoredErrorBase + int(msg))
 	if msg.Internal() {
-		e.productMessage(EventInternalError, model.LevelError, product, fmt.Sprintf(
-			"The installer has encountered an unexpected error installing this package. This may indicate a problem with this package. The error code is %d. The arguments are: %s", int(msg), text))
-		return
+		id = EventInternalError
 	}
-	e.productMessage(uint32(eventAuthoredErrorBase+int(msg)), model.LevelError, product, fmt.Sprintf("Error %d. %s", int(msg), text))
+	e.productMessage(id, model.LevelError, product, shown)
 }
 
 // status writes 1033, 1034 or 1035 (D: the real text is quoted in docs/evidence.md#E-events).

@@ -25,6 +25,7 @@ type pkg struct {
 	execSeq     []msi.Action
 	launch      []launchRow
 	data        map[string][]byte // file key -> content, from the cabinets
+	errorTable  bool              // the package has an Error table
 }
 
 type dirRow struct{ parent, defaultDir string }
@@ -104,6 +105,8 @@ func loadPackage(db *msi.Package) (*pkg, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, err = db.Table("Error")
+	p.errorTable = err == nil
 	if p.execSeq, err = db.Sequence("InstallExecuteSequence"); err != nil && !errors.Is(err, msi.ErrNoTable) {
 		return nil, err
 	}

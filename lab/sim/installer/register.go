@@ -17,6 +17,7 @@ const (
 	classesProducts = `HKLM\SOFTWARE\Classes\Installer\Products`
 	uninstallKey    = `SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
 	installerDir    = `C:\Windows\Installer`
+	tempDir         = `C:\Windows\Temp`
 	markerPath      = installerDir + `\inprogressinstallinfo.ipi`
 )
 
@@ -49,6 +50,7 @@ func packGUID(g string) string {
 // product is a registered product, as the engine finds it.
 type product struct {
 	code, packageCode, localPackage string
+	version                         string  // DisplayVersion
 	sid                             win.SID // S-1-5-18 for per-machine
 }
 
@@ -82,7 +84,8 @@ func findProduct(m *model.Machine, code string, user win.SID) (product, bool) {
 			continue
 		}
 		pc, _ := m.Registry().GetValue(sys, productsKey(sid, packed), "PackageCode")
-		return product{code: strings.ToUpper(code), packageCode: unpackGUID(pc.Str), localPackage: lp.Str, sid: sid}, true
+		v, _ := m.Registry().GetValue(sys, installPropsKey(sid, packed), "DisplayVersion")
+		return product{code: strings.ToUpper(code), packageCode: unpackGUID(pc.Str), localPackage: lp.Str, version: v.Str, sid: sid}, true
 	}
 	return product{}, false
 }

@@ -328,11 +328,12 @@ func (r *run) customAction(ca caRow) int {
 		if ca.typ&noImpersonate != 0 && r.elevated {
 			tok = win.SystemToken()
 		}
+		// A deferred action has no "Action start/ended" lines of its own:
+		// the script's ops name it, and its failure ends the action that
+		// runs the script (R: o3de/o3de#7594, microsoft/winget-pkgs#196915).
+		r.log.s("Executing op: ActionStart(Name=%s,,)", ca.name)
 		r.log.s("Executing op: CustomActionSchedule(Action=%s,ActionType=%d,Source=%s,Target=%s,)", ca.name, ca.typ, sched.source, sched.target)
-		r.log.actionStart(ca.name)
-		rv := r.runCustomAction(sched, tok)
-		r.log.actionEnd(ca.name, rv)
-		return rv != 3
+		return r.runCustomAction(sched, tok) != 3
 	})
 	return 1
 }
@@ -376,26 +377,31 @@ func (r *run) runCustomAction(ca caRow, tok *win.Token) int {
 		return 3
 	}
 	code, _ := strconv.Atoi(m[1])
-	r.log.line(fmt.Sprintf("CustomAction %s returned actual error code %d (note this may not be 100%% accurate if translation happened inside sandbox)", ca.name, code))
-	if code == 0 || ca.typ&continueOnError != 0 {
+	if code == 0 {
 		return 1
 	}
+	// Written for a non-zero exit code (R: the logs of docs/evidence.md#E-custom-action).
+	r.log.line(fmt.Sprintf("CustomAction %s returned actual error code %d (note this may not be 100%% accurate if translation happened inside sandbox)", ca.name, code))
+	if ca.typ&continueOnError != 0 {
+		return 1
+	}
+	// R: the action's own line, its note, then the message (Particular/ServicePulse#139,
+	// microsoft/winget-pkgs#196915 and #373544).
 	r.rule(RuleCustomActionFailed)
 	r.log.note("s", MsgProgramFailed, ca.name, source, target)
 	r.raise(MsgProgramFailed, ca.name, source, target)
 	return 3
 }
 
-// rollback undoes the script's changes, newest first.
+// rollback undoes the script's changes, newest first, after the failed
+// action's end: the rollback script's header (R: Particular/ServiceControl#362).
 func (r *run) rollback() {
 	if len(r.undo) == 0 {
 		return
 	}
-	r.log.actionStart("Rollback")
 	r.log.s("Executing op: Header(Signature=1397708873,Version=500,Timestamp=0,LangId=%s,Platform=0,ScriptType=2,ScriptMajorVersion=21,ScriptMinorVersion=4,ScriptAttributes=1)", r.props["ProductLanguage"])
 	for i := len(r.undo) - 1; i >= 0; i-- {
 		r.undo[i]()
 	}
 	r.undo = nil
-	r.log.actionEnd("Rollback", 1)
 }

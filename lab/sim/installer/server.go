@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/win"
@@ -13,43 +12,76 @@ import (
 // mutexExecute is the execution mutex (D).
 const mutexExecute = `Global\_MSIExecute`
 
-// server is the msiserver side of the run.
+// errOpenFailed is ERROR_OPEN_FAILED (110, D: winerror.h), what the
+// service returns when it cannot stage the package in a missing
+// C:\Windows\Installer; errOpenFailedText is its system message, which
+// the log shows once from each side (R: microsoft/PowerToys#316).
+const (
+	errOpenFailed     ExitCode = 110
+	errOpenFailedText          = "The system cannot open the device or file specified."
+)
+
+// msgProductVersion is 1638's text, as msiexec prints it (D: the error
+// codes; R: the double spaces, schubergphilis/mod_security#50).
+const msgProductVersion = "Another version of this product is already installed.  Installation of this version cannot continue.  " +
+	"To configure or remove the existing version of this product, use Add/Remove Programs on the Control Panel."
+
+// server is the msiserver side of the run, from the thread that takes the
+// install to the service's tail lines.
 func (r *run) server() ExitCode {
-	owner := fmt.Sprintf("msiexec.exe (PID %d)", r.log.server[0])
-	if err := r.m.Mutexes().Acquire(mutexExecute, owner, time.Time{}); err != nil {
-		r.rule(RuleExecutionMutex)
-		r.log.c("Failed to grab execution mutex. System error 258.")
-		r.res.Messages = append(r.res.Messages, MsgAnotherInstall)
-		r.log.errorLine(MsgAnotherInstall, MsgAnotherInstall.Text())
-		return ExitAlreadyRunning
-	}
-	defer r.m.Mutexes().Release(mutexExecute)
-	r.log.s("Grabbed execution mutex.")
+	r.log.srv("Running installation inside multi-package transaction %s", r.target())
+	r.log.srv("Grabbed execution mutex.")
 	r.log.s("Resetting cached policy values")
+	r.log.s("Machine policy value 'Debug' is 0")
+	r.log.runEngine(r.log.s, r.target())
+	r.log.s("Machine policy value 'DisableUserInstalls' is 0")
+	// Is an install suspended? No marker: file not found, the normal case
+	// (R: prometheus-community/windows_exporter#333).
+	r.log.note("s", MsgCannotOpenDB, markerPath, stgFileNotFound)
+	if !r.stagePackage() {
+		r.log.line(errOpenFailedText)
+		r.log.s("MainEngineThread is returning %d", int(errOpenFailed))
+		r.log.serverTail(false, "")
+		return errOpenFailed
+	}
 	disable, set := r.policy(policyKey, "DisableMSI")
 	aieMachine, _ := r.policy(policyKey, "AlwaysInstallElevated")
 	aieUser, _ := r.policy(userPolicyKey, "AlwaysInstallElevated")
-	r.log.s("Machine policy value 'Debug' is 0")
-	r.log.s("Machine policy value 'DisableUserInstalls' is 0")
+	if !set {
+		// The value Windows applies, also when absent: 1 on Server (R:
+		// elastic/windows-installers#304, docs/evidence.md#E-disablemsi-1).
+		disable = uint64(r.m.Profile().DisableMSIWhenAbsent)
+	}
 	r.log.s("Machine policy value 'DisableMsi' is %d", disable)
 	r.log.s("Machine policy value 'AlwaysInstallElevated' is %d", aieMachine)
 	r.log.s("User policy value 'AlwaysInstallElevated' is %d", aieUser)
-	if !set {
-		disable = uint64(r.m.Profile().DisableMSIWhenAbsent)
-	}
 	r.initProperties()
 	r.decideElevation(aieMachine == 1 && aieUser == 1)
 	if disable == 1 && !r.elevated {
+		// R: the Puppet log of docs/evidence.md#E-disablemsi-1, line by line.
 		r.rule(RuleDisableMSINonAdmin)
-		r.log.s("Rejecting product '%s': Non-assigned apps are disabled for non-admin users.", r.pkgPath)
+		r.log.s("Rejecting product '%s': Non-assigned apps are disabled for non-admin users.", r.props["ProductCode"])
+		r.outcome(ExitPackageRejected, false)
 		r.log.s("MainEngineThread is returning %d", int(ExitPackageRejected))
+		r.log.serverTail(false, "Info 1625.This installation is forbidden by system policy. Contact your system administrator.")
 		return ExitPackageRejected
+	}
+	if !r.elevated && !r.perMachine {
+		// R: PowerShell/Win32-OpenSSH#1923 (a per-user install).
+		r.log.s("Running product '%s' with user privileges: It's not assigned.", r.props["ProductCode"])
 	}
 	if r.req.Action == Install && r.installed != nil {
 		if !strings.EqualFold(r.installed.packageCode, r.pkg.packageCode) {
+			// R: hbons/SparkleShare#649, line by line: the message, the
+			// ProductCode, then the installed product's reconfiguration
+			// failing with 1638 (its version, not the package's).
 			r.rule(RuleOtherVersion)
-			r.log.s("Product: %s -- Another version of this product is already installed.  Installation of this version cannot continue.", r.props["ProductName"])
+			r.log.line(msgProductVersion)
+			r.log.line(r.props["ProductCode"])
+			r.props["ProductVersion"] = r.installed.version
+			r.outcome(ExitProductVersion, true)
 			r.log.s("MainEngineThread is returning %d", int(ExitProductVersion))
+			r.log.serverTail(false, "")
 			return ExitProductVersion
 		}
 		r.maint = true
@@ -57,13 +89,43 @@ func (r *run) server() ExitCode {
 	}
 	r.ev.write(EventTransactionBegin, model.LevelInformation, fmt.Sprintf(
 		"Beginning a Windows Installer transaction: %s. Client Process Id: %d.", r.target(), r.log.client[0]))
+	r.log.actionStart("INSTALL")
 	code := r.execute()
+	rv := 1
+	if code != ExitSuccess {
+		rv = 3
+	}
+	r.log.actionEnd("INSTALL", rv)
+	r.log.flushEnd()
+	r.log.properties("s", r.props)
+	r.outcome(code, true)
+	r.log.s("Deferring clean up of packages/files, if any exist")
 	r.log.s("MainEngineThread is returning %d", int(code))
-	r.finishEvents(code)
+	r.log.serverTail(true, "")
 	r.ev.write(EventTransactionEnd, model.LevelInformation, fmt.Sprintf(
 		"Ending a Windows Installer transaction: %s. Client Process Id: %d.", r.target(), r.log.client[0]))
-	r.log.properties("s", r.props)
 	return code
+}
+
+// stagePackage is the service's copy of the package under
+// C:\Windows\Installer, which it runs the install from (R: "Package
+// we're running from ==> C:\WINDOWS\Installer\....msi" and the DATABASE
+// property of public logs). A removal by product code runs from the cached
+// package. A missing folder fails it with 110 (R:
+// docs/evidence.md#E-installer-missing); whether an ACL that denies SYSTEM
+// write there fails it too is not known (G: the engine stages nothing, so
+// the installer-acl fault still gives the 2503 chain).
+func (r *run) stagePackage() bool {
+	r.log.s("Original package ==> %s", r.pkgPath)
+	running := r.pkgPath
+	if r.req.Package != "" {
+		if fi, err := r.m.FS().Stat(installerDir); err != nil || !fi.Dir {
+			return false
+		}
+		running = cachedPackageName(r.pkg.props["ProductCode"], r.pkg.packageCode)
+	}
+	r.log.s("Package we're running from ==> %s", running)
+	return true
 }
 
 // decideElevation sets perMachine and elevated, and logs why.
@@ -85,8 +147,10 @@ func (r *run) decideElevation(alwaysElevated bool) {
 		r.elevated = true
 	case tok.IsAdmin():
 		if r.perMachine {
+			// R: ovn-kubernetes/ovn-kubernetes#287 and #409, line by line.
 			r.rule(RuleElevateAdmin)
 			r.log.s("Product installation will be elevated because user is admin and product is being installed per-machine.")
+			r.log.s("Running product '%s' with elevated privileges: Product is assigned.", r.props["ProductCode"])
 		}
 		r.elevated = true
 	case r.perMachine && tok.Kind == win.KindAdminFiltered && r.req.UI == UIFull:
@@ -116,7 +180,9 @@ func boolProp(b bool) string {
 	return ""
 }
 
-// execute walks the InstallExecuteSequence.
+// execute walks the InstallExecuteSequence. A failed action ends it:
+// its "Action ended ... Return value 3." line, then the rollback (R:
+// Particular/ServiceControl#362).
 func (r *run) execute() ExitCode {
 	for _, a := range r.pkg.execSeq {
 		ok, err := EvalCondition(a.Condition, r)
@@ -127,7 +193,11 @@ func (r *run) execute() ExitCode {
 			r.log.s("Skipping action: %s (condition is false)", a.Name)
 			continue
 		}
-		r.log.actionStart(a.Name)
+		r.log.doing(a.Name)
+		if a.Name == "InstallInitialize" {
+			r.beginTransaction()
+		}
+		r.log.started(a.Name)
 		rv := r.action(a.Name)
 		r.log.actionEnd(a.Name, rv)
 		if rv == 3 {
@@ -136,6 +206,11 @@ func (r *run) execute() ExitCode {
 		}
 	}
 	if r.failed {
+		if len(r.undo) > 0 {
+			r.log.s("User policy value 'DisableRollback' is 0")
+			r.log.s("Machine policy value 'DisableRollback' is 0")
+		}
+		r.log.flushEnd()
 		r.rollback()
 		r.finalize()
 		return ExitInstallFailure
@@ -160,9 +235,6 @@ func (r *run) action(name string) int {
 		return 1
 	case "InstallFinalize":
 		ok := r.runScript()
-		if !ok {
-			r.rollback()
-		}
 		if !r.finalize() || !ok {
 			return 3
 		}
@@ -184,10 +256,53 @@ func (r *run) launchConditions() int {
 	return 1
 }
 
+// beginTransaction is what InstallInitialize writes before its "Action
+// start" line when the install may begin: the policies read again, the
+// server locked for the product, and the in-progress marker written. Its
+// reads give file not found, the normal case; a write whose path is not
+// found leaves a -2147287037 note (R: intel/haxm#163, line by line): the
+// marker's scratch folder, C:\Windows\Temp, is missing or a file (R: the
+// programmerah.com report of docs/evidence.md#E-installer-missing).
+func (r *run) beginTransaction() {
+	if r.luaBlocked() {
+		return
+	}
+	aieMachine, _ := r.policy(policyKey, "AlwaysInstallElevated")
+	aieUser, _ := r.policy(userPolicyKey, "AlwaysInstallElevated")
+	r.log.s("Machine policy value 'AlwaysInstallElevated' is %d", aieMachine)
+	r.log.s("User policy value 'AlwaysInstallElevated' is %d", aieUser)
+	r.log.s("BeginTransaction: Locking Server")
+	r.log.note("s", MsgCannotOpenDB, markerPath, stgFileNotFound)
+	r.log.s("SRSetRestorePoint skipped for this transaction.")
+	r.log.note("s", MsgCannotOpenDB, markerPath, stgFileNotFound)
+	r.log.s("Server not locked: locking for product %s", r.props["ProductCode"])
+	r.initialized = true
+	if fi, err := r.m.FS().Stat(tempDir); err != nil || !fi.Dir {
+		r.pathMissing = true
+		r.log.note("s", MsgCannotOpenDB, markerPath, stgPathNotFound)
+		return
+	}
+	sys := win.SystemToken()
+	if !r.canWrite(sys, installerDir) || !r.canWrite(sys, tempDir) || !r.canWrite(r.req.Token, tempDir) {
+		// Silently not marked in progress; the first RunScript finds out (R).
+		r.rule(RuleMarkerDenied)
+		return
+	}
+	content := []byte(fmt.Sprintf("msilab in-progress marker\r\nProductCode=%s\r\nPackage=%s\r\n", r.props["ProductCode"], r.pkgPath))
+	if err := r.m.FS().WriteFile(sys, markerPath, content); err != nil {
+		r.rule(RuleMarkerDenied)
+		return
+	}
+	r.marked = true
+}
+
+// luaBlocked reports a per-machine install that does not run elevated.
+func (r *run) luaBlocked() bool { return r.perMachine && !r.elevated }
+
 // installInitialize begins the install: the privilege checks of a
-// non-elevated per-machine install, then the in-progress marker.
+// non-elevated per-machine install, then the marker's outcome.
 func (r *run) installInitialize() int {
-	if r.perMachine && !r.elevated {
+	if r.luaBlocked() {
 		if r.req.Action == Uninstall {
 			r.rule(RuleLUAUninstall)
 			r.raise(MsgAdminToRemove)
@@ -197,29 +312,12 @@ func (r *run) installInitialize() int {
 		}
 		return 3
 	}
-	r.initialized = true
-	sys := win.SystemToken()
-	if !r.m.FS().Exists(markerPath) {
-		r.log.note("s", MsgCannotOpenDB, markerPath, stgFileNotFound)
-	}
-	if fi, err := r.m.FS().Stat(installerDir); err != nil || !fi.Dir {
+	if r.pathMissing {
 		r.rule(RuleMarkerPathMissing)
-		r.log.note("s", MsgCannotOpenDB, markerPath, stgPathNotFound)
 		r.raise(MsgCannotOpenDB, markerPath, stgPathNotFound)
 		r.initialized = false
 		return 3
 	}
-	if !r.canWrite(sys, installerDir) || !r.canWrite(sys, `C:\Windows\Temp`) || !r.canWrite(r.req.Token, `C:\Windows\Temp`) {
-		// Silently not marked in progress; the first RunScript finds out (R).
-		r.rule(RuleMarkerDenied)
-		return 1
-	}
-	content := []byte(fmt.Sprintf("msilab in-progress marker\r\nProductCode=%s\r\nPackage=%s\r\n", r.props["ProductCode"], r.pkgPath))
-	if err := r.m.FS().WriteFile(sys, markerPath, content); err != nil {
-		r.rule(RuleMarkerDenied)
-		return 1
-	}
-	r.marked = true
 	return 1
 }
 
@@ -258,49 +356,64 @@ func (r *run) finalize() bool {
 	}
 	r.initialized = false
 	if !r.marked {
+		// R: lithnet/ad-password-protection#43, line by line.
+		r.log.note("s", MsgCannotOpenDB, markerPath, stgAccessDenied)
 		r.log.note("s", MsgFinalizeNoInstall)
 		r.raise(MsgFinalizeNoInstall)
 		return false
 	}
 	r.marked = false
 	if err := r.m.FS().Remove(win.SystemToken(), markerPath); err != nil && !errors.Is(err, model.ErrNotFound) {
-		r.log.s("Note: 1: 2318 2: %s", markerPath)
+		r.log.note("s", 2318, markerPath)
 	}
 	return true
 }
 
-// finishEvents writes the outcome events and the log's product lines.
-func (r *run) finishEvents(code ExitCode) {
+// outcome writes the end of the engine's log, after the property dump, and
+// its events: the note of message 1707 (success) or 1708 (failure) (1724,
+// 1725, 1728 and 1729 for a removal and a reconfiguration, G), the product's
+// line, the status line, each followed by an empty line when the install
+// ran (R: microsoft/winget-cli#433); a rejected one writes them without
+// (R: the Puppet log of docs/evidence.md#E-disablemsi-1). Events: 1170x,
+// 1172x at level Information (R: 11708, lithnet/ad-password-protection#137,
+// DefGuard/client#205), then 1033, 1034 or 1035 with the status.
+func (r *run) outcome(code ExitCode, ran bool) {
 	name := r.props["ProductName"]
+	msg, event, text := Message(1707), uint32(EventInstallSucceeded), "Installation completed successfully."
+	verb, what, status := "installed", "Installation", uint32(EventInstalled)
 	switch {
 	case r.req.Action == Uninstall && code == ExitSuccess:
 		r.rule(RuleUninstallSuccess)
-		r.log.s("Product: %s -- Removal completed successfully.", name)
-		r.ev.productMessage(EventRemoveSucceeded, model.LevelInformation, name, "Removal completed successfully.")
-		r.log.s("Windows Installer removed the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. Removal success or error status: 0.",
-			name, r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"])
-		r.ev.status(EventRemoved, "removed", "Removal", r.props, code)
+		msg, event, text = 1724, EventRemoveSucceeded, "Removal completed successfully."
+		verb, what, status = "removed", "Removal", EventRemoved
 	case r.req.Action == Uninstall:
-		r.log.s("Product: %s -- Removal failed.", name)
-		r.ev.productMessage(EventRemoveFailed, model.LevelError, name, "Removal failed.")
-		r.ev.status(EventRemoved, "removed", "Removal", r.props, code)
+		msg, event, text = 1725, EventRemoveFailed, "Removal failed."
+		verb, what, status = "removed", "Removal", EventRemoved
 	case r.maint && code == ExitSuccess:
-		r.log.s("Product: %s -- Configuration completed successfully.", name)
-		r.ev.productMessage(EventConfigSucceeded, model.LevelInformation, name, "Configuration completed successfully.")
-		r.ev.status(EventReconfigured, "reconfigured", "Reconfiguration", r.props, code)
+		msg, event, text = 1728, EventConfigSucceeded, "Configuration completed successfully."
+		verb, what, status = "reconfigured", "Reconfiguration", EventReconfigured
+	case code == ExitProductVersion:
+		msg, event, text = 1729, EventConfigFailed, "Configuration failed."
+		verb, what, status = "reconfigured", "Reconfiguration", EventReconfigured
 	case code == ExitSuccess:
 		r.rule(RuleSuccess)
-		r.log.s("Product: %s -- Installation completed successfully.", name)
-		r.ev.productMessage(EventInstallSucceeded, model.LevelInformation, name, "Installation completed successfully.")
-		r.log.s("Windows Installer installed the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. Installation success or error status: 0.",
-			name, r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"])
-		r.ev.status(EventInstalled, "installed", "Installation", r.props, code)
 	default:
-		r.log.s("Product: %s -- Installation failed.", name)
-		r.ev.productMessage(EventInstallFailed, model.LevelError, name, "Installation failed.")
-		r.log.s("Windows Installer installed the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. Installation success or error status: %d.",
-			name, r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"], int(code))
-		r.ev.status(EventInstalled, "installed", "Installation", r.props, code)
+		msg, event, text = 1708, EventInstallFailed, "Installation failed."
 	}
+	blank := func() {
+		if ran {
+			r.log.line("")
+		}
+	}
+	if code != ExitProductVersion { // SparkleShare#649's 1638 has no note
+		r.log.note("s", msg)
+	}
+	r.log.s("Product: %s -- %s", name, text)
+	blank()
+	r.ev.productMessage(event, model.LevelInformation, name, text)
+	r.log.s("Windows Installer %s the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. %s success or error status: %d.",
+		verb, name, r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"], what, int(code))
+	blank()
+	r.ev.status(status, verb, what, r.props, code)
 	r.rule(RuleEvents)
 }
