@@ -24,6 +24,9 @@ func (r *run) server() ExitCode {
 		return ExitAlreadyRunning
 	}
 	defer r.m.Mutexes().Release(mutexExecute)
+	if !r.connect() {
+		return ExitServiceFailure
+	}
 	r.log.s("Grabbed execution mutex.")
 	r.log.s("Resetting cached policy values")
 	disable, set := r.policy(policyKey, "DisableMSI")

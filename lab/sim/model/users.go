@@ -152,6 +152,12 @@ func (st *state) exists(path string) bool {
 // standard-user a non-administrator (ErrTokenKind); an unknown or
 // disabled account is ErrUnknownUser.
 func (m *Machine) Token(kind win.TokenKind, user string) (*win.Token, error) {
+	return m.LogonToken(kind, user, win.LogonDefault)
+}
+
+// LogonToken is Token for a logon of the given type (win.LogonDefault: the
+// kind's usual one), whose logon group the token carries.
+func (m *Machine) LogonToken(kind win.TokenKind, user string, logon win.LogonType) (*win.Token, error) {
 	if kind == win.KindSystem {
 		return win.SystemToken(), nil
 	}
@@ -176,7 +182,7 @@ func (m *Machine) Token(kind win.TokenKind, user string) (*win.Token, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrTokenKind, kind)
 	}
-	return win.NewToken(win.TokenSpec{Kind: kind, User: a.SID, Domain: m.domain}), nil
+	return win.NewToken(win.TokenSpec{Kind: kind, User: a.SID, Domain: m.domain, Logon: logon}), nil
 }
 
 func userLines(out *[]string, st *state) {
