@@ -77,7 +77,9 @@ type Logon struct {
 func (l Logon) String() string { return l.User + ":<password>" }
 
 // GoString never shows the password either (%#v).
-func (l Logon) GoString() string { return "ops.Logon{User: " + fmt.Sprintf("%q", l.User) + ", Password: <hidden>}" }
+func (l Logon) GoString() string {
+	return "ops.Logon{User: " + fmt.Sprintf("%q", l.User) + ", Password: <hidden>}"
+}
 
 // Response is the single JSON document the batch writes to stdout.
 type Response struct {
