@@ -73,8 +73,8 @@ func (h *Host) interactiveLogon(ctx context.Context, s Session, kind win.TokenKi
 	if kind == win.KindAdminFiltered && a.SID.RID() == 500 {
 		v, err := h.m.Registry().GetValue(nil, filterAdminPolicy, "FilterAdministratorToken")
 		if err != nil || v.Num != 1 {
-			return nil, nil, &ops.Error{Code: ops.CodeNotSupported, Message: user + " is the built-in Administrator, whose interactive token is not UAC-filtered " +
-				"(Admin Approval Mode for the built-in Administrator is off): admin-filtered needs another administrator account"}
+			return nil, nil, &ops.Error{Code: ops.CodeNotSupported, Message: user + "'s interactive token is not UAC-filtered (the built-in Administrator " +
+				"outside Admin Approval Mode, or UAC turned off): admin-filtered needs another administrator account under UAC"}
 		}
 	}
 	tok, err := h.m.LogonToken(kind, a.Name, win.LogonInteractive)
