@@ -111,3 +111,19 @@ func TestLogonsTravelBesideOps(t *testing.T) {
 		t.Errorf("a request without logons names them: %s", plain)
 	}
 }
+
+// TestStagingDirShared checks that the upload script and the module stage
+// in StagingDir with the same protected ACL, which the simulated upload
+// models.
+func TestStagingDirShared(t *testing.T) {
+	rel := strings.TrimPrefix(StagingDir, `C:\ProgramData\`)
+	for name, text := range map[string]string{"upload.ps1": UploadScript, "MsiLab.psm1": string(Module)} {
+		if !strings.Contains(text, `Join-Path $env:ProgramData '`+rel+`'`) ||
+			!strings.Contains(text, `'D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)'`) {
+			t.Errorf("%s does not stage in %s with its admin-only ACL", name, StagingDir)
+		}
+	}
+	if strings.Contains(UploadScript, "GetTempPath") || strings.Contains(strings.ToLower(UploadScript), "$env:temp") {
+		t.Errorf("upload.ps1 uses %%TEMP%%")
+	}
+}
