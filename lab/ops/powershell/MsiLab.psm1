@@ -1048,8 +1048,9 @@ function Get-MsiLabEvents {
 #endregion
 #region Mutexes
 
-# The holder process's constant script (mutex.hold). Its working directory
-# is the hold's folder, where hold.json holds {name, seconds}. It opens or
+# The holder process's constant script (mutex.hold), run by a LocalSystem
+# scheduled task. Its working directory is the hold's folder, where
+# hold.json holds {name, seconds}. It opens or
 # creates the mutex unowned and takes it without waiting (a mutex created
 # with initiallyOwned is not owned when it already existed), reports in
 # state.json (written whole, then renamed), holds it until the deadline or
@@ -1165,35 +1166,54 @@ function Get-MsiLabMutex {
     return $out
 }
 
-# Starts a holder process through WMI, so that it outlives the WinRM
-# command (whose processes end with it). Returns @{dir; pid}.
-# Win32_Process.Create: https://learn.microsoft.com/windows/win32/cimwin32prov/create-method-in-class-win32-process
-# Invoke-CimMethod: https://learn.microsoft.com/powershell/module/cimcmdlets/invoke-cimmethod?view=powershell-5.1
+# The scheduled task of a hold: \msilab\mutex-<the hold folder's name>.
+function Get-MsiLabMutexTask {
+    param([string] $Dir)
+    return @{ TaskName = ('mutex-' + [System.IO.Path]::GetFileName($Dir)); TaskPath = $script:MsiLabTaskPath }
+}
+
+# Starts a holder process as a LocalSystem scheduled task, so that it
+# outlives the WinRM command: a process the command starts ends with it,
+# and one started through Win32_Process.Create lives in WMI's job object,
+# which may end it. The task's own time limit is a backstop past the hold.
+# Returns @{dir; task}.
+# New-ScheduledTaskPrincipal: https://learn.microsoft.com/powershell/module/scheduledtasks/new-scheduledtaskprincipal?view=windowsserver2022-ps
+# Register-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/register-scheduledtask?view=windowsserver2022-ps
 function Start-MsiLabMutexHolder {
     param([string] $Name, [int] $Seconds)
     $dir = Join-Path (Get-MsiLabMutexRoot) ([guid]::NewGuid().ToString())
     [void][System.IO.Directory]::CreateDirectory($dir)
     $req = ConvertTo-Json @{ name = $Name; seconds = $Seconds } -Compress
     [System.IO.File]::WriteAllText((Join-Path $dir 'hold.json'), $req)
+    $task = Get-MsiLabMutexTask $dir
     $exe = Join-Path $PSHOME 'powershell.exe'
-    $cmd = '"{0}" -NoLogo -NoProfile -NonInteractive -EncodedCommand {1}' -f $exe, $script:MsiLabMutexHolderCommand
-    $r = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{ CommandLine = $cmd; CurrentDirectory = $dir }
-    if ($r.ReturnValue -ne 0) {
-        Remove-Item -LiteralPath $dir -Recurse -Force
-        throw (New-MsiLabError 'Internal' "Win32_Process.Create returned $($r.ReturnValue)")
+    $action = New-ScheduledTaskAction -Execute $exe -Argument ('-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $script:MsiLabMutexHolderCommand) -WorkingDirectory $dir
+    $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+    $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit ([TimeSpan]::FromSeconds($Seconds + 300))
+    try {
+        $null = Register-ScheduledTask @task -Action $action -Principal $principal -Settings $settings
+        $null = Start-ScheduledTask @task
+    } catch {
+        $null = Unregister-ScheduledTask @task -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue
+        throw
     }
-    return @{ dir = $dir; pid = [int]$r.ProcessId }
+    return @{ dir = $dir; task = $task }
 }
 
-# Waits up to 30 s for a new holder's report in state.json ($null: none).
-# https://learn.microsoft.com/dotnet/api/system.io.file.exists
+# Waits up to 30 s for a new holder's report in state.json ($null: none,
+# or its task stopped without one).
+# Get-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/get-scheduledtask?view=windowsserver2022-ps
 function Wait-MsiLabMutexHolder {
     param($Holder)
     $file = Join-Path $Holder.dir 'state.json'
+    $task = $Holder.task
     $deadline = [DateTime]::UtcNow.AddSeconds(30)
     while ([DateTime]::UtcNow -lt $deadline) {
         if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
-        if ($null -eq (Get-Process -Id $Holder.pid -ErrorAction SilentlyContinue)) { break }
+        $state = [string](Get-ScheduledTask @task -ErrorAction SilentlyContinue).State
+        $result = [long](Get-ScheduledTaskInfo @task -ErrorAction SilentlyContinue).LastTaskResult
+        if ($state -notin @('Running', 'Queued') -and $script:MsiLabTaskPending -notcontains $result) { break }
         Start-Sleep -Milliseconds 100
     }
     if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
@@ -1203,18 +1223,35 @@ function Wait-MsiLabMutexHolder {
 # Ends a hold: removing hold.json tells the holder to release the mutex and
 # exit; one still running after 10 s is stopped (the mutex is then
 # abandoned: https://learn.microsoft.com/dotnet/api/system.threading.abandonedmutexexception).
+# Its task is then stopped and unregistered, and its folder removed.
 # Process.WaitForExit: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.waitforexit
+# Unregister-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/unregister-scheduledtask?view=windowsserver2022-ps
 function Stop-MsiLabMutexHold {
     param($Hold)
     Remove-Item -LiteralPath (Join-Path $Hold.dir 'hold.json') -Force -ErrorAction SilentlyContinue
     $proc = $Hold.process
     if ($null -ne $proc -and -not $proc.WaitForExit(10000)) { Stop-Process -Id $proc.Id -Force }
+    $task = Get-MsiLabMutexTask $Hold.dir
+    $null = Stop-ScheduledTask @task -ErrorAction SilentlyContinue
+    $null = Unregister-ScheduledTask @task -Confirm:$false -ErrorAction SilentlyContinue
     Remove-Item -LiteralPath $Hold.dir -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+# Unregisters the holder tasks whose hold folder is gone: holds that ended
+# at their deadline (the holder removes its folder; Task Scheduler keeps
+# the task registered).
+function Remove-MsiLabMutexTasks {
+    $root = Get-MsiLabMutexRoot
+    foreach ($t in @(Get-ScheduledTask -TaskPath $script:MsiLabTaskPath -ErrorAction SilentlyContinue)) {
+        if (-not $t.TaskName.StartsWith('mutex-')) { continue }
+        if ([System.IO.Directory]::Exists((Join-Path $root $t.TaskName.Substring(6)))) { continue }
+        $null = Unregister-ScheduledTask -TaskName $t.TaskName -TaskPath $script:MsiLabTaskPath -Confirm:$false -ErrorAction SilentlyContinue
+    }
 }
 
 # mutex.hold: holds a named mutex (Global\_MSIExecute: what Windows
 # Installer holds during an install's execute phase, so other installs fail
-# with 1618) for 1 to 86400 s from a separate process. A mutex that already
+# with 1618) for 1 to 86400 s from a separate process, a LocalSystem task. A mutex that already
 # exists is Conflict. https://learn.microsoft.com/windows/win32/msi/-msiexecute-mutex
 function Invoke-MsiLabMutexHold {
     param($OpArgs)
@@ -1226,7 +1263,9 @@ function Invoke-MsiLabMutexHold {
     $holder = Start-MsiLabMutexHolder $name $seconds
     $state = Wait-MsiLabMutexHolder $holder
     if ($null -eq $state -or $state.state -ne 'held') {
-        Stop-MsiLabMutexHold @{ dir = $holder.dir; process = (Get-Process -Id $holder.pid -ErrorAction SilentlyContinue) }
+        $proc = $null
+        if ($null -ne $state) { $proc = Get-Process -Id ([int]$state.pid) -ErrorAction SilentlyContinue }
+        Stop-MsiLabMutexHold @{ dir = $holder.dir; process = $proc }
         if ($null -eq $state) { throw (New-MsiLabError 'Internal' "the holder of $name did not start") }
         if ($state.state -eq 'busy') { throw (New-MsiLabError 'Conflict' "$name is held by another process") }
         throw (New-MsiLabError 'Internal' "the holder of ${name}: $($state.message)")
@@ -1234,8 +1273,9 @@ function Invoke-MsiLabMutexHold {
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 
-# mutex.release: ends msilab's holds of a mutex (and stale ones); a mutex
-# held by another process is Conflict, one not held is left as it is.
+# mutex.release: ends msilab's holds of a mutex (and stale ones) and
+# unregisters their holder tasks; a mutex held by another process is
+# Conflict, one not held is left as it is.
 # https://learn.microsoft.com/dotnet/api/system.threading.mutex.releasemutex
 function Invoke-MsiLabMutexRelease {
     param($OpArgs)
@@ -1246,6 +1286,7 @@ function Invoke-MsiLabMutexRelease {
         throw (New-MsiLabError 'Conflict' "$name is held, but not by msilab")
     }
     foreach ($hold in (Get-MsiLabMutexHolds $name)) { Stop-MsiLabMutexHold $hold }
+    Remove-MsiLabMutexTasks
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 

@@ -25,7 +25,8 @@ type state struct {
 	users     map[string]*User     // lower-case name -> account
 	events    []Event
 	mutexes   map[string]mutexHold
-	ticks     int64 // default clock: reads so far
+	tasks     map[string]Task // lower-case path -> task
+	ticks     int64           // default clock: reads so far
 	nextPID   uint32
 }
 
@@ -34,6 +35,7 @@ func newState() *state {
 		hives:     map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
 		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
 		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
+		tasks:   map[string]Task{},
 		nextPID: 1000}
 }
 
@@ -71,6 +73,7 @@ func (st *state) clone() *state {
 		c.events[i] = e.clone()
 	}
 	c.mutexes = maps.Clone(st.mutexes)
+	c.tasks = maps.Clone(st.tasks)
 	return &c
 }
 
@@ -128,6 +131,7 @@ func (st *state) lines() State {
 	userLines(&out, st)
 	eventLines(&out, st)
 	mutexLines(&out, st)
+	taskLines(&out, st)
 	slices.Sort(out)
 	return out
 }
