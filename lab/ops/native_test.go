@@ -15,9 +15,13 @@ import (
 // nativeSource is the C# the module compiles with Add-Type.
 func nativeSource(t *testing.T) string {
 	t.Helper()
-	m := regexp.MustCompile(`(?s)\$script:MsiLabNativeSource = @'\r?\n(.*?)\r?\n'@`).FindStringSubmatch(string(Module))
+	m := regexp.MustCompile(`(?s)\$script:MsiLabNativeSource = @"\r?\n(.*?)\r?\n"@`).FindStringSubmatch(string(Module))
 	if m == nil {
-		t.Fatal("no $script:MsiLabNativeSource = @'...'@ here-string in MsiLab.psm1")
+		t.Fatal(`no $script:MsiLabNativeSource = @"..."@ here-string in MsiLab.psm1`)
+	}
+	// A double-quoted here-string is literal only without $ and backticks.
+	if i := strings.IndexAny(m[1], "$`"); i >= 0 {
+		t.Fatalf("the C# source has %q, which PowerShell would expand", m[1][i])
 	}
 	return m[1]
 }

@@ -108,7 +108,7 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	if err := h.Revert(ctx); err != nil && h.Spec.Snapshot.Driver == "sim" && !isUnknownSnapshot(err) {
 		return info, false, nil, 0, err
 	}
-	password, err := standardPassword(h.Spec)
+	password, err := StandardPassword(h.Spec)
 	if err != nil {
 		return info, false, nil, 0, err
 	}
@@ -158,11 +158,11 @@ func isUnknownSnapshot(err error) bool {
 	return errorsAs(err, &oe) && oe.Code == ops.CodeNotFound
 }
 
-// standardPassword is the lab user's password: from the inventory's
-// variable, or a fresh random one, set by user.ensure for the run (the
-// standard-user context logs on with it; it travels in the batches'
-// logons, never in a recorded op).
-func standardPassword(spec lab.HostSpec) (string, error) {
+// StandardPassword is the lab user's password: from the inventory's
+// variable, or a fresh random one, which the caller sets with user.ensure
+// (the standard-user context logs on with it; it travels in the batches'
+// logons, never in a recorded op, and msilab keeps it nowhere).
+func StandardPassword(spec lab.HostSpec) (string, error) {
 	if spec.StandardPasswordEnv != "" {
 		if pw := os.Getenv(spec.StandardPasswordEnv); pw != "" {
 			return pw, nil

@@ -1306,14 +1306,16 @@ function Get-MsiLabMutexOp {
 # CreateProcessWithTokenW, as Ansible's become does for Windows), privileges,
 # user hives (RegLoadKey) and user rights (LsaEnumerateAccountsWithUserRight).
 # C# 5 and .NET Framework 4.x only: Windows PowerShell 5.1's Add-Type
-# compiles it (CI compiles the same text with mcs -langversion:5).
+# compiles it (CI compiles the same text with mcs -langversion:5). A
+# double-quoted here-string without $ or backtick, so that it is literal and
+# the module can itself sit in a single-quoted here-string (repro.ps1).
 # LogonUser: https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-logonuserw
 # LoadUserProfile: https://learn.microsoft.com/windows/win32/api/userenv/nf-userenv-loaduserprofilew
 # CreateEnvironmentBlock: https://learn.microsoft.com/windows/win32/api/userenv/nf-userenv-createenvironmentblock
 # CreateProcessWithTokenW: https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createprocesswithtokenw
 # RegLoadKey: https://learn.microsoft.com/windows/win32/api/winreg/nf-winreg-regloadkeyw
 # LsaEnumerateAccountsWithUserRight: https://learn.microsoft.com/windows/win32/api/ntsecapi/nf-ntsecapi-lsaenumerateaccountswithuserright
-$script:MsiLabNativeSource = @'
+$script:MsiLabNativeSource = @"
 using System;
 using System.ComponentModel;
 using System.Runtime.InteropServices;
@@ -1794,7 +1796,7 @@ namespace MsiLab
         }
     }
 }
-'@
+"@
 
 # msilab's own scratch folder, C:\ProgramData\msilab\staging: SYSTEM and
 # Administrators only (protected), so no fault ever touches it (the
