@@ -2519,8 +2519,8 @@ function Invoke-MsiLabOp {
     $hive = ''
     try {
         if ($Name.StartsWith('registry.')) {
-            $hive = Get-MsiLabUserHiveSid $OpArgs
-            if ($hive -ne '' -and -not (Mount-MsiLabUserHive $hive)) { $hive = '' }
+            $sid = Get-MsiLabUserHiveSid $OpArgs
+            if ($sid -ne '' -and (Mount-MsiLabUserHive $sid)) { $hive = $sid }
         }
         $out = @(& $fn -OpArgs $OpArgs)
         $value = $null
