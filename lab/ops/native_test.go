@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -129,5 +130,45 @@ func TestStagingDirShared(t *testing.T) {
 	}
 	if strings.Contains(UploadScript, "GetTempPath") || strings.Contains(strings.ToLower(UploadScript), "$env:temp") {
 		t.Errorf("upload.ps1 uses %%TEMP%%")
+	}
+}
+
+// TestModuleArgsMatchCatalog checks, for the ops whose arguments the
+// contexts' logons changed, that the module accepts exactly the fields of
+// the Go argument struct (the simulated host decodes them strictly).
+func TestModuleArgsMatchCatalog(t *testing.T) {
+	for _, tc := range []struct {
+		fn   string
+		args any
+	}{
+		{"Invoke-MsiLabMsiInstall", MsiInstallArgs{}},
+		{"Invoke-MsiLabMsiUninstall", MsiUninstallArgs{}},
+		{"Invoke-MsiLabUserLogon", UserLogonArgs{}},
+		{"Invoke-MsiLabMutexHold", MutexHoldArgs{}},
+	} {
+		body := regexp.MustCompile(`(?s)\nfunction ` + regexp.QuoteMeta(tc.fn) + ` \{\r?\n(.*?)\r?\n\}`).FindStringSubmatch(string(Module))
+		if body == nil {
+			t.Errorf("no function %s", tc.fn)
+			continue
+		}
+		m := regexp.MustCompile(`Assert-MsiLabArgs \$OpArgs @\(([^)]*)\)`).FindStringSubmatch(body[1])
+		if m == nil {
+			t.Errorf("%s does not check its arguments", tc.fn)
+			continue
+		}
+		var got []string
+		for _, f := range strings.Split(m[1], ",") {
+			got = append(got, strings.Trim(strings.TrimSpace(f), "'"))
+		}
+		var want []string
+		typ := reflect.TypeOf(tc.args)
+		for i := range typ.NumField() {
+			want = append(want, strings.Split(typ.Field(i).Tag.Get("json"), ",")[0])
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s accepts %v, the catalog's %s has %v", tc.fn, got, typ.Name(), want)
+		}
 	}
 }

@@ -2358,7 +2358,7 @@ function Invoke-MsiLabMsiRun {
 # https://learn.microsoft.com/windows/win32/msi/command-line-options
 function Invoke-MsiLabMsiInstall {
     param($OpArgs)
-    Assert-MsiLabArgs $OpArgs @('package', 'context', 'user', 'properties', 'ui', 'timeout_seconds')
+    Assert-MsiLabArgs $OpArgs @('package', 'context', 'user', 'properties', 'ui', 'logon', 'timeout_seconds')
     $run = Get-MsiLabMsiRunArgs $OpArgs
     $run.target = Get-MsiLabMsiPackage $OpArgs 'package'
     $run.action = 'install'; $run.option = '/i'; $run.closing = 1033
@@ -2370,7 +2370,7 @@ function Invoke-MsiLabMsiInstall {
 # https://learn.microsoft.com/windows/win32/msi/command-line-options
 function Invoke-MsiLabMsiUninstall {
     param($OpArgs)
-    Assert-MsiLabArgs $OpArgs @('product', 'context', 'user', 'properties', 'ui', 'timeout_seconds')
+    Assert-MsiLabArgs $OpArgs @('product', 'context', 'user', 'properties', 'ui', 'logon', 'timeout_seconds')
     $run = Get-MsiLabMsiRunArgs $OpArgs
     $run.target = Get-MsiLabMsiProduct $OpArgs
     $run.action = 'uninstall'; $run.option = '/x'; $run.closing = 1034
