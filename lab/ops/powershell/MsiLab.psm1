@@ -1211,9 +1211,10 @@ function Wait-MsiLabMutexHolder {
     $deadline = [DateTime]::UtcNow.AddSeconds(30)
     while ([DateTime]::UtcNow -lt $deadline) {
         if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
-        $state = [string](Get-ScheduledTask @task -ErrorAction SilentlyContinue).State
-        $result = [long](Get-ScheduledTaskInfo @task -ErrorAction SilentlyContinue).LastTaskResult
-        if ($state -notin @('Running', 'Queued') -and $script:MsiLabTaskPending -notcontains $result) { break }
+        $registered = Get-ScheduledTask @task -ErrorAction SilentlyContinue
+        $info = Get-ScheduledTaskInfo @task -ErrorAction SilentlyContinue
+        if ($null -eq $registered -or $null -eq $info) { break }
+        if ([string]$registered.State -notin @('Running', 'Queued') -and $script:MsiLabTaskPending -notcontains [long]$info.LastTaskResult) { break }
         Start-Sleep -Milliseconds 100
     }
     if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
