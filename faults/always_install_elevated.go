@@ -26,7 +26,8 @@ func init() {
 		Evidence: "docs/evidence.md#E-always-elevated: AlwaysInstallElevated = 1 in HKLM and HKCU, standard user `/qn`; 0 (D, log G); " +
 			"docs/evidence.md#E-policy-keys (D)",
 		Inject: `registry.set AlwaysInstallElevated REG_DWORD 1 in HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer and in ` +
-			`HKU\<context user's SID>\SOFTWARE\Policies\Microsoft\Windows\Installer (S-1-5-18 for system; the SID comes from user.get)`,
+			`HKU\<context user's SID>\SOFTWARE\Policies\Microsoft\Windows\Installer (S-1-5-18 for system; the SID comes from user.get); ` +
+			`a user who is not logged on has no HKU\<SID>: the registry ops load its NTUSER.DAT there for the op and unload it after`,
 		Revert: "for each of the two values: registry.set the probed value back; or registry.delete_value when it was absent; " +
 			"or registry.delete_key of the outermost key that was absent",
 		New: func() Fault { return &AlwaysInstallElevated{} },
@@ -35,8 +36,10 @@ func init() {
 
 var aieMachine = dwordValue{Key: machinePolicyKey, Name: "AlwaysInstallElevated", Root: machinePolicyRoot}
 
-// aieUser is the value in a user's hive (HKCU for that user); the hive's
-// root must exist, that is be loaded.
+// aieUser is the value in a user's hive (HKCU for that user). A user who
+// is not logged on has no HKU\<SID>: the registry ops load the hive from
+// its NTUSER.DAT for each op and unload it after, so the root exists
+// whenever the user has a profile.
 func aieUser(sid string) dwordValue {
 	return dwordValue{Key: `HKU\` + sid + `\` + userPolicyKey, Name: "AlwaysInstallElevated", Root: `HKU\` + sid}
 }
@@ -122,7 +125,7 @@ func (f *AlwaysInstallElevated) Inject(t Target, p Probe) ([]ops.Op, error) {
 	case st.machine.noRoot:
 		return nil, hostState("%s does not exist", machinePolicyRoot)
 	case st.user.noRoot:
-		return nil, hostState("%s is not loaded: a user's hive is loaded while the user is logged on", st.user.v.Root)
+		return nil, hostState("%s does not exist: the user has no profile yet (user.logon creates it)", st.user.v.Root)
 	}
 	return []ops.Op{st.machine.set(1), st.user.set(1)}, nil
 }

@@ -19,8 +19,8 @@ func init() {
 		Name:     "mutex-held",
 		Summary:  `Global\_MSIExecute is held, as by another install: exit 1618, message 1500`,
 		Evidence: "docs/evidence.md#E-mutex: `_MSIExecute` mutex held by another install; 1618, 1500 (D)",
-		Inject:   `mutex.hold Global\_MSIExecute for <seconds> from a separate process`,
-		Revert:   `mutex.release Global\_MSIExecute (msilab's hold only), if the probe saw it free`,
+		Inject:   `mutex.hold Global\_MSIExecute for <seconds> from a separate process (a LocalSystem scheduled task, \msilab\mutex-<id>, which outlives the WinRM command)`,
+		Revert:   `mutex.release Global\_MSIExecute (msilab's hold only), if the probe saw it free: the holder exits and its task is unregistered`,
 		New:      func() Fault { return &MutexHeld{Seconds: 600} },
 	})
 }

@@ -1,9 +1,12 @@
 package faults_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 func TestDisableMSI(t *testing.T) {
@@ -50,8 +53,30 @@ func TestAlwaysInstallElevated(t *testing.T) {
 		t.Fatalf("without the policy: exit %d, want 1603\n%s", run.ExitCode, run.Log)
 	}
 	l.baseline = l.srv.Host().Machine().State()
+	// The user is not logged on: its hive is not loaded, and a write into
+	// HKU\<SID> without loading it fails, as on Windows.
+	m := l.srv.Host().Machine()
+	u, _ := m.Users().Lookup(ops.DefaultStandardUser)
+	hiveLoaded := func() bool { loaded, _ := m.Registry().UserHive(u.SID); return loaded }
+	admin, err := m.Token(win.KindAdminElevated, l.srv.User())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hiveLoaded() || m.Registry().CreateKey(admin, `HKU\`+string(u.SID)+`\SOFTWARE\Policies\Microsoft\Windows\Installer`) == nil {
+		t.Fatalf("the lab user's hive is loaded before any logon")
+	}
 	l.lifecycle(cell{fault: "always-install-elevated", context: ops.ContextStandardUser, pkg: "permachine", exit: 0,
-		log: []string{"Machine policy value 'AlwaysInstallElevated' is 1", "User policy value 'AlwaysInstallElevated' is 1"}})
+		log: []string{"Machine policy value 'AlwaysInstallElevated' is 1", "User policy value 'AlwaysInstallElevated' is 1"},
+		injected: func(l *simLab) {
+			// Written through the hive loaded for the op, then unloaded.
+			if hiveLoaded() {
+				t.Errorf("the fault left the user's hive loaded")
+			}
+			want := "reg ntuser.dat of " + strings.ToLower(string(u.SID)) + `\software\policies\microsoft\windows\installer value "alwaysinstallelevated"`
+			if !slices.ContainsFunc(m.State(), func(line string) bool { return strings.HasPrefix(line, want) }) {
+				t.Errorf("the user's hive file lacks the policy value")
+			}
+		}})
 }
 
 func TestMutexHeld(t *testing.T) {

@@ -255,8 +255,10 @@ func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Resu
 // run runs a command as Session.Run does (a Session calls it holding its
 // own lock), and install puts ops.Module at ops.ModulePath when the host
 // asks for it. The Packer provisioner's session runs its batches with it.
+//
+// The request carries the logons of ctx (WithLogons) beside the ops.
 func RunBatchWith(ctx context.Context, batch []ops.Op, run func(context.Context, Command) (*Output, error), install func(context.Context) error) ([]ops.Result, error) {
-	req, err := ops.EncodeRequest(batch)
+	req, err := ops.EncodeRequest(batch, LogonsFrom(ctx)...)
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +270,24 @@ func RunBatchWith(ctx context.Context, batch []ops.Op, run func(context.Context,
 		return out.Stdout, nil
 	}
 	return ops.Exchange(req, len(batch), send, func() error { return install(ctx) })
+}
+
+// logonsKey is the context key of WithLogons.
+type logonsKey struct{}
+
+// WithLogons returns a context whose op batches carry the passwords of
+// accounts their ops log on as (ops.Request.Logons): on stdin, beside the
+// ops, so never in a command line, a script or a recorded batch. Later
+// logons of the same account win.
+func WithLogons(ctx context.Context, logons ...ops.Logon) context.Context {
+	all := append(append([]ops.Logon(nil), LogonsFrom(ctx)...), logons...)
+	return context.WithValue(ctx, logonsKey{}, all)
+}
+
+// LogonsFrom returns the logons WithLogons put in ctx.
+func LogonsFrom(ctx context.Context) []ops.Logon {
+	l, _ := ctx.Value(logonsKey{}).([]ops.Logon)
+	return l
 }
 
 var (

@@ -155,8 +155,9 @@ func (l *simLab) assertModelBaseline(base model.State, touched ...string) {
 
 // perUserUninstallOddity is a model oddity, not a remediation's doing:
 // uninstalling a per-user product removes HKU\<SID>\Software\Microsoft,
-// which the model's profile has empty (on Windows it is never empty).
-var perUserUninstallOddity = regexp.MustCompile(`^reg hku\\s-1-5-21-[0-9-]+\\software\\microsoft$`)
+// which the model's profile has empty (on Windows it is never empty), in
+// the hive loaded or in its file.
+var perUserUninstallOddity = regexp.MustCompile(`^reg (hku\\|ntuser\.dat of )s-1-5-21-[0-9-]+\\software\\microsoft$`)
 
 // isNotFound is an op result that found its object gone.
 func isNotFound(r ops.Result) bool {

@@ -32,13 +32,16 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 	hosts := map[string]*lab.Host{}
 	var labHosts []Host
 	for _, h := range sl.Hosts() {
+		// The passwords of the contexts that log on interactively.
+		ctx := lab.WithLogons(ctx, ops.Logon{User: ExplainStandardUser, Password: "Std-Passw0rd!"},
+			ops.Logon{User: h.Endpoint.User, Password: h.Endpoint.Password})
 		hosts[h.Spec.OS] = h
 		labHosts = append(labHosts, Host{Name: h.Spec.Name, OS: h.Spec.OS})
 		s, err := h.Session(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		batch(t, s, ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: ExplainStandardUser, Password: "Std-Passw0rd!"}))
+		batch(t, ctx, s, ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: ExplainStandardUser, Password: "Std-Passw0rd!"}))
 		for _, n := range testpkgs.Names() {
 			data, err := testpkgs.Bytes(n)
 			if err != nil {
@@ -58,6 +61,8 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 	}
 	for _, c := range Expand(scs, labHosts, Filter{}) {
 		h := hosts[c.Host.OS]
+		ctx := lab.WithLogons(ctx, ops.Logon{User: ExplainStandardUser, Password: "Std-Passw0rd!"},
+			ops.Logon{User: h.Endpoint.User, Password: h.Endpoint.Password})
 		if err := h.Revert(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +73,7 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 		sc := c.Scenario
 		if sc.Action == ActionUninstall {
 			var r ops.MsiRun
-			res := batch(t, s, ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: ops.ContextAdminElevated}))
+			res := batch(t, ctx, s, ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: ops.ContextAdminElevated}))
 			if err := res[0].Decode(&r); err != nil || r.ExitCode != 0 {
 				t.Fatalf("%s: install before the removal: %v, exit %d", c.ID, err, r.ExitCode)
 			}
@@ -87,7 +92,7 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: inject %s: %v", c.ID, spec.Type, err)
 			}
-			for _, r := range batch(t, s, change...) {
+			for _, r := range batch(t, ctx, s, change...) {
 				if err := r.Decode(nil); err != nil {
 					t.Fatalf("%s: inject %s: %v", c.ID, spec.Type, err)
 				}
@@ -102,7 +107,7 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 			op = ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: c.Context, UI: sc.UI, Properties: sc.Properties})
 		}
 		var r ops.MsiRun
-		if err := batch(t, s, op)[0].Decode(&r); err != nil {
+		if err := batch(t, ctx, s, op)[0].Decode(&r); err != nil {
 			t.Errorf("%s: %v", c.ID, err)
 			continue
 		}
@@ -112,12 +117,12 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 	}
 }
 
-func batch(t *testing.T, s lab.Session, b ...ops.Op) []ops.Result {
+func batch(t *testing.T, ctx context.Context, s lab.Session, b ...ops.Op) []ops.Result {
 	t.Helper()
 	if len(b) == 0 {
 		return nil
 	}
-	res, err := s.RunBatch(context.Background(), b)
+	res, err := s.RunBatch(ctx, b)
 	if err != nil {
 		t.Fatal(err)
 	}

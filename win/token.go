@@ -56,18 +56,38 @@ type Group struct {
 	Attrs GroupAttrs
 }
 
-// LogonType decides the logon group of a token.
+// LogonType is how Windows logged the token's user on; it decides the
+// logon group Windows puts in the token (D: "Well-known SIDs": INTERACTIVE
+// S-1-5-4 "users who log on for interactive operation", BATCH S-1-5-3
+// "users who log on using a batch queue facility, such as task scheduler
+// jobs", NETWORK S-1-5-2 "users who log on across a network", SERVICE
+// S-1-5-6 "security principals that log on as a service"; LogonUser's
+// LOGON32_LOGON_* types).
 type LogonType int
 
 // Logon types. LogonDefault picks the kind's usual logon: network for
 // admin-elevated (the WinRM session), interactive for admin-filtered and
-// standard-user (a scheduled task run as the user), none for system.
+// standard-user (LogonUser with LOGON32_LOGON_INTERACTIVE), none for
+// system.
 const (
 	LogonDefault LogonType = iota
 	LogonInteractive
 	LogonNetwork
-	LogonBatch
+	LogonBatch   // a scheduled task's S4U or stored-password logon
+	LogonService // a service's logon
 )
+
+func (l LogonType) String() string {
+	return map[LogonType]string{LogonDefault: "default", LogonInteractive: "interactive", LogonNetwork: "network",
+		LogonBatch: "batch", LogonService: "service"}[l]
+}
+
+// LogonGroup is the well-known group a logon of this type adds ("" for
+// LogonDefault).
+func (l LogonType) LogonGroup() SID {
+	return map[LogonType]SID{LogonInteractive: SIDInteractive, LogonNetwork: SIDNetwork,
+		LogonBatch: SIDBatch, LogonService: SIDService}[l]
+}
 
 // Token is an access token.
 type Token struct {
@@ -121,10 +141,12 @@ var (
 // NewToken builds a token as Windows gives one to a local account.
 //
 // Groups (G, from `whoami /groups` on local accounts; to confirm): Everyone,
-// BUILTIN\Users, the logon group (INTERACTIVE + CONSOLE LOGON + LOCAL for
-// interactive logons and scheduled tasks run as the logged-on user, NETWORK
-// for WinRM, BATCH for a stored-password task), Authenticated Users, This
-// Organization, Local account, NTLM Authentication and the integrity label.
+// BUILTIN\Users, the logon group of spec.Logon (D, LogonType.LogonGroup:
+// INTERACTIVE with CONSOLE LOGON for an interactive logon, NETWORK for
+// WinRM, BATCH for a scheduled task's S4U or stored-password logon,
+// SERVICE for a service), LOCAL unless the logon came over the network,
+// Authenticated Users, This Organization, Local account, NTLM
+// Authentication and the integrity label.
 // Admins add BUILTIN\Administrators and "Local account and member of
 // Administrators group": enabled when elevated, deny-only when UAC-filtered
 // (D: "SID Attributes in an Access Token", "How User Account Control works").
@@ -169,13 +191,9 @@ func NewToken(spec TokenSpec) *Token {
 			Group{SIDAdministrators, denyOnl})
 	}
 	t.Groups = append(t.Groups, Group{SIDUsers, on})
-	switch t.Logon {
-	case LogonNetwork:
-		t.Groups = append(t.Groups, Group{SIDNetwork, on})
-	case LogonBatch:
-		t.Groups = append(t.Groups, Group{SIDBatch, on})
-	default:
-		t.Groups = append(t.Groups, Group{SIDInteractive, on}, Group{SIDConsoleLogon, on})
+	t.Groups = append(t.Groups, Group{t.Logon.LogonGroup(), on})
+	if t.Logon == LogonInteractive {
+		t.Groups = append(t.Groups, Group{SIDConsoleLogon, on})
 	}
 	t.Groups = append(t.Groups, Group{SIDAuthenticatedUsers, on},
 		Group{SIDThisOrganization, on}, Group{SIDLocalAccount, on})

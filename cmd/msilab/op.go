@@ -80,8 +80,30 @@ const opUsage = `Usage:
   msilab op [flags] OP [ARGS_JSON]   run one op
   msilab op [flags] --batch FILE     run a batch: a JSON array of {"op":..., "args":...} ("-" reads stdin)
 
-Prints the JSON results; exits 1 if an op failed.
+Prints the JSON results; exits 1 if an op failed. The batch carries the
+--user's password, and each --logon-env USER=VARIABLE's, for the ops that
+log on as an account (msi.install in the admin-filtered and standard-user
+contexts, user.logon): beside the ops, never in them.
 `
+
+// logonEnvFlags are --logon-env USER=VARIABLE: an account and the
+// environment variable holding its password.
+type logonEnvFlags []ops.Logon
+
+func (l *logonEnvFlags) String() string { return fmt.Sprint(len(*l), " logons") }
+
+func (l *logonEnvFlags) Set(v string) error {
+	user, env, ok := strings.Cut(v, "=")
+	if !ok || user == "" || env == "" {
+		return fmt.Errorf("want USER=VARIABLE, not %q", v)
+	}
+	pw, ok := os.LookupEnv(env)
+	if !ok {
+		return fmt.Errorf("environment variable %s (the password of %s) is not set", env, user)
+	}
+	*l = append(*l, ops.Logon{User: user, Password: pw})
+	return nil
+}
 
 func opCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("msilab op", flag.ContinueOnError)
@@ -90,6 +112,8 @@ func opCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var ef endpointFlags
 	ef.register(fs)
 	batchFile := fs.String("batch", "", "JSON file with a batch of ops")
+	var logons logonEnvFlags
+	fs.Var(&logons, "logon-env", "USER=VARIABLE: an account whose password the environment variable holds (repeatable)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
@@ -97,11 +121,16 @@ func opCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := ef.dial(ctx)
+	ep, err := ef.toEndpoint()
+	if err != nil {
+		return err
+	}
+	s, err := lab.Dial(ctx, ep)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	ctx = lab.WithLogons(ctx, append([]ops.Logon{{User: ep.User, Password: ep.Password}}, logons...)...)
 	results, err := s.RunBatch(ctx, batch)
 	if err != nil {
 		return err

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/msilab/msilab/win"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/scenarios/runner"
+	"github.com/msilab/msilab/win"
 )
 
 const revertUsage = `Usage:
@@ -72,7 +75,7 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // revertHost reverts one host's pending cells, one batch per cell, newest cell first.
 func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *lab.Inventory, ef endpointFlags, j *journal.Journal, stdout io.Writer) error {
-	ep, err := hostEndpoint(name, entries[0].Endpoint, inv, ef)
+	ep, spec, err := hostEndpoint(name, entries[0].Endpoint, inv, ef)
 	if err != nil {
 		return err
 	}
@@ -81,6 +84,11 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		return err
 	}
 	defer s.Close()
+	logons, err := revertLogons(ctx, s, ep, spec, entries)
+	if err != nil {
+		return err
+	}
+	ctx = lab.WithLogons(ctx, logons...)
 	byCell := map[string][]journal.Entry{}
 	var order []string
 	for _, e := range entries {
@@ -113,18 +121,64 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 }
 
 // hostEndpoint finds how to reach a journal's host: the inventory entry of
-// that name, or the journaled URL with the endpoint flags' credentials.
-func hostEndpoint(name, url string, inv *lab.Inventory, ef endpointFlags) (lab.Endpoint, error) {
+// that name (also returned), or the journaled URL with the endpoint flags'
+// credentials.
+func hostEndpoint(name, url string, inv *lab.Inventory, ef endpointFlags) (lab.Endpoint, *lab.HostSpec, error) {
 	if inv != nil {
-		for _, h := range inv.Hosts {
+		for i, h := range inv.Hosts {
 			if h.Name == name {
-				return h.Connect()
+				ep, err := h.Connect()
+				return ep, &inv.Hosts[i], err
 			}
 		}
-		return lab.Endpoint{}, fmt.Errorf("not in %s", inv.File)
+		return lab.Endpoint{}, nil, fmt.Errorf("not in %s", inv.File)
 	}
 	if ef.endpoint == "" {
 		ef.endpoint = url
 	}
-	return ef.toEndpoint()
+	ep, err := ef.toEndpoint()
+	return ep, nil, err
+}
+
+// revertLogons are the logons a host's revert batches carry: the
+// administrator's own (removals in the admin-filtered context) and the
+// standard users' whose products a removal takes out in their context.
+// A standard user's password is the inventory's (standard_password_env);
+// msilab keeps none, so otherwise it sets a fresh random one first
+// (user.ensure, which leaves the account a member of Users only).
+func revertLogons(ctx context.Context, s lab.Session, ep lab.Endpoint, spec *lab.HostSpec, entries []journal.Entry) ([]ops.Logon, error) {
+	logons := []ops.Logon{{User: ep.User, Password: ep.Password}}
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if e.Kind != journal.KindInstall || e.Context != ops.ContextStandardUser {
+			continue
+		}
+		user := e.User
+		if user == "" {
+			user = ops.DefaultStandardUser
+		}
+		if seen[strings.ToLower(user)] {
+			continue
+		}
+		seen[strings.ToLower(user)] = true
+		var hs lab.HostSpec
+		if spec != nil && strings.EqualFold(spec.StandardUser, user) {
+			hs = *spec
+		}
+		password, err := runner.StandardPassword(hs)
+		if err != nil {
+			return nil, err
+		}
+		if hs.StandardPasswordEnv == "" {
+			res, err := s.RunBatch(ctx, []ops.Op{ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: user, Password: password})})
+			if err != nil {
+				return nil, err
+			}
+			if err := res[0].Decode(nil); err != nil {
+				return nil, fmt.Errorf("set %s's password for its removals: %w", user, err)
+			}
+		}
+		logons = append(logons, ops.Logon{User: user, Password: password})
+	}
+	return logons, nil
 }

@@ -3,7 +3,8 @@
 // that is not clean.
 //
 // Through the communicator Packer opened (no second connection) it installs
-// the op module, creates the lab's standard user, sets the Windows Installer
+// the op module, creates the lab's standard user and logs it on once
+// (naming a missing "Allow log on locally"), sets the Windows Installer
 // logging policy, uploads the test packages, runs every fault's Detect and
 // fails the build naming any fault present, then records the image
 // manifest (on the image and beside the build output) and a lab.yaml host
@@ -70,6 +71,7 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		&stepInstallModule{},
 		&stepCheckHost{},
 		&stepCreateUser{},
+		&stepCheckLogon{},
 		&stepSetLoggingPolicy{},
 		&stepUploadPackages{},
 		&stepDetectFaults{},

@@ -303,7 +303,8 @@ func checkHostPrepared(t *testing.T, r *run, m *manifest.Manifest) {
 	// On a client edition the standard user installs an uploaded per-user
 	// package (on Server an absent DisableMSI acts as 1 and refuses it).
 	if p, _ := win.LookupProfile(r.profile); p.Edition == win.EditionClient {
-		res, err = s.RunBatch(testContext(t), []ops.Op{ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{
+		ctx := lab.WithLogons(testContext(t), ops.Logon{User: ops.DefaultStandardUser, Password: stdPassword})
+		res, err = s.RunBatch(ctx, []ops.Op{ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{
 			Package: lab.PackageDir + `\peruser.msi`, Context: ops.ContextStandardUser})})
 		if err != nil {
 			t.Fatal(err)

@@ -11,12 +11,18 @@ import (
 	"github.com/msilab/msilab/testpkgs"
 )
 
+// StandardPassword is the password NewSimHost gives the lab's standard user.
+const StandardPassword = "Std-Passw0rd!"
+
 // SimHost is a simulated Windows host for a test: a WinRM server on
 // loopback, a session to it (Basic auth), the lab's standard user, and
 // test packages under lab.PackageDir. Everything is closed at the test's end.
 type SimHost struct {
-	T   testing.TB
-	Ctx context.Context // bounds the test's talk with the host: a stuck command fails, not hangs
+	T testing.TB
+	// Ctx bounds the test's talk with the host (a stuck command fails, not
+	// hangs) and carries the logons of the standard user and the
+	// administrator (lab.WithLogons), as the runner's batches do.
+	Ctx context.Context
 	Srv *sim.Server
 	S   lab.Session
 }
@@ -41,8 +47,10 @@ func NewSimHost(t testing.TB, osProfile string, packages ...string) *SimHost {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	ctx = lab.WithLogons(ctx, ops.Logon{User: ops.DefaultStandardUser, Password: StandardPassword},
+		ops.Logon{User: srv.User(), Password: srv.Password()})
 	h := &SimHost{T: t, Ctx: ctx, Srv: srv, S: s}
-	h.MustRun(ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: "Std-Passw0rd!"}))
+	h.MustRun(ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: StandardPassword}))
 	if len(packages) == 0 {
 		packages = testpkgs.Names()
 	}

@@ -36,6 +36,7 @@ var Catalog = []Spec{
 	{OpPathHash, "a file's size and SHA-256", false},
 	{OpUserEnsure, "ensure a local user exists, with a password", true},
 	{OpUserGet, "a local user's SID, groups and profile", false},
+	{OpUserLogon, "log a local user on interactively with its password (from the batch's logons) and load its profile, as the non-elevated contexts do: whether Windows allows it, and which right refuses it", true},
 	{OpEventBookmark, "the newest record id of the Application log", false},
 	{OpEventQuery, "Application log records after a bookmark, by source", false},
 	{OpMutexHold, "hold a named mutex (Global\\_MSIExecute) for a while", true},

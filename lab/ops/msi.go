@@ -12,10 +12,10 @@ const (
 const (
 	// ContextAdminElevated: the WinRM session's own full admin token.
 	ContextAdminElevated = "admin-elevated"
-	// ContextAdminFiltered: the session's admin through a scheduled task
-	// with the limited run level (a UAC-filtered token).
+	// ContextAdminFiltered: the session's admin account logged on
+	// interactively, which gives its UAC-filtered token.
 	ContextAdminFiltered = "admin-filtered"
-	// ContextStandardUser: the lab's non-admin account through a scheduled task.
+	// ContextStandardUser: the lab's non-admin account logged on interactively.
 	ContextStandardUser = "standard-user"
 	// ContextSystem: LocalSystem through a scheduled task.
 	ContextSystem = "system"
@@ -23,6 +23,46 @@ const (
 
 // Contexts lists the install contexts.
 var Contexts = []string{ContextAdminElevated, ContextAdminFiltered, ContextStandardUser, ContextSystem}
+
+// Logons: how a context's token is obtained on a real host. The simulated
+// host builds the token Windows gives each of them (win.LogonType), so a
+// way of running msiexec that Windows Installer refuses fails there too
+// (docs/evidence.md#E-service-access).
+const (
+	// LogonWinRMNetwork is the WinRM session's own token: a network logon
+	// (NT AUTHORITY\NETWORK).
+	LogonWinRMNetwork = "winrm-network"
+	// LogonInteractive is LogonUser(LOGON32_LOGON_INTERACTIVE) with the
+	// account's password (from the batch's logons), its profile loaded:
+	// NT AUTHORITY\INTERACTIVE; for an administrator, the UAC-filtered token.
+	LogonInteractive = "interactive-logon"
+	// LogonS4UTask is a scheduled task with an S4U logon and the limited run
+	// level: NT AUTHORITY\BATCH. Kept to reproduce what it meets: Windows
+	// Installer refuses a non-admin's batch logon (exit 1601).
+	LogonS4UTask = "s4u-task"
+	// LogonSystemTask is a scheduled task run as LocalSystem.
+	LogonSystemTask = "system-task"
+)
+
+// ContextLogons lists the logons each context can use; the first is its
+// default (what the lab uses).
+var ContextLogons = map[string][]string{
+	ContextAdminElevated: {LogonWinRMNetwork},
+	ContextAdminFiltered: {LogonInteractive, LogonS4UTask},
+	ContextStandardUser:  {LogonInteractive, LogonS4UTask},
+	ContextSystem:        {LogonSystemTask},
+}
+
+// ContextLogon is the default logon of a context ("" when unknown).
+func ContextLogon(context string) string {
+	if context == "" {
+		context = ContextAdminElevated
+	}
+	if l := ContextLogons[context]; len(l) > 0 {
+		return l[0]
+	}
+	return ""
+}
 
 // DefaultStandardUser is the lab's non-admin account (user.ensure creates it).
 const DefaultStandardUser = "msilab-user"
@@ -46,6 +86,10 @@ type MsiInstallArgs struct {
 	Properties map[string]string `json:"properties,omitempty"`
 	// UI is UINone ("") or UIFull.
 	UI string `json:"ui,omitempty"`
+	// Logon is how the context's token is obtained: one of
+	// ContextLogons[Context] ("" is the context's default). The
+	// interactive logon needs the account's password in the batch's logons.
+	Logon string `json:"logon,omitempty"`
 	// TimeoutSeconds bounds the run (0 is 900; at most 7200).
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 }
@@ -58,6 +102,7 @@ type MsiUninstallArgs struct {
 	User           string            `json:"user,omitempty"`
 	Properties     map[string]string `json:"properties,omitempty"`
 	UI             string            `json:"ui,omitempty"`
+	Logon          string            `json:"logon,omitempty"`
 	TimeoutSeconds int               `json:"timeout_seconds,omitempty"`
 }
 
@@ -67,6 +112,7 @@ type MsiUninstallArgs struct {
 type MsiRun struct {
 	Action      string `json:"action"` // "install" or "uninstall"
 	Context     string `json:"context"`
+	Logon       string `json:"logon"`        // how the context's token was obtained (ContextLogons)
 	User        string `json:"user"`         // HOST\name (or NT AUTHORITY\SYSTEM) msiexec ran as
 	CommandLine string `json:"command_line"` // the msiexec command line, log path included
 	// ExitCode is msiexec's exit code (the full 32-bit value, not modulo 256).

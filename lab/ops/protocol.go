@@ -59,6 +59,26 @@ type Request struct {
 	// expects on the host; the host answers ModuleMissing when it differs.
 	ModuleSHA256 string `json:"module_sha256"`
 	Ops          []Op   `json:"ops"`
+	// Logons are passwords of accounts that ops log on as (msi.install
+	// and msi.uninstall with LogonInteractive, user.logon). They travel
+	// beside the ops, never in an op's arguments, so that a batch as msilab
+	// records it (results, evidence, journal) holds no password.
+	Logons []Logon `json:"logons,omitempty"`
+}
+
+// Logon is an account's password. User is the account's name, bare or as
+// HOST\name or .\name (the host compares the name after the last '\').
+type Logon struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// String never shows the password.
+func (l Logon) String() string { return l.User + ":<password>" }
+
+// GoString never shows the password either (%#v).
+func (l Logon) GoString() string {
+	return "ops.Logon{User: " + fmt.Sprintf("%q", l.User) + ", Password: <hidden>}"
 }
 
 // Response is the single JSON document the batch writes to stdout.
@@ -133,12 +153,13 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && (t.Op == "" || t.Op == e.Op)
 }
 
-// EncodeRequest is the batch script's stdin for a batch: JSON in ASCII,
-// every other character escaped as \uXXXX, so that its meaning does not
-// depend on the code page powershell.exe decodes a redirected stdin with
-// (the Packer provisioner's commands read it from a file, through cmd.exe).
-func EncodeRequest(batch []Op) ([]byte, error) {
-	req, err := json.Marshal(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch})
+// EncodeRequest is the batch script's stdin for a batch and the logons
+// its ops need: JSON in ASCII, every other character escaped as \uXXXX, so
+// that its meaning does not depend on the code page powershell.exe decodes
+// a redirected stdin with (the Packer provisioner's commands read it from
+// a file, through cmd.exe).
+func EncodeRequest(batch []Op, logons ...Logon) ([]byte, error) {
+	req, err := json.Marshal(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch, Logons: logons})
 	if err != nil {
 		return nil, fmt.Errorf("ops: encode batch: %w", err)
 	}

@@ -34,12 +34,18 @@ var ModuleSHA256 = func() string {
 var BatchScript string
 
 // UploadScript writes a file: stdin is a JSON header line {"path"}, base64
-// lines, then a JSON trailer line {"size","sha256"}; the file is written to
-// a temporary name, checked against the trailer, then moved into place, so
-// a failed upload leaves nothing behind. stdout is {"path","size","sha256"}.
+// lines, then a JSON trailer line {"size","sha256"}. The bytes are staged in
+// StagingDir (never the WinRM account's %TEMP%, which the user-temp fault
+// breaks), checked against the trailer, then copied into place, so a failed
+// upload leaves nothing behind. stdout is {"path","size","sha256"}.
 //
 //go:embed powershell/upload.ps1
 var UploadScript string
+
+// StagingDir is msilab's scratch folder on a host, SYSTEM and
+// Administrators only, which no fault touches: uploads are staged there,
+// and the module compiles its C# helpers there.
+const StagingDir = `C:\ProgramData\msilab\staging`
 
 // DownloadScript reads a file: stdin is {"path"}; stdout is a JSON header
 // line {"size","sha256"} then base64 lines.

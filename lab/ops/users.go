@@ -4,6 +4,7 @@ package ops
 const (
 	OpUserEnsure = "user.ensure"
 	OpUserGet    = "user.get"
+	OpUserLogon  = "user.logon"
 )
 
 // UserEnsureArgs creates a local user if missing. A standard lab user has
@@ -35,4 +36,46 @@ type UserEnsured struct {
 	Before  User `json:"before"`
 	User    User `json:"user"`
 	Created bool `json:"created"`
+}
+
+// UserLogonArgs names a local account to log on interactively, as the
+// LogonInteractive contexts do; its password comes from the batch's
+// logons (Request.Logons), never from the arguments.
+type UserLogonArgs struct {
+	Name string `json:"name"`
+}
+
+// UserLogon is what user.logon returns: whether Windows lets the account
+// log on interactively (LogonUser with LOGON32_LOGON_INTERACTIVE) and, when
+// it does, the profile the logon loaded (the first logon creates it). A
+// refused logon is a result, not an op error: Right names the user right
+// that refused it (SeInteractiveLogonRight missing, or
+// SeDenyInteractiveLogonRight held), Win32 the logon's error (1385; 1326 for
+// a wrong password; 1331 for a disabled account).
+type UserLogon struct {
+	Name           string `json:"name"`
+	SID            string `json:"sid,omitempty"`
+	Logon          string `json:"logon"` // LogonInteractive
+	OK             bool   `json:"ok"`
+	Profile        string `json:"profile,omitempty"`
+	ProfileCreated bool   `json:"profile_created,omitempty"`
+	Right          string `json:"right,omitempty"`
+	Win32          int    `json:"win32,omitempty"`
+	Message        string `json:"message,omitempty"`
+}
+
+// Problem says what stops the logon, naming the missing right; "" when it
+// succeeded.
+func (l UserLogon) Problem() string {
+	switch {
+	case l.OK:
+		return ""
+	case l.Right == "SeInteractiveLogonRight":
+		return l.Name + ` may not log on interactively: it lacks the user right "Allow log on locally" (SeInteractiveLogonRight); ` +
+			`grant it to the account or to BUILTIN\Users (Local Security Policy, User Rights Assignment)`
+	case l.Right == "SeDenyInteractiveLogonRight":
+		return l.Name + ` may not log on interactively: it holds the user right "Deny log on locally" (SeDenyInteractiveLogonRight); ` +
+			`remove the account and its groups from it`
+	}
+	return l.Name + " cannot log on interactively: " + l.Message
 }

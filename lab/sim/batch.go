@@ -56,6 +56,7 @@ func (h *Host) runBatch(s Session) Program {
 			resp.Module = ops.ModuleMissing
 		} else {
 			resp.Results = make([]ops.Result, 0, len(req.Ops))
+			ctx := withLogons(ctx, req.Logons)
 			for _, op := range req.Ops {
 				resp.Results = append(resp.Results, h.runOp(ctx, s, op))
 			}

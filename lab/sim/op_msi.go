@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
@@ -26,7 +27,7 @@ func init() {
 			return nil, err
 		}
 		return h.runMsi(ctx, s, installer.Request{Action: installer.Install, Package: a.Package},
-			msiOptions{a.Context, a.User, a.Properties, a.UI, a.TimeoutSeconds})
+			msiOptions{a.Context, a.User, a.Properties, a.UI, a.Logon, a.TimeoutSeconds})
 	})
 	registerOp(ops.OpMsiUninstall, func(ctx context.Context, h *Host, s Session, raw json.RawMessage) (any, error) {
 		var a ops.MsiUninstallArgs
@@ -43,7 +44,7 @@ func init() {
 		case strings.HasPrefix(a.Product, "{"):
 			return nil, invalidArgs("product " + a.Product + " is not a {GUID} product code")
 		}
-		return h.runMsi(ctx, s, req, msiOptions{a.Context, a.User, a.Properties, a.UI, a.TimeoutSeconds})
+		return h.runMsi(ctx, s, req, msiOptions{a.Context, a.User, a.Properties, a.UI, a.Logon, a.TimeoutSeconds})
 	})
 	registerOp(ops.OpPathHash, typed(func(a ops.PathHashArgs) error { return required("path", a.Path) }, pathHash))
 }
@@ -58,6 +59,7 @@ type msiOptions struct {
 	context, user string
 	properties    map[string]string
 	ui            string
+	logon         string // how the context's token is obtained (ops.ContextLogons)
 	timeout       int
 }
 
@@ -75,6 +77,12 @@ func (o *msiOptions) check() error {
 	}
 	if o.user != "" && o.context != ops.ContextStandardUser {
 		return invalidArgs("user applies to the standard-user context only")
+	}
+	if o.logon == "" {
+		o.logon = ops.ContextLogon(o.context)
+	}
+	if !slices.Contains(ops.ContextLogons[o.context], o.logon) {
+		return invalidArgs("logon of the " + o.context + " context must be one of " + strings.Join(ops.ContextLogons[o.context], ", "))
 	}
 	switch o.ui {
 	case "", ops.UINone, ops.UIFull:
@@ -95,31 +103,65 @@ func (o *msiOptions) check() error {
 	return nil
 }
 
-// contextToken is the token msiexec runs with in a context, and its account.
-func (h *Host) contextToken(s Session, o msiOptions) (*win.Token, string, error) {
+// contextToken is the token msiexec runs with in a context, obtained by
+// the context's logon as the module obtains it, and its account; release
+// unloads the user's hive if the logon loaded it. The token carries the
+// logon group Windows gives that logon, which the engine's connection to
+// the service is checked against (docs/evidence.md#E-service-access).
+func (h *Host) contextToken(ctx context.Context, s Session, o msiOptions) (tok *win.Token, user string, release func(), err error) {
 	admin := bareUser(s.User)
+	release = func() {}
 	switch o.context {
 	case ops.ContextSystem:
-		return win.SystemToken(), "", nil
+		return win.SystemToken(), "", release, nil
+	case ops.ContextAdminElevated:
+		tok, err := h.token(s) // the WinRM session's own: a network logon
+		return tok, admin, release, err
 	case ops.ContextAdminFiltered:
-		tok, err := h.m.Token(win.KindAdminFiltered, admin)
-		return tok, admin, err
-	case ops.ContextStandardUser:
-		user := o.user
-		if user == "" {
-			user = ops.DefaultStandardUser
-		}
-		tok, err := h.m.Token(win.KindStandardUser, user)
+		return h.userLogon(ctx, s, o.logon, win.KindAdminFiltered, admin)
+	}
+	user = o.user
+	if user == "" {
+		user = ops.DefaultStandardUser
+	}
+	// The module checks the account before it logs on.
+	if _, err := h.m.Token(win.KindStandardUser, user); err != nil {
 		if errors.Is(err, model.ErrUnknownUser) {
-			return nil, "", &ops.Error{Code: ops.CodeNotFound, Message: "no local user " + user + " (user.ensure creates it)", Win32: 1332}
+			return nil, "", nil, &ops.Error{Code: ops.CodeNotFound, Message: "no local user " + user + " (user.ensure creates it)", Win32: 1332}
 		}
 		if errors.Is(err, model.ErrTokenKind) {
-			return nil, "", invalidArgs(user + " is an administrator, not a standard user")
+			return nil, "", nil, invalidArgs(user + " is an administrator, not a standard user")
 		}
-		return tok, user, err
+		return nil, "", nil, err
 	}
-	tok, err := h.token(s)
-	return tok, admin, err
+	return h.userLogon(ctx, s, o.logon, win.KindStandardUser, user)
+}
+
+// userLogon is an account's logon for a non-elevated context: interactive
+// (LogonUser with the batch's password, profile loaded), or a scheduled
+// task's S4U logon (BATCH; Task Scheduler loads the profile).
+func (h *Host) userLogon(ctx context.Context, s Session, logon string, kind win.TokenKind, user string) (*win.Token, string, func(), error) {
+	if logon == ops.LogonInteractive {
+		tok, release, err := h.interactiveLogon(ctx, s, kind, user)
+		return tok, user, release, err
+	}
+	tok, err := h.m.LogonToken(kind, user, win.LogonBatch)
+	if err != nil {
+		return nil, "", nil, opError(err)
+	}
+	admin, err := h.token(s)
+	if err != nil {
+		return nil, "", nil, opError(err)
+	}
+	loaded, err := h.m.Registry().LoadUserHive(admin, tok.User)
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
+		return nil, "", nil, opError(err)
+	}
+	return tok, user, func() {
+		if loaded {
+			_ = h.m.Registry().UnloadUserHive(admin, tok.User)
+		}
+	}, nil
 }
 
 // runMsi is the simulated msiexec: the installer engine on the model.
@@ -127,10 +169,11 @@ func (h *Host) runMsi(ctx context.Context, s Session, req installer.Request, o m
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	tok, user, err := h.contextToken(s, o)
+	tok, user, release, err := h.contextToken(ctx, s, o)
 	if err != nil {
 		return nil, opError(err)
 	}
+	defer release()
 	if req.Package != "" {
 		if fi, err := h.m.FS().Stat(req.Package); err != nil || fi.Dir {
 			return nil, &ops.Error{Code: ops.CodeNotFound, Message: "no package file " + req.Package, Win32: 2}
@@ -146,7 +189,7 @@ func (h *Host) runMsi(ctx context.Context, s Session, req installer.Request, o m
 	if err != nil {
 		return nil, &ops.Error{Code: ops.CodeInvalidArgs, Message: err.Error()}
 	}
-	out := ops.MsiRun{Action: string(req.Action), Context: o.context, User: h.m.LookupSID(tok.User),
+	out := ops.MsiRun{Action: string(req.Action), Context: o.context, Logon: o.logon, User: h.m.LookupSID(tok.User),
 		CommandLine: res.CommandLine, ExitCode: int(res.ExitCode), Log: res.Log, Events: []ops.Event{}}
 	for _, e := range res.Events {
 		out.Events = append(out.Events, eventOf(e))

@@ -12,15 +12,32 @@ import (
 func init() {
 	valueArgs := func(a ops.RegistryValueArgs) error { return required("path", a.Path) }
 	keyArgs := func(a ops.RegistryKeyArgs) error { return required("path", a.Path) }
-	registerOp(ops.OpRegistryGet, typed(valueArgs, func(c opCall, a ops.RegistryValueArgs) (any, error) {
-		return c.h.regValue(c.tok, a.Path, a.Name)
-	}))
-	registerOp(ops.OpRegistryList, typed(keyArgs, func(c opCall, a ops.RegistryKeyArgs) (any, error) {
-		return c.h.regKey(c.tok, a.Path, 0)
-	}))
-	registerOp(ops.OpRegistrySet, typed(func(a ops.RegistrySetArgs) error { return required("path", a.Path, "type", a.Type) }, registrySet))
-	registerOp(ops.OpRegistryDeleteValue, typed(valueArgs, registryDeleteValue))
-	registerOp(ops.OpRegistryDeleteKey, typed(keyArgs, registryDeleteKey))
+	registerOp(ops.OpRegistryGet, typed(valueArgs, inUserHive(func(a ops.RegistryValueArgs) string { return a.Path },
+		func(c opCall, a ops.RegistryValueArgs) (any, error) { return c.h.regValue(c.tok, a.Path, a.Name) })))
+	registerOp(ops.OpRegistryList, typed(keyArgs, inUserHive(func(a ops.RegistryKeyArgs) string { return a.Path },
+		func(c opCall, a ops.RegistryKeyArgs) (any, error) { return c.h.regKey(c.tok, a.Path, 0) })))
+	registerOp(ops.OpRegistrySet, typed(func(a ops.RegistrySetArgs) error { return required("path", a.Path, "type", a.Type) },
+		inUserHive(func(a ops.RegistrySetArgs) string { return a.Path }, registrySet)))
+	registerOp(ops.OpRegistryDeleteValue, typed(valueArgs, inUserHive(func(a ops.RegistryValueArgs) string { return a.Path }, registryDeleteValue)))
+	registerOp(ops.OpRegistryDeleteKey, typed(keyArgs, inUserHive(func(a ops.RegistryKeyArgs) string { return a.Path }, registryDeleteKey)))
+}
+
+// inUserHive runs a registry op with the user hive its path lies in loaded
+// (HKU\<SID> of a user who is not logged on: the hive is loaded from its
+// NTUSER.DAT), and unloaded again afterwards, as the module does.
+func inUserHive[A any](path func(A) string, fn func(opCall, A) (any, error)) func(opCall, A) (any, error) {
+	return func(c opCall, a A) (any, error) {
+		var v any
+		err := c.h.m.Registry().WithUserHive(c.tok, path(a), func() error {
+			var err error
+			v, err = fn(c, a)
+			return err
+		})
+		if err != nil {
+			return nil, opError(err)
+		}
+		return v, nil
+	}
 }
 
 func notFound(err error) bool {

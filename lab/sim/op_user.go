@@ -1,8 +1,13 @@
 package sim
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 func init() {
@@ -16,6 +21,7 @@ func init() {
 			}
 			return ops.UserEnsured{Before: userInfo(a.Name, prior, existed), User: userInfo(a.Name, u, true), Created: !existed}, nil
 		}))
+	registerOp(ops.OpUserLogon, userLogon)
 	registerOp(ops.OpUserGet, typed(func(a ops.UserArgs) error { return required("name", a.Name) },
 		func(c opCall, a ops.UserArgs) (any, error) {
 			u, ok := c.h.m.Users().Lookup(a.Name)
@@ -28,4 +34,47 @@ func userInfo(name string, u model.User, ok bool) ops.User {
 		return ops.User{Name: name}
 	}
 	return ops.User{Name: u.Name, Exists: true, SID: string(u.SID), Admin: u.Admin, Enabled: u.Enabled, Profile: u.Profile}
+}
+
+// userLogon is user.logon: LogonUser(LOGON32_LOGON_INTERACTIVE) with the
+// batch's password, then LoadUserProfile and UnloadUserProfile, as the
+// module does. A refused logon is a result naming the right.
+func userLogon(ctx context.Context, h *Host, s Session, raw json.RawMessage) (any, error) {
+	var a ops.UserLogonArgs
+	if err := decodeArgs(raw, &a); err != nil {
+		return nil, err
+	}
+	if err := required("name", a.Name); err != nil {
+		return nil, err
+	}
+	u, ok := h.m.Users().Lookup(a.Name)
+	if !ok {
+		return nil, &ops.Error{Code: ops.CodeNotFound, Message: "no local user " + a.Name + " (user.ensure creates it)", Win32: 1332}
+	}
+	out := ops.UserLogon{Name: u.Name, SID: string(u.SID), Logon: ops.LogonInteractive}
+	password, ok := logonPassword(ctx, u.Name)
+	if !ok {
+		return nil, invalidArgs("no password for " + u.Name + " in the batch's logons: the interactive logon needs it")
+	}
+	if _, err := h.m.Users().LogonInteractive(u.Name, password); err != nil {
+		var le *model.LogonError
+		if !errors.As(err, &le) {
+			return nil, opError(err)
+		}
+		var oe *ops.Error
+		errors.As(logonOpError(u.Name, err), &oe)
+		out.Right, out.Win32, out.Message = le.Right, int(le.Code), oe.Message
+		return out, nil
+	}
+	kind := win.KindStandardUser
+	if u.Admin {
+		kind = win.KindAdminElevated
+	}
+	_, release, err := h.interactiveLogon(ctx, s, kind, u.Name)
+	if err != nil {
+		return nil, err
+	}
+	release()
+	out.OK, out.Profile = true, u.Profile
+	return out, nil
 }

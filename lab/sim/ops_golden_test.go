@@ -73,6 +73,9 @@ var goldenSteps = []struct {
 		{"op":"user.ensure","args":{"name":"labuser","password":"Lab-Passw0rd!"}},
 		{"op":"user.ensure","args":{"name":"labuser","password":"Lab-Passw0rd!"}},
 		{"op":"user.get","args":{"name":"labuser"}},
+		{"op":"user.logon","args":{"name":"labuser"}},
+		{"op":"user.logon","args":{"name":"msilab"}},
+		{"op":"user.logon","args":{"name":"nobody"}},
 		{"op":"path.stat","args":{"path":"C:\\Users\\labuser\\AppData\\Local\\Temp"}}]`},
 	{"events", `[{"op":"eventlog.bookmark"},{"op":"eventlog.query","args":{"after":0,"source":"MsiInstaller"}}]`},
 	{"mutex", `[
@@ -108,6 +111,9 @@ var goldenSteps = []struct {
 		{"op":"acl.set","args":{"path":"C:\\Windows\\Temp","sddl":"D:PAI(D;OICI;0x116;;;SY)(A;CI;0x100026;;;BU)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"}},
 		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"admin-elevated"}},
 		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"standard-user"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"standard-user","user":"labuser"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"standard-user","user":"labuser","logon":"s4u-task"}},
+		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"admin-elevated","logon":"s4u-task"}},
 		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","context":"sometimes"}},
 		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\permachine.msi","properties":{"lower":"x"}}},
 		{"op":"msi.install","args":{"package":"C:\\ProgramData\\msilab\\packages\\none.msi"}},
@@ -159,7 +165,11 @@ func TestOpsGolden(t *testing.T) {
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		digest := srv.Host().Machine().Digest()
-		results, err := s.RunBatch(context.Background(), batch)
+		// The batch's logons: the lab user's password (users step) and a
+		// wrong one for msilab, whose user.logon then reports the refusal.
+		ctx := lab.WithLogons(context.Background(), ops.Logon{User: "labuser", Password: "Lab-Passw0rd!"},
+			ops.Logon{User: `WIN11-LAB\msilab`, Password: "wrong"})
+		results, err := s.RunBatch(ctx, batch)
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}

@@ -8,11 +8,22 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// stagingDir is where ops.UploadScript stages an upload: msilab's own
+// folder, SYSTEM and Administrators only, never the session's %TEMP%.
+const (
+	stagingDir  = ops.StagingDir
+	stagingSDDL = "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
 )
 
 // runUpload is the simulated twin of ops.UploadScript: header line, base64
-// lines, trailer line; the file is written only once the trailer's hash
-// matches, so a failed upload leaves nothing behind.
+// lines, trailer line. The bytes are staged in stagingDir with the
+// session's token; only once the trailer's hash matches is the file
+// written at its destination (a new file there: it inherits that folder's
+// ACL), and the staged copy goes, so a failed upload leaves nothing behind.
 func (h *Host) runUpload(s Session) Program {
 	return func(_ context.Context, p *Proc) int {
 		in := bufio.NewReaderSize(p.Stdin, 1<<20)
@@ -50,14 +61,20 @@ func (h *Host) runUpload(s Session) Program {
 				break
 			}
 		}
+		if err := h.mkdirAll(s, parentPath(dest)); err != nil {
+			writeCLIXMLError(p.Stderr, cmdError(err))
+			return 1
+		}
+		staged, err := h.stage(s, data)
+		if err != nil {
+			writeCLIXMLError(p.Stderr, cmdError(err))
+			return 1
+		}
+		defer h.removePath(s, staged)
 		hash := fileHash(data)
 		if trailer == nil || !strings.EqualFold(hash, trailer.SHA256) {
 			fmt.Fprintf(p.Stderr, "msilab: upload of %s incomplete or corrupt: got SHA-256 %s\r\n", dest, hash)
 			return 2
-		}
-		if err := h.mkdirAll(s, parentPath(dest)); err != nil {
-			writeCLIXMLError(p.Stderr, cmdError(err))
-			return 1
 		}
 		if err := h.writeFile(s, dest, data); err != nil {
 			writeCLIXMLError(p.Stderr, cmdError(err))
@@ -94,4 +111,24 @@ func (h *Host) runDownload(s Session) Program {
 		}
 		return 0
 	}
+}
+
+// stage writes an upload's bytes to a new file in stagingDir (created with
+// its protected ACL when missing), as the session's token.
+func (h *Host) stage(s Session, data []byte) (string, error) {
+	tok, err := h.token(s)
+	if err != nil {
+		return "", err
+	}
+	fs := h.m.FS()
+	if !fs.Exists(stagingDir) {
+		if err := fs.MkdirAll(tok, stagingDir); err != nil {
+			return "", err
+		}
+		if err := fs.SetSDDL(tok, stagingDir, stagingSDDL); err != nil {
+			return "", err
+		}
+	}
+	path := fmt.Sprintf(`%s\%s.upload`, stagingDir, strings.ToLower(fileHash(data)[:16]))
+	return path, fs.WriteFile(tok, path, data)
 }

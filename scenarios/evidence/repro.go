@@ -47,6 +47,7 @@ func Repro(c *results.CellResult, sc *scenarios.Scenario) (string, error) {
 		PackageSHA256: c.Record.PackageSHA256,
 		ModuleSHA256:  ops.ModuleSHA256,
 		StandardUser:  standardUser(c.Record.Batches),
+		AdminLogon:    needsAdminLogon(c.Record.Batches),
 		Checked:       checked,
 		Expected: reproExpected{
 			ExitCode: c.Expected.ExitCode,
@@ -118,9 +119,12 @@ type reproConfig struct {
 	ModuleSHA256  string   `json:"module_sha256"`
 	// StandardUser is the lab's non-admin account, which msilab creates on
 	// every host before its clean snapshot (not in the cell's batches).
-	StandardUser string        `json:"standard_user"`
-	Checked      *checkedOp    `json:"checked"`
-	Expected     reproExpected `json:"expected"`
+	StandardUser string `json:"standard_user"`
+	// AdminLogon is true when a batch runs msiexec in the admin-filtered
+	// context, whose interactive logon needs the administrator's password.
+	AdminLogon bool          `json:"admin_logon"`
+	Checked    *checkedOp    `json:"checked"`
+	Expected   reproExpected `json:"expected"`
 }
 
 type reproExpected struct {
@@ -185,6 +189,24 @@ func findChecked(batches [][]ops.Op, action, context string) *checkedOp {
 		}
 	}
 	return last
+}
+
+// needsAdminLogon reports an msi op in the admin-filtered context that
+// logs on interactively (its default logon).
+func needsAdminLogon(batches [][]ops.Op) bool {
+	for _, b := range batches {
+		for _, op := range b {
+			var a struct {
+				Context string `json:"context"`
+				Logon   string `json:"logon"`
+			}
+			if (op.Name == ops.OpMsiInstall || op.Name == ops.OpMsiUninstall) && json.Unmarshal(op.Args, &a) == nil &&
+				a.Context == ops.ContextAdminFiltered && (a.Logon == "" || a.Logon == ops.LogonInteractive) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // standardUser is the standard-user account the batches' msi ops name,
@@ -502,6 +524,9 @@ $responses = New-Object System.Collections.ArrayList
 function Invoke-MsiLabReproBatch {
     param([int] $Number, [string] $Json)
     $request = $Json | ConvertFrom-Json
+    # The passwords of the contexts that log on interactively travel beside
+    # the ops, as msilab sends them (never in an op, never saved).
+    $request | Add-Member -NotePropertyName logons -NotePropertyValue @($reproLogons) -Force
     $writer = New-Object System.IO.StringWriter
     $stdout = [Console]::Out
     [Console]::SetOut($writer)
@@ -537,21 +562,39 @@ function Invoke-MsiLabReproBatch {
 // reproPrepare does what msilab does on every host before it takes the
 // clean snapshot the cells start from, and which is therefore not in a
 // cell's batches: it ensures the lab's standard user (scenarios/runner
-// prepareHost), with a random password made here and kept nowhere (the
-// contexts run through S4U scheduled tasks, which need none).
+// prepareHost) with a random password made here, kept in memory only, and
+// logs it on once (user.logon, which creates its profile and names a
+// missing "Allow log on locally"). The standard-user context logs on
+// interactively with that password, and the admin-filtered context with the
+// administrator's, asked for when a batch needs it; both travel in each
+// batch's logons.
 // RandomNumberGenerator: https://learn.microsoft.com/dotnet/api/system.security.cryptography.randomnumbergenerator
+// Get-Credential: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/get-credential?view=powershell-5.1
 const reproPrepare = `# 0. The lab's standard user, as msilab prepares every host before taking the
 #    clean snapshot its cells start from: created if missing (a member of
-#    Users only), with a random password made here and kept nowhere: the
-#    install contexts run through S4U scheduled tasks, which need none.
+#    Users only), with a random password made here and kept in memory only,
+#    then logged on once (which creates its profile). The non-elevated
+#    contexts log on interactively: the standard user with that password,
+#    the administrator (admin-filtered) with its own, asked for below.
 $random = New-Object byte[] 24
 [System.Security.Cryptography.RandomNumberGenerator]::Create().GetBytes($random)
+$reproLogons = New-Object System.Collections.ArrayList
+[void]$reproLogons.Add([pscustomobject]@{ user = $repro.standard_user; password = ([Convert]::ToBase64String($random) + 'Aa1!') })
+if ($repro.admin_logon) {
+    $me = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
+    $cred = Get-Credential -UserName $me -Message 'The admin-filtered context logs this account on interactively: its password'
+    [void]$reproLogons.Add([pscustomobject]@{ user = $me; password = $cred.GetNetworkCredential().Password })
+}
 $prepare = [ordered]@{
     v = 1
     module_sha256 = $repro.module_sha256
-    ops = @([ordered]@{ op = 'user.ensure'; args = [ordered]@{ name = $repro.standard_user; password = ([Convert]::ToBase64String($random) + 'Aa1!') } })
+    ops = @(
+        [ordered]@{ op = 'user.ensure'; args = [ordered]@{ name = $repro.standard_user; password = $reproLogons[0].password } },
+        [ordered]@{ op = 'user.logon'; args = [ordered]@{ name = $repro.standard_user } })
 }
-[void](Invoke-MsiLabReproBatch -Number 0 -Json ($prepare | ConvertTo-Json -Depth 10 -Compress))
+$prepared = Invoke-MsiLabReproBatch -Number 0 -Json ($prepare | ConvertTo-Json -Depth 10 -Compress)
+$logon = @($prepared.results)[1]
+if ($logon.ok -and -not $logon.value.ok) { Write-Host $logon.value.message -ForegroundColor Yellow }
 $random, $prepare = $null, $null
 
 `

@@ -366,3 +366,46 @@ func moduleRoot(t *testing.T) string { return pscheck.ModuleRoot(t) }
 func psparse(t *testing.T, root string, files ...string) (string, int) {
 	return pscheck.Parse(t, root, files...)
 }
+
+// TestReproLogons: repro.ps1 logs the contexts on as msilab does, with
+// passwords that travel in each batch's logons, never in an op: the
+// standard user's, made in memory, and the administrator's, asked for
+// only when an admin-filtered install needs it.
+func TestReproLogons(t *testing.T) {
+	c, sc, _ := fixture(t)
+	script, err := Repro(c, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Add-Member -NotePropertyName logons -NotePropertyValue @($reproLogons)", "op = 'user.logon'"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("repro.ps1 lacks %q", want)
+		}
+	}
+	if cfg := reproData(t, script); cfg.AdminLogon {
+		t.Errorf("a standard-user cell asks for the administrator's password")
+	}
+	c.Record.Batches = append(c.Record.Batches, []ops.Op{ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: `C:\p.msi`, Context: ops.ContextAdminFiltered})})
+	if script, err = Repro(c, sc); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := reproData(t, script); !cfg.AdminLogon {
+		t.Errorf("an admin-filtered install does not ask for the administrator's password")
+	}
+	c.Record.Batches[len(c.Record.Batches)-1] = []ops.Op{ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: `C:\p.msi`, Context: ops.ContextAdminFiltered, Logon: ops.LogonS4UTask})}
+	if script, err = Repro(c, sc); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := reproData(t, script); cfg.AdminLogon {
+		t.Errorf("an S4U task asks for the administrator's password")
+	}
+}
+
+func reproData(t *testing.T, script string) reproConfig {
+	t.Helper()
+	var cfg reproConfig
+	if err := json.Unmarshal([]byte(hereStrings(t, script)[0].text), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}

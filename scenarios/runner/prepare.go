@@ -86,7 +86,7 @@ func (r *run) prepare(ctx context.Context, cells []scenarios.Cell) {
 			defer wg.Done()
 			hi := &hostInfo{}
 			var n int
-			hi.info, hi.simulated, n, hi.err = r.prepareHost(ctx, h)
+			hi.info, hi.simulated, hi.logons, n, hi.err = r.prepareHost(ctx, h)
 			r.mu.Lock()
 			r.hosts[h] = hi
 			r.prepCommands += n
@@ -96,31 +96,45 @@ func (r *run) prepare(ctx context.Context, cells []scenarios.Cell) {
 	wg.Wait()
 }
 
-func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool, int, error) {
+// prepareHost readies one host. The lab's standard user is ensured and
+// logged on interactively once (user.logon, which creates its profile):
+// a user who may not log on locally fails the host, naming the right.
+func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool, []ops.Logon, int, error) {
 	var info ops.HostInfo
 	s, err := h.Session(ctx)
 	if err != nil {
-		return info, false, 0, err
+		return info, false, nil, 0, err
 	}
 	if err := h.Revert(ctx); err != nil && h.Spec.Snapshot.Driver == "sim" && !isUnknownSnapshot(err) {
-		return info, false, 0, err
+		return info, false, nil, 0, err
 	}
-	password, err := standardPassword(h.Spec)
+	password, err := StandardPassword(h.Spec)
 	if err != nil {
-		return info, false, 0, err
+		return info, false, nil, 0, err
 	}
+	logons := []ops.Logon{{User: h.Endpoint.User, Password: h.Endpoint.Password},
+		{User: h.Spec.StandardUser, Password: password}}
+	ctx = lab.WithLogons(ctx, logons...)
 	infoOp, _ := ops.New(ops.OpHostInfo, nil)
 	userOp, _ := ops.New(ops.OpUserEnsure, ops.UserEnsureArgs{Name: h.Spec.StandardUser, Password: password})
-	out, err := s.RunBatch(ctx, []ops.Op{infoOp, userOp})
+	logonOp, _ := ops.New(ops.OpUserLogon, ops.UserLogonArgs{Name: h.Spec.StandardUser})
+	out, err := s.RunBatch(ctx, []ops.Op{infoOp, userOp, logonOp})
 	n := 1
 	if err != nil {
-		return info, false, n, err
+		return info, false, nil, n, err
 	}
 	if err := out[0].Decode(&info); err != nil {
-		return info, false, n, err
+		return info, false, nil, n, err
 	}
 	if err := out[1].Decode(nil); err != nil {
-		return info, false, n, fmt.Errorf("lab user %s: %w", h.Spec.StandardUser, err)
+		return info, false, nil, n, fmt.Errorf("lab user %s: %w", h.Spec.StandardUser, err)
+	}
+	var logon ops.UserLogon
+	if err := out[2].Decode(&logon); err != nil {
+		return info, false, nil, n, fmt.Errorf("lab user %s: %w", h.Spec.StandardUser, err)
+	}
+	if !logon.OK {
+		return info, false, nil, n, fmt.Errorf("lab user: %s", logon.Problem())
 	}
 	for _, name := range sortedKeys(r.packages) {
 		p := r.packages[name]
@@ -130,13 +144,13 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 			n++
 		}
 		if err != nil {
-			return info, false, n, fmt.Errorf("package %s: %w", name, err)
+			return info, false, nil, n, fmt.Errorf("package %s: %w", name, err)
 		}
 	}
 	if err := h.SaveClean(ctx); err != nil {
-		return info, false, n, err
+		return info, false, nil, n, err
 	}
-	return info, info.Profile != "", n, nil
+	return info, info.Profile != "", logons, n, nil
 }
 
 func isUnknownSnapshot(err error) bool {
@@ -144,10 +158,11 @@ func isUnknownSnapshot(err error) bool {
 	return errorsAs(err, &oe) && oe.Code == ops.CodeNotFound
 }
 
-// standardPassword is the lab user's password: from the inventory's
-// variable, or a fresh random one (msilab never needs to log on with it:
-// contexts use S4U tasks).
-func standardPassword(spec lab.HostSpec) (string, error) {
+// StandardPassword is the lab user's password: from the inventory's
+// variable, or a fresh random one, which the caller sets with user.ensure
+// (the standard-user context logs on with it; it travels in the batches'
+// logons, never in a recorded op, and msilab keeps it nowhere).
+func StandardPassword(spec lab.HostSpec) (string, error) {
 	if spec.StandardPasswordEnv != "" {
 		if pw := os.Getenv(spec.StandardPasswordEnv); pw != "" {
 			return pw, nil
@@ -166,7 +181,7 @@ func (r *run) prepareAgain(ctx context.Context, h *lab.Host) *hostInfo {
 	h.Reset()
 	hi := &hostInfo{}
 	var n int
-	hi.info, hi.simulated, n, hi.err = r.prepareHost(ctx, h)
+	hi.info, hi.simulated, hi.logons, n, hi.err = r.prepareHost(ctx, h)
 	r.mu.Lock()
 	r.hosts[h] = hi
 	r.prepCommands += n

@@ -170,7 +170,11 @@ type run struct {
 type hostInfo struct {
 	info      ops.HostInfo
 	simulated bool
-	err       error // preparation failed: the host's cells are infrastructure errors
+	// logons are the passwords the host's batches carry (lab.WithLogons):
+	// the administrator's and the lab's standard user's, for the contexts
+	// that log on interactively.
+	logons []ops.Logon
+	err    error // preparation failed: the host's cells are infrastructure errors
 }
 
 func (r *run) runID() string {

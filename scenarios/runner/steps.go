@@ -28,6 +28,7 @@ type CellRun struct {
 	target faults.Target
 	fs     []faults.Fault
 	pkg    *pkgInfo
+	logons []ops.Logon // the host's (hostInfo.logons), carried by every batch
 
 	undo      []faults.Probe
 	probes    []ops.Op // every read of the baseline, replayed at cleanup
@@ -75,7 +76,7 @@ func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *
 	if err != nil {
 		return nil, err
 	}
-	cr := &CellRun{r: r, host: host, s: s, cell: c, res: res, fs: fs, pkg: r.packages[c.Scenario.Package],
+	cr := &CellRun{r: r, host: host, s: s, cell: c, res: res, fs: fs, pkg: r.packages[c.Scenario.Package], logons: hi.logons,
 		target: faults.Target{AdminUser: host.Spec.User, StandardUser: host.Spec.StandardUser, Context: c.Context}}
 	if r.opts.Remediate && c.Expect.ExitCode != 0 {
 		cr.remProbes = remediation.ProbeOps(cr.target)
@@ -87,7 +88,7 @@ func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *
 func (cr *CellRun) batch(ctx context.Context, b []ops.Op) ([]ops.Result, error) {
 	cr.res.Commands++
 	cr.res.Record.Batches = append(cr.res.Record.Batches, b)
-	out, err := cr.s.RunBatch(ctx, b)
+	out, err := cr.s.RunBatch(lab.WithLogons(ctx, cr.logons...), b)
 	if err == nil && len(out) != len(b) {
 		err = fmt.Errorf("%w: %d results for %d ops", errInfra, len(out), len(b))
 	}

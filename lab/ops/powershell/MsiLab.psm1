@@ -22,6 +22,14 @@ $script:MsiLabUsersSid = 'S-1-5-32-545'
 $script:MsiLabAdminsSid = 'S-1-5-32-544'
 $script:MsiLabMutexHolderName = 'msilab mutex.hold'
 $script:MsiLabContexts = @('admin-elevated', 'admin-filtered', 'standard-user', 'system')
+# How each context obtains its token, the first the default (lab/ops/msi.go
+# ContextLogons; checked by TestModuleContextLogons).
+$script:MsiLabContextLogons = @{
+    'admin-elevated' = @('winrm-network')
+    'admin-filtered' = @('interactive-logon', 's4u-task')
+    'standard-user'  = @('interactive-logon', 's4u-task')
+    'system'         = @('system-task')
+}
 $script:MsiLabMsiexec = Join-Path $env:SystemRoot 'System32\msiexec.exe'
 $script:MsiLabTaskPath = '\msilab\'
 
@@ -1040,8 +1048,9 @@ function Get-MsiLabEvents {
 #endregion
 #region Mutexes
 
-# The holder process's constant script (mutex.hold). Its working directory
-# is the hold's folder, where hold.json holds {name, seconds}. It opens or
+# The holder process's constant script (mutex.hold), run by a LocalSystem
+# scheduled task. Its working directory is the hold's folder, where
+# hold.json holds {name, seconds}. It opens or
 # creates the mutex unowned and takes it without waiting (a mutex created
 # with initiallyOwned is not owned when it already existed), reports in
 # state.json (written whole, then renamed), holds it until the deadline or
@@ -1157,35 +1166,55 @@ function Get-MsiLabMutex {
     return $out
 }
 
-# Starts a holder process through WMI, so that it outlives the WinRM
-# command (whose processes end with it). Returns @{dir; pid}.
-# Win32_Process.Create: https://learn.microsoft.com/windows/win32/cimwin32prov/create-method-in-class-win32-process
-# Invoke-CimMethod: https://learn.microsoft.com/powershell/module/cimcmdlets/invoke-cimmethod?view=powershell-5.1
+# The scheduled task of a hold: \msilab\mutex-<the hold folder's name>.
+function Get-MsiLabMutexTask {
+    param([string] $Dir)
+    return @{ TaskName = ('mutex-' + [System.IO.Path]::GetFileName($Dir)); TaskPath = $script:MsiLabTaskPath }
+}
+
+# Starts a holder process as a LocalSystem scheduled task, so that it
+# outlives the WinRM command: a process the command starts ends with it,
+# and one started through Win32_Process.Create lives in WMI's job object,
+# which may end it. The task's own time limit is a backstop past the hold.
+# Returns @{dir; task}.
+# New-ScheduledTaskPrincipal: https://learn.microsoft.com/powershell/module/scheduledtasks/new-scheduledtaskprincipal?view=windowsserver2022-ps
+# Register-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/register-scheduledtask?view=windowsserver2022-ps
 function Start-MsiLabMutexHolder {
     param([string] $Name, [int] $Seconds)
     $dir = Join-Path (Get-MsiLabMutexRoot) ([guid]::NewGuid().ToString())
     [void][System.IO.Directory]::CreateDirectory($dir)
     $req = ConvertTo-Json @{ name = $Name; seconds = $Seconds } -Compress
     [System.IO.File]::WriteAllText((Join-Path $dir 'hold.json'), $req)
+    $task = Get-MsiLabMutexTask $dir
     $exe = Join-Path $PSHOME 'powershell.exe'
-    $cmd = '"{0}" -NoLogo -NoProfile -NonInteractive -EncodedCommand {1}' -f $exe, $script:MsiLabMutexHolderCommand
-    $r = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{ CommandLine = $cmd; CurrentDirectory = $dir }
-    if ($r.ReturnValue -ne 0) {
-        Remove-Item -LiteralPath $dir -Recurse -Force
-        throw (New-MsiLabError 'Internal' "Win32_Process.Create returned $($r.ReturnValue)")
+    $action = New-ScheduledTaskAction -Execute $exe -Argument ('-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $script:MsiLabMutexHolderCommand) -WorkingDirectory $dir
+    $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+    $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit ([TimeSpan]::FromSeconds($Seconds + 300))
+    try {
+        $null = Register-ScheduledTask @task -Action $action -Principal $principal -Settings $settings
+        $null = Start-ScheduledTask @task
+    } catch {
+        $null = Unregister-ScheduledTask @task -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue
+        throw
     }
-    return @{ dir = $dir; pid = [int]$r.ProcessId }
+    return @{ dir = $dir; task = $task }
 }
 
-# Waits up to 30 s for a new holder's report in state.json ($null: none).
-# https://learn.microsoft.com/dotnet/api/system.io.file.exists
+# Waits up to 30 s for a new holder's report in state.json ($null: none,
+# or its task stopped without one).
+# Get-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/get-scheduledtask?view=windowsserver2022-ps
 function Wait-MsiLabMutexHolder {
     param($Holder)
     $file = Join-Path $Holder.dir 'state.json'
+    $task = $Holder.task
     $deadline = [DateTime]::UtcNow.AddSeconds(30)
     while ([DateTime]::UtcNow -lt $deadline) {
         if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
-        if ($null -eq (Get-Process -Id $Holder.pid -ErrorAction SilentlyContinue)) { break }
+        $registered = Get-ScheduledTask @task -ErrorAction SilentlyContinue
+        $info = Get-ScheduledTaskInfo @task -ErrorAction SilentlyContinue
+        if ($null -eq $registered -or $null -eq $info) { break }
+        if ([string]$registered.State -notin @('Running', 'Queued') -and $script:MsiLabTaskPending -notcontains [long]$info.LastTaskResult) { break }
         Start-Sleep -Milliseconds 100
     }
     if ([System.IO.File]::Exists($file)) { return ([System.IO.File]::ReadAllText($file) | ConvertFrom-Json) }
@@ -1195,18 +1224,35 @@ function Wait-MsiLabMutexHolder {
 # Ends a hold: removing hold.json tells the holder to release the mutex and
 # exit; one still running after 10 s is stopped (the mutex is then
 # abandoned: https://learn.microsoft.com/dotnet/api/system.threading.abandonedmutexexception).
+# Its task is then stopped and unregistered, and its folder removed.
 # Process.WaitForExit: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.waitforexit
+# Unregister-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/unregister-scheduledtask?view=windowsserver2022-ps
 function Stop-MsiLabMutexHold {
     param($Hold)
     Remove-Item -LiteralPath (Join-Path $Hold.dir 'hold.json') -Force -ErrorAction SilentlyContinue
     $proc = $Hold.process
     if ($null -ne $proc -and -not $proc.WaitForExit(10000)) { Stop-Process -Id $proc.Id -Force }
+    $task = Get-MsiLabMutexTask $Hold.dir
+    $null = Stop-ScheduledTask @task -ErrorAction SilentlyContinue
+    $null = Unregister-ScheduledTask @task -Confirm:$false -ErrorAction SilentlyContinue
     Remove-Item -LiteralPath $Hold.dir -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+# Unregisters the holder tasks whose hold folder is gone: holds that ended
+# at their deadline (the holder removes its folder; Task Scheduler keeps
+# the task registered).
+function Remove-MsiLabMutexTasks {
+    $root = Get-MsiLabMutexRoot
+    foreach ($t in @(Get-ScheduledTask -TaskPath $script:MsiLabTaskPath -ErrorAction SilentlyContinue)) {
+        if (-not $t.TaskName.StartsWith('mutex-')) { continue }
+        if ([System.IO.Directory]::Exists((Join-Path $root $t.TaskName.Substring(6)))) { continue }
+        $null = Unregister-ScheduledTask -TaskName $t.TaskName -TaskPath $script:MsiLabTaskPath -Confirm:$false -ErrorAction SilentlyContinue
+    }
 }
 
 # mutex.hold: holds a named mutex (Global\_MSIExecute: what Windows
 # Installer holds during an install's execute phase, so other installs fail
-# with 1618) for 1 to 86400 s from a separate process. A mutex that already
+# with 1618) for 1 to 86400 s from a separate process, a LocalSystem task. A mutex that already
 # exists is Conflict. https://learn.microsoft.com/windows/win32/msi/-msiexecute-mutex
 function Invoke-MsiLabMutexHold {
     param($OpArgs)
@@ -1218,7 +1264,9 @@ function Invoke-MsiLabMutexHold {
     $holder = Start-MsiLabMutexHolder $name $seconds
     $state = Wait-MsiLabMutexHolder $holder
     if ($null -eq $state -or $state.state -ne 'held') {
-        Stop-MsiLabMutexHold @{ dir = $holder.dir; process = (Get-Process -Id $holder.pid -ErrorAction SilentlyContinue) }
+        $proc = $null
+        if ($null -ne $state) { $proc = Get-Process -Id ([int]$state.pid) -ErrorAction SilentlyContinue }
+        Stop-MsiLabMutexHold @{ dir = $holder.dir; process = $proc }
         if ($null -eq $state) { throw (New-MsiLabError 'Internal' "the holder of $name did not start") }
         if ($state.state -eq 'busy') { throw (New-MsiLabError 'Conflict' "$name is held by another process") }
         throw (New-MsiLabError 'Internal' "the holder of ${name}: $($state.message)")
@@ -1226,8 +1274,9 @@ function Invoke-MsiLabMutexHold {
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 
-# mutex.release: ends msilab's holds of a mutex (and stale ones); a mutex
-# held by another process is Conflict, one not held is left as it is.
+# mutex.release: ends msilab's holds of a mutex (and stale ones) and
+# unregisters their holder tasks; a mutex held by another process is
+# Conflict, one not held is left as it is.
 # https://learn.microsoft.com/dotnet/api/system.threading.mutex.releasemutex
 function Invoke-MsiLabMutexRelease {
     param($OpArgs)
@@ -1238,6 +1287,7 @@ function Invoke-MsiLabMutexRelease {
         throw (New-MsiLabError 'Conflict' "$name is held, but not by msilab")
     }
     foreach ($hold in (Get-MsiLabMutexHolds $name)) { Stop-MsiLabMutexHold $hold }
+    Remove-MsiLabMutexTasks
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 
@@ -1247,6 +1297,689 @@ function Get-MsiLabMutexOp {
     param($OpArgs)
     Assert-MsiLabArgs $OpArgs @('name')
     Get-MsiLabMutex (Get-MsiLabMutexName $OpArgs)
+}
+
+#endregion
+#region Logons and user hives
+
+# The C# helpers: an interactive logon (LogonUser with
+# LOGON32_LOGON_INTERACTIVE, LoadUserProfile, CreateEnvironmentBlock,
+# CreateProcessWithTokenW, as Ansible's become does for Windows), privileges,
+# user hives (RegLoadKey) and user rights (LsaEnumerateAccountsWithUserRight).
+# C# 5 and .NET Framework 4.x only: Windows PowerShell 5.1's Add-Type
+# compiles it (CI compiles the same text with mcs -langversion:5). A
+# double-quoted here-string without $ or backtick, so that it is literal and
+# the module can itself sit in a single-quoted here-string (repro.ps1).
+# LogonUser: https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-logonuserw
+# LoadUserProfile: https://learn.microsoft.com/windows/win32/api/userenv/nf-userenv-loaduserprofilew
+# CreateEnvironmentBlock: https://learn.microsoft.com/windows/win32/api/userenv/nf-userenv-createenvironmentblock
+# CreateProcessWithTokenW: https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createprocesswithtokenw
+# RegLoadKey: https://learn.microsoft.com/windows/win32/api/winreg/nf-winreg-regloadkeyw
+# LsaEnumerateAccountsWithUserRight: https://learn.microsoft.com/windows/win32/api/ntsecapi/nf-ntsecapi-lsaenumerateaccountswithuserright
+$script:MsiLabNativeSource = @"
+using System;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using System.Security.AccessControl;
+using System.Security.Principal;
+using System.Text;
+
+namespace MsiLab
+{
+    // The outcome of a process run with an interactive logon's token.
+    public sealed class RunResult
+    {
+        public int ExitCode;
+        public bool TimedOut;
+    }
+
+    // An interactive logon of a local account: LogonUser with
+    // LOGON32_LOGON_INTERACTIVE (for an administrator under UAC, its
+    // filtered token), its profile loaded, and processes started with its
+    // token and its own environment through CreateProcessWithTokenW.
+    public sealed class InteractiveLogon : IDisposable
+    {
+        const int LOGON32_LOGON_INTERACTIVE = 2;
+        const int LOGON32_PROVIDER_DEFAULT = 0;
+        const int PI_NOUI = 1;
+        const int TokenElevationTypeClass = 18;
+        const uint CREATE_DEFAULT_ERROR_MODE = 0x04000000;
+        const uint CREATE_UNICODE_ENVIRONMENT = 0x00000400;
+        const uint WAIT_TIMEOUT = 0x102;
+        const int ERROR_TIMEOUT = 1460;
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        struct PROFILEINFO
+        {
+            public int dwSize;
+            public int dwFlags;
+            public string lpUserName;
+            public string lpProfilePath;
+            public string lpDefaultPath;
+            public string lpServerName;
+            public string lpPolicyPath;
+            public IntPtr hProfile;
+        }
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        struct STARTUPINFO
+        {
+            public int cb;
+            public string lpReserved;
+            public string lpDesktop;
+            public string lpTitle;
+            public int dwX, dwY, dwXSize, dwYSize, dwXCountChars, dwYCountChars, dwFillAttribute, dwFlags;
+            public short wShowWindow, cbReserved2;
+            public IntPtr lpReserved2, hStdInput, hStdOutput, hStdError;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct PROCESS_INFORMATION
+        {
+            public IntPtr hProcess, hThread;
+            public int dwProcessId, dwThreadId;
+        }
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool LogonUserW(string user, string domain, string password, int type, int provider, out IntPtr token);
+
+        [DllImport("userenv.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool LoadUserProfileW(IntPtr token, ref PROFILEINFO info);
+
+        [DllImport("userenv.dll", SetLastError = true)]
+        static extern bool UnloadUserProfile(IntPtr token, IntPtr profile);
+
+        [DllImport("userenv.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool GetUserProfileDirectoryW(IntPtr token, StringBuilder dir, ref int size);
+
+        [DllImport("userenv.dll", SetLastError = true)]
+        static extern bool CreateEnvironmentBlock(out IntPtr env, IntPtr token, bool inherit);
+
+        [DllImport("userenv.dll", SetLastError = true)]
+        static extern bool DestroyEnvironmentBlock(IntPtr env);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool CreateProcessWithTokenW(IntPtr token, int logonFlags, string application, StringBuilder commandLine,
+            uint creationFlags, IntPtr environment, string directory, ref STARTUPINFO startup, out PROCESS_INFORMATION info);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool GetTokenInformation(IntPtr token, int infoClass, out int info, int length, out int returned);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern uint WaitForSingleObject(IntPtr handle, uint milliseconds);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool GetExitCodeProcess(IntPtr process, out int exitCode);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool TerminateProcess(IntPtr process, int exitCode);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool CloseHandle(IntPtr handle);
+
+        IntPtr token;
+        IntPtr profile;
+
+        public string User { get; private set; }
+        public string Sid { get; private set; }
+        // TOKEN_ELEVATION_TYPE: 1 default (no linked token), 2 full, 3 limited (UAC-filtered).
+        public int ElevationType { get; private set; }
+        public string ProfilePath { get; private set; }
+
+        InteractiveLogon() { }
+
+        // Logs a local account on; a refusal is a Win32Exception with
+        // LogonUser's error (1326 wrong password, 1331 disabled, 1385 the
+        // logon type is not granted).
+        public static InteractiveLogon Create(string user, string password)
+        {
+            InteractiveLogon l = new InteractiveLogon();
+            if (!LogonUserW(user, ".", password, LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, out l.token))
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error());
+            }
+            l.User = user;
+            using (WindowsIdentity id = new WindowsIdentity(l.token))
+            {
+                l.Sid = id.User.Value;
+            }
+            int type, returned;
+            if (!GetTokenInformation(l.token, TokenElevationTypeClass, out type, 4, out returned))
+            {
+                int err = Marshal.GetLastWin32Error();
+                l.Dispose();
+                throw new Win32Exception(err);
+            }
+            l.ElevationType = type;
+            return l;
+        }
+
+        // Loads the account's profile (creating it at its first logon) and
+        // returns its folder; UnloadUserProfile runs at Dispose.
+        public string LoadProfile()
+        {
+            PROFILEINFO info = new PROFILEINFO();
+            info.dwSize = Marshal.SizeOf(typeof(PROFILEINFO));
+            info.dwFlags = PI_NOUI;
+            info.lpUserName = User;
+            if (!LoadUserProfileW(token, ref info))
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error());
+            }
+            profile = info.hProfile;
+            int size = 260;
+            StringBuilder dir = new StringBuilder(size);
+            if (!GetUserProfileDirectoryW(token, dir, ref size))
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error());
+            }
+            ProfilePath = dir.ToString();
+            return ProfilePath;
+        }
+
+        // Runs a program with the logon's token and the account's own
+        // environment (its %TEMP%), waits up to timeoutMs, and stops it at
+        // the timeout (the result is then ERROR_TIMEOUT).
+        public RunResult Run(string application, string commandLine, string directory, int timeoutMs)
+        {
+            Desktop.GrantAccess(new SecurityIdentifier(Sid));
+            IntPtr env;
+            if (!CreateEnvironmentBlock(out env, token, false))
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error());
+            }
+            PROCESS_INFORMATION pi;
+            try
+            {
+                STARTUPINFO si = new STARTUPINFO();
+                si.cb = Marshal.SizeOf(typeof(STARTUPINFO));
+                if (!CreateProcessWithTokenW(token, 0, application, new StringBuilder(commandLine),
+                    CREATE_UNICODE_ENVIRONMENT | CREATE_DEFAULT_ERROR_MODE, env, directory, ref si, out pi))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+            }
+            finally
+            {
+                DestroyEnvironmentBlock(env);
+            }
+            try
+            {
+                RunResult r = new RunResult();
+                if (WaitForSingleObject(pi.hProcess, (uint)timeoutMs) == WAIT_TIMEOUT)
+                {
+                    TerminateProcess(pi.hProcess, ERROR_TIMEOUT);
+                    WaitForSingleObject(pi.hProcess, 30000);
+                    r.ExitCode = ERROR_TIMEOUT;
+                    r.TimedOut = true;
+                    return r;
+                }
+                int code;
+                if (!GetExitCodeProcess(pi.hProcess, out code))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+                r.ExitCode = code;
+                return r;
+            }
+            finally
+            {
+                CloseHandle(pi.hThread);
+                CloseHandle(pi.hProcess);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (profile != IntPtr.Zero)
+            {
+                UnloadUserProfile(token, profile);
+                profile = IntPtr.Zero;
+            }
+            if (token != IntPtr.Zero)
+            {
+                CloseHandle(token);
+                token = IntPtr.Zero;
+            }
+        }
+    }
+
+    // The window station and desktop of this process: a process started
+    // with another account's token in them needs access (as Ansible's
+    // become grants it).
+    public static class Desktop
+    {
+        const int WindowStationAllAccess = 0x000f037f;
+        const int DesktopAllAccess = 0x000f01ff;
+
+        [DllImport("user32.dll", SetLastError = true)]
+        static extern IntPtr GetProcessWindowStation();
+
+        [DllImport("user32.dll", SetLastError = true)]
+        static extern IntPtr GetThreadDesktop(int threadId);
+
+        [DllImport("kernel32.dll")]
+        static extern int GetCurrentThreadId();
+
+        public static void GrantAccess(SecurityIdentifier account)
+        {
+            Grant(account, GetProcessWindowStation(), WindowStationAllAccess);
+            Grant(account, GetThreadDesktop(GetCurrentThreadId()), DesktopAllAccess);
+        }
+
+        static void Grant(SecurityIdentifier account, IntPtr handle, int mask)
+        {
+            SafeHandle h = new BorrowedHandle(handle);
+            ObjectSecurity s = new ObjectSecurity(h);
+            s.Allow(account, mask);
+            s.Save(h);
+        }
+
+        sealed class BorrowedHandle : SafeHandle
+        {
+            public BorrowedHandle(IntPtr handle) : base(handle, false) { }
+            public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+            protected override bool ReleaseHandle() { return true; }
+        }
+
+        sealed class ObjectSecurity : NativeObjectSecurity
+        {
+            public ObjectSecurity(SafeHandle h) : base(false, ResourceType.WindowObject, h, AccessControlSections.Access) { }
+            public void Allow(SecurityIdentifier account, int mask)
+            {
+                AddAccessRule(new Rule(account, mask));
+            }
+            public void Save(SafeHandle h) { Persist(h, AccessControlSections.Access); }
+            public override Type AccessRightType { get { return typeof(int); } }
+            public override Type AccessRuleType { get { return typeof(Rule); } }
+            public override Type AuditRuleType { get { return typeof(AuditRule); } }
+            public override AccessRule AccessRuleFactory(IdentityReference identity, int mask, bool inherited,
+                InheritanceFlags inheritance, PropagationFlags propagation, AccessControlType type)
+            {
+                return new Rule(identity, mask);
+            }
+            public override AuditRule AuditRuleFactory(IdentityReference identity, int mask, bool inherited,
+                InheritanceFlags inheritance, PropagationFlags propagation, AuditFlags flags)
+            {
+                throw new NotSupportedException();
+            }
+        }
+
+        sealed class Rule : AccessRule
+        {
+            public Rule(IdentityReference identity, int mask)
+                : base(identity, mask, false, InheritanceFlags.None, PropagationFlags.None, AccessControlType.Allow) { }
+        }
+    }
+
+    // Privileges, user hives and user rights.
+    public static class Native
+    {
+        const int SE_PRIVILEGE_ENABLED = 2;
+        const int TOKEN_ADJUST_PRIVILEGES = 0x20;
+        const int TOKEN_QUERY = 0x8;
+        static readonly IntPtr HKEY_USERS = new IntPtr(unchecked((int)0x80000003));
+        const uint POLICY_VIEW_LOCAL_INFORMATION = 0x1;
+        const uint POLICY_LOOKUP_NAMES = 0x800;
+        const uint STATUS_NO_MORE_ENTRIES = 0x8000001A;
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct LUID
+        {
+            public uint LowPart;
+            public int HighPart;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct TOKEN_PRIVILEGES
+        {
+            public int PrivilegeCount;
+            public LUID Luid;
+            public int Attributes;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct LSA_UNICODE_STRING
+        {
+            public ushort Length;
+            public ushort MaximumLength;
+            public IntPtr Buffer;
+        }
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct LSA_OBJECT_ATTRIBUTES
+        {
+            public int Length;
+            public IntPtr RootDirectory, ObjectName;
+            public uint Attributes;
+            public IntPtr SecurityDescriptor, SecurityQualityOfService;
+        }
+
+        [DllImport("kernel32.dll")]
+        static extern IntPtr GetCurrentProcess();
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool OpenProcessToken(IntPtr process, int access, out IntPtr token);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool LookupPrivilegeValueW(string system, string name, out LUID luid);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool AdjustTokenPrivileges(IntPtr token, bool disableAll, ref TOKEN_PRIVILEGES state, int length, IntPtr previous, IntPtr returned);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        static extern bool CloseHandle(IntPtr handle);
+
+        [DllImport("advapi32.dll", CharSet = CharSet.Unicode)]
+        static extern int RegLoadKeyW(IntPtr key, string subKey, string file);
+
+        [DllImport("advapi32.dll", CharSet = CharSet.Unicode)]
+        static extern int RegUnLoadKeyW(IntPtr key, string subKey);
+
+        [DllImport("advapi32.dll")]
+        static extern uint LsaOpenPolicy(IntPtr system, ref LSA_OBJECT_ATTRIBUTES attributes, uint access, out IntPtr policy);
+
+        [DllImport("advapi32.dll")]
+        static extern uint LsaEnumerateAccountsWithUserRight(IntPtr policy, ref LSA_UNICODE_STRING right, out IntPtr buffer, out int count);
+
+        [DllImport("advapi32.dll")]
+        static extern int LsaNtStatusToWinError(uint status);
+
+        [DllImport("advapi32.dll")]
+        static extern uint LsaFreeMemory(IntPtr buffer);
+
+        [DllImport("advapi32.dll")]
+        static extern uint LsaClose(IntPtr policy);
+
+        // Enables a privilege the process token holds (RegLoadKey needs
+        // SeRestorePrivilege and SeBackupPrivilege enabled; an elevated
+        // administrator holds them disabled).
+        public static void EnablePrivilege(string name)
+        {
+            IntPtr token;
+            if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, out token))
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error());
+            }
+            try
+            {
+                TOKEN_PRIVILEGES tp = new TOKEN_PRIVILEGES();
+                tp.PrivilegeCount = 1;
+                tp.Attributes = SE_PRIVILEGE_ENABLED;
+                if (!LookupPrivilegeValueW(null, name, out tp.Luid))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+                if (!AdjustTokenPrivileges(token, false, ref tp, 0, IntPtr.Zero, IntPtr.Zero))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+                int err = Marshal.GetLastWin32Error();
+                if (err != 0)
+                {
+                    throw new Win32Exception(err); // ERROR_NOT_ALL_ASSIGNED: not held
+                }
+            }
+            finally
+            {
+                CloseHandle(token);
+            }
+        }
+
+        // Loads a hive file at HKEY_USERS\<name>.
+        public static void LoadHive(string name, string file)
+        {
+            int err = RegLoadKeyW(HKEY_USERS, name, file);
+            if (err != 0)
+            {
+                throw new Win32Exception(err);
+            }
+        }
+
+        // Unloads HKEY_USERS\<name>.
+        public static void UnloadHive(string name)
+        {
+            int err = RegUnLoadKeyW(HKEY_USERS, name);
+            if (err != 0)
+            {
+                throw new Win32Exception(err);
+            }
+        }
+
+        // The SIDs a user right is assigned to (none: an empty array).
+        public static string[] AccountsWithRight(string right)
+        {
+            LSA_OBJECT_ATTRIBUTES attributes = new LSA_OBJECT_ATTRIBUTES();
+            attributes.Length = Marshal.SizeOf(typeof(LSA_OBJECT_ATTRIBUTES));
+            IntPtr policy;
+            uint status = LsaOpenPolicy(IntPtr.Zero, ref attributes, POLICY_VIEW_LOCAL_INFORMATION | POLICY_LOOKUP_NAMES, out policy);
+            if (status != 0)
+            {
+                throw new Win32Exception(LsaNtStatusToWinError(status));
+            }
+            LSA_UNICODE_STRING name = new LSA_UNICODE_STRING();
+            name.Buffer = Marshal.StringToHGlobalUni(right);
+            name.Length = (ushort)(right.Length * 2);
+            name.MaximumLength = (ushort)(name.Length + 2);
+            try
+            {
+                IntPtr buffer;
+                int count;
+                status = LsaEnumerateAccountsWithUserRight(policy, ref name, out buffer, out count);
+                if (status == STATUS_NO_MORE_ENTRIES)
+                {
+                    return new string[0];
+                }
+                if (status != 0)
+                {
+                    throw new Win32Exception(LsaNtStatusToWinError(status));
+                }
+                try
+                {
+                    string[] sids = new string[count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        IntPtr sid = Marshal.ReadIntPtr(buffer, i * IntPtr.Size);
+                        sids[i] = new SecurityIdentifier(sid).Value;
+                    }
+                    return sids;
+                }
+                finally
+                {
+                    LsaFreeMemory(buffer);
+                }
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(name.Buffer);
+                LsaClose(policy);
+            }
+        }
+    }
+}
+"@
+
+# msilab's own scratch folder, C:\ProgramData\msilab\staging: SYSTEM and
+# Administrators only (protected), so no fault ever touches it (the
+# user-temp fault breaks a user's %TEMP%). Created when missing.
+# Directory.CreateDirectory(String, DirectorySecurity): https://learn.microsoft.com/dotnet/api/system.io.directory.createdirectory?view=netframework-4.8
+function Get-MsiLabStagingDir {
+    $dir = Join-Path $env:ProgramData 'msilab\staging'
+    if (-not [System.IO.Directory]::Exists($dir)) {
+        $security = [System.Security.AccessControl.DirectorySecurity]::new()
+        $security.SetSecurityDescriptorSddlForm('D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)')
+        [void][System.IO.Directory]::CreateDirectory($dir, $security)
+    }
+    return $dir
+}
+
+# Compiles the C# helpers once per process. Add-Type's compiler keeps its
+# temporary files in %TEMP% (CodeDom's TempFileCollection, Path.GetTempPath,
+# which reads TMP then TEMP), which the user-temp fault may have broken for
+# this very account: they go to the staging folder, for the compile only.
+# Add-Type: https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/add-type?view=powershell-5.1
+# Path.GetTempPath: https://learn.microsoft.com/dotnet/api/system.io.path.gettemppath?view=netframework-4.8
+function Import-MsiLabNative {
+    if ($null -ne ('MsiLab.Native' -as [type])) { return }
+    $saved = @{ TMP = $env:TMP; TEMP = $env:TEMP }
+    try {
+        $env:TMP = Get-MsiLabStagingDir
+        $env:TEMP = $env:TMP
+        Add-Type -TypeDefinition $script:MsiLabNativeSource -Language CSharp
+    } finally { $env:TMP = $saved.TMP; $env:TEMP = $saved.TEMP }
+}
+
+# The passwords the batch carries beside its ops (the request's logons),
+# set by Invoke-MsiLabBatch for its ops only.
+$script:MsiLabLogons = @()
+
+# The password the batch gives an account: the last logon whose name,
+# after any HOST\ or .\, is the account's (compared case-insensitively).
+function Get-MsiLabLogonPassword {
+    param([string] $Account)
+    $bare = $Account.Substring($Account.LastIndexOf('\') + 1)
+    $found = $null
+    foreach ($l in $script:MsiLabLogons) {
+        $user = [string]$l.user
+        if ($user.Substring($user.LastIndexOf('\') + 1) -eq $bare) { $found = [string]$l.password }
+    }
+    if ($null -eq $found) { throw (New-MsiLabError 'InvalidArgs' "no password for $bare in the batch's logons: the interactive logon needs it") }
+    return $found
+}
+
+# Which user right refuses an account's interactive logon (LogonUser's
+# 1385): "Deny log on locally" when it names the account or a group every
+# local account is in (and Administrators for an administrator), else the
+# missing "Allow log on locally" (G: LogonUser does not say which).
+# https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/allow-log-on-locally
+function Get-MsiLabRefusingRight {
+    param([string] $Sid)
+    $mine = @($Sid, 'S-1-1-0', 'S-1-5-11', 'S-1-5-113', 'S-1-5-4', $script:MsiLabUsersSid)
+    if (Test-MsiLabGroupMember $script:MsiLabAdminsSid $Sid) { $mine += $script:MsiLabAdminsSid }
+    foreach ($holder in [MsiLab.Native]::AccountsWithRight('SeDenyInteractiveLogonRight')) {
+        if ($mine -contains $holder) { return 'SeDenyInteractiveLogonRight' }
+    }
+    return 'SeInteractiveLogonRight'
+}
+
+# Logs a local account on interactively with the batch's password for it:
+# @{ logon (an MsiLab.InteractiveLogon, or $null); refusal } where a
+# refusal is @{ win32; right; message } with the messages the simulated
+# host gives (lab/sim/logon.go).
+# System error codes 1326, 1331, 1385: https://learn.microsoft.com/windows/win32/debug/system-error-codes--1300-1699-
+function Invoke-MsiLabLogonUser {
+    param([string] $Account, [string] $Sid)
+    Import-MsiLabNative
+    $password = Get-MsiLabLogonPassword $Account
+    try { return @{ logon = [MsiLab.InteractiveLogon]::Create($Account, $password); refusal = $null } }
+    catch {
+        $caught = $_
+        $win32 = Get-MsiLabWin32Code $caught.Exception
+        $refusal = @{ win32 = $win32; right = ''; message = '' }
+        switch ($win32) {
+            1326 { $refusal.message = "LogonUser $Account (interactive): The user name or password is incorrect." }
+            1331 { $refusal.message = "LogonUser $Account (interactive): This user can't sign in because this account is currently disabled." }
+            1385 {
+                $refusal.right = Get-MsiLabRefusingRight $Sid
+                if ($refusal.right -eq 'SeDenyInteractiveLogonRight') {
+                    $refusal.message = "$Account may not log on interactively: it holds the user right `"Deny log on locally`" (SeDenyInteractiveLogonRight)"
+                } else {
+                    $refusal.message = "$Account may not log on interactively: it lacks the user right `"Allow log on locally`" (SeInteractiveLogonRight)"
+                }
+            }
+            default { throw $caught }
+        }
+        return @{ logon = $null; refusal = $refusal }
+    }
+}
+
+# An account's interactive logon with its profile loaded, or the refusal
+# as an op error (AccessDenied with LogonUser's code). LoadUserProfile
+# needs an administrator (and this one enables its restore and backup
+# privileges for it); the first logon creates the profile.
+function New-MsiLabInteractiveLogon {
+    param([string] $Account, [string] $Sid)
+    $attempt = Invoke-MsiLabLogonUser $Account $Sid
+    if ($null -ne $attempt.refusal) { throw (New-MsiLabError 'AccessDenied' $attempt.refusal.message $attempt.refusal.win32) }
+    try {
+        [MsiLab.Native]::EnablePrivilege('SeRestorePrivilege')
+        [MsiLab.Native]::EnablePrivilege('SeBackupPrivilege')
+        [void]$attempt.logon.LoadProfile()
+    } catch { $attempt.logon.Dispose(); throw }
+    return $attempt.logon
+}
+
+# user.logon: logs a local user on interactively with its password from
+# the batch's logons and loads its profile, as the non-elevated contexts
+# do; a refusal is a result that names the right (ops.UserLogon).
+# ProfileList: https://learn.microsoft.com/windows/win32/shell/user-profiles
+function Invoke-MsiLabUserLogon {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    $name = Get-MsiLabUserName $OpArgs
+    $user = Find-MsiLabLocalUser $name
+    if ($null -eq $user) { throw (New-MsiLabError 'NotFound' "no local user $name (user.ensure creates it)" 1332) }
+    $sid = $user.SID.Value
+    $out = [ordered]@{ name = $user.Name; sid = $sid; logon = 'interactive-logon'; ok = $false }
+    $listed = Open-MsiLabRegKey "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$sid"
+    if ($null -ne $listed) { $listed.Close() }
+    $attempt = Invoke-MsiLabLogonUser $user.Name $sid
+    if ($null -ne $attempt.refusal) {
+        if ($attempt.refusal.right -ne '') { $out.right = $attempt.refusal.right }
+        $out.win32 = $attempt.refusal.win32
+        $out.message = $attempt.refusal.message
+        return $out
+    }
+    try {
+        [MsiLab.Native]::EnablePrivilege('SeRestorePrivilege')
+        [MsiLab.Native]::EnablePrivilege('SeBackupPrivilege')
+        $out.profile = $attempt.logon.LoadProfile()
+        if ($null -eq $listed) { $out.profile_created = $true }
+        $out.ok = $true
+    } finally { $attempt.logon.Dispose() }
+    return $out
+}
+
+# The local account SID of the user hive a registry op's path lies in
+# (HKU\S-1-5-21-...), or ''.
+function Get-MsiLabUserHiveSid {
+    param($OpArgs)
+    $path = Get-MsiLabArgValue $OpArgs 'path'
+    if ($path -isnot [string]) { return '' }
+    if ($path -match '^(HKU|HKEY_USERS):?\\(S-1-5-21-\d+(-\d+)+)(\\|$)') { return $Matches[2] }
+    return ''
+}
+
+# Loads a user's hive at HKU\<SID> from the NTUSER.DAT in its profile
+# (ProfileList's ProfileImagePath) when it is not loaded (the user is not
+# logged on), for one registry op: whether it loaded it. A user without a
+# profile has no hive: nothing is loaded.
+# RegLoadKey: https://learn.microsoft.com/windows/win32/api/winreg/nf-winreg-regloadkeyw
+function Mount-MsiLabUserHive {
+    param([string] $Sid)
+    $users = [Microsoft.Win32.RegistryKey]::OpenBaseKey([Microsoft.Win32.RegistryHive]::Users, [Microsoft.Win32.RegistryView]::Registry64)
+    $loaded = $users.OpenSubKey($Sid)
+    if ($null -ne $loaded) { $loaded.Close(); return $false }
+    $list = Open-MsiLabRegKey "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\$Sid"
+    if ($null -eq $list) { return $false }
+    try { $dir = [System.Environment]::ExpandEnvironmentVariables([string]$list.GetValue('ProfileImagePath', '')) }
+    finally { $list.Close() }
+    if ($dir -eq '' -or -not [System.IO.File]::Exists((Join-Path $dir 'NTUSER.DAT'))) { return $false }
+    Import-MsiLabNative
+    [MsiLab.Native]::EnablePrivilege('SeRestorePrivilege')
+    [MsiLab.Native]::EnablePrivilege('SeBackupPrivilege')
+    [MsiLab.Native]::LoadHive($Sid, (Join-Path $dir 'NTUSER.DAT'))
+    return $true
+}
+
+# Unloads a hive Mount-MsiLabUserHive loaded. Registry keys the op left to
+# the garbage collector would keep the hive open, so they are finalized
+# first. RegUnLoadKey: https://learn.microsoft.com/windows/win32/api/winreg/nf-winreg-regunloadkeyw
+function Dismount-MsiLabUserHive {
+    param([string] $Sid)
+    [System.GC]::Collect()
+    [System.GC]::WaitForPendingFinalizers()
+    [MsiLab.Native]::UnloadHive($Sid)
 }
 
 #endregion
@@ -1304,8 +2037,9 @@ function Get-MsiLabMsiProperties {
 
 # The arguments msi.install and msi.uninstall share: context, user (the
 # standard-user account, default msilab-user; InvalidArgs with another
-# context, as on the simulated host), properties (as command-line text), ui
-# and timeout_seconds (0 is 900).
+# context, as on the simulated host), properties (as command-line text), ui,
+# logon (one of the context's, default its first) and timeout_seconds (0 is
+# 900).
 # https://learn.microsoft.com/windows/win32/msi/command-line-options
 function Get-MsiLabMsiRunArgs {
     param($OpArgs)
@@ -1318,6 +2052,12 @@ function Get-MsiLabMsiRunArgs {
     $run.user = Get-MsiLabUserName $OpArgs 'user' 'msilab-user'
     $run.properties = Get-MsiLabMsiProperties $OpArgs
     Assert-MsiLabMsiUI $OpArgs
+    $allowed = $script:MsiLabContextLogons[$run.context]
+    $run.logon = Get-MsiLabString $OpArgs 'logon' -Optional
+    if ($run.logon -eq '') { $run.logon = $allowed[0] }
+    if ($allowed -cnotcontains $run.logon) {
+        throw (New-MsiLabError 'InvalidArgs' ('logon of the {0} context must be one of {1}' -f $run.context, ($allowed -join ', ')))
+    }
     return $run
 }
 
@@ -1430,20 +2170,18 @@ function Invoke-MsiLabMsiexecDirect {
     } finally { $proc.Dispose() }
 }
 
-# The principal of a context's task. S4U: Task Scheduler logs the user on
-# by Service For User, so no password is stored or needed (and the task has
-# no network access nor encrypted files); Limited is TASK_RUNLEVEL_LUA, the
-# least-privilege (UAC-filtered) token, Highest the full one. The built-in
-# Administrator is not filtered unless Admin Approval Mode covers it, so
-# admin-filtered needs another admin account. S4U needs the account to hold
-# "Log on as a batch job" (Administrators do by default, Users do not):
-# G (to confirm on real Windows), a missing right fails the task's launch.
+# The principal of a run's task: LocalSystem for system-task; for s4u-task
+# the account through Service For User (no password stored; no network
+# access) with the limited run level (TASK_RUNLEVEL_LUA, the UAC-filtered
+# token). A task's logon is a batch logon (NT AUTHORITY\BATCH), which
+# Windows Installer refuses for a non-admin: exit 1601
+# (docs/evidence.md#E-service-access); s4u-task is kept to reproduce that.
 # New-ScheduledTaskPrincipal: https://learn.microsoft.com/powershell/module/scheduledtasks/new-scheduledtaskprincipal?view=windowsserver2022-ps
 # TASK_LOGON_S4U: https://learn.microsoft.com/windows/win32/api/taskschd/ne-taskschd-task_logon_type
 # TASK_RUNLEVEL_TYPE: https://learn.microsoft.com/windows/win32/api/taskschd/ne-taskschd-task_runlevel_type
 function New-MsiLabMsiTaskPrincipal {
-    param([string] $Context, [string] $Account)
-    if ($Context -eq 'system') {
+    param([string] $Logon, [string] $Account)
+    if ($Logon -eq 'system-task') {
         return (New-ScheduledTaskPrincipal -UserId $Account -LogonType ServiceAccount -RunLevel Highest)
     }
     return (New-ScheduledTaskPrincipal -UserId $Account -LogonType S4U -RunLevel Limited)
@@ -1518,17 +2256,49 @@ function Wait-MsiLabMsiTask {
 # Start-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/start-scheduledtask?view=windowsserver2022-ps
 # Unregister-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/unregister-scheduledtask?view=windowsserver2022-ps
 function Invoke-MsiLabMsiexecTask {
-    param([string] $Context, [string] $Account, [string] $Arguments, [int] $TimeoutSeconds)
+    param([string] $Logon, [string] $Account, [string] $Arguments, [int] $TimeoutSeconds)
     $task = @{ TaskName = ('msiexec-' + [guid]::NewGuid().ToString()); TaskPath = $script:MsiLabTaskPath }
     $action = New-ScheduledTaskAction -Execute $script:MsiLabMsiexec -Argument $Arguments
     $limit = [TimeSpan]::FromSeconds($TimeoutSeconds + 60)
     $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit $limit
-    $principal = New-MsiLabMsiTaskPrincipal $Context $Account
+    $principal = New-MsiLabMsiTaskPrincipal $Logon $Account
     $null = Register-ScheduledTask @task -Action $action -Principal $principal -Settings $settings
     try {
         $null = Start-ScheduledTask @task
         return (Wait-MsiLabMsiTask $task $TimeoutSeconds)
     } finally { $null = Unregister-ScheduledTask @task -Confirm:$false -ErrorAction SilentlyContinue }
+}
+
+# Runs msiexec with the account's interactive logon token (its profile
+# loaded, its own environment, so its own %TEMP%) through
+# CreateProcessWithTokenW, which needs SeImpersonatePrivilege (an elevated
+# administrator holds it) and the Secondary Logon service (seclogon): the
+# process is started by that service, outside this WinRM command's job.
+# admin-filtered needs the UAC-filtered token (TokenElevationTypeLimited):
+# the built-in Administrator outside Admin Approval Mode, or any admin with
+# UAC off, gets its full token, which is refused. @{exit_code; timed_out}.
+# TOKEN_ELEVATION_TYPE: https://learn.microsoft.com/windows/win32/api/winnt/ne-winnt-token_elevation_type
+# Secondary Logon: https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createprocesswithtokenw
+function Invoke-MsiLabMsiexecInteractive {
+    param([string] $Context, [hashtable] $Account, [string] $Arguments, [int] $TimeoutSeconds)
+    $name = $Account.name.Substring($Account.name.LastIndexOf('\') + 1)
+    $logon = New-MsiLabInteractiveLogon $name $Account.sid
+    try {
+        if ($Context -eq 'admin-filtered' -and $logon.ElevationType -ne 3) {
+            throw (New-MsiLabError 'NotSupported' ("$name's interactive token is not UAC-filtered (the built-in Administrator outside Admin Approval Mode, or UAC " +
+                    'turned off): admin-filtered needs another administrator account under UAC'))
+        }
+        [MsiLab.Native]::EnablePrivilege('SeImpersonatePrivilege')
+        $commandLine = '"{0}" {1}' -f $script:MsiLabMsiexec, $Arguments
+        try { $r = $logon.Run($script:MsiLabMsiexec, $commandLine, $env:SystemRoot, $TimeoutSeconds * 1000) }
+        catch {
+            if ((Get-MsiLabWin32Code $_.Exception) -eq 1058) {
+                throw (New-MsiLabError 'Conflict' 'CreateProcessWithTokenW needs the Secondary Logon service (seclogon), which is disabled' 1058)
+            }
+            throw
+        }
+        return @{ exit_code = $r.ExitCode; timed_out = $r.TimedOut }
+    } finally { $logon.Dispose() }
 }
 
 # The MsiInstaller records written after a bookmark, through eventlog.query.
@@ -1563,12 +2333,16 @@ function Invoke-MsiLabMsiRun {
         $log = Join-Path $dir 'msiexec.log'
         $arguments = '{0} "{1}" /qn /L*v "{2}"{3}' -f $Run.option, $Run.target, $log, $Run.properties
         $bookmark = [decimal](Get-MsiLabEventBookmark $null).record_id
-        if ($Run.context -eq 'admin-elevated') { $exit = Invoke-MsiLabMsiexecDirect $arguments $Run.timeout }
-        else { $exit = Invoke-MsiLabMsiexecTask $Run.context $account.name $arguments $Run.timeout }
+        switch ($Run.logon) {
+            'winrm-network' { $exit = Invoke-MsiLabMsiexecDirect $arguments $Run.timeout }
+            'interactive-logon' { $exit = Invoke-MsiLabMsiexecInteractive $Run.context $account $arguments $Run.timeout }
+            default { $exit = Invoke-MsiLabMsiexecTask $Run.logon $account.name $arguments $Run.timeout }
+        }
         $events = Get-MsiLabMsiEvents $bookmark $Run.closing
         [ordered]@{
             action       = $Run.action
             context      = $Run.context
+            logon        = $Run.logon
             user         = $account.name
             command_line = "msiexec.exe $arguments"
             exit_code    = $exit.exit_code
@@ -1585,7 +2359,7 @@ function Invoke-MsiLabMsiRun {
 # https://learn.microsoft.com/windows/win32/msi/command-line-options
 function Invoke-MsiLabMsiInstall {
     param($OpArgs)
-    Assert-MsiLabArgs $OpArgs @('package', 'context', 'user', 'properties', 'ui', 'timeout_seconds')
+    Assert-MsiLabArgs $OpArgs @('package', 'context', 'user', 'properties', 'ui', 'logon', 'timeout_seconds')
     $run = Get-MsiLabMsiRunArgs $OpArgs
     $run.target = Get-MsiLabMsiPackage $OpArgs 'package'
     $run.action = 'install'; $run.option = '/i'; $run.closing = 1033
@@ -1597,7 +2371,7 @@ function Invoke-MsiLabMsiInstall {
 # https://learn.microsoft.com/windows/win32/msi/command-line-options
 function Invoke-MsiLabMsiUninstall {
     param($OpArgs)
-    Assert-MsiLabArgs $OpArgs @('product', 'context', 'user', 'properties', 'ui', 'timeout_seconds')
+    Assert-MsiLabArgs $OpArgs @('product', 'context', 'user', 'properties', 'ui', 'logon', 'timeout_seconds')
     $run = Get-MsiLabMsiRunArgs $OpArgs
     $run.target = Get-MsiLabMsiProduct $OpArgs
     $run.action = 'uninstall'; $run.option = '/x'; $run.closing = 1034
@@ -1718,6 +2492,7 @@ $script:MsiLabOps = @{
     'path.hash'             = 'Get-MsiLabPathHash'
     'user.ensure'           = 'Set-MsiLabUser'
     'user.get'              = 'Get-MsiLabUserOp'
+    'user.logon'            = 'Invoke-MsiLabUserLogon'
     'eventlog.bookmark'     = 'Get-MsiLabEventBookmark'
     'eventlog.query'        = 'Get-MsiLabEvents'
     'mutex.hold'            = 'Invoke-MsiLabMutexHold'
@@ -1731,6 +2506,9 @@ $script:MsiLabOps = @{
 
 # Runs one op: its value is the function's last output (so that a stray
 # output before it cannot turn the value into an array), or a typed error.
+# A registry op on the hive of a user who is not logged on loads it for the
+# op and unloads it after (Mount-MsiLabUserHive); an unload that fails is
+# the op's error.
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_return?view=powershell-5.1
 function Invoke-MsiLabOp {
     param([string] $Name, $OpArgs)
@@ -1739,30 +2517,48 @@ function Invoke-MsiLabOp {
     if (-not $fn) {
         return [ordered]@{ op = $Name; ok = $false; error = [ordered]@{ code = 'UnknownOp'; message = "unknown op '$Name'" } }
     }
+    $hive = ''
     try {
+        if ($Name.StartsWith('registry.')) {
+            $sid = Get-MsiLabUserHiveSid $OpArgs
+            if ($sid -ne '' -and (Mount-MsiLabUserHive $sid)) { $hive = $sid }
+        }
         $out = @(& $fn -OpArgs $OpArgs)
         $value = $null
         if ($out.Count -gt 0) { $value = $out[$out.Count - 1] }
-        return [ordered]@{ op = $Name; ok = $true; value = $value }
+        $result = [ordered]@{ op = $Name; ok = $true; value = $value }
     } catch {
         $err = [ordered]@{ code = (Get-MsiLabErrorCode $_); message = $_.Exception.Message }
         $win32 = Get-MsiLabWin32Code $_.Exception
         if ($win32 -ne 0) { $err.win32 = $win32 }
-        return [ordered]@{ op = $Name; ok = $false; error = $err }
+        $result = [ordered]@{ op = $Name; ok = $false; error = $err }
     }
+    if ($hive -ne '') {
+        try { Dismount-MsiLabUserHive $hive }
+        catch {
+            $err = [ordered]@{ code = 'Internal'; message = "HKU\$hive stays loaded: " + $_.Exception.GetBaseException().Message }
+            $result = [ordered]@{ op = $Name; ok = $false; error = $err }
+        }
+    }
+    return $result
 }
 
 # Invoke-MsiLabBatch runs each op of a request and writes one JSON response
-# (depth 100, ConvertTo-Json's maximum, for registry trees).
+# (depth 100, ConvertTo-Json's maximum, for registry trees). The request's
+# logons are the ops' only while the batch runs.
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertto-json?view=powershell-5.1
 function Invoke-MsiLabBatch {
     param([Parameter(Mandatory = $true)] $Request)
     $results = New-Object System.Collections.ArrayList
-    foreach ($op in $Request.ops) {
-        $opArgs = $null
-        if ($op.PSObject.Properties['args']) { $opArgs = $op.args }
-        [void]$results.Add((Invoke-MsiLabOp ([string]$op.op) $opArgs))
-    }
+    $script:MsiLabLogons = @()
+    if ($Request.PSObject.Properties['logons'] -and $null -ne $Request.logons) { $script:MsiLabLogons = @($Request.logons) }
+    try {
+        foreach ($op in $Request.ops) {
+            $opArgs = $null
+            if ($op.PSObject.Properties['args']) { $opArgs = $op.args }
+            [void]$results.Add((Invoke-MsiLabOp ([string]$op.op) $opArgs))
+        }
+    } finally { $script:MsiLabLogons = @() }
     $response = [ordered]@{ v = 1; results = $results.ToArray() }
     [Console]::Out.Write(($response | ConvertTo-Json -Depth 100 -Compress))
 }

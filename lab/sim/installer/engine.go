@@ -280,6 +280,9 @@ func (r *run) main() ExitCode {
 		return r.clientReturn(ExitAlreadyRunning)
 	}
 	defer r.m.Mutexes().Release(mutexExecute)
+	if !r.connect() {
+		return r.clientReturn(ExitServiceFailure)
+	}
 	r.log.c("Grabbed execution mutex.")
 	r.log.c("Cloaking enabled.")
 	r.log.c("Attempting to enable all disabled privileges before calling Install on Server")

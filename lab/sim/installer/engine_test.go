@@ -35,7 +35,13 @@ func newLab(t *testing.T, profile string) *testLab {
 		t.Fatal(err)
 	}
 	sys := win.SystemToken()
-	if _, err := m.Users().Ensure(sys, model.UserSpec{Name: stdUser, Password: "Std-Passw0rd!"}); err != nil {
+	u, err := m.Users().Ensure(sys, model.UserSpec{Name: stdUser, Password: "Std-Passw0rd!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The user is logged on: its hive is loaded, as the launcher's
+	// LoadUserProfile leaves it while msiexec runs.
+	if _, err := m.Registry().LoadUserHive(sys, u.SID); err != nil {
 		t.Fatal(err)
 	}
 	must(t, m.FS().MkdirAll(sys, pkgDir))

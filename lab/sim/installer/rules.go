@@ -22,6 +22,7 @@ const (
 	RuleDisableMSIAlways   = "disablemsi-always"
 	RuleDisableMSINonAdmin = "disablemsi-nonadmin"
 	RuleExecutionMutex     = "execution-mutex"
+	RuleServiceAccess      = "service-access-1601"
 	RuleElevateAdmin       = "elevate-admin"
 	RuleElevateConsent     = "elevate-consent"
 	RuleAlwaysElevated     = "always-install-elevated"
@@ -65,6 +66,10 @@ var rules = []Rule{
 		"exit 1618; the client logs Failed to grab execution mutex. System error 258. after Client-side and UI is none or basic, then MainEngineThread is returning 1618; with a UI, Error 1500. and its product line between them; no 'Grabbed execution mutex'",
 		"D (code), R (log)",
 		"docs/evidence.md#E-mutex; ERROR_INSTALL_ALREADY_RUNNING (D); microsoft/PowerToys#15191, owasp-modsecurity/ModSecurity#1894, keybase/client#23980"},
+	{RuleServiceAccess, "the client's token is not an administrator's or SYSTEM's and comes from neither an interactive logon nor a service: a standard user's (or UAC-filtered admin's) msiexec from a scheduled task (S4U or stored password: BATCH) or over WinRM or SSH (NETWORK)",
+		"the service refuses the connection: the client logs Grabbed execution mutex., Failed to connect to server. Error: 0x80070005, Note: 1: 2774 2: 0x80070005, Failed to connect to server., MainEngineThread is returning 1601; exit 1601; no MSI (s) line, no event",
+		"R (the right checked G)",
+		"docs/evidence.md#E-service-access: TechCollective/DattoRMM_Components tools/test-harness/README.md (batch logon), Dino9021/dev-workstation install.ps1 (SSH network logon; the service's ACL: BA, IU, SU), a public write-up of msiexec /fa over WinRM (the client's log)"},
 	{RuleElevateAdmin, "per-machine install by an elevated administrator or SYSTEM",
 		"runs elevated: server-side operations as LocalSystem; log: Product installation will be elevated because user is admin and product is being installed per-machine., Running product '{ProductCode}' with elevated privileges: Product is assigned.",
 		"D (log R)", "docs/evidence.md#E-elevation: ovn-kubernetes/ovn-kubernetes#409"},

@@ -135,6 +135,10 @@ func Code(err error) Errno {
 	if errors.As(err, &se) {
 		return se.Code
 	}
+	var le *LogonError
+	if errors.As(err, &le) {
+		return le.Code
+	}
 	var no Errno
 	if errors.As(err, &no) {
 		return no

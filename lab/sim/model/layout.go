@@ -123,11 +123,11 @@ func (m *Machine) build(opts Options) error {
 	m.st.svc["rpcss"] = &svcRun{state: ServiceRunning, pid: m.st.nextPID}
 	m.st.nextPID += 4
 	// The built-in Administrator has no profile until it logs on.
-	if _, err := m.ensureUser(UserSpec{Name: "Administrator", Admin: true}, 500, false); err != nil {
+	if _, err := m.ensureUser(UserSpec{Name: "Administrator", Admin: true}, 500, false, false); err != nil {
 		return err
 	}
 	m.st.users["administrator"].Enabled = p.BuiltinAdminEnabled
-	_, err := m.ensureUser(UserSpec{Name: opts.AdminUser, Password: opts.AdminPassword, Admin: true}, 0, true)
+	_, err := m.ensureUser(UserSpec{Name: opts.AdminUser, Password: opts.AdminPassword, Admin: true}, 0, true, true)
 	return err
 }
 

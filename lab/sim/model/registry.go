@@ -155,9 +155,18 @@ func (r Registry) open(tok *win.Token, op, path string, write bool) (*rkey, keyP
 
 // CreateKey creates a key and any missing parents; an existing key is
 // fine (RegCreateKeyEx).
+//
+// Keys directly under HKU are hives, which only RegLoadKey adds: creating
+// one is refused (G: the error code), so a write into a user hive that is
+// not loaded fails rather than creating it (hives.go).
 func (r Registry) CreateKey(tok *win.Token, path string) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
+	if kp, err := parseKey(path, tok); err == nil && kp.hive == "HKU" && len(kp.parts) > 0 {
+		if _, ok := r.m.st.hives["HKU"].kids[strings.ToLower(kp.parts[0])]; !ok {
+			return deniedErr("RegCreateKey", `HKU\`+kp.parts[0], win.KeyWrite, tok)
+		}
+	}
 	return r.m.createKey(tok, path)
 }
 

@@ -95,6 +95,10 @@ func TestRegistryAccess(t *testing.T) {
 		}
 	}
 	user := tok[win.KindStandardUser]
+	// The user logs on: its hive is loaded (hives_test.go).
+	if loaded, err := reg.LoadUserHive(tok[win.KindSystem], user.User); err != nil || !loaded {
+		t.Fatalf("load the user's hive: %v %v", loaded, err)
+	}
 	// HKCU is the user's own hive: writable by the user.
 	must(t, reg.CreateKey(user, `HKCU\Software\Policies\Microsoft\Windows\Installer`))
 	must(t, reg.SetValue(user, `HKCU\Software\Policies\Microsoft\Windows\Installer`, DWORD("AlwaysInstallElevated", 1)))

@@ -8,25 +8,34 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/msilab/msilab/win"
 )
 
 // state is everything a snapshot holds. Methods of Machine that take no
 // lock work on m.st with m.mu held.
 type state struct {
-	drives  map[string]*fnode  // "C:" -> root
-	hives   map[string]*rkey   // "HKLM", "HKU"
-	svc     map[string]*svcRun // lower-case name -> run state (absent: stopped)
-	users   map[string]*User   // lower-case name -> account
-	events  []Event
-	mutexes map[string]mutexHold
-	ticks   int64 // default clock: reads so far
-	nextPID uint32
+	drives map[string]*fnode // "C:" -> root
+	hives  map[string]*rkey  // "HKLM", "HKU"
+	// hiveFiles are the user hives not loaded, by lower-case SID: what
+	// NTUSER.DAT holds while HKU\<SID> is absent.
+	hiveFiles map[string]*rkey
+	rights    map[string][]win.SID // user right -> holders
+	svc       map[string]*svcRun   // lower-case name -> run state (absent: stopped)
+	users     map[string]*User     // lower-case name -> account
+	events    []Event
+	mutexes   map[string]mutexHold
+	tasks     map[string]Task // lower-case path -> task
+	ticks     int64           // default clock: reads so far
+	nextPID   uint32
 }
 
 func newState() *state {
 	return &state{drives: map[string]*fnode{},
-		hives: map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
-		svc:   map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
+		hives:     map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
+		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
+		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
+		tasks:   map[string]Task{},
 		nextPID: 1000}
 }
 
@@ -40,6 +49,14 @@ func (st *state) clone() *state {
 	c.hives = make(map[string]*rkey, len(st.hives))
 	for k, v := range st.hives {
 		c.hives[k] = v.clone()
+	}
+	c.hiveFiles = make(map[string]*rkey, len(st.hiveFiles))
+	for k, v := range st.hiveFiles {
+		c.hiveFiles[k] = v.clone()
+	}
+	c.rights = make(map[string][]win.SID, len(st.rights))
+	for k, v := range st.rights {
+		c.rights[k] = slices.Clone(v)
 	}
 	c.svc = make(map[string]*svcRun, len(st.svc))
 	for k, v := range st.svc {
@@ -56,6 +73,7 @@ func (st *state) clone() *state {
 		c.events[i] = e.clone()
 	}
 	c.mutexes = maps.Clone(st.mutexes)
+	c.tasks = maps.Clone(st.tasks)
 	return &c
 }
 
@@ -105,10 +123,15 @@ func (st *state) lines() State {
 	for _, h := range slices.Sorted(maps.Keys(st.hives)) {
 		regLines(&out, h, st.hives[h])
 	}
+	for _, sid := range slices.Sorted(maps.Keys(st.hiveFiles)) {
+		regLines(&out, "ntuser.dat of "+sid, st.hiveFiles[sid])
+	}
+	rightLines(&out, st)
 	svcLines(&out, st)
 	userLines(&out, st)
 	eventLines(&out, st)
 	mutexLines(&out, st)
+	taskLines(&out, st)
 	slices.Sort(out)
 	return out
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"github.com/msilab/msilab/win"
 	"slices"
@@ -61,20 +62,21 @@ func (u Users) List() []User {
 // Ensure creates the account if missing (or updates its password and
 // admin membership), enables it and makes its profile: C:\Users\<name>
 // with the OS profile's user_profile_sddl, AppData\Local\Temp inheriting
-// it, all owned by the user (G), the user's TEMP/TMP in
-// HKU\<SID>\Environment and the ProfileList entry. It needs an admin
-// token.
+// it, all owned by the user (G), the user's TEMP/TMP in its hive's
+// Environment key and the ProfileList entry. The user is not logged on, so
+// its hive is left unloaded (hives.go). It needs an admin token.
 func (u Users) Ensure(tok *win.Token, spec UserSpec) (User, error) {
 	u.m.mu.Lock()
 	defer u.m.mu.Unlock()
 	if !tok.IsAdmin() { // nil-safe
 		return User{}, deniedErr("NetUserAdd", spec.Name, win.KeyWrite, tok)
 	}
-	return u.m.ensureUser(spec, 0, true)
+	return u.m.ensureUser(spec, 0, true, false)
 }
 
-// ensureUser does Ensure; rid 0 picks the next free RID from 1000.
-func (m *Machine) ensureUser(spec UserSpec, rid uint32, profile bool) (User, error) {
+// ensureUser does Ensure; rid 0 picks the next free RID from 1000. A
+// logged-on account's hive stays loaded.
+func (m *Machine) ensureUser(spec UserSpec, rid uint32, profile, loggedOn bool) (User, error) {
 	if spec.Name == "" || strings.ContainsAny(spec.Name, `\/"[]:|<>+=;,?*@`) {
 		return User{}, pathErr("NetUserAdd", spec.Name, ErrorInvalidName, ErrInvalidName)
 	}
@@ -93,14 +95,14 @@ func (m *Machine) ensureUser(spec UserSpec, rid uint32, profile bool) (User, err
 	}
 	a.Password, a.Admin, a.Enabled = spec.Password, spec.Admin, true
 	if profile {
-		if err := m.makeProfile(a); err != nil {
+		if err := m.makeProfile(a, loggedOn); err != nil {
 			return User{}, err
 		}
 	}
 	return *a, nil
 }
 
-func (m *Machine) makeProfile(a *User) error {
+func (m *Machine) makeProfile(a *User, loggedOn bool) (err error) {
 	dir := `C:\Users\` + a.Name
 	sddl := strings.ReplaceAll(m.profile.UserProfileSDDL, "<USER>", string(a.SID))
 	steps := []struct {
@@ -119,6 +121,20 @@ func (m *Machine) makeProfile(a *User) error {
 	}
 	a.Profile = dir
 	sys := win.SystemToken()
+	loaded, err := m.loadHive(sys, a.SID)
+	switch {
+	case errors.Is(err, ErrNotFound): // a new profile: its hive is created below
+		loaded = true
+	case err != nil:
+		return err
+	}
+	if loaded && !loggedOn {
+		defer func() {
+			if uerr := m.unloadHive(sys, a.SID); err == nil {
+				err = uerr
+			}
+		}()
+	}
 	env := `HKU\` + string(a.SID) + `\Environment`
 	prof := `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\` + string(a.SID)
 	for _, k := range []string{env, prof, `HKU\` + string(a.SID) + `\Software\Microsoft`} {
@@ -152,6 +168,12 @@ func (st *state) exists(path string) bool {
 // standard-user a non-administrator (ErrTokenKind); an unknown or
 // disabled account is ErrUnknownUser.
 func (m *Machine) Token(kind win.TokenKind, user string) (*win.Token, error) {
+	return m.LogonToken(kind, user, win.LogonDefault)
+}
+
+// LogonToken is Token for a logon of the given type (win.LogonDefault: the
+// kind's usual one), whose logon group the token carries.
+func (m *Machine) LogonToken(kind win.TokenKind, user string, logon win.LogonType) (*win.Token, error) {
 	if kind == win.KindSystem {
 		return win.SystemToken(), nil
 	}
@@ -176,7 +198,7 @@ func (m *Machine) Token(kind win.TokenKind, user string) (*win.Token, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrTokenKind, kind)
 	}
-	return win.NewToken(win.TokenSpec{Kind: kind, User: a.SID, Domain: m.domain}), nil
+	return win.NewToken(win.TokenSpec{Kind: kind, User: a.SID, Domain: m.domain, Logon: logon}), nil
 }
 
 func userLines(out *[]string, st *state) {
