@@ -13,10 +13,10 @@ func TestCheckPasswordComplexity(t *testing.T) {
 	}{
 		{"Std-Passw0rd!", "msilab-user", "", ""},
 		{"Adm1n<&>Pass", "msilab", "", ""},
-		{"Passw0rd", "msilab-user", "", ""},       // upper, lower, digit
-		{"pass-w0rd", "msilab-user", "", ""},      // lower, symbol, digit
-		{"Ünïcödé-x", "msilab-user", "", ""},      // upper and lower outside ASCII, symbol
-		{"日本語pass1", "msilab-user", "", ""},       // other letters, lower, digit
+		{"Passw0rd", "msilab-user", "", ""},  // upper, lower, digit
+		{"pass-w0rd", "msilab-user", "", ""}, // lower, symbol, digit
+		{"Ünïcödé-x", "msilab-user", "", ""}, // upper and lower outside ASCII, symbol
+		{"日本語pass1", "msilab-user", "", ""},  // other letters, lower, digit
 		{"qwertyuiop", "msilab-user", "", "it has lower-case letter"},
 		{"config-test-password", "msilab-user", "", "it has lower-case letter, symbol"},
 		{"PASSWORD123", "msilab-user", "", "it has upper-case letter, digit"},

@@ -21,8 +21,7 @@ func init() {
 // time-based evaluation licence with its days left from the profile's
 // clock start (90 for clients, 180 for servers; R: Evaluation Center).
 // The licence is not part of the model's state: a snapshot revert does
-// not give an evaluation its time back (G, as the issue that asked for it
-// reports).
+// not give an evaluation its time back, which runs on the real clock (G).
 func DefaultLicense(editionID, edition string, start time.Time) ops.HostLicense {
 	l := ops.HostLicense{
 		Name:        "Windows(R), " + editionID + " edition",
