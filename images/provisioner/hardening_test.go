@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,9 +185,12 @@ func TestProvisionOtherInstall(t *testing.T) {
 		if err := mutexes.Acquire(ops.MutexExecute, holder, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
-		release := time.AfterFunc(1500*time.Millisecond, func() { mutexes.Release(ops.MutexExecute) })
-		defer release.Stop()
-		r := provision(t, srv, "win11-24h2")
+		// The other install ends a second after the provisioner said it
+		// waits for it.
+		watch := &onOutput{text: "waiting up to", do: func() {
+			time.AfterFunc(time.Second, func() { mutexes.Release(ops.MutexExecute) })
+		}}
+		r := provisionWatched(t, srv, "win11-24h2", nil, watch)
 		if r.err != nil {
 			t.Fatalf("Provision while another install ran for 1.5 s: %v", r.err)
 		}
@@ -310,4 +314,24 @@ func TestServerPasswordPolicy(t *testing.T) {
 	if err := res[1].Decode(&u); err != nil || u.Exists {
 		t.Fatalf("a refused password left the account: %+v %v", u, err)
 	}
+}
+
+// onOutput runs do once, when what is written to it has contained text.
+type onOutput struct {
+	mu   sync.Mutex
+	seen strings.Builder
+	text string
+	do   func()
+	done bool
+}
+
+func (o *onOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seen.Write(p)
+	if !o.done && strings.Contains(o.seen.String(), o.text) {
+		o.done = true
+		o.do()
+	}
+	return len(p), nil
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -128,6 +129,13 @@ func provision(t *testing.T, srv *sim.Server, profile string) *run {
 // provisionWith is provision with more configuration.
 func provisionWith(t *testing.T, srv *sim.Server, profile string, extra map[string]interface{}) *run {
 	t.Helper()
+	return provisionWatched(t, srv, profile, extra, nil)
+}
+
+// provisionWatched is provisionWith whose UI output also goes to watch, as
+// it is written.
+func provisionWatched(t *testing.T, srv *sim.Server, profile string, extra map[string]interface{}, watch io.Writer) *run {
+	t.Helper()
 	provisionMu.Lock()
 	defer provisionMu.Unlock()
 	r := &run{dir: t.TempDir(), srv: srv, profile: profile}
@@ -146,7 +154,11 @@ func provisionWith(t *testing.T, srv *sim.Server, profile string, extra map[stri
 		t.Fatal(err)
 	}
 	host, port := srv.HostPort()
-	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &r.out, ErrorWriter: &r.out}
+	var w io.Writer = &r.out
+	if watch != nil {
+		w = io.MultiWriter(&r.out, watch)
+	}
+	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: w, ErrorWriter: w}
 	r.err = p.Provision(testContext(t), ui, packerComm(t, srv), map[string]interface{}{
 		"ConnType": "winrm", "Host": host, "Port": port, "User": srv.User(), "Password": srv.Password(),
 	})
