@@ -67,10 +67,33 @@ func TestTamper(t *testing.T) {
 
 func TestReadStrict(t *testing.T) {
 	data, _ := sample(t).Encode()
-	if _, err := manifest.Read(bytes.NewReader(bytes.Replace(data, []byte(`"schema": 1,`), []byte(`"schema": 1, "extra": 1,`), 1))); err == nil || !strings.Contains(err.Error(), "extra") {
+	if _, err := manifest.Read(bytes.NewReader(bytes.Replace(data, []byte(`"schema": 2,`), []byte(`"schema": 2, "extra": 1,`), 1))); err == nil || !strings.Contains(err.Error(), "extra") {
 		t.Errorf("unknown field: %v", err)
 	}
-	if _, err := manifest.Read(bytes.NewReader(bytes.Replace(data, []byte(`"schema": 1,`), []byte(`"schema": 2,`), 1))); err == nil || !strings.Contains(err.Error(), "schema 2") {
-		t.Errorf("schema 2: %v", err)
+	if _, err := manifest.Read(bytes.NewReader(bytes.Replace(data, []byte(`"schema": 2,`), []byte(`"schema": 1,`), 1))); err == nil || !strings.Contains(err.Error(), "schema 1, this build reads 2") {
+		t.Errorf("schema 1: %v", err)
+	}
+}
+
+// TestField: the JSON paths the doctor section names resolve to values;
+// an object, a missing member or a path through a value does not.
+func TestField(t *testing.T) {
+	m := sample(t)
+	m.Host.MachineSID = "S-1-5-21-1-2-3"
+	for path, want := range map[string]string{"host.build": "10.0.26100.2605", "host.machine_sid": "S-1-5-21-1-2-3",
+		"schema": "2", "template.builder": "qemu", "license.evaluation": "false"} {
+		if got, err := m.Field(path); err != nil || got != want {
+			t.Errorf("Field(%s) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	for _, path := range []string{"host", "host.nope", "host.build.x", ""} {
+		if got, err := m.Field(path); err == nil {
+			t.Errorf("Field(%q) = %q, want an error", path, got)
+		}
+	}
+	for _, path := range manifest.DoctorSame {
+		if _, err := m.Field(path); err != nil {
+			t.Errorf("doctor compares %s: %v", path, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/common"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
@@ -24,10 +25,25 @@ type Config struct {
 	// The msilab OS profile the image is (win10-22h2, win11-24h2,
 	// server2019, server2022, server2025). The host's build must match it.
 	OSProfile string `mapstructure:"os_profile" required:"true"`
+	// The administrator account the answer file creates (Packer connects
+	// as it). Defaults to msilab. Only checked against admin_password.
+	AdminUser string `mapstructure:"admin_user" required:"false"`
+	// The administrator's password, as the answer file sets it (on Server
+	// the built-in Administrator's too). Optional: when given, it is checked
+	// against Windows' complexity rules before the build starts, as
+	// standard_password always is.
+	AdminPassword string `mapstructure:"admin_password" required:"false"`
 	// The lab's standard (non-admin) account. Defaults to msilab-user.
 	StandardUser string `mapstructure:"standard_user" required:"false"`
 	// The standard account's password (pass it from a sensitive variable).
+	// It must meet Windows' complexity rules (a standalone Server enforces
+	// them, and would refuse it half-way through the build).
 	StandardPassword string `mapstructure:"standard_password" required:"true"`
+	// How long to wait for another install in progress (Global\_MSIExecute
+	// held by a process other than msilab's mutex.hold: Windows Installer
+	// or servicing finishing an update) before failing the build. Defaults
+	// to 15m.
+	InstallWaitTimeout time.Duration `mapstructure:"install_wait_timeout" required:"false"`
 	// The template's name, recorded in the manifest (e.g. images/windows).
 	TemplateName string `mapstructure:"template_name" required:"true"`
 	// The template repository's commit, recorded in the manifest.
@@ -51,7 +67,9 @@ type LabHost struct {
 	// The WinRM endpoint clones of the image will have. Defaults to the
 	// address Packer reached the build machine at (https when its port is 5986).
 	Endpoint string `mapstructure:"endpoint" required:"false"`
-	// ntlm (the default) or basic.
+	// ntlm, the only value: the image's WinRM listener (HTTPS) takes
+	// Negotiate/NTLM and leaves Basic off, so "basic" is refused here
+	// rather than give a lab.yaml entry that always gets 401.
 	Auth string `mapstructure:"auth" required:"false"`
 	// The environment variable that will hold the admin's password.
 	// Defaults to MSILAB_<NAME>_PASSWORD.
@@ -66,7 +84,12 @@ type LabHost struct {
 
 // Defaults.
 const (
-	DefaultManifestPath = "msilab-manifest.json"
+	DefaultManifestPath       = "msilab-manifest.json"
+	DefaultAdminUser          = "msilab"
+	DefaultInstallWaitTimeout = 15 * time.Minute
+	// BuiltinAdministrator is the built-in administrator account (RID
+	// 500), whose password the server answer file sets to admin_password.
+	BuiltinAdministrator = "Administrator"
 	// InstallerLogging is the Windows Installer Logging policy every lab
 	// image has: verbose logs of every install, with extra debugging
 	// information and out-of-memory detail (v, o, i, c, e, w, a, r, m, u,
@@ -93,6 +116,12 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if c.StandardUser == "" {
 		c.StandardUser = ops.DefaultStandardUser
 	}
+	if c.AdminUser == "" {
+		c.AdminUser = DefaultAdminUser
+	}
+	if c.InstallWaitTimeout == 0 {
+		c.InstallWaitTimeout = DefaultInstallWaitTimeout
+	}
 	if c.ManifestPath == "" {
 		c.ManifestPath = DefaultManifestPath
 	}
@@ -112,8 +141,10 @@ func (c *Config) prepare(raws ...interface{}) error {
 	if c.LabHost.StandardPasswordEnv == "" {
 		c.LabHost.StandardPasswordEnv = envBase + "_STANDARD_PASSWORD"
 	}
-	if c.StandardPassword != "" {
-		packersdk.LogSecretFilter.Set(c.StandardPassword)
+	for _, secret := range []string{c.StandardPassword, c.AdminPassword} {
+		if secret != "" {
+			packersdk.LogSecretFilter.Set(secret)
+		}
 	}
 
 	var errs []error
@@ -127,12 +158,30 @@ func (c *Config) prepare(raws ...interface{}) error {
 	}
 	if c.StandardPassword == "" {
 		bad("standard_password is required")
+	} else if err := win.CheckPasswordComplexity(c.StandardPassword, c.StandardUser, ""); err != nil {
+		bad("standard_password: %v (a standalone Windows Server refuses it, and the build would fail half-way)", err)
+	}
+	if c.AdminPassword != "" {
+		for _, account := range []string{c.AdminUser, BuiltinAdministrator} {
+			if err := win.CheckPasswordComplexity(c.AdminPassword, account, ""); err != nil {
+				bad("admin_password: %v (Windows Setup would refuse it on Server)", err)
+				break
+			}
+		}
+	}
+	if c.InstallWaitTimeout < 0 {
+		bad("install_wait_timeout must not be negative")
 	}
 	if c.TemplateName == "" {
 		bad("template_name is required: the manifest records which template built the image")
 	}
-	if c.LabHost.Auth != "ntlm" && c.LabHost.Auth != "basic" {
-		bad("lab_host.auth must be ntlm or basic, not %q", c.LabHost.Auth)
+	switch c.LabHost.Auth {
+	case "ntlm":
+	case "basic":
+		bad("lab_host.auth = \"basic\" is refused: the image's WinRM listener leaves Basic authentication off " +
+			"(enable-winrm-https.ps1), so that lab.yaml entry would always get 401; use ntlm")
+	default:
+		bad("lab_host.auth must be ntlm, not %q", c.LabHost.Auth)
 	}
 	for _, env := range []struct{ key, value string }{
 		{"lab_host.password_env", c.LabHost.PasswordEnv},

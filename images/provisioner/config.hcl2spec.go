@@ -19,8 +19,11 @@ type FlatConfig struct {
 	PackerUserVars      map[string]string `mapstructure:"packer_user_variables" cty:"packer_user_variables" hcl:"packer_user_variables"`
 	PackerSensitiveVars []string          `mapstructure:"packer_sensitive_variables" cty:"packer_sensitive_variables" hcl:"packer_sensitive_variables"`
 	OSProfile           *string           `mapstructure:"os_profile" required:"true" cty:"os_profile" hcl:"os_profile"`
+	AdminUser           *string           `mapstructure:"admin_user" required:"false" cty:"admin_user" hcl:"admin_user"`
+	AdminPassword       *string           `mapstructure:"admin_password" required:"false" cty:"admin_password" hcl:"admin_password"`
 	StandardUser        *string           `mapstructure:"standard_user" required:"false" cty:"standard_user" hcl:"standard_user"`
 	StandardPassword    *string           `mapstructure:"standard_password" required:"true" cty:"standard_password" hcl:"standard_password"`
+	InstallWaitTimeout  *string           `mapstructure:"install_wait_timeout" required:"false" cty:"install_wait_timeout" hcl:"install_wait_timeout"`
 	TemplateName        *string           `mapstructure:"template_name" required:"true" cty:"template_name" hcl:"template_name"`
 	GitRevision         *string           `mapstructure:"git_revision" required:"false" cty:"git_revision" hcl:"git_revision"`
 	ManifestPath        *string           `mapstructure:"manifest_path" required:"false" cty:"manifest_path" hcl:"manifest_path"`
@@ -49,8 +52,11 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"packer_user_variables":      &hcldec.AttrSpec{Name: "packer_user_variables", Type: cty.Map(cty.String), Required: false},
 		"packer_sensitive_variables": &hcldec.AttrSpec{Name: "packer_sensitive_variables", Type: cty.List(cty.String), Required: false},
 		"os_profile":                 &hcldec.AttrSpec{Name: "os_profile", Type: cty.String, Required: false},
+		"admin_user":                 &hcldec.AttrSpec{Name: "admin_user", Type: cty.String, Required: false},
+		"admin_password":             &hcldec.AttrSpec{Name: "admin_password", Type: cty.String, Required: false},
 		"standard_user":              &hcldec.AttrSpec{Name: "standard_user", Type: cty.String, Required: false},
 		"standard_password":          &hcldec.AttrSpec{Name: "standard_password", Type: cty.String, Required: false},
+		"install_wait_timeout":       &hcldec.AttrSpec{Name: "install_wait_timeout", Type: cty.String, Required: false},
 		"template_name":              &hcldec.AttrSpec{Name: "template_name", Type: cty.String, Required: false},
 		"git_revision":               &hcldec.AttrSpec{Name: "git_revision", Type: cty.String, Required: false},
 		"manifest_path":              &hcldec.AttrSpec{Name: "manifest_path", Type: cty.String, Required: false},

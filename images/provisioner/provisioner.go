@@ -2,13 +2,17 @@
 // fresh Windows install into a lab host and refuses to finish an image
 // that is not clean.
 //
-// Through the communicator Packer opened (no second connection) it installs
-// the op module, creates the lab's standard user and logs it on once
-// (naming a missing "Allow log on locally"), sets the Windows Installer
-// logging policy, uploads the test packages, runs every fault's Detect and
-// fails the build naming any fault present, then records the image
-// manifest (on the image and beside the build output) and a lab.yaml host
-// entry. Each step is a step_<verb>_<noun>.go file, run in order by
+// Through the communicator Packer opened (no second connection) it first
+// gives C:\ProgramData\msilab its protected DACL (ops.HostDirSDDL), then
+// installs the op module, checks the host (OS profile, elevation,
+// automatic logon off, no restart pending) and keeps automatic updates
+// off, creates the lab's standard user and logs it on once (naming a
+// missing "Allow log on locally"), sets the Windows Installer logging
+// policy, uploads the test packages, runs every fault's Detect (after
+// waiting, with a bound, for an install in progress that is not msilab's)
+// and fails the build naming any fault present, reads the licence, then
+// records the image manifest (on the image and beside the build output)
+// and a lab.yaml host entry. Each step is a step_<verb>_<noun>.go file, run in order by
 // multistep.
 package provisioner
 
@@ -50,6 +54,8 @@ const (
 	keyPackages      = "packages"
 	keyBaseline      = "baseline"
 	keyManifest      = "manifest"
+	keyHostDir       = "host_dir"
+	keyLicense       = "license"
 )
 
 // Provision runs the steps on the machine behind comm.
@@ -68,13 +74,18 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	state.Put(keyNow, now)
 	state.Put(keyGeneratedData, generatedData)
 	runner := &multistep.BasicRunner{Steps: []multistep.Step{
+		&stepSecureHostDir{},
 		&stepInstallModule{},
 		&stepCheckHost{},
+		&stepCheckAutoLogon{},
+		&stepDisableWindowsUpdate{},
+		&stepCheckPendingReboot{},
 		&stepCreateUser{},
 		&stepCheckLogon{},
 		&stepSetLoggingPolicy{},
 		&stepUploadPackages{},
 		&stepDetectFaults{},
+		&stepReadLicense{},
 		&stepWriteManifest{},
 		&stepWriteLabHost{},
 	}}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,17 +123,30 @@ var provisionMu sync.Mutex
 
 func provision(t *testing.T, srv *sim.Server, profile string) *run {
 	t.Helper()
-	return provisionWith(t, srv, profile, packerComm(t, srv))
+	return provisionWatched(t, srv, profile, packerComm(t, srv), nil, nil)
 }
 
 // provisionWith is provision through a given communicator.
 func provisionWith(t *testing.T, srv *sim.Server, profile string, comm packersdk.Communicator) *run {
 	t.Helper()
+	return provisionWatched(t, srv, profile, comm, nil, nil)
+}
+
+// provisionExtra is provision with more configuration.
+func provisionExtra(t *testing.T, srv *sim.Server, profile string, extra map[string]interface{}) *run {
+	t.Helper()
+	return provisionWatched(t, srv, profile, packerComm(t, srv), extra, nil)
+}
+
+// provisionWatched is provisionWith with more configuration, whose UI
+// output also goes to watch (if not nil), as it is written.
+func provisionWatched(t *testing.T, srv *sim.Server, profile string, comm packersdk.Communicator, extra map[string]interface{}, watch io.Writer) *run {
+	t.Helper()
 	provisionMu.Lock()
 	defer provisionMu.Unlock()
 	r := &run{dir: t.TempDir(), srv: srv, profile: profile}
 	p := &provisioner.Provisioner{Now: func() time.Time { return buildTime }}
-	err := p.Prepare(map[string]interface{}{
+	err := p.Prepare(extra, map[string]interface{}{
 		"os_profile":          profile,
 		"standard_password":   stdPassword,
 		"template_name":       "images/windows",
@@ -146,7 +160,11 @@ func provisionWith(t *testing.T, srv *sim.Server, profile string, comm packersdk
 		t.Fatal(err)
 	}
 	host, port := srv.HostPort()
-	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: &r.out, ErrorWriter: &r.out}
+	var w io.Writer = &r.out
+	if watch != nil {
+		w = io.MultiWriter(&r.out, watch)
+	}
+	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: w, ErrorWriter: w}
 	r.err = p.Provision(testContext(t), ui, comm, map[string]interface{}{
 		"ConnType": "winrm", "Host": host, "Port": port, "User": srv.User(), "Password": srv.Password(),
 	})
@@ -221,7 +239,8 @@ func checkManifest(t *testing.T, r *run) *manifest.Manifest {
 		manifest.Template{Name: "images/windows", GitRevision: "0123456789abcdef", BuildName: "windows", Builder: "qemu"},
 		manifest.Tools{Plugin: version.PluginVersion.String(), Packer: "1.9.4", OpModuleSHA256: ops.ModuleSHA256},
 		manifest.Host{OSProfile: r.profile, Hostname: r.srv.Host().Hostname(), ProductName: p.DisplayName, Edition: p.EditionID,
-			Build: p.Version(), DisplayVersion: p.DisplayVersion, MsiVersion: p.MsiVersion},
+			Build: p.Version(), DisplayVersion: p.DisplayVersion, MsiVersion: p.MsiVersion,
+			MachineSID: string(win.SID(m.Lab.StandardUser.SID).Domain())},
 		r.srv.User(),
 		"voicewarmupx",
 	}
@@ -233,6 +252,28 @@ func checkManifest(t *testing.T, r *run) *manifest.Manifest {
 	if m.Lab.StandardUser.Name != ops.DefaultStandardUser || !strings.HasPrefix(m.Lab.StandardUser.SID, "S-1-5-21-") {
 		t.Errorf("standard user %+v", m.Lab.StandardUser)
 	}
+	// The machine SID is the account domain of the host's local accounts
+	// (the administrator's too).
+	admin, err := r.srv.Host().Machine().Token(win.KindAdminElevated, r.srv.User())
+	if err != nil || string(admin.User.Domain()) != m.Host.MachineSID || !strings.HasPrefix(m.Host.MachineSID, "S-1-5-21-") {
+		t.Errorf("machine SID %q; the administrator is %v (%v)", m.Host.MachineSID, admin, err)
+	}
+	// The host folder's descriptor as set, automatic updates off.
+	if err := provisioner.CheckHostDir(m.Lab.HostDirSDDL); err != nil || m.Lab.AutomaticUpdates != "off" {
+		t.Errorf("host folder %q (%v), automatic updates %q", m.Lab.HostDirSDDL, err, m.Lab.AutomaticUpdates)
+	}
+	// The licence, as host.license reports it, with its expiry (the
+	// simulated profiles are retail and activated: none, unless a test
+	// sets another licence); doctor gets the expiry.
+	lic := r.srv.Host().License()
+	expires, _ := manifest.LicenseExpiry(m.License.ReadAt, lic.GraceMinutes, lic.EvaluationEnd)
+	if m.License.Name != lic.Name || m.License.Status != lic.Status || m.License.Channel != lic.Channel ||
+		m.License.Evaluation != lic.Evaluation || m.License.GraceMinutes != lic.GraceMinutes || m.License.EvaluationEnd != lic.EvaluationEnd ||
+		m.License.ReadAt == "" || m.License.Expires != expires || m.Doctor.LicenseExpires != expires ||
+		(!lic.Evaluation && lic.GraceMinutes == 0 && expires != "") {
+		t.Errorf("licence %+v, doctor %+v; the host says %+v", m.License, m.Doctor, lic)
+	}
+	checkDoctor(t, m)
 	// Packages: every test package, at lab.PackageDir, with its hash.
 	names := testpkgs.Names()
 	if len(m.Lab.Packages) != len(names) {
@@ -270,11 +311,45 @@ func checkManifest(t *testing.T, r *run) *manifest.Manifest {
 	return m
 }
 
+// checkDoctor: the doctor section names fields that each hold a value, and
+// the licence warning is a duration.
+func checkDoctor(t *testing.T, m *manifest.Manifest) {
+	t.Helper()
+	if strings.Join(m.Doctor.Same, " ") != strings.Join(manifest.DoctorSame, " ") || m.Doctor.LicenseWarn != manifest.DoctorLicenseWarn.String() {
+		t.Errorf("doctor %+v", m.Doctor)
+	}
+	for _, path := range m.Doctor.Same {
+		if v, err := m.Field(path); err != nil || v == "" {
+			t.Errorf("doctor compares %s, which is %q (%v)", path, v, err)
+		}
+	}
+	if _, err := time.ParseDuration(m.Doctor.LicenseWarn); err != nil {
+		t.Error(err)
+	}
+}
+
 // checkHostPrepared looks at the host through msilab's own session: the
-// standard user, the logging policy, the packages.
+// standard user, the logging policy, automatic updates, the host folder's
+// ACL, the packages.
 func checkHostPrepared(t *testing.T, r *run, m *manifest.Manifest) {
 	t.Helper()
 	s := labSession(t, r.srv)
+	res, err := s.RunBatch(testContext(t), []ops.Op{
+		ops.MustNew(ops.OpRegistryGet, ops.RegistryValueArgs{Path: provisioner.WindowsUpdatePolicyKey, Name: "NoAutoUpdate"}),
+		ops.MustNew(ops.OpACLGet, ops.ACLGetArgs{Path: ops.HostDir}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nau ops.RegistryValue
+	if err := res[0].Decode(&nau); err != nil || nau.Type != "REG_DWORD" || nau.Number != 1 {
+		t.Errorf("NoAutoUpdate: %+v, %v", nau, err)
+	}
+	var acl ops.ACL
+	if err := res[1].Decode(&acl); err != nil || !acl.Protected || provisioner.CheckHostDir(acl.SDDL) != nil {
+		t.Errorf("%s: %+v, %v", ops.HostDir, acl, err)
+	}
+	checkStandardUserCannotPlant(t, r.srv, false)
 	batch := []ops.Op{
 		ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: ops.DefaultStandardUser}),
 		ops.MustNew(ops.OpRegistryGet, ops.RegistryValueArgs{Path: provisioner.InstallerPolicyKey, Name: "Logging"}),
@@ -282,7 +357,7 @@ func checkHostPrepared(t *testing.T, r *run, m *manifest.Manifest) {
 	for _, pkg := range m.Lab.Packages {
 		batch = append(batch, ops.MustNew(ops.OpPathHash, ops.PathHashArgs{Path: pkg.Path}))
 	}
-	res, err := s.RunBatch(testContext(t), batch)
+	res, err = s.RunBatch(testContext(t), batch)
 	if err != nil {
 		t.Fatal(err)
 	}

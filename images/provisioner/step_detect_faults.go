@@ -25,6 +25,16 @@ func (s *stepDetectFaults) Run(ctx context.Context, state multistep.StateBag) mu
 	info := state.Get(keyHostInfo).(ops.HostInfo)
 	t := faults.Target{AdminUser: bareUser(info.User), StandardUser: cfg.StandardUser, Context: ops.ContextAdminElevated}
 	names := faults.Names()
+	// An install that is not msilab's (an update's MSI, servicing) holds
+	// Global\_MSIExecute as the mutex-held fault does: wait for it first,
+	// with a bound, and say which it was.
+	waited, err := waitOtherInstall(ctx, sess, cfg.InstallWaitTimeout, ui.Message)
+	if err != nil {
+		return halt(state, err)
+	}
+	if waited != "" {
+		ui.Message(waited)
+	}
 	ui.Say(fmt.Sprintf("Checking that no fault is present (%d faults: %s)...", len(names), strings.Join(names, ", ")))
 	baseline, err := detectFaults(ctx, sess, t, names)
 	if err != nil {

@@ -73,6 +73,8 @@ func labYAML(cfg *Config, m *manifest.Manifest, generated map[string]interface{}
 		b.WriteString("# The WinRM listener's certificate is self-signed: pin it with ca_file instead of insecure.\n")
 	}
 	b.WriteString("# snapshot: take a snapshot named msilab-clean of the new machine; driver none reverts faults only.\n")
+	b.WriteString("# Make machines from the image without generalizing them (no sysprep, no vSphere guest customization):\n")
+	fmt.Fprintf(&b, "# the manifest records machine SID %s, and doctor compares it.\n", m.Host.MachineSID)
 	b.Write(body.Bytes())
 	if _, err := lab.ParseInventory(cfg.LabYAMLPath, b.Bytes(), win.ProfileNames()); err != nil {
 		return nil, fmt.Errorf("the lab.yaml entry does not parse (set lab_host.endpoint?): %w", err)

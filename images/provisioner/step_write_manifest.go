@@ -12,6 +12,7 @@ import (
 	"github.com/msilab/msilab/images/manifest"
 	"github.com/msilab/msilab/images/version"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 // stepWriteManifest records the image manifest and writes it on the image
@@ -46,6 +47,7 @@ func buildManifest(state multistep.StateBag) *manifest.Manifest {
 	cfg := configOf(state)
 	info := state.Get(keyHostInfo).(ops.HostInfo)
 	user := state.Get(keyStandardUser).(ops.User)
+	lic := state.Get(keyLicense).(manifest.License)
 	return &manifest.Manifest{
 		Schema:  manifest.SchemaVersion,
 		Created: nowOf(state)().UTC(),
@@ -53,9 +55,14 @@ func buildManifest(state multistep.StateBag) *manifest.Manifest {
 			BuildName: cfg.PackerBuildName, Builder: cfg.PackerBuilderType},
 		Tools: manifest.Tools{Plugin: version.PluginVersion.String(), Packer: cfg.PackerCoreVersion, OpModuleSHA256: ops.ModuleSHA256},
 		Host: manifest.Host{OSProfile: cfg.OSProfile, Hostname: info.Hostname, ProductName: info.ProductName, Edition: info.Edition,
-			Build: info.Build, DisplayVersion: info.DisplayVersion, MsiVersion: info.MsiVersion},
+			Build: info.Build, DisplayVersion: info.DisplayVersion, MsiVersion: info.MsiVersion,
+			MachineSID: string(win.SID(user.SID).Domain())},
 		Lab: manifest.Lab{AdminUser: bareUser(info.User), StandardUser: manifest.User{Name: user.Name, SID: user.SID},
-			InstallerLogging: InstallerLogging, Packages: state.Get(keyPackages).([]manifest.Package)},
+			InstallerLogging: InstallerLogging, HostDirSDDL: state.Get(keyHostDir).(string), AutomaticUpdates: "off",
+			Packages: state.Get(keyPackages).([]manifest.Package)},
+		License: lic,
+		Doctor: manifest.Doctor{Same: manifest.DoctorSame, LicenseExpires: lic.Expires,
+			LicenseWarn: manifest.DoctorLicenseWarn.String()},
 		Baseline: state.Get(keyBaseline).(manifest.Baseline),
 	}
 }

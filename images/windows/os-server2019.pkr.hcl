@@ -9,5 +9,14 @@ locals {
     iso_checksum          = "sha256:6dae072e7f78f4ccab74a45341de0d6e2d45c39be25f1f5920a2ab4f51d7bcbb"
     tpm                   = false
     vsphere_guest_os_type = "windows2019srv_64Guest"
+    # Microsoft's KMS client setup keys (GVLK) for volume-licensed media, by
+    # install.wim image (image_name), used with product_key = "gvlk":
+    # https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys
+    kms_client_keys = {
+      "Windows Server 2019 SERVERSTANDARD"       = "N69G4-B89J2-4G8F4-WWYCC-J464C"
+      "Windows Server 2019 SERVERSTANDARDCORE"   = "N69G4-B89J2-4G8F4-WWYCC-J464C"
+      "Windows Server 2019 SERVERDATACENTER"     = "WMDGN-G9PQG-XVVXX-R3X43-63DFG"
+      "Windows Server 2019 SERVERDATACENTERCORE" = "WMDGN-G9PQG-XVVXX-R3X43-63DFG"
+    }
   }
 }

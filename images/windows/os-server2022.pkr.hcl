@@ -9,5 +9,14 @@ locals {
     iso_checksum          = "sha256:3e4fa6d8507b554856fc9ca6079cc402df11a8b79344871669f0251535255325"
     tpm                   = false
     vsphere_guest_os_type = "windows2019srvNext_64Guest"
+    # Microsoft's KMS client setup keys (GVLK) for volume-licensed media, by
+    # install.wim image (image_name), used with product_key = "gvlk":
+    # https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys
+    kms_client_keys = {
+      "Windows Server 2022 SERVERSTANDARD"       = "VDYBN-27WPP-V4HQT-9VMD4-VMK7H"
+      "Windows Server 2022 SERVERSTANDARDCORE"   = "VDYBN-27WPP-V4HQT-9VMD4-VMK7H"
+      "Windows Server 2022 SERVERDATACENTER"     = "WX4NM-KYWYW-QJJR4-XV3QB-6VM33"
+      "Windows Server 2022 SERVERDATACENTERCORE" = "WX4NM-KYWYW-QJJR4-XV3QB-6VM33"
+    }
   }
 }

@@ -9,5 +9,14 @@ locals {
     iso_checksum          = "sha256:d0ef4502e350e3c6c53c15b1b3020d38a5ded011bf04998e950720ac8579b23d"
     tpm                   = false
     vsphere_guest_os_type = "windows2022srvNext_64Guest"
+    # Microsoft's KMS client setup keys (GVLK) for volume-licensed media, by
+    # install.wim image (image_name), used with product_key = "gvlk":
+    # https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys
+    kms_client_keys = {
+      "Windows Server 2025 SERVERSTANDARD"       = "TVRH6-WHNXV-R9WG3-9XRFY-MY832"
+      "Windows Server 2025 SERVERSTANDARDCORE"   = "TVRH6-WHNXV-R9WG3-9XRFY-MY832"
+      "Windows Server 2025 SERVERDATACENTER"     = "D764K-2NDRG-47T6Q-P8T8W-YP6DF"
+      "Windows Server 2025 SERVERDATACENTERCORE" = "D764K-2NDRG-47T6Q-P8T8W-YP6DF"
+    }
   }
 }

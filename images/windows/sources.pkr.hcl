@@ -4,10 +4,10 @@
 #
 #   packer build -var os=win11-24h2 -only=qemu.windows images/windows
 #
-# No builder needs the image generalized (sysprep): lab hosts are
-# standalone machines reverted to a snapshot, and the manifest records the
-# machine's SIDs. vSphere clones can still be customized (and so
-# generalized) with a guest customization specification.
+# No builder generalizes the image (sysprep), and clones must not be
+# generalized either (no vSphere guest customization specification: it runs
+# sysprep): lab hosts are standalone machines reverted to a snapshot, and
+# the manifest records the machine SID and the SIDs its baseline names.
 
 source "hyperv-iso" "windows" {
   vm_name          = "msilab-${var.os}"
@@ -20,10 +20,12 @@ source "hyperv-iso" "windows" {
   generation           = 2
   enable_secure_boot   = true
   secure_boot_template = "MicrosoftWindows"
-  enable_tpm           = local.os.tpm
-  first_boot_device    = "DVD"
-  boot_wait            = "2s"
-  boot_command         = local.boot_command
+  # The vTPM's key protector is the host's guardian: the VM's TPM moves
+  # with the VM only together with it (images/README.md).
+  enable_tpm        = local.tpm
+  first_boot_device = "DVD"
+  boot_wait         = local.boot_wait
+  boot_command      = local.boot_command
 
   cpus        = var.cpus
   memory      = var.memory
@@ -45,25 +47,31 @@ source "hyperv-iso" "windows" {
 
 source "qemu" "windows" {
   vm_name          = "msilab-${var.os}.qcow2"
-  output_directory = "${var.output_root}/${var.os}-qemu"
+  output_directory = local.qemu_output_directory
   iso_url          = local.iso_url
   iso_checksum     = local.iso_checksum
   cd_content       = local.answer_cd
   cd_label         = "MSILAB"
 
-  accelerator       = var.qemu_accelerator
+  accelerator = var.qemu_accelerator
+  # Windows build 26100 needs SSE4.2 and POPCNT: not QEMU's default qemu64.
+  cpu_model         = local.qemu_cpu_model
   machine_type      = "q35,smm=on"
   efi_boot          = true
   efi_firmware_code = var.qemu_efi_firmware_code
   efi_firmware_vars = var.qemu_efi_firmware_vars
-  # Secure Boot firmware keeps its variables in SMM-protected flash.
-  qemuargs = [["-global", "driver=cfi.pflash01,property=secure,value=on"]]
-  vtpm     = local.os.tpm
+  # Secure Boot firmware keeps its variables in SMM-protected flash. The
+  # vTPM is swtpm run by scripts/qemu-swtpm.sh with its state kept in the
+  # output directory (the plugin's own vtpm option deletes it at the end).
+  qemuargs = concat([["-global", "driver=cfi.pflash01,property=secure,value=on"]],
+  local.tpm ? [["-msilab-swtpm-state", local.qemu_vtpm_state]] : [])
+  qemu_binary = local.tpm ? "${path.root}/scripts/qemu-swtpm.sh" : "qemu-system-x86_64"
+  vtpm        = false
   # Devices Windows Setup has in-box drivers for (no virtio drivers needed).
   disk_interface = "ide"
   net_device     = "e1000e"
   format         = "qcow2"
-  boot_wait      = "2s"
+  boot_wait      = local.boot_wait
   boot_command   = local.boot_command
 
   cpus      = var.cpus
@@ -101,11 +109,18 @@ source "vsphere-iso" "windows" {
   cd_content    = local.answer_cd_vsphere
   cd_label      = "MSILAB"
   remove_cdrom  = true
+  # The answer CD holds the administrator's password: delete it from the
+  # datastore's packer_cache once the build is done.
+  remote_cache_cleanup = true
 
-  firmware     = "efi-secure"
-  vTPM         = local.os.tpm
-  boot_wait    = "2s"
+  firmware = "efi-secure"
+  # The vTPM needs a key provider on the vCenter; its keys stay there.
+  vTPM         = local.tpm
+  boot_wait    = local.boot_wait
   boot_command = local.boot_command
+  # The address comes from VMware Tools, installed at the first logon,
+  # after Windows Setup (about 20 to 40 minutes).
+  ip_wait_timeout = "90m"
 
   CPUs = var.cpus
   RAM  = var.memory

@@ -31,6 +31,22 @@ variable "image_name" {
   description = "The install.wim image to install (/IMAGE/NAME). Empty: the evaluation media's edition (its os-<name>.pkr.hcl)."
 }
 
+variable "product_key" {
+  type        = string
+  default     = ""
+  description = "The product key the answer file gives Setup. Empty: none, for evaluation media (the default ISOs). \"gvlk\": Microsoft's KMS client setup key for image_name, for volume-licensed media (it activates against your KMS host). Or your own key (retail, MAK), XXXXX-XXXXX-XXXXX-XXXXX-XXXXX. Setup shows its key page only if the key is refused (WillShowUI OnError)."
+  validation {
+    condition     = var.product_key == "" || var.product_key == "gvlk" || can(regex("^[0-9A-Z]{5}(-[0-9A-Z]{5}){4}$", var.product_key))
+    error_message = "The product_key must be empty (evaluation media), \"gvlk\" (volume-licensed media) or a key XXXXX-XXXXX-XXXXX-XXXXX-XXXXX."
+  }
+}
+
+variable "tpm_bypass" {
+  type        = bool
+  default     = false
+  description = "Windows 11 only: build without a vTPM, for hosts that cannot give one (no swtpm, no vSphere key provider), and have Setup skip its TPM and Secure Boot checks (HKLM\\SYSTEM\\Setup\\LabConfig BypassTPMCheck and BypassSecureBootCheck = 1, set by the answer file in Windows PE). The image then has no TPM: Windows features that need one (BitLocker with TPM, Windows Hello, Credential Guard) are unavailable, which msilab's scenarios do not use."
+}
+
 variable "cpus" {
   type    = number
   default = 2
@@ -121,6 +137,16 @@ variable "hyperv_switch_name" {
 variable "qemu_accelerator" {
   type    = string
   default = "kvm"
+}
+
+variable "qemu_cpu_model" {
+  type        = string
+  default     = ""
+  description = "QEMU's -cpu. Empty: host with KVM (qemu_accelerator = kvm), else x86-64-v2-AES. Windows 11 24H2 and Server 2025 (build 26100) need SSE4.2 and POPCNT, which QEMU's default model qemu64 lacks: Setup then loops or hangs."
+  validation {
+    condition     = !contains(["qemu64", "qemu32", "kvm64", "kvm32", "pentium", "pentium2", "pentium3", "486", "coreduo", "core2duo", "athlon", "phenom", "n270"], var.qemu_cpu_model)
+    error_message = "The qemu_cpu_model must have SSE4.2 and POPCNT (Windows build 26100 needs them): host, x86-64-v2-AES or a newer model, not qemu64, kvm64 or older."
+  }
 }
 
 variable "qemu_efi_firmware_code" {

@@ -14,6 +14,7 @@ type Spec struct {
 // Catalog lists every op, in the order the reference prints them.
 var Catalog = []Spec{
 	{OpHostInfo, "OS, build, msi.dll version, current user and token", false},
+	{OpHostLicense, "the Windows licence: channel, status, evaluation end, grace remaining (slmgr /dli)", false},
 	{OpServiceGet, "a service's configuration (from its registry key) and state", false},
 	{OpServiceSetStart, "set a service's start type", true},
 	{OpServiceStart, "start a service", true},

@@ -3,7 +3,9 @@ package sim
 import (
 	"errors"
 	"strings"
+	"sync"
 
+	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/win"
 )
@@ -12,6 +14,9 @@ import (
 type Host struct {
 	m     *model.Machine
 	admin string
+
+	licenseMu sync.Mutex
+	license   *ops.HostLicense // nil: DefaultLicense
 }
 
 // Session is who runs a command, and in which shell.

@@ -15,7 +15,7 @@ const maxCmdLine = 8191
 
 // supported says what the simulated host runs, for the stderr line of
 // anything else.
-const supported = "the msilab simulated host runs msilab op batches, uploads and downloads; " +
+const supported = "the msilab simulated host runs msilab op batches, uploads, downloads and its host-folder script; " +
 	"Packer's and winrmcp's WinRM scripts; and the cmd.exe commands hostname, whoami, echo, type, ver and exit /b N; " +
 	"any of them with its stdin redirected from a file (< file)"
 

@@ -31,7 +31,7 @@ func opError(err error) error {
 		errors.Is(err, model.ErrServiceExists), errors.Is(err, model.ErrServiceDependent),
 		errors.Is(err, model.ErrMutexHeld), errors.Is(err, model.ErrTokenKind):
 		code = ops.CodeConflict
-	case errors.Is(err, model.ErrInvalidName):
+	case errors.Is(err, model.ErrInvalidName), errors.Is(err, model.ErrPasswordPolicy):
 		code = ops.CodeInvalidArgs
 	}
 	return &ops.Error{Code: code, Message: err.Error(), Win32: int(model.Code(err))}

@@ -36,6 +36,8 @@ func (h *Host) powershell(args string, s Session) Program {
 		return h.runUpload(s)
 	case normalizeScript(ops.DownloadScript):
 		return h.runDownload(s)
+	case normalizeScript(ops.HostDirScript):
+		return h.runHostDir(s)
 	}
 	for _, k := range knownScripts {
 		if m := k.re.FindStringSubmatch(script); m != nil {

@@ -229,6 +229,45 @@ function Get-MsiLabHostInfo {
     }
 }
 
+# A CIM datetime as RFC 3339 UTC ('' for none: Windows reports "no date"
+# as 1601-01-01, the FILETIME epoch).
+# DateTime.ToUniversalTime: https://learn.microsoft.com/dotnet/api/system.datetime.touniversaltime
+function ConvertTo-MsiLabUtcText {
+    param($When)
+    if ($null -eq $When -or $When -isnot [datetime] -or $When.Year -le 1601) { return '' }
+    return $When.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)
+}
+
+# host.license: the Windows licence, what slmgr /dli shows: the
+# SoftwareLicensingProduct of Windows' application ID that has a product key.
+# The filter is constant text. LicenseStatus 0 to 6 are named as
+# lab/ops/hostinfo.go LicenseStatuses lists them.
+# SoftwareLicensingProduct: https://learn.microsoft.com/previous-versions/windows/desktop/sppwmi/softwarelicensingproduct
+function Get-MsiLabHostLicense {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @()
+    $filter = "ApplicationID = '55c92734-d682-4d71-983e-d6ec3f16059f' AND PartialProductKey IS NOT NULL"
+    $product = Get-CimInstance -ClassName SoftwareLicensingProduct -Filter $filter | Select-Object -First 1
+    if ($null -eq $product) {
+        throw (New-MsiLabError 'NotFound' 'no Windows product with a product key (SoftwareLicensingProduct)')
+    }
+    $statuses = @('Unlicensed', 'Licensed', 'OOBGrace', 'OOTGrace', 'NonGenuineGrace', 'Notification', 'ExtendedGrace')
+    $status = [int]$product.LicenseStatus
+    $statusName = "$status"
+    if ($status -ge 0 -and $status -lt $statuses.Count) { $statusName = $statuses[$status] }
+    $description = [string]$product.Description
+    [ordered]@{
+        name           = [string]$product.Name
+        description    = $description
+        channel        = [string]$product.ProductKeyChannel
+        status         = $statusName
+        evaluation     = $description.Contains('TIMEBASED_EVAL')
+        grace_minutes  = [long]$product.GracePeriodRemaining
+        evaluation_end = ConvertTo-MsiLabUtcText $product.EvaluationEndDate
+        read_at        = ConvertTo-MsiLabUtcText ([datetime]::UtcNow)
+    }
+}
+
 #endregion
 #region Registry
 
@@ -920,8 +959,13 @@ function Set-MsiLabUserGroups {
 
 # user.ensure: creates a local user if missing (password and account never
 # expire), else sets its password and enables it; then its groups. The
-# account running the batch is never changed (Conflict).
+# account running the batch is never changed (Conflict). Creating is all or
+# nothing: when Windows refuses the password (a standalone Server enforces
+# complexity: InvalidPasswordException, InvalidArgs) New-LocalUser can leave
+# the account behind, and a failed group change would leave one outside
+# Users; either way the account it made is removed before the error.
 # New-LocalUser: https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/new-localuser?view=powershell-5.1
+# Remove-LocalUser: https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/remove-localuser?view=powershell-5.1
 # ConvertTo-SecureString: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/convertto-securestring?view=powershell-5.1
 function Set-MsiLabUser {
     param($OpArgs)
@@ -933,15 +977,22 @@ function Set-MsiLabUser {
     $user = Find-MsiLabLocalUser $name
     $created = $null -eq $user
     if ($created) {
-        $user = New-LocalUser -Name $name -Password $password -PasswordNeverExpires -AccountNeverExpires
+        try {
+            $user = New-LocalUser -Name $name -Password $password -PasswordNeverExpires -AccountNeverExpires
+            Set-MsiLabUserGroups $user $admin
+        } catch {
+            $partial = Find-MsiLabLocalUser $name
+            if ($null -ne $partial) { Remove-LocalUser -InputObject $partial -ErrorAction SilentlyContinue }
+            throw
+        }
     } else {
         if ($user.SID.Value -eq [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value) {
             throw (New-MsiLabError 'Conflict' "user $name runs this batch; msilab will not change it")
         }
         Set-LocalUser -InputObject $user -Password $password
         Enable-LocalUser -InputObject $user
+        Set-MsiLabUserGroups $user $admin
     }
-    Set-MsiLabUserGroups $user $admin
     [ordered]@{ before = $before; user = (Get-MsiLabUser $name); created = $created }
 }
 
@@ -2470,6 +2521,7 @@ function Invoke-MsiLabSimOnly {
 # TestModuleImplementsCatalog).
 $script:MsiLabOps = @{
     'host.info'             = 'Get-MsiLabHostInfo'
+    'host.license'          = 'Get-MsiLabHostLicense'
     'service.get'           = 'Get-MsiLabService'
     'service.set_start'     = 'Set-MsiLabServiceStart'
     'service.start'         = 'Start-MsiLabService'

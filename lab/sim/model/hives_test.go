@@ -80,7 +80,7 @@ func TestLogonInteractive(t *testing.T) {
 	m := newMachine(t, "server2022")
 	tok := tokensOf(t, m)
 	users := m.Users()
-	if _, err := users.LogonInteractive("labuser", "pw"); err != nil {
+	if _, err := users.LogonInteractive("labuser", "Lab-Passw0rd!"); err != nil {
 		t.Fatalf("a member of Users logs on locally by default: %v", err)
 	}
 	var le *LogonError
@@ -97,7 +97,7 @@ func TestLogonInteractive(t *testing.T) {
 		t.Errorf("a standard user changes the user rights: %v", err)
 	}
 	must(t, rights.Set(tok[win.KindAdminElevated], RightInteractiveLogon, []win.SID{win.SIDAdministrators}))
-	_, err := users.LogonInteractive("labuser", "pw")
+	_, err := users.LogonInteractive("labuser", "Lab-Passw0rd!")
 	if !errors.As(err, &le) || le.Code != ErrorLogonTypeNotGranted || le.Right != RightInteractiveLogon || !errors.Is(err, ErrLogonNotGranted) {
 		t.Errorf("without the right: %v", err)
 	}
@@ -106,7 +106,7 @@ func TestLogonInteractive(t *testing.T) {
 	}
 	must(t, rights.Set(tok[win.KindAdminElevated], RightInteractiveLogon, []win.SID{win.SIDUsers}))
 	must(t, rights.Set(tok[win.KindAdminElevated], RightDenyInteractiveLogon, []win.SID{tok[win.KindStandardUser].User}))
-	if _, err := users.LogonInteractive("labuser", "pw"); !errors.As(err, &le) || le.Right != RightDenyInteractiveLogon {
+	if _, err := users.LogonInteractive("labuser", "Lab-Passw0rd!"); !errors.As(err, &le) || le.Right != RightDenyInteractiveLogon {
 		t.Errorf("denied the right: %v", err)
 	}
 }

@@ -146,7 +146,7 @@ func mutate(t *testing.T, m *Machine) {
 	must(t, reg.SetValue(admin, `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`, DWORD("DisableMSI", 2)))
 	must(t, reg.DeleteKey(admin, `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer`))
 	must(t, m.Services().SetStartType(admin, "msiserver", win.StartDisabled))
-	_, err = m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "x"})
+	_, err = m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "Lab-Passw0rd!"})
 	must(t, err)
 	m.EventLog().Write(Event{ProviderName: "MsiInstaller", EventID: 11708, Level: LevelError})
 	must(t, m.Mutexes().Acquire(`Global\_MSIExecute`, "pid 4242", time.Time{}))

@@ -47,7 +47,7 @@ func TestMoveKeepsSecurityAndChecksAccess(t *testing.T) {
 		t.Fatal("moved a folder into itself")
 	}
 	// A standard user may not move a system folder.
-	if _, err := m.Users().Ensure(sys, UserSpec{Name: "std", Password: "x"}); err != nil {
+	if _, err := m.Users().Ensure(sys, UserSpec{Name: "std", Password: "Lab-Passw0rd!"}); err != nil {
 		t.Fatal(err)
 	}
 	std, err := m.Token(win.KindStandardUser, "std")

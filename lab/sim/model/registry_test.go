@@ -14,7 +14,7 @@ func tokensOf(t *testing.T, m *Machine) map[win.TokenKind]*win.Token {
 	must(t, err)
 	filtered, err := m.Token(win.KindAdminFiltered, "msilab")
 	must(t, err)
-	if _, err := m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "pw"}); err != nil {
+	if _, err := m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "Lab-Passw0rd!"}); err != nil {
 		t.Fatal(err)
 	}
 	user, err := m.Token(win.KindStandardUser, "labuser")

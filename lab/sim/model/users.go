@@ -71,8 +71,36 @@ func (u Users) Ensure(tok *win.Token, spec UserSpec) (User, error) {
 	if !tok.IsAdmin() { // nil-safe
 		return User{}, deniedErr("NetUserAdd", spec.Name, win.KeyWrite, tok)
 	}
+	// A standalone Server enforces password complexity (win.CheckPasswordComplexity:
+	// rules D, the default on Server R/G): a refused password changes
+	// nothing, neither a new account nor an existing one's password.
+	if u.m.profile.Edition == win.EditionServer {
+		if err := win.CheckPasswordComplexity(spec.Password, spec.Name, ""); err != nil {
+			return User{}, &PasswordPolicyError{Err: err}
+		}
+	}
 	return u.m.ensureUser(spec, 0, true, false)
 }
+
+// ErrorPasswordTooShort is NERR_PasswordTooShort (2245), what NetUserAdd
+// and NetUserSetInfo return for a password the policy refuses, complexity
+// included (D: "Network Management Error Codes").
+const ErrorPasswordTooShort Errno = 2245
+
+// ErrPasswordPolicy is matched by *PasswordPolicyError.
+var ErrPasswordPolicy = errors.New("model: the password does not meet the password policy requirements")
+
+// PasswordPolicyError is a password the host's policy refuses.
+type PasswordPolicyError struct{ Err error }
+
+func (e *PasswordPolicyError) Error() string {
+	return "The password does not meet the password policy requirements. Check the minimum password length, " +
+		"password complexity and password history requirements. (" + e.Err.Error() + ")"
+}
+
+func (e *PasswordPolicyError) Is(target error) bool { return target == ErrPasswordPolicy }
+
+func (e *PasswordPolicyError) Unwrap() []error { return []error{ErrorPasswordTooShort, e.Err} }
 
 // ensureUser does Ensure; rid 0 picks the next free RID from 1000. A
 // logged-on account's hive stays loaded.

@@ -126,3 +126,35 @@ func TestMutexes(t *testing.T) {
 		t.Error("still held after release")
 	}
 }
+
+// TestPasswordPolicy: a Server refuses a password that fails the
+// complexity rule, and the refusal changes nothing (no account left
+// behind, an existing account keeps its password); a client accepts it.
+func TestPasswordPolicy(t *testing.T) {
+	m := newMachine(t, "server2022")
+	admin, err := m.Token(win.KindAdminElevated, "msilab")
+	must(t, err)
+	before := m.Digest()
+	_, err = m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "weakpassword"})
+	if !errors.Is(err, ErrPasswordPolicy) || Code(err) != ErrorPasswordTooShort || !errors.Is(err, win.ErrPasswordComplexity) {
+		t.Fatalf("weak password on Server: %v (code %d)", err, Code(err))
+	}
+	if _, ok := m.Users().Lookup("labuser"); ok || m.Digest() != before {
+		t.Fatal("a refused password left the account (or anything else) behind")
+	}
+	if _, err := m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "Lab-Passw0rd!"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Users().Ensure(admin, UserSpec{Name: "labuser", Password: "labuser-1A"}); !errors.Is(err, ErrPasswordPolicy) {
+		t.Fatalf("a password with the account name: %v", err)
+	}
+	if u, _ := m.Users().Lookup("labuser"); u.Password != "Lab-Passw0rd!" {
+		t.Error("a refused password change changed the password")
+	}
+	client := newMachine(t, "win11-24h2")
+	ctok, err := client.Token(win.KindAdminElevated, "msilab")
+	must(t, err)
+	if _, err := client.Users().Ensure(ctok, UserSpec{Name: "labuser", Password: "weakpassword"}); err != nil {
+		t.Errorf("a client edition enforces no complexity by default: %v", err)
+	}
+}
