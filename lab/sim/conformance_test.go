@@ -168,7 +168,7 @@ func TestConformanceMasterzenAuth(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := masterzenClient(t, tc.srv, tc.ntlm, tc.edit)
-			stdout, stderr, code, err := c.RunCmdWithContext(testContext(t, 20*time.Second), "hostname")
+			stdout, stderr, code, err := c.RunCmdWithContext(testContext(t, 3*time.Minute), "hostname")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,7 +212,7 @@ func TestConformanceMasterzenExitCodes(t *testing.T) {
 	srv := startSim(t, false)
 	c := masterzenClient(t, srv, false, nil)
 	for _, want := range []int{0, 3, 255, 1603} {
-		stdout, stderr, code, err := c.RunCmdWithContext(testContext(t, 20*time.Second), fmt.Sprintf("exit /b %d", want))
+		stdout, stderr, code, err := c.RunCmdWithContext(testContext(t, 3*time.Minute), fmt.Sprintf("exit /b %d", want))
 		if err != nil || code != want || stdout != "" || stderr != "" {
 			t.Errorf("exit /b %d: exit %d, stdout %q, stderr %q, err %v", want, code, stdout, stderr, err)
 		}
@@ -226,7 +226,7 @@ func TestConformanceMasterzenStdin(t *testing.T) {
 	t.Parallel()
 	srv := startSim(t, false)
 	c := masterzenClient(t, srv, false, nil)
-	ctx := testContext(t, 30*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	const path = `C:\Windows\Temp\x.bin`
 	data := randomBytes(1<<20+7, 1)
 	var stdout, stderr bytes.Buffer
@@ -252,7 +252,7 @@ func TestConformanceMasterzenStdin(t *testing.T) {
 func TestConformanceMasterzenLargeOutput(t *testing.T) {
 	t.Parallel()
 	srv := startSim(t, false)
-	ctx := testContext(t, 40*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	host, port := srv.HostPort()
 	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password()})
 	if err != nil {
@@ -323,7 +323,7 @@ func TestConformanceMasterzenReceiveTimeout(t *testing.T) {
 		p.Timeout = "PT2S"
 		p.TransportDecorator = func() winrm.Transporter { return counter }
 	})
-	ctx := testContext(t, 30*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 	shell, err := c.CreateShell()
 	if err != nil {
 		t.Fatal(err)
@@ -427,7 +427,7 @@ func TestConformancePacker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := testContext(t, 50*time.Second)
+	ctx := testContext(t, 3*time.Minute)
 
 	run := func(t *testing.T, command string) (string, string, int) {
 		t.Helper()
@@ -534,7 +534,7 @@ func TestConformancePackerHTTPSInsecure(t *testing.T) {
 	}
 	var stdout bytes.Buffer
 	rc := &packersdk.RemoteCmd{Command: packerConnectCheck, Stdout: &stdout}
-	if err := comm.Start(testContext(t, 20*time.Second), rc); err != nil {
+	if err := comm.Start(testContext(t, 3*time.Minute), rc); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(stdout.String(), "WinRM connected.") || rc.ExitStatus() != 0 {
