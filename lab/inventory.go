@@ -44,6 +44,9 @@ type HostSpec struct {
 	PasswordEnv string `yaml:"password_env"`
 	CAFile      string `yaml:"ca_file,omitempty"`
 	Insecure    bool   `yaml:"insecure,omitempty"`
+	// AllowBasicOverHTTP lets auth: basic send the password over plain
+	// HTTP (as WinRM's own AllowUnencrypted): refused otherwise.
+	AllowBasicOverHTTP bool `yaml:"allow_basic_over_http,omitempty"`
 	// StandardUser is the lab's non-admin account (default msilab-user);
 	// StandardPasswordEnv names its password's variable (default: a
 	// password is generated when msilab creates the account).
@@ -208,7 +211,7 @@ func (h HostSpec) endpoint(password string) (Endpoint, error) {
 		return Endpoint{}, fmt.Errorf("endpoint %q is not http(s)://host[:port][/wsman] or host:port", h.Endpoint)
 	}
 	ep := Endpoint{Host: u.Hostname(), HTTPS: u.Scheme == "https", User: h.User, Password: password,
-		Auth: AuthMethod(strings.ToLower(h.Auth)), CAFile: h.CAFile, Insecure: h.Insecure}
+		Auth: AuthMethod(strings.ToLower(h.Auth)), CAFile: h.CAFile, Insecure: h.Insecure, AllowBasicOverHTTP: h.AllowBasicOverHTTP}
 	if ep.Auth == "" {
 		ep.Auth = AuthNTLM
 	}
@@ -226,5 +229,15 @@ func (h HostSpec) endpoint(password string) (Endpoint, error) {
 	if ep.HTTPS && !ep.Insecure && ep.CAFile == "" {
 		return Endpoint{}, fmt.Errorf("an https endpoint needs ca_file (or insecure: true)")
 	}
+	if ep.Auth == AuthBasic && !ep.HTTPS && !h.AllowBasicOverHTTP {
+		return Endpoint{}, fmt.Errorf("auth: basic over plain HTTP sends the password in clear: use https or ntlm, or set allow_basic_over_http: true")
+	}
 	return ep, nil
+}
+
+// BasicOverHTTP reports a host whose password the inventory lets go over
+// plain HTTP with basic authentication (allow_basic_over_http), for a warning.
+func (h HostSpec) BasicOverHTTP() bool {
+	ep, err := h.endpoint("")
+	return err == nil && ep.Auth == AuthBasic && !ep.HTTPS
 }

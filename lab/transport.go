@@ -59,11 +59,38 @@ func newTransport(ep Endpoint) (*transport, error) {
 			IdleConnTimeout:       90 * time.Second,
 		}
 		if ep.Auth == AuthNTLM {
-			rt = ntlmssp.Negotiator{RoundTripper: rt}
+			rt = ntlmssp.Negotiator{RoundTripper: noBasic{rt}}
 		}
 		return &http.Client{Transport: rt}
 	}
 	return &transport{ep: ep, client: newClient(), receive: newClient()}, nil
+}
+
+// closeIdle closes the clients' idle connections.
+func (t *transport) closeIdle() {
+	t.client.CloseIdleConnections()
+	t.receive.CloseIdleConnections()
+}
+
+// noBasic sits under go-ntlmssp's Negotiator, which takes the credentials
+// from a request's Basic header and, when a 401 offers neither Negotiate
+// nor NTLM, sends that Basic header as it is: the password in clear to
+// whoever answered (an endpoint, or a man in the middle over HTTP). With
+// auth ntlm, no request carrying Basic credentials ever leaves.
+type noBasic struct{ rt http.RoundTripper }
+
+// ErrNTLMNotOffered is wrapped when an ntlm session's server does not
+// offer NTLM or Negotiate.
+var ErrNTLMNotOffered = errors.New("lab: the server does not offer NTLM or Negotiate; basic credentials are never sent with auth ntlm")
+
+func (n noBasic) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, _, ok := req.BasicAuth(); ok {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, ErrNTLMNotOffered
+	}
+	return n.rt.RoundTrip(req)
 }
 
 // receiveAction marks a Receive request's body.

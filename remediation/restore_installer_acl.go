@@ -1,6 +1,11 @@
 package remediation
 
-import "github.com/msilab/msilab/lab/ops"
+import (
+	"encoding/json"
+
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab/ops"
+)
 
 // RestoreInstallerACL sets C:\Windows\Installer's owner and DACL back to
 // the OS profile's default, where SYSTEM may write the in-progress marker.
@@ -29,9 +34,17 @@ func (*RestoreInstallerACL) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return restoreACLOps(st.Installer, st.Installer.Default)
 }
 
-// Rollback puts the probed descriptor back.
-func (*RestoreInstallerACL) Rollback(before *HostState) ([]ops.Op, error) {
-	return rollbackACLOps(before.Installer, before.Installer.Default), nil
+// Undo is the probed descriptor.
+func (*RestoreInstallerACL) Undo(before *HostState) (json.RawMessage, error) {
+	if u := aclUndoOf(before.Installer, before.Installer.Default); u != nil {
+		return undoData(u)
+	}
+	return nil, nil
+}
+
+// UndoOps put the probed descriptor back, on InstallerDir only.
+func (*RestoreInstallerACL) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	return restoreACL(data, InstallerDir)
 }
 
 // Verify checks the default, and nothing broader.

@@ -166,7 +166,7 @@ func TestDiagnoseLogNoCause(t *testing.T) {
 // diagnose --host reads the host's state, alone and with the log.
 func TestDiagnoseHost(t *testing.T) {
 	url := serve(t, "--os", "win11-24h2")
-	ep := []string{"--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", "basic"}
+	ep := []string{"--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", "basic", "--allow-basic-over-http"}
 	out, err := msilab(t, append([]string{"diagnose", "--host"}, ep...)...)
 	if err != nil || !strings.Contains(out, "no known cause") {
 		t.Fatalf("clean host: %v\n%s", err, out)
@@ -207,7 +207,7 @@ func startSim(t *testing.T, osProfile string) (*sim.Server, []string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return srv, []string{"--endpoint", srv.URL(), "--user", srv.User(), "--password", srv.Password(), "--auth", "basic"}
+	return srv, []string{"--endpoint", srv.URL(), "--user", srv.User(), "--password", srv.Password(), "--auth", "basic", "--allow-basic-over-http"}
 }
 
 // remediate --dry-run prints the exact PowerShell of each step and

@@ -99,10 +99,21 @@ func TestOpAgainstSimServe(t *testing.T) {
 func TestExec(t *testing.T) {
 	url := serve(t, "--hostname", "LAB-EXEC")
 	for _, auth := range []string{"basic", "ntlm"} {
-		var out bytes.Buffer
-		err := run(context.Background(), []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", auth, "hostname"}, &out, io.Discard)
+		var out, stderr bytes.Buffer
+		args := []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", auth}
+		if auth == "basic" { // the password in clear over HTTP: refused unless allowed, and then with a warning
+			var ue *usageError
+			if err := run(context.Background(), append(args, "hostname"), &out, io.Discard); !errors.As(err, &ue) || !strings.Contains(err.Error(), "in clear") {
+				t.Fatalf("basic over HTTP without --allow-basic-over-http: %v", err)
+			}
+			args = append(args, "--allow-basic-over-http")
+		}
+		err := run(context.Background(), append(args, "hostname"), &out, &stderr)
 		if err != nil || out.String() != "LAB-EXEC\r\n" {
 			t.Fatalf("%s: %q %v", auth, out.String(), err)
+		}
+		if warned := strings.Contains(stderr.String(), "warning: auth basic over plain HTTP"); warned != (auth == "basic") {
+			t.Errorf("%s: warning %v: %q", auth, warned, stderr.String())
 		}
 	}
 	err := run(context.Background(), []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "exit", "/b", "1603"}, io.Discard, io.Discard)

@@ -221,7 +221,7 @@ func TestSnapshotOps(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	host, port := srv.HostPort()
-	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic, AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/msilab/msilab/journal"
+	"github.com/msilab/msilab/lab/sim"
+	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/scenarios/results"
+)
+
+// simHosts starts one simulated host per OS profile and writes a lab.yaml
+// naming them (basic auth over loopback HTTP, allowed explicitly).
+func simHosts(t *testing.T, oses ...string) (string, map[string]*sim.Server) {
+	t.Helper()
+	dir := t.TempDir()
+	var inv strings.Builder
+	inv.WriteString("hosts:\n")
+	srvs := map[string]*sim.Server{}
+	for _, os := range oses {
+		srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: os})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { srv.Close() })
+		srvs[os] = srv
+		fmt.Fprintf(&inv, "  - name: %s\n    os: %s\n    endpoint: %s/wsman\n    auth: basic\n    allow_basic_over_http: true\n"+
+			"    user: %s\n    password_env: MSILAB_REPLAY_PW\n    snapshot: {driver: sim}\n", os, os, srv.URL(), srv.User())
+		t.Setenv("MSILAB_REPLAY_PW", srv.Password()) // every simulated host has the same password
+	}
+	path := filepath.Join(dir, "lab.yaml")
+	if err := os.WriteFile(path, []byte(inv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, srvs
+}
+
+// withoutDone copies a journal without its done lines: a runner that died
+// after each cell's cleanup batch ran but before its done line was written.
+func withoutDone(t *testing.T, src, dst string) int {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"kind":"`+journal.KindDone+`"`) {
+			n++
+			continue
+		}
+		out.Write(sc.Bytes())
+		out.WriteByte('\n')
+	}
+	if err := os.WriteFile(dst, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := os.ReadFile(journal.KeyPath(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(journal.KeyPath(dst), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Replaying a finished run's journal (its cleanups already done) must
+// leave every host at its baseline, however often it is replayed: each
+// undo step checks what it expects before it acts.
+func TestRevertReplaysAFinishedRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the built-in catalog")
+	}
+	oses := []string{"win11-24h2", "server2022"}
+	inv, srvs := simHosts(t, oses...)
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"run", "--lab", inv, "--out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("msilab run: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	cells, err := results.Read(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios := map[string]bool{}
+	for _, c := range cells {
+		scenarios[c.Scenario] = true
+	}
+	for _, want := range []string{"installer-missing", "user-temp-missing", "service-unregistered", "mutex-held", "temp-acl-system-read-only"} {
+		if !scenarios[want] {
+			t.Fatalf("the run has no %s cell", want)
+		}
+	}
+	for round := 1; round <= 2; round++ {
+		for _, srv := range srvs { // the host as the run left it: at its baseline
+			if err := srv.Host().Machine().Restore("msilab-clean"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		replay := filepath.Join(t.TempDir(), "journal.jsonl")
+		if n := withoutDone(t, filepath.Join(out, "journal.jsonl"), replay); n != len(cells) {
+			t.Fatalf("%d done lines for %d cells", n, len(cells))
+		}
+		stdout.Reset()
+		err := run(context.Background(), []string{"revert", "--journal", replay, "--lab", inv}, &stdout, io.Discard)
+		if err != nil {
+			t.Errorf("round %d: revert: %v\n%s", round, err, stdout.String())
+		}
+		for os, srv := range srvs {
+			m := srv.Host().Machine()
+			clean, err := m.SnapshotState("msilab-clean")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if onlyClean, onlyNow := diffLines(clean, m.State()); len(onlyClean)+len(onlyNow) > 0 {
+				t.Errorf("round %d: %s is not at its baseline after the replay:\n- %s\n+ %s", round, os,
+					strings.Join(onlyClean, "\n- "), strings.Join(onlyNow, "\n+ "))
+			}
+		}
+	}
+}
+
+// diffLines lists the state lines only in a and only in b, apart from the
+// event log and msiserver's run state (Windows starts and stops it on its own).
+func diffLines(a, b model.State) (onlyA, onlyB []string) {
+	keep := func(lines []string) []string {
+		var out []string
+		for _, l := range lines {
+			if !strings.HasPrefix(l, "event ") && !strings.HasPrefix(l, "svc msiserver ") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	x, y := model.DiffState(a, b)
+	return keep(x), keep(y)
+}
