@@ -4,14 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/journal"
+	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/scenarios/results"
@@ -149,4 +156,45 @@ func diffLines(a, b model.State) (onlyA, onlyB []string) {
 	}
 	x, y := model.DiffState(a, b)
 	return keep(x), keep(y)
+}
+
+// revert never sends credentials to an endpoint that only the journal
+// names: without --lab or --endpoint it refuses, and a journaled endpoint
+// that differs from the one lab.yaml names is refused before any request.
+func TestRevertSendsCredentialsOnlyWhereTold(t *testing.T) {
+	var hits atomic.Int32
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer foreign.Close()
+	inv, _ := simHosts(t, "win11-24h2")
+	path := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err := journal.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := faults.Target{AdminUser: sim.DefaultUser, StandardUser: "msilab-user", Context: ops.ContextAdminElevated}
+	if err := j.Append(journal.Entry{Kind: journal.KindFault, Cell: "c1", Host: "win11-24h2", Endpoint: foreign.URL + "/wsman",
+		Target: target, Fault: "mutex-held", Params: json.RawMessage(`{"seconds":60}`),
+		Undo: faults.Probe{{Op: ops.OpMutexGet, OK: true, Value: json.RawMessage(`{"name":"Global\\_MSIExecute","held":false}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	t.Setenv("MSILAB_PASSWORD", "S3cret-Passw0rd!")
+	var ue *usageError
+	if err := run(context.Background(), []string{"revert", "--journal", path}, io.Discard, io.Discard); !errors.As(err, &ue) {
+		t.Errorf("revert without --lab or --endpoint: %v, want a usage error", err)
+	}
+	err = run(context.Background(), []string{"revert", "--journal", path, "--lab", inv}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "refusing to send credentials") {
+		t.Errorf("a journaled endpoint not in lab.yaml: %v", err)
+	}
+	err = run(context.Background(), []string{"revert", "--journal", path, "--endpoint", "127.0.0.1:1", "--user", "msilab"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "refusing to send credentials") {
+		t.Errorf("a journaled endpoint that is not --endpoint: %v", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the journal's endpoint got %d requests", n)
+	}
 }

@@ -131,6 +131,23 @@ var goldenSteps = []struct {
 		{"op":"installer.register"},
 		{"op":"installer.unregister"},
 		{"op":"installer.register"}]`},
+	// path.remove with a marker removes only the folder that holds the
+	// marker alone: the marked folder goes, marker first; an unmarked
+	// folder (put back since) is kept; a marked one with more in it is
+	// Conflict; a marker with a separator is refused.
+	{"path-marker", `[
+		{"op":"path.create","args":{"path":"C:\\lab\\made","type":"directory"}},
+		{"op":"path.create","args":{"path":"C:\\lab\\made\\msilab-created.marker","type":"file","content":"eA=="}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\made","marker":"msilab-created.marker"}},
+		{"op":"path.stat","args":{"path":"C:\\lab\\made"}},
+		{"op":"path.create","args":{"path":"C:\\lab\\made","type":"directory"}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\made","marker":"msilab-created.marker"}},
+		{"op":"path.stat","args":{"path":"C:\\lab\\made"}},
+		{"op":"path.create","args":{"path":"C:\\lab\\made\\msilab-created.marker","type":"file","content":"eA=="}},
+		{"op":"path.create","args":{"path":"C:\\lab\\made\\cached.msi","type":"file","content":"eA=="}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\made","marker":"msilab-created.marker"}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\missing","marker":"msilab-created.marker"}},
+		{"op":"path.remove","args":{"path":"C:\\lab\\made","marker":"..\\x"}}]`},
 }
 
 func TestOpsGolden(t *testing.T) {
