@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/sim"
 )
 
 // basicOnly is an endpoint (or a man in the middle) that offers only
@@ -85,5 +88,58 @@ func TestBasicOverHTTPNeedsConsent(t *testing.T) {
 	}
 	if h := rec.headers(); len(h) > 0 {
 		t.Errorf("a refused endpoint received %q", h)
+	}
+}
+
+// Close closes the session's idle keep-alive connections: a session
+// leaves no connection open behind it.
+func TestSessionCloseClosesConnections(t *testing.T) {
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	open := 0
+	closed := make(chan struct{}, 16)
+	front := httptest.NewUnstartedServer(srv.Handler())
+	front.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case http.StateNew:
+			open++
+		case http.StateClosed, http.StateHijacked:
+			open--
+			closed <- struct{}{}
+		}
+	}
+	front.Start()
+	defer front.Close()
+	for _, auth := range []lab.AuthMethod{lab.AuthBasic, lab.AuthNTLM} {
+		ep := endpointAt(t, front.URL, auth)
+		ep.User, ep.Password = srv.User(), srv.Password()
+		s, err := lab.Dial(context.Background(), ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Run(context.Background(), lab.Command{Line: "hostname"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			mu.Lock()
+			n := open
+			mu.Unlock()
+			if n == 0 {
+				break
+			}
+			select {
+			case <-closed:
+			case <-time.After(30 * time.Second): // a guard against a hang, not a timing
+				t.Fatalf("%s: %d connections still open after Close", auth, n)
+			}
+		}
 	}
 }

@@ -34,6 +34,9 @@ type transport struct {
 	ep      Endpoint
 	client  *http.Client // Create, Command, Send, Signal, Delete
 	receive *http.Client // Receive
+	// bases are the clients' HTTP transports, under go-ntlmssp's
+	// Negotiator (which does not pass CloseIdleConnections on).
+	bases []*http.Transport
 }
 
 var _ winrm.Transporter = (*transport)(nil)
@@ -48,8 +51,9 @@ func newTransport(ep Endpoint) (*transport, error) {
 		tlsConf.RootCAs = pool
 	}
 	dialer := &net.Dialer{Timeout: ep.ConnectTimeout, KeepAlive: 30 * time.Second}
+	var bases []*http.Transport
 	newClient := func() *http.Client {
-		var rt http.RoundTripper = &http.Transport{
+		base := &http.Transport{
 			DialContext:           dialer.DialContext,
 			TLSClientConfig:       tlsConf,
 			TLSHandshakeTimeout:   ep.ConnectTimeout,
@@ -58,18 +62,22 @@ func newTransport(ep Endpoint) (*transport, error) {
 			MaxIdleConnsPerHost:   1,
 			IdleConnTimeout:       90 * time.Second,
 		}
+		bases = append(bases, base)
+		var rt http.RoundTripper = base
 		if ep.Auth == AuthNTLM {
 			rt = ntlmssp.Negotiator{RoundTripper: noBasic{rt}}
 		}
 		return &http.Client{Transport: rt}
 	}
-	return &transport{ep: ep, client: newClient(), receive: newClient()}, nil
+	client, receive := newClient(), newClient()
+	return &transport{ep: ep, client: client, receive: receive, bases: bases}, nil
 }
 
 // closeIdle closes the clients' idle connections.
 func (t *transport) closeIdle() {
-	t.client.CloseIdleConnections()
-	t.receive.CloseIdleConnections()
+	for _, b := range t.bases {
+		b.CloseIdleConnections()
+	}
 }
 
 // noBasic sits under go-ntlmssp's Negotiator, which takes the credentials
