@@ -61,9 +61,9 @@ func TestChunkedBodyErrors(t *testing.T) {
 	head := "POST /wsman HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml;charset=UTF-8\r\n" + basicHeader(s) +
 		"Transfer-Encoding: chunked\r\n\r\n"
 	for name, body := range map[string]string{
-		"invalid chunk size": "zz\r\nabc\r\n0\r\n\r\n",
+		"invalid chunk size":                   "zz\r\nabc\r\n0\r\n\r\n",
 		"chunk longer than sent, then the end": "100\r\n<env:Envelope/>\r\n0\r\n\r\n",
-		"no last chunk": "5\r\nhello\r\nxx",
+		"no last chunk":                        "5\r\nhello\r\nxx",
 	} {
 		status, _ := rawRequest(t, s.ts, head+body)
 		if !strings.HasPrefix(status, "400") {
