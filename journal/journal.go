@@ -101,9 +101,6 @@ func Open(path string) (*Journal, error) {
 	return &Journal{f: f, key: key, run: hex.EncodeToString(id)}, nil
 }
 
-// Run is the ID this Journal writes into its entries.
-func (j *Journal) Run() string { return j.run }
-
 // loadKey reads a journal's key; create makes one for a journal that
 // does not exist yet (an existing journal without a key stays untrusted).
 func loadKey(path string, create bool) ([]byte, error) {
@@ -129,10 +126,16 @@ func loadKey(path string, create bool) ([]byte, error) {
 		return nil, fmt.Errorf("journal: key: %w", err)
 	}
 	f, err := os.OpenFile(kp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) { // another run made it just now
+		return loadKey(path, false)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync() // on disk before any entry it signs
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -96,7 +96,7 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 	if err != nil {
 		return err
 	}
-	if err := checkTargets(entries, spec); err != nil {
+	if err := checkTargets(entries, spec, ep.User); err != nil {
 		return err
 	}
 	byCell := map[string][]journal.Entry{}
@@ -184,16 +184,12 @@ func hostEndpoint(name string, entries []journal.Entry, inv *lab.Inventory, ef e
 }
 
 // checkTargets checks the accounts the journal's entries act for against
-// the host's: the WinRM user and the lab's standard user.
-func checkTargets(entries []journal.Entry, spec *lab.HostSpec) error {
-	if spec == nil {
-		return nil
-	}
+// the host's: the WinRM user and, from lab.yaml, the lab's standard user.
+func checkTargets(entries []journal.Entry, spec *lab.HostSpec, user string) error {
 	for _, e := range entries {
 		t := e.Target
-		if !strings.EqualFold(t.AdminUser, spec.User) || !strings.EqualFold(t.StandardUser, spec.StandardUser) {
-			return fmt.Errorf("cell %s: the journal's accounts (%s, %s) are not the host's (%s, %s)",
-				e.Cell, t.AdminUser, t.StandardUser, spec.User, spec.StandardUser)
+		if !strings.EqualFold(t.AdminUser, user) || spec != nil && !strings.EqualFold(t.StandardUser, spec.StandardUser) {
+			return fmt.Errorf("cell %s: the journal's accounts (%s, %s) are not the host's (%s)", e.Cell, t.AdminUser, t.StandardUser, user)
 		}
 	}
 	return nil

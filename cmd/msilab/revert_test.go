@@ -197,4 +197,18 @@ func TestRevertSendsCredentialsOnlyWhereTold(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the journal's endpoint got %d requests", n)
 	}
+	// Entries that act for accounts other than the host's are refused.
+	other := filepath.Join(t.TempDir(), "journal.jsonl")
+	j, err = journal.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target.AdminUser = "Administrator"
+	j.Append(journal.Entry{Kind: journal.KindFault, Cell: "c1", Host: "win11-24h2", Target: target, Fault: "mutex-held",
+		Params: json.RawMessage(`{"seconds":60}`), Undo: faults.Probe{{Op: ops.OpMutexGet, OK: true, Value: json.RawMessage(`{"name":"Global\\_MSIExecute","held":false}`)}}})
+	j.Close()
+	err = run(context.Background(), []string{"revert", "--journal", other, "--lab", inv}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "are not the host's") {
+		t.Errorf("another account: %v", err)
+	}
 }
