@@ -21,6 +21,7 @@ import (
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/model"
+	msiscenarios "github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/scenarios/results"
 )
 
@@ -108,9 +109,13 @@ func TestRevertReplaysAFinishedRun(t *testing.T) {
 	for _, c := range cells {
 		scenarios[c.Scenario] = true
 	}
-	for _, want := range []string{"installer-missing", "user-temp-missing", "service-unregistered", "mutex-held", "temp-acl-system-read-only"} {
-		if !scenarios[want] {
-			t.Fatalf("the run has no %s cell", want)
+	builtin, err := msiscenarios.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range builtin {
+		if !scenarios[sc.Name] {
+			t.Fatalf("the run has no cell of %s", sc.Name)
 		}
 	}
 	for round := 1; round <= 2; round++ {
