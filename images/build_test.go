@@ -167,7 +167,7 @@ func labSession(t *testing.T, srv *sim.Server) lab.Session {
 	t.Helper()
 	host, port := srv.HostPort()
 	s, err := lab.Dial(testContext(t), lab.Endpoint{Host: host, Port: port, HTTPS: srv.HTTPS(), CACert: srv.CertPEM(),
-		User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
+		User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic, AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,19 +1,25 @@
 package journal
 
 import (
-	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/remediation"
+	"github.com/msilab/msilab/win"
 )
 
 // Journal kinds.
@@ -43,42 +49,132 @@ type Entry struct {
 	Product string `json:"product,omitempty"`
 	Context string `json:"context,omitempty"`
 	User    string `json:"user,omitempty"`
-	// Ops undo a remediation entry's fix.
-	Ops []ops.Op `json:"ops,omitempty"`
+	// Fix names a remediation entry's fix and FixUndo is its undo data:
+	// the fix's own UndoOps rebuild the changes from it (never ops read
+	// from the journal).
+	Fix     string          `json:"fix,omitempty"`
+	FixUndo json.RawMessage `json:"fix_undo,omitempty"`
+	// Run is the ID of the run that wrote the entry.
+	Run string `json:"run,omitempty"`
 }
 
 // Journal appends entries to a file, each synced to disk before Append
 // returns, so that undo data is safe before the change it undoes is sent.
+// Each line carries a keyed hash (HMAC-SHA256) with the journal's key,
+// kept beside it (KeyPath, readable by its owner only): Read refuses a
+// line that this key did not sign, so a journal edited or written by
+// anyone who cannot read the key is never reverted.
 type Journal struct {
-	mu sync.Mutex
-	f  *os.File
+	mu  sync.Mutex
+	f   *os.File
+	key []byte
+	run string
 }
 
-// Open opens (or creates) a journal for appending.
+// KeyPath is where a journal's key is kept.
+func KeyPath(journal string) string { return journal + ".key" }
+
+// Errors of Read.
+var (
+	// ErrNoKey: the journal has no key beside it.
+	ErrNoKey = errors.New("journal: no key beside the journal: its entries cannot be trusted")
+	// ErrTampered: a line's keyed hash does not match it.
+	ErrTampered = errors.New("journal: entry not signed by this journal's key (edited, or from another run)")
+)
+
+// Open opens (or creates) a journal for appending, with its key (made
+// when the journal is new); every entry appended gets a new run ID.
 func Open(path string) (*Journal, error) {
+	key, err := loadKey(path, true)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("journal: : %w", err)
+		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return &Journal{f: f}, nil
+	id := make([]byte, 8)
+	if _, err := rand.Read(id); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: run ID: %w", err)
+	}
+	return &Journal{f: f, key: key, run: hex.EncodeToString(id)}, nil
 }
 
-// Append writes e and syncs it.
+// loadKey reads a journal's key; create makes one for a journal that
+// does not exist yet (an existing journal without a key stays untrusted).
+func loadKey(path string, create bool) ([]byte, error) {
+	kp := KeyPath(path)
+	data, err := os.ReadFile(kp)
+	switch {
+	case err == nil:
+		key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("journal: %s is not a journal key", kp)
+		}
+		return key, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("journal: %w", err)
+	case !create:
+		return nil, fmt.Errorf("%w (%s)", ErrNoKey, kp)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		return nil, fmt.Errorf("%w (%s): start a new output folder", ErrNoKey, kp)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("journal: key: %w", err)
+	}
+	f, err := os.OpenFile(kp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) { // another run made it just now
+		return loadKey(path, false)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync() // on disk before any entry it signs
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return key, nil
+}
+
+// macField ends every line: ,"mac":"<64 hex digits>"} after the entry's
+// JSON object without its closing brace.
+const macField = `,"mac":"`
+
+func sign(key, b []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+// Append writes e, with the journal's run ID and its keyed hash, and syncs it.
 func (j *Journal) Append(e Entry) error {
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
 	}
+	e.Run = j.run
 	b, err := json.Marshal(e)
 	if err != nil {
-		return fmt.Errorf("journal: : %w", err)
+		return fmt.Errorf("journal: %w", err)
 	}
+	line := append(b[:len(b)-1:len(b)-1], macField...)
+	line = append(line, hex.EncodeToString(sign(j.key, b))...)
+	line = append(line, "\"}\n"...)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("journal: : %w", err)
+	if _, err := j.f.Write(line); err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal: : %w", err)
+		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
 }
@@ -86,33 +182,60 @@ func (j *Journal) Append(e Entry) error {
 // Close closes the journal file.
 func (j *Journal) Close() error { return j.f.Close() }
 
-// Read reads a journal. A last line cut short by a crash is ignored;
-// any other bad line is an error with its number.
+// Read reads a journal and checks every line against the key beside it.
+// A last line cut short by a crash is ignored; any other bad line is an
+// error with its number: not JSON, an unknown field (an entry msilab
+// does not write, such as a list of ops), or not signed by the key.
 func Read(path string) ([]Entry, error) {
+	key, err := loadKey(path, false)
+	if err != nil {
+		return nil, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("journal: : %w", err)
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	var out []Entry
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 64<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := bytes.TrimSpace(sc.Bytes())
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	for i, raw := range lines {
+		n := i + 1
+		line := bytes.TrimSpace(raw)
 		if len(line) == 0 {
 			continue
 		}
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil {
-			if !bytes.HasSuffix(data, []byte("\n")) && n == bytes.Count(data, []byte("\n"))+1 {
+		e, err := parseLine(key, line)
+		if err != nil {
+			if i == len(lines)-1 && !bytes.HasSuffix(raw, []byte("\n")) {
 				break // the unfinished last line of a crashed writer
 			}
-			return nil, fmt.Errorf("journal:  %s:%d: %w", path, n, err)
+			return nil, fmt.Errorf("journal: %s:%d: %w", path, n, err)
 		}
 		out = append(out, e)
 	}
-	return out, sc.Err()
+	return out, nil
+}
+
+// parseLine checks a line's keyed hash, then decodes it strictly.
+func parseLine(key, line []byte) (Entry, error) {
+	var e Entry
+	i := bytes.LastIndex(line, []byte(macField))
+	if i < 0 || !bytes.HasSuffix(line, []byte(`"}`)) {
+		return e, fmt.Errorf("%w: no keyed hash", ErrTampered)
+	}
+	mac, err := hex.DecodeString(string(line[i+len(macField) : len(line)-2]))
+	if err != nil {
+		return e, fmt.Errorf("%w: keyed hash is not hex", ErrTampered)
+	}
+	body := append(line[:i:i], '}')
+	if !hmac.Equal(mac, sign(key, body)) {
+		return e, ErrTampered
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return e, err
+	}
+	return e, nil
 }
 
 // Pending groups the entries of cells that have no done entry, by host,
@@ -144,6 +267,9 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 	var remove []ops.Op
 	seen := map[string]bool{}
 	for _, e := range entries {
+		if err := checkEntry(e); err != nil {
+			return nil, err
+		}
 		if e.Kind != KindInstall || e.Product == "" || seen[e.Product+"|"+e.Context] {
 			continue
 		}
@@ -159,9 +285,13 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 		e := entries[i]
 		switch e.Kind {
 		case KindRemediation:
-			batch = append(batch, e.Ops...)
+			undo, err := remediation.UndoOps(e.Fix, e.Target, e.FixUndo)
+			if err != nil {
+				return nil, fmt.Errorf("journal: undo %w", err)
+			}
+			batch = append(batch, undo...)
 		case KindFault:
-			f, err := faults.Decode(e.Fault, e.Params)
+			f, err := faultOf(e)
 			if err != nil {
 				return nil, err
 			}
@@ -176,6 +306,145 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 		batch = append(batch, remove...)
 	}
 	return batch, nil
+}
+
+// ErrEntry is wrapped when an entry is not one msilab writes.
+var ErrEntry = errors.New("journal: invalid entry")
+
+var productGUID = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+
+// checkEntry checks the fields of an entry that RevertOps acts on against
+// what the runner writes for its kind.
+func checkEntry(e Entry) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: cell %s: %s entry: %s", ErrEntry, e.Cell, e.Kind, fmt.Sprintf(format, a...))
+	}
+	if !slices.Contains(ops.Contexts, e.Target.Context) {
+		return bad("unknown install context %q", e.Target.Context)
+	}
+	switch e.Kind {
+	case KindInstall:
+		if !productGUID.MatchString(e.Product) {
+			return bad("product %q is not a ProductCode", e.Product)
+		}
+		if e.Context != "" && !slices.Contains(ops.Contexts, e.Context) {
+			return bad("unknown context %q", e.Context)
+		}
+		if e.User != "" && !strings.EqualFold(e.User, e.Target.StandardUser) {
+			return bad("user %q is not the host's standard user", e.User)
+		}
+	case KindFault, KindRemediation, KindDone:
+	default:
+		return bad("unknown kind")
+	}
+	return nil
+}
+
+// faultOf makes a fault entry's fault (its parameters checked) and checks
+// its undo data against the fault's own probe.
+func faultOf(e Entry) (faults.Fault, error) {
+	f, err := faults.Decode(e.Fault, e.Params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrEntry, err)
+	}
+	if err := faults.CheckUndo(f, e.Target, e.Undo); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrEntry, e.Fault, err)
+	}
+	return f, nil
+}
+
+// ProofOps are the reads that show whether the faults of entries are
+// reverted: each fault's own probe, read again. CheckProof compares them
+// with the journaled undo data, the state before the fault.
+func ProofOps(entries []Entry) ([]ops.Op, error) {
+	var out []ops.Op
+	for _, e := range entries {
+		if e.Kind != KindFault {
+			continue
+		}
+		f, err := faultOf(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, proofOf(f, e)...)
+	}
+	return out, nil
+}
+
+// proofOf is one fault's probe, with the follow-up reads its undo data names.
+func proofOf(f faults.Fault, e Entry) []ops.Op {
+	p := f.Probe(e.Target)
+	if fp, ok := f.(faults.FollowUpProber); ok && len(e.Undo) > len(p) {
+		more, err := fp.ProbeFollowUp(e.Target, e.Undo[:len(p)])
+		if err == nil {
+			p = append(p, more...)
+		}
+	}
+	return p
+}
+
+// ErrNotBack is wrapped by CheckProof: the host is not as it was before.
+var ErrNotBack = errors.New("journal: the host is not back to its state before the faults")
+
+// CheckProof compares the results of ProofOps with the undo data: a
+// service's run state aside, and descriptors by the rights they grant.
+func CheckProof(entries []Entry, results []ops.Result) error {
+	var diffs []string
+	k := 0
+	for _, e := range entries {
+		if e.Kind != KindFault {
+			continue
+		}
+		f, err := faultOf(e)
+		if err != nil {
+			return err
+		}
+		for i, op := range proofOf(f, e) {
+			if k >= len(results) {
+				return fmt.Errorf("%w: %d results for the proof", ErrNotBack, len(results))
+			}
+			was, now := StateValue(op, e.Undo[i]), StateValue(op, results[k])
+			if was != now {
+				diffs = append(diffs, fmt.Sprintf("%s %s: was %s, now %s", op.Name, op.Args, was, now))
+			}
+			k++
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("%w: %s", ErrNotBack, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+// StateValue renders a read's result for comparing states: a service's
+// run state and PID left out (Windows starts msiserver on demand and
+// stops it when idle), a descriptor by the rights it grants (win.Meaning),
+// a failed read by its error code.
+func StateValue(op ops.Op, r ops.Result) string {
+	if !r.OK {
+		if r.Error != nil {
+			return "error " + r.Error.Code
+		}
+		return "error"
+	}
+	switch op.Name {
+	case ops.OpServiceGet:
+		var m map[string]any
+		if json.Unmarshal(r.Value, &m) == nil {
+			delete(m, "state")
+			delete(m, "pid")
+			b, _ := json.Marshal(m)
+			return string(b)
+		}
+	case ops.OpACLGet:
+		var a ops.ACL
+		if json.Unmarshal(r.Value, &a) == nil && a.Exists && a.SDDL != "" {
+			if sd, err := win.ParseSDDL(a.SDDL); err == nil {
+				return a.Path + ": " + strings.Join(win.Meaning(sd), "; ")
+			}
+		}
+	}
+	return string(r.Value)
 }
 
 // ErrRevert is wrapped by CheckRevert's errors.

@@ -39,9 +39,9 @@ func TestCheckRevertJudgesTheLastRemoval(t *testing.T) {
 
 func TestRevertOpsOrder(t *testing.T) {
 	entries := []Entry{
-		{Kind: KindFault, Fault: "mutex-held", Params: json.RawMessage(`{"seconds":600}`),
+		{Kind: KindFault, Fault: "mutex-held", Target: faults.Target{Context: ops.ContextAdminElevated}, Params: json.RawMessage(`{"seconds":600}`),
 			Undo: faults.Probe{{Op: ops.OpMutexGet, OK: true, Value: json.RawMessage(`{"name":"Global\\_MSIExecute","held":false}`)}}},
-		{Kind: KindInstall, Product: "{92281016-51D7-4D16-BEF2-82F4FB32D003}"},
+		{Kind: KindInstall, Product: "{92281016-51D7-4D16-BEF2-82F4FB32D003}", Target: faults.Target{Context: ops.ContextAdminElevated}},
 	}
 	b, err := RevertOps(entries)
 	if err != nil {

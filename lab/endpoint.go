@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +16,9 @@ const (
 	AuthBasic AuthMethod = "basic"
 	AuthNTLM  AuthMethod = "ntlm"
 )
+
+// ErrBasicOverHTTP is wrapped when basic authentication would cross plain HTTP.
+var ErrBasicOverHTTP = errors.New("lab: basic authentication over plain HTTP refused")
 
 // Endpoint says how to reach a host's WinRM service.
 type Endpoint struct {
@@ -32,6 +36,10 @@ type Endpoint struct {
 	Auth     AuthMethod // default AuthNTLM
 	User     string
 	Password string
+	// AllowBasicOverHTTP lets AuthBasic send the password over plain
+	// HTTP, where anyone on the path reads it: refused otherwise (as
+	// WinRM's own AllowUnencrypted is off by default).
+	AllowBasicOverHTTP bool
 
 	// ConnectTimeout bounds dialing and each HTTP response's headers
 	// beyond the operation timeout. Default 30 s.
@@ -86,6 +94,9 @@ func (e *Endpoint) validate() error {
 		return fmt.Errorf("lab: endpoint %s has no user", e.Host)
 	case e.Auth != AuthBasic && e.Auth != AuthNTLM:
 		return fmt.Errorf("lab: unknown auth method %q (want basic or ntlm)", e.Auth)
+	case e.Auth == AuthBasic && !e.HTTPS && !e.AllowBasicOverHTTP:
+		return fmt.Errorf("%w: basic authentication over plain HTTP sends %s's password in clear to %s: use HTTPS or ntlm, "+
+			"or allow it explicitly (allow_basic_over_http: true in lab.yaml)", ErrBasicOverHTTP, e.User, e.Host)
 	case e.HTTPS && !e.Insecure && e.CAFile == "" && len(e.CACert) == 0:
 		return fmt.Errorf("lab: HTTPS endpoint %s needs a CA file to pin its certificate, or explicit insecure", e.Host)
 	}

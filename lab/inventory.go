@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,6 +45,9 @@ type HostSpec struct {
 	PasswordEnv string `yaml:"password_env"`
 	CAFile      string `yaml:"ca_file,omitempty"`
 	Insecure    bool   `yaml:"insecure,omitempty"`
+	// AllowBasicOverHTTP lets auth: basic send the password over plain
+	// HTTP (as WinRM's own AllowUnencrypted): refused otherwise.
+	AllowBasicOverHTTP bool `yaml:"allow_basic_over_http,omitempty"`
 	// StandardUser is the lab's non-admin account (default msilab-user);
 	// StandardPasswordEnv names its password's variable (default: a
 	// password is generated when msilab creates the account).
@@ -95,17 +99,21 @@ func LoadInventory(path string, knownOS []string) (*Inventory, error) {
 // and missing fields are errors with their line.
 func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, error) {
 	inv := &Inventory{File: file}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, syntaxError(file, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &InventoryError{File: file, Line: 1, Msg: "empty file: an inventory is a hosts: list (see lab.yaml in the README)"}
+	}
+	if errs := checkKeys(file, &root); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(inv); err != nil {
-		line := 1
-		if m := lineOf.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		return nil, &InventoryError{File: file, Line: line, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, typeErrors(file, &root, err)
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root)
 	lines := hostLines(&root)
 	var errs []error
 	seen := map[string]bool{}
@@ -158,6 +166,134 @@ func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, err
 	return inv, nil
 }
 
+// syntaxError is a YAML syntax error with its line.
+func syntaxError(file string, err error) error {
+	line := 1
+	if m := lineOf.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	return &InventoryError{File: file, Line: line, Msg: "YAML syntax: " + yamlMsg.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")}
+}
+
+var yamlMsg = regexp.MustCompile(`^line \d+: `)
+
+// keysOf lists the YAML keys of a struct type, in field order.
+func keysOf(v any) []string {
+	t := reflect.TypeOf(v)
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		if k := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; k != "" && k != "-" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// checkKeys reports, by their YAML names, the keys lab.yaml does not
+// have: at the top, in a host, in a host's snapshot.
+func checkKeys(file string, root *yaml.Node) []error {
+	var errs []error
+	check := func(n *yaml.Node, where string, known []string) {
+		if n.Kind != yaml.MappingNode {
+			return // a wrong type: the decoder says so, with its line
+		}
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			switch first, dup := seen[k.Value]; {
+			case !contains(known, k.Value):
+				errs = append(errs, &InventoryError{File: file, Line: k.Line,
+					Msg: fmt.Sprintf("unknown key %q %s (known: %s)", k.Value, where, strings.Join(known, ", "))})
+			case dup:
+				errs = append(errs, &InventoryError{File: file, Line: k.Line, Msg: fmt.Sprintf("%s is set twice %s (first on line %d)", k.Value, where, first)})
+			}
+			seen[k.Value] = k.Line
+		}
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return []error{&InventoryError{File: file, Line: doc.Line, Msg: "an inventory is a mapping with a hosts: list"}}
+	}
+	check(doc, "at the top", keysOf(Inventory{}))
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value != "hosts" || doc.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for j, h := range doc.Content[i+1].Content {
+			check(h, fmt.Sprintf("in host %d", j+1), keysOf(HostSpec{}))
+			if h.Kind != yaml.MappingNode {
+				continue
+			}
+			for k := 0; k+1 < len(h.Content); k += 2 {
+				if h.Content[k].Value == "snapshot" {
+					check(h.Content[k+1], fmt.Sprintf("in host %d's snapshot", j+1), keysOf(SnapshotSpec{}))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// typeErrors turns the decoder's type errors ("cannot unmarshal !!str
+// `maybe` into bool") into messages that name the key and the type in
+// YAML's words.
+func typeErrors(file string, root *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return syntaxError(file, err)
+	}
+	keys := map[int]string{} // line -> the key whose value starts there
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if _, outer := keys[n.Content[i+1].Line]; !outer {
+					keys[n.Content[i+1].Line] = n.Content[i].Value
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(root)
+	var errs []error
+	for _, msg := range te.Errors {
+		line := 1
+		if m := lineOf.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+		}
+		text := yamlMsg.ReplaceAllString(msg, "")
+		if m := typeMsg.FindStringSubmatch(text); m != nil {
+			want := map[string]string{"bool": "true or false", "string": "a string", "int": "an integer"}[m[3]]
+			if want == "" {
+				want = "a " + strings.TrimPrefix(m[3], "[]lab.") + " (see lab.yaml in the README)"
+				if strings.HasPrefix(m[3], "[]") {
+					want = "a list"
+				} else if strings.HasPrefix(m[3], "lab.") {
+					want = "a mapping"
+				}
+			}
+			got := map[string]string{"!!str": "a string", "!!int": "an integer", "!!bool": "a boolean", "!!map": "a mapping", "!!seq": "a list", "!!float": "a number", "!!null": "nothing"}[m[1]]
+			if got == "" {
+				got = m[1]
+			}
+			if m[2] != "" {
+				got += " (" + m[2] + ")"
+			}
+			text = fmt.Sprintf("expected %s, got %s", want, got)
+			if k, ok := keys[line]; ok {
+				text = k + ": " + text
+			}
+		}
+		errs = append(errs, &InventoryError{File: file, Line: line, Msg: text})
+	}
+	return errors.Join(errs...)
+}
+
+// typeMsg is yaml.v3's type error: "cannot unmarshal !!str `maybe` into bool".
+var typeMsg = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `(.*)`)? into (\\S+)$")
+
 // hostLines returns the line of each item of the top-level hosts list.
 func hostLines(root *yaml.Node) []int {
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
@@ -205,10 +341,13 @@ func (h HostSpec) endpoint(password string) (Endpoint, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return Endpoint{}, fmt.Errorf("endpoint %q is not http(s)://host[:port][/wsman] or host:port", h.Endpoint)
+		return Endpoint{}, fmt.Errorf("endpoint %q is not http(s)://host[:port][/wsman] or host:port", redact(h.Endpoint))
+	}
+	if u.User != nil {
+		return Endpoint{}, fmt.Errorf("endpoint %q carries credentials: passwords are never written in lab.yaml (use user and password_env)", redact(h.Endpoint))
 	}
 	ep := Endpoint{Host: u.Hostname(), HTTPS: u.Scheme == "https", User: h.User, Password: password,
-		Auth: AuthMethod(strings.ToLower(h.Auth)), CAFile: h.CAFile, Insecure: h.Insecure}
+		Auth: AuthMethod(strings.ToLower(h.Auth)), CAFile: h.CAFile, Insecure: h.Insecure, AllowBasicOverHTTP: h.AllowBasicOverHTTP}
 	if ep.Auth == "" {
 		ep.Auth = AuthNTLM
 	}
@@ -226,5 +365,26 @@ func (h HostSpec) endpoint(password string) (Endpoint, error) {
 	if ep.HTTPS && !ep.Insecure && ep.CAFile == "" {
 		return Endpoint{}, fmt.Errorf("an https endpoint needs ca_file (or insecure: true)")
 	}
+	if ep.Auth == AuthBasic && !ep.HTTPS && !h.AllowBasicOverHTTP {
+		return Endpoint{}, fmt.Errorf("auth: basic over plain HTTP sends the password in clear: use https or ntlm, or set allow_basic_over_http: true")
+	}
 	return ep, nil
+}
+
+// redact hides the password of a URL's user information.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	if i, j := strings.Index(raw, "://"), strings.LastIndex(raw, "@"); i >= 0 && j > i {
+		return raw[:i+3] + "xxxxx" + raw[j:]
+	}
+	return raw
+}
+
+// BasicOverHTTP reports a host whose password the inventory lets go over
+// plain HTTP with basic authentication (allow_basic_over_http), for a warning.
+func (h HostSpec) BasicOverHTTP() bool {
+	ep, err := h.endpoint("")
+	return err == nil && ep.Auth == AuthBasic && !ep.HTTPS
 }

@@ -70,6 +70,7 @@ const stdinChunk = (envelopeSize - 8192) / 4 * 3
 type winrmSession struct {
 	ep     Endpoint
 	client *winrm.Client
+	tr     *transport
 
 	mu     sync.Mutex
 	shell  *winrm.Shell
@@ -102,7 +103,7 @@ func Dial(ctx context.Context, ep Endpoint) (Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: winrm client: %w", err)
 	}
-	s := &winrmSession{ep: ep, client: client}
+	s := &winrmSession{ep: ep, client: client, tr: tr}
 	if s.shell, err = client.CreateShell(); err != nil {
 		return nil, err
 	}
@@ -468,5 +469,7 @@ func (s *winrmSession) Close() error {
 		return nil
 	}
 	s.closed = true
-	return s.shell.Close()
+	err := s.shell.Close()
+	s.tr.closeIdle() // its keep-alive connections would otherwise stay open
+	return err
 }

@@ -40,7 +40,7 @@ func startSim(t *testing.T, opts sim.Options) *sim.Server {
 
 func endpointOf(srv *sim.Server, auth lab.AuthMethod) lab.Endpoint {
 	host, port := srv.HostPort()
-	ep := lab.Endpoint{Host: host, Port: port, HTTPS: srv.HTTPS(), CACert: srv.CertPEM(), Auth: auth, User: srv.User(), Password: srv.Password()}
+	ep := lab.Endpoint{Host: host, Port: port, HTTPS: srv.HTTPS(), CACert: srv.CertPEM(), Auth: auth, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true}
 	return ep
 }
 
@@ -288,7 +288,7 @@ func TestDroppedStdinIsTransportError(t *testing.T) {
 	defer front.Close()
 	u, _ := url.Parse(front.URL)
 	port, _ := strconv.Atoi(u.Port())
-	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password()})
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,9 @@ type transport struct {
 	ep      Endpoint
 	client  *http.Client // Create, Command, Send, Signal, Delete
 	receive *http.Client // Receive
+	// bases are the clients' HTTP transports, under go-ntlmssp's
+	// Negotiator (which does not pass CloseIdleConnections on).
+	bases []*http.Transport
 }
 
 var _ winrm.Transporter = (*transport)(nil)
@@ -48,8 +51,9 @@ func newTransport(ep Endpoint) (*transport, error) {
 		tlsConf.RootCAs = pool
 	}
 	dialer := &net.Dialer{Timeout: ep.ConnectTimeout, KeepAlive: 30 * time.Second}
+	var bases []*http.Transport
 	newClient := func() *http.Client {
-		var rt http.RoundTripper = &http.Transport{
+		base := &http.Transport{
 			DialContext:           dialer.DialContext,
 			TLSClientConfig:       tlsConf,
 			TLSHandshakeTimeout:   ep.ConnectTimeout,
@@ -58,12 +62,43 @@ func newTransport(ep Endpoint) (*transport, error) {
 			MaxIdleConnsPerHost:   1,
 			IdleConnTimeout:       90 * time.Second,
 		}
+		bases = append(bases, base)
+		var rt http.RoundTripper = base
 		if ep.Auth == AuthNTLM {
-			rt = ntlmssp.Negotiator{RoundTripper: rt}
+			rt = ntlmssp.Negotiator{RoundTripper: noBasic{rt}}
 		}
 		return &http.Client{Transport: rt}
 	}
-	return &transport{ep: ep, client: newClient(), receive: newClient()}, nil
+	client, receive := newClient(), newClient()
+	return &transport{ep: ep, client: client, receive: receive, bases: bases}, nil
+}
+
+// closeIdle closes the clients' idle connections.
+func (t *transport) closeIdle() {
+	for _, b := range t.bases {
+		b.CloseIdleConnections()
+	}
+}
+
+// noBasic sits under go-ntlmssp's Negotiator, which takes the credentials
+// from a request's Basic header and, when a 401 offers neither Negotiate
+// nor NTLM, sends that Basic header as it is: the password in clear to
+// whoever answered (an endpoint, or a man in the middle over HTTP). With
+// auth ntlm, no request carrying Basic credentials ever leaves.
+type noBasic struct{ rt http.RoundTripper }
+
+// ErrNTLMNotOffered is wrapped when an ntlm session's server does not
+// offer NTLM or Negotiate.
+var ErrNTLMNotOffered = errors.New("lab: the server does not offer NTLM or Negotiate; basic credentials are never sent with auth ntlm")
+
+func (n noBasic) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, _, ok := req.BasicAuth(); ok {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, ErrNTLMNotOffered
+	}
+	return n.rt.RoundTrip(req)
 }
 
 // receiveAction marks a Receive request's body.

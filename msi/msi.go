@@ -153,13 +153,94 @@ type Package struct {
 	dataErr   error
 }
 
-// OpenFile opens the MSI package at path. The whole file is read into memory.
-func OpenFile(path string) (*Package, error) {
-	b, err := os.ReadFile(path)
+// MaxFileSize is the largest package file msilab reads (G: msilab's own
+// cap, not Windows Installer's: a package is held in memory to be
+// uploaded, so a bigger file is refused with a clear error instead).
+const MaxFileSize = 2 << 30
+
+// ErrNotRegular is wrapped when a package path is not a regular file: a
+// FIFO would block the read, a device such as /dev/zero never end it.
+var ErrNotRegular = errors.New("msi: not a regular file")
+
+// ErrTooLarge is wrapped when a package file is larger than MaxFileSize.
+var ErrTooLarge = errors.New("msi: file too large")
+
+// openRegular opens path for reading if it is a regular file of at most
+// MaxFileSize bytes, checked before it is opened (opening a FIFO blocks)
+// and again on the open file.
+func openRegular(path string) (*os.File, int64, error) {
+	check := func(fi os.FileInfo) error {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%w: %s is a %s", ErrNotRegular, path, fileKind(fi.Mode()))
+		}
+		if fi.Size() > MaxFileSize {
+			return fmt.Errorf("%w: %s is %d bytes, more than msilab reads (%d)", ErrTooLarge, path, fi.Size(), MaxFileSize)
+		}
+		return nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := check(fi); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if fi, err = f.Stat(); err == nil {
+		err = check(fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
+}
+
+// fileKind names a file mode that is not a regular file's.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "device"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
+}
+
+// ReadFile reads a package file whole: a regular file of at most
+// MaxFileSize bytes (ErrNotRegular, ErrTooLarge).
+func ReadFile(path string) ([]byte, error) {
+	f, size, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
-	return Open(bytes.NewReader(b), int64(len(b)))
+	defer f.Close()
+	b := make([]byte, size)
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("msi: read %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// OpenFile opens the MSI package at path, a regular file of at most
+// MaxFileSize bytes (Open reads what it needs, cabinets included, before
+// the file is closed).
+func OpenFile(path string) (*Package, error) {
+	f, size, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Open(f, size)
 }
 
 var cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}

@@ -1,11 +1,13 @@
 package remediation
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/win"
 )
@@ -23,9 +25,13 @@ type Fix interface {
 	// Ops are the changes, from the state. None for a fix that changes
 	// how the install is run (RunAser) or only waits (Waiter).
 	Ops(st *HostState, f Finding) ([]ops.Op, error)
-	// Rollback are the changes that put back what Ops changes, computed
-	// from the state before them (saved before the change is sent).
-	Rollback(before *HostState) ([]ops.Op, error)
+	// Undo is the data that puts back what Ops changes, taken from the
+	// state before them (nil: nothing to undo); a run journals it before
+	// the change is sent.
+	Undo(before *HostState) (json.RawMessage, error)
+	// UndoOps rebuilds the changes that put it back from Undo's data,
+	// which it checks as input (ErrUndo): only what the fix itself changes.
+	UndoOps(t faults.Target, data json.RawMessage) ([]ops.Op, error)
 	// Verify checks the state probed right after the change.
 	Verify(after *HostState) error
 }
@@ -134,18 +140,6 @@ func restoreACLOps(f Folder, def string) ([]ops.Op, error) {
 		sections = []string{"owner", "dacl"}
 	}
 	return []ops.Op{aclSetOp(f.Path, def, sections...)}, nil
-}
-
-// rollbackACLOps puts back a folder's probed owner and DACL.
-func rollbackACLOps(f Folder, def string) []ops.Op {
-	if !f.Exists() || f.ACL.SDDL == "" {
-		return nil
-	}
-	sections := []string{"dacl"}
-	if have, want := ownerOf(f.ACL.SDDL), ownerOf(def); have != "" && want != "" && have != want {
-		sections = []string{"owner", "dacl"}
-	}
-	return []ops.Op{aclSetOp(f.Path, f.ACL.SDDL, sections...)}
 }
 
 // verifyDefaultACL checks that a folder has its default descriptor (what

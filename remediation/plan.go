@@ -1,6 +1,7 @@
 package remediation
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -17,10 +18,12 @@ type Step struct {
 	Risk    Risk   `json:"risk"`
 	// RiskReason says why (the fix's Info).
 	RiskReason string `json:"risk_reason"`
-	// Ops are the changes; Rollback the changes that undo them, computed
-	// from the state before.
-	Ops      []ops.Op `json:"ops,omitempty"`
-	Rollback []ops.Op `json:"rollback,omitempty"`
+	// Ops are the changes; Undo the data that undoes them, taken from the
+	// state before (what a run journals), and Rollback the changes the
+	// fix's UndoOps rebuilds from it.
+	Ops      []ops.Op        `json:"ops,omitempty"`
+	Undo     json.RawMessage `json:"undo,omitempty"`
+	Rollback []ops.Op        `json:"rollback,omitempty"`
 	// RunAs is the install context to rerun the install in ("" = unchanged).
 	RunAs string `json:"run_as,omitempty"`
 	// Wait is true for a fix that waits for the host (Options.MutexWait).
@@ -70,12 +73,16 @@ func planStep(name string, f Finding, st *HostState) (Step, bool, error) {
 	if err != nil {
 		return Step{}, false, err
 	}
-	undo, err := fix.Rollback(st)
+	data, err := fix.Undo(st)
 	if err != nil {
 		return Step{}, false, err
 	}
+	undo, err := fix.UndoOps(st.Target, data)
+	if err != nil {
+		return Step{}, false, fmt.Errorf("remediation: %s: %w", name, err)
+	}
 	s := Step{Fix: name, Finding: f.ID, Summary: info.Summary, Risk: info.Risk, RiskReason: info.RiskReason,
-		Ops: change, Rollback: undo}
+		Ops: change, Undo: data, Rollback: undo}
 	if r, ok := fix.(RunAser); ok {
 		s.RunAs = r.RunAs(st, f)
 	}

@@ -1,8 +1,10 @@
 package remediation
 
 import (
+	"encoding/json"
 	"slices"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -20,7 +22,8 @@ func init() {
 	Register(Info{
 		Name: "recreate-installer-folder",
 		Summary: `path.create C:\Windows\Installer, acl.set its owner, group and DACL to the OS profile's default, ` +
-			`path.set_attributes Hidden and System`,
+			`path.set_attributes Hidden and System, path.create the marker file msilab-created.marker in it (its undo removes ` +
+			`the folder only while it holds that marker alone)`,
 		Risk: RiskLow,
 		RiskReason: "it creates an empty folder with the default ACL; what the folder held (the cached packages of " +
 			"installed products) is gone either way",
@@ -41,13 +44,20 @@ func (*RecreateInstallerFolder) Ops(st *HostState, _ Finding) ([]ops.Op, error) 
 		ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: InstallerDir, Type: "directory"}),
 		aclSetOp(InstallerDir, st.Installer.Default, "owner", "group", "dacl"),
 		ops.MustNew(ops.OpPathSetAttributes, ops.PathSetAttributesArgs{Path: InstallerDir, Attributes: []string{"Hidden", "System"}}),
+		markerOp(InstallerDir, "recreate-installer-folder"),
 	}, nil
 }
 
-// Rollback removes the folder again (path.remove refuses one that is not
-// empty: files an install cached there stay).
-func (*RecreateInstallerFolder) Rollback(*HostState) ([]ops.Op, error) {
-	return []ops.Op{ops.MustNew(ops.OpPathRemove, ops.PathRemoveArgs{Path: InstallerDir})}, nil
+// Undo names the folder and its marker.
+func (*RecreateInstallerFolder) Undo(*HostState) (json.RawMessage, error) {
+	return undoData(createdUndo{Path: InstallerDir, Marker: createdMarker})
+}
+
+// UndoOps remove the folder the fix created, by its marker: never a
+// folder put back since (the original, moved back), nor one that is not
+// empty (files an install cached there stay).
+func (*RecreateInstallerFolder) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	return removeCreated(data, InstallerDir)
 }
 
 // Verify checks the folder, its attributes and its ACL.

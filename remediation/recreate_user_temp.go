@@ -1,6 +1,9 @@
 package remediation
 
 import (
+	"encoding/json"
+
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -17,7 +20,8 @@ func init() {
 	Register(Info{
 		Name: "recreate-user-temp",
 		Summary: `path.create the user's C:\Users\<user>\AppData\Local\Temp (and missing parents), acl.set its owner to ` +
-			`the user and its DACL to inherit the profile's ("O:<user SID>D:")`,
+			`the user and its DACL to inherit the profile's ("O:<user SID>D:"), path.create the marker file ` +
+			`msilab-created.marker in it (its undo removes the folder only while it holds that marker alone)`,
 		Risk:       RiskLow,
 		RiskReason: "it creates an empty folder in the user's own profile, with the profile's inherited ACL",
 		Addresses:  []string{FindingUserTempMissing},
@@ -35,12 +39,23 @@ func (*RecreateUserTemp) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return []ops.Op{
 		ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: st.UserTemp.Path, Type: "directory"}),
 		aclSetOp(st.UserTemp.Path, st.UserTemp.Default, "owner", "dacl"),
+		markerOp(st.UserTemp.Path, "recreate-user-temp"),
 	}, nil
 }
 
-// Rollback removes the folder (path.remove refuses one that is not empty).
-func (*RecreateUserTemp) Rollback(before *HostState) ([]ops.Op, error) {
-	return []ops.Op{ops.MustNew(ops.OpPathRemove, ops.PathRemoveArgs{Path: before.UserTemp.Path})}, nil
+// Undo names the folder and its marker.
+func (*RecreateUserTemp) Undo(before *HostState) (json.RawMessage, error) {
+	return undoData(createdUndo{Path: before.UserTemp.Path, Marker: createdMarker})
+}
+
+// UndoOps remove the folder the fix created, by its marker (never the
+// user's own %TEMP%, moved back since), if it holds nothing else.
+func (*RecreateUserTemp) UndoOps(t faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	dir, err := userTempOf(t)
+	if err != nil {
+		return nil, err
+	}
+	return removeCreated(data, dir)
 }
 
 // Verify checks the folder, its default security and that the user can

@@ -1,9 +1,13 @@
 package remediation
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -36,14 +40,41 @@ func (*RelaxDisableMSI) Ops(*HostState, Finding) ([]ops.Op, error) {
 	return []ops.Op{ops.MustNew(ops.OpRegistryDeleteValue, ops.RegistryValueArgs{Path: PolicyKey, Name: "DisableMSI"})}, nil
 }
 
-// Rollback writes the probed value back, with its type.
-func (*RelaxDisableMSI) Rollback(before *HostState) ([]ops.Op, error) {
+// disableMSIUndo is the value as it was.
+type disableMSIUndo struct {
+	Type    string   `json:"type"`
+	String  string   `json:"string,omitempty"`
+	Strings []string `json:"strings,omitempty"`
+	Number  uint64   `json:"number,omitempty"`
+	Binary  []byte   `json:"binary,omitempty"`
+}
+
+// registryTypes are the value types registry.set writes.
+var registryTypes = []string{"REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD", "REG_QWORD", "REG_BINARY"}
+
+// Undo is the probed value, with its type.
+func (*RelaxDisableMSI) Undo(before *HostState) (json.RawMessage, error) {
 	v := before.DisableMSI
 	if !v.Exists {
 		return nil, nil
 	}
-	return []ops.Op{ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: PolicyKey, Name: "DisableMSI", Type: v.Type,
-		String: v.String, Strings: v.Strings, Number: v.Number, Binary: v.Binary})}, nil
+	return undoData(disableMSIUndo{Type: v.Type, String: v.String, Strings: v.Strings, Number: v.Number, Binary: v.Binary})
+}
+
+// UndoOps write the value back, DisableMSI under the policy key only.
+func (*RelaxDisableMSI) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	if d := bytes.TrimSpace(data); len(d) == 0 || string(d) == "null" {
+		return nil, nil
+	}
+	var u disableMSIUndo
+	if err := decodeUndo(data, &u); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(registryTypes, u.Type) {
+		return nil, badUndo("registry type %q is not one of %s", u.Type, strings.Join(registryTypes, ", "))
+	}
+	return []ops.Op{ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: PolicyKey, Name: "DisableMSI", Type: u.Type,
+		String: u.String, Strings: u.Strings, Number: u.Number, Binary: u.Binary})}, nil
 }
 
 // Verify checks that the value is gone.

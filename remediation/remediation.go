@@ -11,7 +11,7 @@
 // per fix (its changes and the probes), and returns a Report.
 //
 // A fix is one file, remediation/<name>.go: a struct implementing Fix
-// (Applies, Ops, Rollback, Verify), optionally RunAser, Waiter or Noter,
+// (Applies, Ops, Undo and UndoOps, Verify), optionally RunAser, Waiter or Noter,
 // registered in init with its Info (name, summary, risk and why, the
 // finding IDs it addresses), and named in those findings' FindingInfo.Fixes
 // in the order the engine tries them. Its ops come from the probed state

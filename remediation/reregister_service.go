@@ -1,6 +1,9 @@
 package remediation
 
 import (
+	"encoding/json"
+
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -50,19 +53,27 @@ func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return append(out, ops.MustNew(ops.OpInstallerUnregister, nil), ops.MustNew(ops.OpInstallerRegister, nil)), nil
 }
 
-// Rollback unregisters a service that was not registered; for one that
-// was, it puts back the start type and the running state (not a custom
+// Undo is the service as it was.
+func (*ReregisterService) Undo(before *HostState) (json.RawMessage, error) {
+	return undoData(serviceUndoOf(before.Service))
+}
+
+// UndoOps unregister a service that was not registered; for one that
+// was, they put back the start type and the running state (not a custom
 // image path or account: see Note).
-func (*ReregisterService) Rollback(before *HostState) ([]ops.Op, error) {
-	s := before.Service
-	if !s.Exists {
+func (*ReregisterService) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	u, err := decodeServiceUndo(data)
+	if err != nil {
+		return nil, err
+	}
+	if !u.Exists {
 		return []ops.Op{msiserverOp(ops.OpServiceStop), ops.MustNew(ops.OpInstallerUnregister, nil)}, nil
 	}
 	var out []ops.Op
-	if s.Start != 3 {
-		out = append(out, msiserverSetStart(startTypeName(s)))
+	if u.StartType != "Manual" {
+		out = append(out, msiserverSetStart(u.StartType))
 	}
-	if running(s) {
+	if u.Running {
 		out = append(out, msiserverOp(ops.OpServiceStart))
 	}
 	return out, nil

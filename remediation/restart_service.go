@@ -1,8 +1,10 @@
 package remediation
 
 import (
+	"encoding/json"
 	"strings"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -56,8 +58,13 @@ func staleScripts(st *HostState) []string {
 	return st.InstallerTmp
 }
 
-// Rollback: a restart changes no configuration; nothing to put back.
-func (*RestartService) Rollback(*HostState) ([]ops.Op, error) { return nil, nil }
+// Undo: nothing to undo.
+func (*RestartService) Undo(*HostState) (json.RawMessage, error) { return nil, nil }
+
+// UndoOps: none.
+func (*RestartService) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	return noUndo(data)
+}
 
 // Verify checks that the service runs and no stale script is left.
 func (*RestartService) Verify(after *HostState) error {

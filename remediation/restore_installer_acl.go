@@ -1,8 +1,10 @@
 package remediation
 
 import (
+	"encoding/json"
 	"fmt"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/win"
 )
@@ -53,9 +55,17 @@ func (*RestoreInstallerACL) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return []ops.Op{aclSetOp(in.Path, "D:"+repairDACL(have, def).String(), "dacl")}, nil
 }
 
-// Rollback puts the probed descriptor back.
-func (*RestoreInstallerACL) Rollback(before *HostState) ([]ops.Op, error) {
-	return rollbackACLOps(before.Installer, before.Installer.Default), nil
+// Undo is the probed descriptor.
+func (*RestoreInstallerACL) Undo(before *HostState) (json.RawMessage, error) {
+	if u := aclUndoOf(before.Installer, before.Installer.Default); u != nil {
+		return undoData(u)
+	}
+	return nil, nil
+}
+
+// UndoOps put the probed descriptor back, on InstallerDir only.
+func (*RestoreInstallerACL) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	return restoreACL(data, InstallerDir)
 }
 
 // Verify checks that SYSTEM and Administrators have full control, and

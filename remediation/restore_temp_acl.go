@@ -1,6 +1,11 @@
 package remediation
 
-import "github.com/msilab/msilab/lab/ops"
+import (
+	"encoding/json"
+
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab/ops"
+)
 
 // RestoreTempACL sets C:\Windows\Temp's owner and DACL back to the OS
 // profile's default, the ACL seen on healthy machines (R, tacticalrmm#1238;
@@ -31,9 +36,17 @@ func (*RestoreTempACL) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return restoreACLOps(st.Temp, st.Temp.Default)
 }
 
-// Rollback puts the probed descriptor back.
-func (*RestoreTempACL) Rollback(before *HostState) ([]ops.Op, error) {
-	return rollbackACLOps(before.Temp, before.Temp.Default), nil
+// Undo is the probed descriptor.
+func (*RestoreTempACL) Undo(before *HostState) (json.RawMessage, error) {
+	if u := aclUndoOf(before.Temp, before.Temp.Default); u != nil {
+		return undoData(u)
+	}
+	return nil, nil
+}
+
+// UndoOps put the probed descriptor back, on TempDir only.
+func (*RestoreTempACL) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	return restoreACL(data, TempDir)
 }
 
 // Verify checks the default, and nothing broader.

@@ -1,6 +1,9 @@
 package remediation
 
 import (
+	"encoding/json"
+
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/win"
 )
@@ -42,9 +45,21 @@ func (*RestoreUserTempACL) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return restoreACLOps(st.UserTemp, def)
 }
 
-// Rollback puts the probed descriptor back.
-func (*RestoreUserTempACL) Rollback(before *HostState) ([]ops.Op, error) {
-	return rollbackACLOps(before.UserTemp, before.UserTemp.Default), nil
+// Undo is the probed descriptor.
+func (*RestoreUserTempACL) Undo(before *HostState) (json.RawMessage, error) {
+	if u := aclUndoOf(before.UserTemp, before.UserTemp.Default); u != nil {
+		return undoData(u)
+	}
+	return nil, nil
+}
+
+// UndoOps put the probed descriptor back, on the context user's %TEMP% only.
+func (*RestoreUserTempACL) UndoOps(t faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	dir, err := userTempOf(t)
+	if err != nil {
+		return nil, err
+	}
+	return restoreACL(data, dir)
 }
 
 // Verify checks the default and that the user can create files.

@@ -1,8 +1,10 @@
 package remediation
 
 import (
+	"encoding/json"
 	"slices"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -42,8 +44,13 @@ func (*RunElevated) Applies(st *HostState, f Finding) bool {
 // Ops: none.
 func (*RunElevated) Ops(*HostState, Finding) ([]ops.Op, error) { return nil, nil }
 
-// Rollback: none.
-func (*RunElevated) Rollback(*HostState) ([]ops.Op, error) { return nil, nil }
+// Undo: nothing to undo.
+func (*RunElevated) Undo(*HostState) (json.RawMessage, error) { return nil, nil }
+
+// UndoOps: none.
+func (*RunElevated) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	return noUndo(data)
+}
 
 // Verify: nothing on the host to check; the rerun is the proof.
 func (*RunElevated) Verify(*HostState) error { return nil }

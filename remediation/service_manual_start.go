@@ -1,6 +1,9 @@
 package remediation
 
 import (
+	"encoding/json"
+
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -35,13 +38,25 @@ func (*ServiceManualStart) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return out, nil
 }
 
-// Rollback puts the start type back and stops the service if it was stopped.
-func (*ServiceManualStart) Rollback(before *HostState) ([]ops.Op, error) {
+// Undo is the service as it was.
+func (*ServiceManualStart) Undo(before *HostState) (json.RawMessage, error) {
+	return undoData(serviceUndoOf(before.Service))
+}
+
+// UndoOps put the start type back and stop the service if it was stopped.
+func (*ServiceManualStart) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	u, err := decodeServiceUndo(data)
+	if err != nil {
+		return nil, err
+	}
+	if !u.Exists {
+		return nil, badUndo("service-manual-start applies to a registered msiserver only")
+	}
 	var out []ops.Op
-	if !running(before.Service) {
+	if !u.Running {
 		out = append(out, msiserverOp(ops.OpServiceStop))
 	}
-	return append(out, msiserverSetStart(startTypeName(before.Service))), nil
+	return append(out, msiserverSetStart(u.StartType)), nil
 }
 
 // Verify checks Manual and running.

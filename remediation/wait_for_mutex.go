@@ -1,8 +1,10 @@
 package remediation
 
 import (
+	"encoding/json"
 	"time"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -41,9 +43,13 @@ func (*WaitForMutex) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	return nil, nil
 }
 
-// Rollback: a released hold is not taken again (that would be the fault
-// itself, which the cell's revert handles).
-func (*WaitForMutex) Rollback(*HostState) ([]ops.Op, error) { return nil, nil }
+// Undo: nothing to undo.
+func (*WaitForMutex) Undo(*HostState) (json.RawMessage, error) { return nil, nil }
+
+// UndoOps: none.
+func (*WaitForMutex) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.Op, error) {
+	return noUndo(data)
+}
 
 // Verify checks that the mutex is free.
 func (*WaitForMutex) Verify(after *HostState) error {

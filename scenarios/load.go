@@ -16,12 +16,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/msi"
 	"github.com/msilab/msilab/testpkgs"
 	"github.com/msilab/msilab/win"
 )
@@ -98,11 +100,40 @@ func (l *Loader) Parse(file string, data []byte) (*Scenario, error) {
 
 // LoadFile reads one scenario file.
 func (l *Loader) LoadFile(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, FileErrors{{File: path, Msg: readMsg(err), Err: err}}
 	}
 	return l.Parse(path, data)
+}
+
+// MaxFileSize is the largest scenario file read: scenarios are a few
+// dozen lines.
+const MaxFileSize = 1 << 20
+
+// readFile reads a scenario file: a regular file (a FIFO would block the
+// read, /dev/zero never end it) of at most MaxFileSize bytes.
+func readFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a scenario", path, MaxFileSize)
+	}
+	return data, nil
 }
 
 func readMsg(err error) string {
@@ -133,7 +164,7 @@ func (l *Loader) LoadDir(dir string) ([]*Scenario, error) {
 	sort.Strings(paths)
 	var files []loaded
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := readFile(p)
 		if err != nil {
 			files = append(files, loaded{err: FileErrors{{File: p, Msg: readMsg(err), Err: err}}})
 			continue
@@ -192,9 +223,9 @@ var (
 )
 
 var (
-	nameRE     = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	propertyRE = regexp.MustCompile(`^[A-Z0-9_.]+$`)
-	yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	nameRE        = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	productCodeRE = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+	yamlLineRE    = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
 // parser collects the problems of one file.
@@ -239,6 +270,10 @@ func (l *Loader) parse(file string, data []byte, dir string, builtin bool) (*Sce
 
 // document decodes the one YAML document of a file and returns its root mapping.
 func (p *parser) document(data []byte) *yaml.Node {
+	if err := p.encoding(data); err != nil {
+		p.errs = append(p.errs, err)
+		return nil
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -268,6 +303,32 @@ func (p *parser) document(data []byte) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// encoding checks that data is text YAML can read: UTF-8 (or UTF-16 with
+// its byte-order mark, which YAML decodes), reporting the line and column
+// of the first byte that is not, and of a NUL or another control character
+// that YAML refuses without saying where.
+func (p *parser) encoding(data []byte) *FileError {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return nil
+	}
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return &FileError{File: p.file, Line: line, Column: col,
+				Msg: fmt.Sprintf("not UTF-8 text: byte 0x%02X (save the file as UTF-8)", data[i])}
+		case r == '\n':
+			line, col = line+1, 0
+		case r != '\t' && r != '\r' && (r < 0x20 || r == 0x7f):
+			return &FileError{File: p.file, Line: line, Column: col, Msg: fmt.Sprintf("control character %U in the text", r)}
+		}
+		i += size
+		col++
+	}
+	return nil
 }
 
 // syntax reports a YAML syntax error. yaml.v3 has no typed syntax error:
@@ -574,12 +635,23 @@ func (p *parser) checkPackage(n *yaml.Node, pkg string) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(p.dir, path)
 		}
-		st, err := os.Stat(path)
+		// What the run reads: a regular file (never a FIFO or a device,
+		// which would block or never end), an MSI database with a
+		// Property table and a ProductCode.
+		db, err := msi.OpenFile(path)
 		switch {
+		case errors.Is(err, msi.ErrNotRegular) || errors.Is(err, msi.ErrTooLarge):
+			p.errAt(n, err, "package %q: %s", pkg, strings.TrimPrefix(err.Error(), "msi: "))
+		case errors.Is(err, msi.ErrNotMSI) || errors.Is(err, msi.ErrFormat):
+			p.errAt(n, err, "package %q is not a Windows Installer package: %v", pkg, err)
 		case err != nil:
 			p.errAt(n, err, "package %q: %s", pkg, readMsg(err))
-		case st.IsDir():
-			p.errf(n, "package %q is a directory", pkg)
+		default:
+			if _, terr := db.Table("Property"); terr != nil {
+				p.errf(n, "package %q is not a Windows Installer package: it has no Property table", pkg)
+			} else if !productCodeRE.MatchString(db.ProductCode()) {
+				p.errf(n, "package %q is not a Windows Installer package: its ProductCode %q is not a GUID", pkg, db.ProductCode())
+			}
 		}
 	}
 }
@@ -595,8 +667,12 @@ func (p *parser) properties(f field) map[string]string {
 	out := map[string]string{}
 	for i := 0; i+1 < len(f.val.Content); i += 2 {
 		k, v := deref(f.val.Content[i]), deref(f.val.Content[i+1])
-		if k.Kind != yaml.ScalarNode || !propertyRE.MatchString(k.Value) {
-			p.errf(k, "property name %q: public properties are upper-case letters, digits, '_' and '.'", k.Value)
+		if k.Kind != yaml.ScalarNode {
+			p.errf(k, "property name: expected a NAME, got %s", describe(k))
+			continue
+		}
+		if err := ops.CheckProperty(k.Value, ""); err != nil {
+			p.errf(k, "%v", err)
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
@@ -607,8 +683,8 @@ func (p *parser) properties(f field) map[string]string {
 			p.errf(v, "property %s: expected a value, got %s", k.Value, describe(v))
 			continue
 		}
-		if strings.Contains(v.Value, `"`) {
-			p.errf(v, "property %s: values cannot contain '\"'", k.Value)
+		if err := ops.CheckProperty(k.Value, v.Value); err != nil {
+			p.errf(v, "%v", err)
 			continue
 		}
 		out[k.Value] = v.Value

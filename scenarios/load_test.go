@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/testpkgs"
 )
 
 const validFile = `name: temp-acl-demo
@@ -114,6 +116,13 @@ func TestParseErrors(t *testing.T) {
 			[]string{`s.yaml:5:1: a second YAML document`}},
 		{"not a mapping", "- name: x\n", []string{`s.yaml:1:1: a scenario is a mapping`}},
 		{"empty", "", []string{`s.yaml: empty file`}},
+		{"properties that break a command line", "name: x\npackage: permachine\nproperties:\n  A: \"x\\\"y\"\n  B: \"x\\ny\"\n  C: \"x\\x85y\"\n  1D: ok\nexpect:\n  exit_code: 0\n",
+			[]string{`s.yaml:4:6: property A: '"' at byte 1`, `s.yaml:5:6: property B: '\n' at byte 1`, `s.yaml:6:6: property C: '\u0085' at byte 1`,
+				`s.yaml:7:3: property name "1D"`}},
+		{"not UTF-8", "name: x\npackage: permachine\nsummary: caf\xe9\nexpect:\n  exit_code: 0\n",
+			[]string{`s.yaml:3:13: not UTF-8 text: byte 0xE9`}},
+		{"a NUL", "name: x\npackage: permachine\nsummary: a\x00b\nexpect:\n  exit_code: 0\n",
+			[]string{`s.yaml:3:11: control character U+0000`}},
 		{"bad reference and property", "name: x\npackage: permachine\nreferences: [runner-images#1704]\nproperties:\n  lower: 1\nexpect:\n  exit_code: 0\n",
 			[]string{`s.yaml:3:14: reference "runner-images#1704" is not an http(s) URL`, `s.yaml:5:3: property name "lower"`}},
 	} {
@@ -203,7 +212,11 @@ func TestParseValid(t *testing.T) {
 
 func TestLocalPackage(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "my.msi"), []byte("x"), 0o644); err != nil {
+	pkg, err := testpkgs.Bytes("permachine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "my.msi"), pkg, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(dir, "s.yaml")
@@ -221,6 +234,40 @@ func TestLocalPackage(t *testing.T) {
 	sc, _ = Parse(file, []byte("name: x\npackage: peruser\nexpect:\n  exit_code: 0\n"))
 	if sc.PackageFile() != "" || sc.HostPackage() != `C:\ProgramData\msilab\packages\peruser.msi` {
 		t.Errorf("built-in package: %q %q", sc.PackageFile(), sc.HostPackage())
+	}
+}
+
+// validate rejects a package the run would: a file that is not an MSI
+// database, and a path that is not a regular file, which must neither
+// block (a FIFO) nor be read without end (/dev/zero).
+func TestPackageMustBeAnMSI(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "s.yaml")
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("text.msi", []byte("not a database"))
+	write("cfb.msi", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 1024)...))
+	cases := map[string]string{
+		"text.msi": `is not a Windows Installer package`,
+		"cfb.msi":  `is not a Windows Installer package`,
+		"dir.msi":  `not a regular file: ` + filepath.Join(dir, "dir.msi") + ` is a directory`,
+	}
+	os.Mkdir(filepath.Join(dir, "dir.msi"), 0o755)
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.msi"), 0o644); err == nil {
+		cases["fifo.msi"] = `is a FIFO`
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		os.Symlink("/dev/zero", filepath.Join(dir, "zero.msi"))
+		cases["zero.msi"] = `is a character device`
+	}
+	for pkg, want := range cases {
+		_, err := Parse(file, []byte("name: x\npackage: "+pkg+"\nexpect:\n  exit_code: 0\n"))
+		if err == nil || !strings.HasPrefix(err.Error(), file+":2:10: package \""+pkg+"\"") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", pkg, err, want)
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab"
@@ -27,8 +28,8 @@ const diagnoseUsage = `Usage:
       probe a host for them (with --log, read together with its failed install's log)
 
 FILE is an msiexec verbose log (/L*v), complete or a pasted excerpt, in
-UTF-16 (with or without its byte order mark), UTF-8 or ANSI; "-" reads
-stdin. Prints the findings, highest confidence first, each with its
+UTF-16 (with or without its byte order mark), UTF-8 or ANSI, a regular
+file of at most 512 MiB; "-" reads stdin. Prints the findings, highest confidence first, each with its
 evidence and the built-in scenario that reproduces it ("msilab run --only
 NAME"). A log alone cannot tell some causes apart (C:\Windows\Temp's ACL
 from C:\Windows\Installer's, say): --host reads the host's state. No
@@ -109,31 +110,140 @@ func (f *hostFlags) dialHost(ctx context.Context) (lab.Session, error) {
 	return s, f.hostError(err)
 }
 
-// readLog reads a verbose log file ("-" is stdin) and decodes it.
-func readLog(path string) (string, error) {
-	var data []byte
-	var err error
+// maxLogSize is the largest log diagnose reads (verbose logs of hundreds
+// of MB exist; the diagnosis holds the decoded text in memory).
+const maxLogSize = 512 << 20
+
+// logChunk is how much readLog reads between two looks at ctx.
+const logChunk = 1 << 20
+
+// errLogTooLarge is wrapped when a log is larger than maxLogSize.
+var errLogTooLarge = errors.New("log too large")
+
+// readLog reads a verbose log file ("-" is stdin) and decodes it. It reads
+// only a regular file (a FIFO would block, a device such as /dev/zero
+// never end), in chunks, stopping at ctx's end and at maxLogSize.
+func readLog(ctx context.Context, path string) (string, error) {
+	name := path
+	var r io.Reader
 	if path == "-" {
-		data, err = io.ReadAll(stdin)
+		name, r = "stdin", stdin
 	} else {
-		data, err = os.ReadFile(path)
+		fi, err := os.Stat(path)
+		if err != nil {
+			return "", fmt.Errorf("read log: %w", err)
+		}
+		if !fi.Mode().IsRegular() {
+			return "", usagef("--log %s is not a regular file (a %s): give the file msiexec /L*v wrote, or - for stdin", path, fileKind(fi.Mode()))
+		}
+		if fi.Size() > maxLogSize {
+			return "", fmt.Errorf("%w: %s is %d MiB, more than the %d MiB msilab reads: give the part around the failure "+
+				"(for example: tail -c 200000000 %s | msilab diagnose --log -)", errLogTooLarge, path, fi.Size()>>20, maxLogSize>>20, path)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("read log: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := readChunks(ctx, r, maxLogSize)
+	if errors.Is(err, errLogTooLarge) {
+		return "", fmt.Errorf("%w: %s is more than the %d MiB msilab reads: give the part around the failure", errLogTooLarge, name, maxLogSize>>20)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read log: %w", err)
 	}
-	name := path
-	if path == "-" {
-		name = "stdin"
-	}
 	// An .msi, .mst or .msp is an OLE compound file, not its log.
 	if bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}) {
-		return "", fmt.Errorf("%s is an OLE compound file (an .msi, .mst or .msp?), not a verbose log: give the file msiexec /L*v wrote", name)
+		return "", fmt.Errorf("%s is not a Windows Installer log: it is an OLE compound file (an .msi, .mst or .msp?); give the file msiexec /L*v wrote", name)
 	}
 	text := remediation.DecodeLog(data)
-	if strings.Count(text, "\x00") > len(text)/100 {
-		return "", fmt.Errorf("%s does not look like a text log (it has NUL bytes in an encoding msilab does not know)", name)
+	if n, total := binaryRunes(text); n*100 > total {
+		return "", fmt.Errorf("%s is not a Windows Installer log: %d of its first %d characters are control characters or undecodable (binary data, or an encoding msilab does not know)", name, n, total)
 	}
 	return text, nil
+}
+
+// fileKind names a file mode that is not a regular file's.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&os.ModeCharDevice != 0:
+		return "character device"
+	case m&os.ModeDevice != 0:
+		return "device"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	}
+	return "special file"
+}
+
+// readChunks reads r to its end in chunks of logChunk, at most max bytes
+// (errLogTooLarge past that), returning at ctx's end even while a read
+// blocks (a pipe whose writer is silent).
+func readChunks(ctx context.Context, r io.Reader, max int64) ([]byte, error) {
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	next := make(chan chunk)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			b := make([]byte, logChunk)
+			n, err := io.ReadFull(r, b)
+			if err == io.ErrUnexpectedEOF {
+				err = io.EOF
+			}
+			select {
+			case next <- chunk{b[:n], err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var buf bytes.Buffer
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case c := <-next:
+			buf.Write(c.b)
+			if int64(buf.Len()) > max {
+				return nil, errLogTooLarge
+			}
+			if c.err == io.EOF {
+				return buf.Bytes(), nil
+			}
+			if c.err != nil {
+				return nil, c.err
+			}
+		}
+	}
+}
+
+// binaryRunes counts, among the first 1<<20 characters of a decoded log,
+// those a text log does not have: control characters other than tab and
+// line ends, and U+FFFD (bytes that did not decode).
+func binaryRunes(text string) (n, total int) {
+	for _, r := range text {
+		if total == 1<<20 {
+			break
+		}
+		total++
+		if r == '\uFFFD' || unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			n++
+		}
+	}
+	return n, total
 }
 
 // clientExit is msiexec's exit code from "MainEngineThread is returning N"
@@ -182,7 +292,7 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var text string
 	if *logFile != "" {
 		var err error
-		if text, err = readLog(*logFile); err != nil {
+		if text, err = readLog(ctx, *logFile); err != nil {
 			return err
 		}
 	}
@@ -381,7 +491,7 @@ func remediateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	var run *ops.MsiRun
 	if *logFile != "" {
-		text, err := readLog(*logFile)
+		text, err := readLog(ctx, *logFile)
 		if err != nil {
 			return err
 		}

@@ -6,9 +6,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"unicode/utf16"
 
@@ -158,15 +160,67 @@ func TestDiagnoseLogNoCause(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := msilab(t, "diagnose", "--log", writeFile(t, "permachine.msi", pkg)); err == nil || !strings.Contains(err.Error(), "not a verbose log") {
+	if _, err := msilab(t, "diagnose", "--log", writeFile(t, "permachine.msi", pkg)); err == nil || !strings.Contains(err.Error(), "not a Windows Installer log") {
 		t.Errorf("an .msi given as its log: %v", err)
 	}
+	garbage := make([]byte, 64<<10)
+	for i := range garbage {
+		garbage[i] = byte(i*7919 + i>>8) // every byte value, no text
+	}
+	if _, err := msilab(t, "diagnose", "--log", writeFile(t, "garbage.log", garbage)); err == nil || !strings.Contains(err.Error(), "not a Windows Installer log") {
+		t.Errorf("binary garbage: %v", err)
+	}
 }
+
+// diagnose --log reads only a regular file (or stdin as -): a FIFO would
+// block it, /dev/zero never end; a log over the size cap is refused with
+// what to do instead; a read that blocks ends with the context.
+func TestDiagnoseLogInputs(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.log")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, "/dev/zero"} {
+		var ue *usageError
+		if _, err := msilab(t, "diagnose", "--log", path); !errors.As(err, &ue) || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("%s: %v, want a usage error", path, err)
+		}
+	}
+	// Past the cap: stdin is read in chunks and stops there.
+	_, err := readChunks(context.Background(), io.LimitReader(zeros{}, 5*logChunk), 3*logChunk)
+	if !errors.Is(err, errLogTooLarge) {
+		t.Errorf("a stream past the cap: %v, want errLogTooLarge", err)
+	}
+	big := filepath.Join(dir, "big.log")
+	f, _ := os.Create(big)
+	f.Truncate(maxLogSize + 1) // sparse: no disk used
+	f.Close()
+	if _, err := msilab(t, "diagnose", "--log", big); !errors.Is(err, errLogTooLarge) || !strings.Contains(err.Error(), "tail -c") {
+		t.Errorf("a file past the cap: %v", err)
+	}
+	// A pipe whose writer stays silent: the read ends with the context.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := readChunks(ctx, pr, maxLogSize); done <- err }()
+	pw.Write([]byte("MSI (c) (10:20) [12:00:00:000]: "))
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("a blocked read: %v, want context.Canceled", err)
+	}
+}
+
+// zeros reads as endless NUL bytes, as /dev/zero does.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // diagnose --host reads the host's state, alone and with the log.
 func TestDiagnoseHost(t *testing.T) {
 	url := serve(t, "--os", "win11-24h2")
-	ep := []string{"--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", "basic"}
+	ep := []string{"--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", "basic", "--allow-basic-over-http"}
 	out, err := msilab(t, append([]string{"diagnose", "--host"}, ep...)...)
 	if err != nil || !strings.Contains(out, "no known cause") {
 		t.Fatalf("clean host: %v\n%s", err, out)
@@ -207,7 +261,7 @@ func startSim(t *testing.T, osProfile string) (*sim.Server, []string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return srv, []string{"--endpoint", srv.URL(), "--user", srv.User(), "--password", srv.Password(), "--auth", "basic"}
+	return srv, []string{"--endpoint", srv.URL(), "--user", srv.User(), "--password", srv.Password(), "--auth", "basic", "--allow-basic-over-http"}
 }
 
 // remediate --dry-run prints the exact PowerShell of each step and

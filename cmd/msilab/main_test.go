@@ -99,10 +99,21 @@ func TestOpAgainstSimServe(t *testing.T) {
 func TestExec(t *testing.T) {
 	url := serve(t, "--hostname", "LAB-EXEC")
 	for _, auth := range []string{"basic", "ntlm"} {
-		var out bytes.Buffer
-		err := run(context.Background(), []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", auth, "hostname"}, &out, io.Discard)
+		var out, stderr bytes.Buffer
+		args := []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "--auth", auth}
+		if auth == "basic" { // the password in clear over HTTP: refused unless allowed, and then with a warning
+			var ue *usageError
+			if err := run(context.Background(), append(args, "hostname"), &out, io.Discard); !errors.As(err, &ue) || !strings.Contains(err.Error(), "in clear") {
+				t.Fatalf("basic over HTTP without --allow-basic-over-http: %v", err)
+			}
+			args = append(args, "--allow-basic-over-http")
+		}
+		err := run(context.Background(), append(args, "hostname"), &out, &stderr)
 		if err != nil || out.String() != "LAB-EXEC\r\n" {
 			t.Fatalf("%s: %q %v", auth, out.String(), err)
+		}
+		if warned := strings.Contains(stderr.String(), "warning: auth basic over plain HTTP"); warned != (auth == "basic") {
+			t.Errorf("%s: warning %v: %q", auth, warned, stderr.String())
 		}
 	}
 	err := run(context.Background(), []string{"exec", "--endpoint", url, "--user", "msilab", "--password", "Msilab-Passw0rd!", "exit", "/b", "1603"}, io.Discard, io.Discard)
@@ -182,5 +193,48 @@ func TestHelpExitStatus(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "-cell-timeout") || stderr.Len() != 0 {
 		t.Errorf("msilab run --help: stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+}
+
+// sim serve --password-env reads the password from the environment and
+// never prints it.
+func TestSimServePasswordEnv(t *testing.T) {
+	const secret = "Env-Passw0rd-7731!"
+	t.Setenv("MSILAB_SIM_TEST_PW", secret)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"sim", "serve", "--addr", "127.0.0.1:0", "--password-env", "MSILAB_SIM_TEST_PW"}, pw, io.Discard)
+		pw.Close()
+	}()
+	var out strings.Builder
+	rd := bufio.NewReader(pr)
+	for !strings.Contains(out.String(), "press Ctrl-C") {
+		line, err := rd.ReadString('\n')
+		out.WriteString(line)
+		if err != nil {
+			t.Fatalf("serve: %v\n%s", err, out.String())
+		}
+	}
+	go io.Copy(io.Discard, rd)
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	if strings.Contains(out.String(), secret) || !strings.Contains(out.String(), "$MSILAB_SIM_TEST_PW") {
+		t.Errorf("the output shows the password or does not say where it is:\n%s", out.String())
+	}
+	first := out.String()[:strings.IndexByte(out.String(), '\n')]
+	url := first[strings.Index(first, "http://"):]
+	var got bytes.Buffer
+	if err := run(context.Background(), []string{"exec", "--endpoint", url, "--user", "msilab", "--password", secret, "hostname"}, &got, io.Discard); err != nil {
+		t.Errorf("exec with the environment's password: %v", err)
+	}
+	var ue *usageError
+	if err := run(context.Background(), []string{"sim", "serve", "--password-env", "NO_SUCH_VAR_X"}, io.Discard, io.Discard); !errors.As(err, &ue) {
+		t.Errorf("--password-env of a missing variable: %v", err)
 	}
 }

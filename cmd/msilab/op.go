@@ -19,7 +19,8 @@ import (
 // endpointFlags are the connection flags shared by commands that reach a host.
 type endpointFlags struct {
 	endpoint, user, password, auth, caFile string
-	insecure                               bool
+	insecure, allowBasicOverHTTP           bool
+	warn                                   io.Writer
 }
 
 func (f *endpointFlags) register(fs *flag.FlagSet) {
@@ -29,6 +30,8 @@ func (f *endpointFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.auth, "auth", "ntlm", "auth method: basic or ntlm")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM file pinning the HTTPS certificate")
 	fs.BoolVar(&f.insecure, "insecure", false, "HTTPS without certificate verification")
+	fs.BoolVar(&f.allowBasicOverHTTP, "allow-basic-over-http", false, "let --auth basic send the password over plain HTTP, in clear")
+	f.warn = fs.Output()
 }
 
 func (f *endpointFlags) toEndpoint() (lab.Endpoint, error) {
@@ -44,7 +47,7 @@ func (f *endpointFlags) toEndpoint() (lab.Endpoint, error) {
 		return lab.Endpoint{}, usagef("--endpoint %q is not a URL or host:port", f.endpoint)
 	}
 	ep := lab.Endpoint{Host: u.Hostname(), HTTPS: u.Scheme == "https", User: f.user, Password: f.password,
-		Auth: lab.AuthMethod(strings.ToLower(f.auth)), CAFile: f.caFile, Insecure: f.insecure}
+		Auth: lab.AuthMethod(strings.ToLower(f.auth)), CAFile: f.caFile, Insecure: f.insecure, AllowBasicOverHTTP: f.allowBasicOverHTTP}
 	switch u.Scheme {
 	case "http", "https":
 	default:
@@ -63,6 +66,17 @@ func (f *endpointFlags) toEndpoint() (lab.Endpoint, error) {
 	}
 	if _, _, err := net.SplitHostPort(net.JoinHostPort(ep.Host, "1")); err != nil {
 		return lab.Endpoint{}, usagef("--endpoint host %q is invalid", ep.Host)
+	}
+	if u.User != nil {
+		return lab.Endpoint{}, usagef("--endpoint must not carry credentials: use --user and $MSILAB_PASSWORD")
+	}
+	if ep.Auth == lab.AuthBasic && !ep.HTTPS {
+		if !ep.AllowBasicOverHTTP {
+			return lab.Endpoint{}, usagef("--auth basic over plain HTTP sends the password in clear: use https or ntlm, or --allow-basic-over-http")
+		}
+		if f.warn != nil {
+			fmt.Fprintf(f.warn, "warning: auth basic over plain HTTP: %s's password crosses the network in clear\n", ep.User)
+		}
 	}
 	return ep, nil
 }

@@ -17,12 +17,23 @@ import (
 )
 
 const revertUsage = `Usage:
-  msilab revert --journal FILE [--lab lab.yaml | endpoint flags]
+  msilab revert --journal FILE --lab lab.yaml
+  msilab revert --journal FILE --endpoint URL --user NAME [endpoint flags]
 
 Restores hosts left changed by a run that was killed: for every cell the
 journal has not marked done, reverts its faults from the journaled undo
-data (newest first) and removes the product it installed, then marks the
-cell done. Running it again finds nothing to do.
+data and undoes its fixes (newest first), removes the product it
+installed, then reads the faults' state again and marks the cell done
+only when it matches the state before the faults. Running it again finds
+nothing to do; replaying a cell whose cleanup already ran changes
+nothing. A cell whose host cannot be shown to be back is reported and
+the command exits non-zero.
+
+What it trusts: the journal's lines must carry the keyed hash of the key
+beside it (journal.jsonl.key), each entry is rebuilt by the fault's or
+fix's own code from its undo data (checked against what that code reads
+and changes), and credentials go only to the endpoints that lab.yaml, or
+--endpoint, names: a host whose journaled endpoint differs is refused.
 `
 
 func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,6 +50,9 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *journalPath == "" || fs.NArg() > 0 {
 		return usagef("msilab revert needs --journal FILE and no arguments")
 	}
+	if (*invPath == "") == (ef.endpoint == "") {
+		return usagef("msilab revert needs --lab lab.yaml or --endpoint (one of them): credentials go only to an endpoint you name")
+	}
 	entries, err := journal.Read(*journalPath)
 	if err != nil {
 		return err
@@ -48,22 +62,25 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stdout, "nothing to revert: every cell in the journal is done")
 		return nil
 	}
+	hosts := make([]string, 0, len(pending))
+	for h := range pending {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
 	var inv *lab.Inventory
 	if *invPath != "" {
 		if inv, err = lab.LoadInventory(*invPath, win.ProfileNames()); err != nil {
 			return err
 		}
+		warnBasicOverHTTP(inv, stderr)
+	} else if len(hosts) > 1 {
+		return usagef("the journal has cells pending on %d hosts (%s): name them with --lab", len(hosts), strings.Join(hosts, ", "))
 	}
 	j, err := journal.Open(*journalPath)
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	hosts := make([]string, 0, len(pending))
-	for h := range pending {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
 	var errs []error
 	for _, name := range hosts {
 		if err := revertHost(ctx, name, pending[name], inv, ef, j, stdout); err != nil {
@@ -73,11 +90,37 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return errors.Join(errs...)
 }
 
-// revertHost reverts one host's pending cells, one batch per cell, newest cell first.
+// revertHost reverts one host's pending cells, one batch per cell, newest
+// cell first; it stops at the first cell it cannot show to be reverted.
 func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *lab.Inventory, ef endpointFlags, j *journal.Journal, stdout io.Writer) error {
-	ep, spec, err := hostEndpoint(name, entries[0].Endpoint, inv, ef)
+	ep, spec, err := hostEndpoint(name, entries, inv, ef)
 	if err != nil {
 		return err
+	}
+	if err := checkTargets(entries, spec, ep.User); err != nil {
+		return err
+	}
+	byCell := map[string][]journal.Entry{}
+	var order []string
+	for _, e := range entries {
+		if _, ok := byCell[e.Cell]; !ok {
+			order = append(order, e.Cell)
+		}
+		byCell[e.Cell] = append(byCell[e.Cell], e)
+	}
+	// Every cell's batch is built, so checked, before anything is sent.
+	type cellBatch struct{ revert, proof []ops.Op }
+	batches := map[string]cellBatch{}
+	for _, cell := range order {
+		revert, err := journal.RevertOps(byCell[cell])
+		if err != nil {
+			return fmt.Errorf("cell %s: %w", cell, err)
+		}
+		proof, err := journal.ProofOps(byCell[cell])
+		if err != nil {
+			return fmt.Errorf("cell %s: %w", cell, err)
+		}
+		batches[cell] = cellBatch{revert, proof}
 	}
 	s, err := lab.Dial(ctx, ep)
 	if err != nil {
@@ -89,55 +132,83 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		return err
 	}
 	ctx = lab.WithLogons(ctx, logons...)
-	byCell := map[string][]journal.Entry{}
-	var order []string
-	for _, e := range entries {
-		if _, ok := byCell[e.Cell]; !ok {
-			order = append(order, e.Cell)
-		}
-		byCell[e.Cell] = append(byCell[e.Cell], e)
-	}
 	for i := len(order) - 1; i >= 0; i-- {
 		cell := order[i]
-		batch, err := journal.RevertOps(byCell[cell])
-		if err != nil {
-			return err
-		}
-		if len(batch) > 0 {
-			res, err := s.RunBatch(ctx, batch)
+		revert, proof := batches[cell].revert, batches[cell].proof
+		if len(revert)+len(proof) > 0 {
+			res, err := s.RunBatch(ctx, append(append([]ops.Op(nil), revert...), proof...))
 			if err != nil {
 				return err
 			}
-			if err := journal.CheckRevert(res); err != nil {
+			if err := journal.CheckRevert(res[:len(revert)]); err != nil {
 				return fmt.Errorf("cell %s: %w", cell, err)
+			}
+			if err := journal.CheckProof(byCell[cell], res[len(revert):]); err != nil {
+				return fmt.Errorf("cell %s: cannot show the host is back, the cell stays pending: %w", cell, err)
 			}
 		}
 		if err := j.Append(journal.Entry{Kind: journal.KindDone, Cell: cell, Host: name}); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "reverted %s on %s (%d ops)\n", cell, name, len(batch))
+		fmt.Fprintf(stdout, "reverted %s on %s (%d ops, %d reads match the state before)\n", cell, name, len(revert), len(proof))
 	}
 	return nil
 }
 
-// hostEndpoint finds how to reach a journal's host: the inventory entry of
-// that name (also returned), or the journaled URL with the endpoint flags'
-// credentials.
-func hostEndpoint(name, url string, inv *lab.Inventory, ef endpointFlags) (lab.Endpoint, *lab.HostSpec, error) {
+// hostEndpoint finds how to reach a journal's host: the inventory entry
+// of that name, or the endpoint flags. The endpoint the journal recorded
+// must be that one: credentials never go where only the journal points.
+func hostEndpoint(name string, entries []journal.Entry, inv *lab.Inventory, ef endpointFlags) (lab.Endpoint, *lab.HostSpec, error) {
+	var ep lab.Endpoint
+	var spec *lab.HostSpec
+	var err error
 	if inv != nil {
-		for i, h := range inv.Hosts {
-			if h.Name == name {
-				ep, err := h.Connect()
-				return ep, &inv.Hosts[i], err
+		for i := range inv.Hosts {
+			if inv.Hosts[i].Name == name {
+				spec = &inv.Hosts[i]
 			}
 		}
-		return lab.Endpoint{}, nil, fmt.Errorf("not in %s", inv.File)
+		if spec == nil {
+			return ep, nil, fmt.Errorf("not in %s", inv.File)
+		}
+		if ep, err = spec.Connect(); err != nil {
+			return ep, nil, err
+		}
+	} else if ep, err = ef.toEndpoint(); err != nil {
+		return ep, nil, err
 	}
-	if ef.endpoint == "" {
-		ef.endpoint = url
+	for _, e := range entries {
+		if e.Endpoint != "" && !strings.EqualFold(e.Endpoint, ep.URL()) {
+			where := "--endpoint"
+			if inv != nil {
+				where = inv.File
+			}
+			return ep, nil, fmt.Errorf("the journal recorded endpoint %s, %s names %s: refusing to send credentials to either", e.Endpoint, where, ep.URL())
+		}
 	}
-	ep, err := ef.toEndpoint()
-	return ep, nil, err
+	return ep, spec, nil
+}
+
+// checkTargets checks the accounts the journal's entries act for against
+// the host's: the WinRM user and, from lab.yaml, the lab's standard user.
+func checkTargets(entries []journal.Entry, spec *lab.HostSpec, user string) error {
+	for _, e := range entries {
+		t := e.Target
+		if !strings.EqualFold(t.AdminUser, user) || spec != nil && !strings.EqualFold(t.StandardUser, spec.StandardUser) {
+			return fmt.Errorf("cell %s: the journal's accounts (%s, %s) are not the host's (%s)", e.Cell, t.AdminUser, t.StandardUser, user)
+		}
+	}
+	return nil
+}
+
+// warnBasicOverHTTP warns about the hosts whose password an inventory
+// lets go over plain HTTP with Basic authentication.
+func warnBasicOverHTTP(inv *lab.Inventory, stderr io.Writer) {
+	for _, h := range inv.Hosts {
+		if h.BasicOverHTTP() {
+			fmt.Fprintf(stderr, "warning: host %s: auth basic over plain HTTP (allow_basic_over_http): its password crosses the network in clear\n", h.Name)
+		}
+	}
 }
 
 // revertLogons are the logons a host's revert batches carry: the

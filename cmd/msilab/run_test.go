@@ -154,6 +154,7 @@ func TestKillThenRevertJournal(t *testing.T) {
     os: win11-24h2
     endpoint: %s/wsman
     auth: basic
+    allow_basic_over_http: true
     user: %s
     password_env: MSILAB_TEST_PW
     snapshot: {driver: sim}

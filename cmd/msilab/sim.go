@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"regexp"
 
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/installer"
@@ -17,7 +19,8 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:5985", "address to listen on")
 	https := fs.Bool("https", false, "serve HTTPS with a self-signed certificate (its fingerprint is printed)")
 	user := fs.String("user", sim.DefaultUser, "administrator account that WinRM accepts")
-	password := fs.String("password", sim.DefaultPassword, "its password")
+	password := fs.String("password", sim.DefaultPassword, "its password (printed at start: a lab default, not a secret)")
+	passwordEnv := fs.String("password-env", "", "read the password from this environment variable instead; it is never printed")
 	osName := fs.String("os", "", "OS profile of the simulated host")
 	hostname := fs.String("hostname", "", "host name (default: derived from the OS profile)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
@@ -25,6 +28,17 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab sim serve takes no arguments, got %q", fs.Args())
+	}
+	shown := "" // the password as the instructions print it
+	if *passwordEnv != "" {
+		if passwordSet(fs) {
+			return usagef("--password and --password-env exclude each other")
+		}
+		pw, ok := os.LookupEnv(*passwordEnv)
+		if !ok || pw == "" || !envVarName.MatchString(*passwordEnv) {
+			return usagef("--password-env %q: no such environment variable, or it is empty", *passwordEnv)
+		}
+		*password, shown = pw, "$"+*passwordEnv
 	}
 	srv, err := sim.NewServer(sim.Options{Addr: *addr, HTTPS: *https, User: *user, Password: *password, OS: *osName, Hostname: *hostname})
 	if err != nil {
@@ -35,7 +49,12 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	host, port := srv.HostPort()
 	fmt.Fprintf(stdout, "msilab simulated Windows host %s listening on %s\n", srv.Host().Hostname(), srv.URL())
-	fmt.Fprintf(stdout, "credentials: user %q password %q (Basic and NTLM)\n", srv.User(), srv.Password())
+	if shown == "" {
+		shown = "'" + srv.Password() + "'"
+		fmt.Fprintf(stdout, "credentials: user %q password %q (Basic and NTLM)\n", srv.User(), srv.Password())
+	} else {
+		fmt.Fprintf(stdout, "credentials: user %q, password from %s (Basic and NTLM)\n", srv.User(), shown)
+	}
 	if srv.HTTPS() {
 		fmt.Fprintf(stdout, "certificate SHA-256 fingerprint: %s\n", srv.Fingerprint())
 	}
@@ -44,13 +63,28 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if srv.HTTPS() {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "try: python3 -c \"import winrm; s = winrm.Session('%s://%s:%d/wsman', auth=('%s', '%s'), transport='%s', message_encryption='never', server_cert_validation='ignore'); print(s.run_cmd('hostname').std_out)\"\n",
-		scheme, host, port, srv.User(), srv.Password(), transport)
-	fmt.Fprintf(stdout, "  or: msilab exec --endpoint %s --user %s --password '%s'%s hostname\n", srv.URL(), srv.User(), srv.Password(), map[bool]string{true: " --insecure", false: ""}[srv.HTTPS()])
-	fmt.Fprintf(stdout, "  or: msilab op --endpoint %s --user %s --password '%s'%s host.info\n", srv.URL(), srv.User(), srv.Password(), map[bool]string{true: " --insecure", false: ""}[srv.HTTPS()])
+	pyPassword := "'" + srv.Password() + "'"
+	if *passwordEnv != "" {
+		pyPassword = "os.environ['" + *passwordEnv + "']"
+	}
+	fmt.Fprintf(stdout, "try: python3 -c \"import os, winrm; s = winrm.Session('%s://%s:%d/wsman', auth=('%s', %s), transport='%s', message_encryption='never', server_cert_validation='ignore'); print(s.run_cmd('hostname').std_out)\"\n",
+		scheme, host, port, srv.User(), pyPassword, transport)
+	flags := map[bool]string{true: " --insecure", false: ""}[srv.HTTPS()]
+	fmt.Fprintf(stdout, "  or: msilab exec --endpoint %s --user %s --password %s%s hostname\n", srv.URL(), srv.User(), shown, flags)
+	fmt.Fprintf(stdout, "  or: msilab op --endpoint %s --user %s --password %s%s host.info\n", srv.URL(), srv.User(), shown, flags)
 	fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	<-ctx.Done()
 	return srv.Close()
+}
+
+// envVarName is an environment variable's name.
+var envVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// passwordSet reports whether --password was given.
+func passwordSet(fs *flag.FlagSet) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "password" })
+	return set
 }
 
 // simRules prints the simulated installer's rules with their evidence.

@@ -91,7 +91,7 @@ func requireStdinRedirect(t *testing.T) {
 func labSession(t *testing.T, srv *sim.Server) lab.Session {
 	t.Helper()
 	host, port := srv.HostPort()
-	s, err := lab.Dial(testContext(t), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
+	s, err := lab.Dial(testContext(t), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic, AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func NewSimHost(t testing.TB, osProfile string, packages ...string) *SimHost {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	host, port := srv.HostPort()
-	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
+	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic, AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

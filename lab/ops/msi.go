@@ -1,5 +1,13 @@
 package ops
 
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // Windows Installer ops: run msiexec in an install context and bring back
 // the exit code, the verbose log and the new MsiInstaller events.
 const (
@@ -137,4 +145,27 @@ type PathHash struct {
 	Exists bool   `json:"exists"`
 	Size   int64  `json:"size,omitempty"`
 	SHA256 string `json:"sha256,omitempty"`
+}
+
+// propertyName is a public property's name as msi.install passes it:
+// upper-case letters, digits, '_' and '.', from a letter (public
+// properties have no lower-case letter: D, "Public Properties").
+var propertyName = regexp.MustCompile(`^[A-Z][A-Z0-9_.]*$`)
+
+// CheckProperty says why msi.install refuses a property (nil: it takes
+// it). A value is one quoted literal on msiexec's command line, so '"'
+// (which would end it) and control characters (\p{Cc}: C0, DEL, C1) are
+// refused rather than escaped, by the module as by the simulated host.
+func CheckProperty(name, value string) error {
+	if !propertyName.MatchString(name) {
+		return fmt.Errorf("property name %q: public properties are upper-case letters, digits, '_' and '.', from a letter", name)
+	}
+	if i := strings.IndexFunc(value, func(r rune) bool { return r == '"' || unicode.IsControl(r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(value[i:])
+		return fmt.Errorf("property %s: %q at byte %d would break msiexec's command line (no '\"' or control character)", name, r, i)
+	}
+	if !utf8.ValidString(value) {
+		return fmt.Errorf("property %s: the value is not valid UTF-8", name)
+	}
+	return nil
 }

@@ -1,5 +1,7 @@
 package ops
 
+import "strings"
+
 // File system ops.
 const (
 	OpPathStat   = "path.stat"
@@ -63,17 +65,38 @@ type PathMoved struct {
 	To   string `json:"to"`
 }
 
-// PathRemoveArgs removes a file or an empty folder.
+// PathRemoveArgs removes a file or an empty folder. With Marker, it removes
+// only the folder msilab created: one that holds the file Marker (a bare
+// name) and nothing else; the marker goes with it. A folder without the
+// marker is not msilab's and is kept (Kept says so): the undo of a
+// creation is then already done, and never removes what was there before.
 type PathRemoveArgs struct {
-	Path string `json:"path"`
+	Path   string `json:"path"`
+	Marker string `json:"marker,omitempty"`
 }
 
 // PathRemoved is what path.remove returns: the removed object, its
 // security descriptor, and a file's content, so that it can be recreated.
+// Kept is why nothing was removed ("" when Path was removed or was gone).
 type PathRemoved struct {
 	Before  PathInfo `json:"before"`
 	SDDL    string   `json:"sddl,omitempty"`
 	Content []byte   `json:"content,omitempty"`
+	Kept    string   `json:"kept,omitempty"`
+}
+
+// ValidMarker reports whether m is a bare file name a marker may have:
+// letters, digits, '.', '-' and '_', not only dots.
+func ValidMarker(m string) bool {
+	if m == "" || len(m) > 64 || strings.Trim(m, ".") == "" {
+		return false
+	}
+	for _, r := range m {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Attributes path.set_attributes sets (FILE_ATTRIBUTE_READONLY, _HIDDEN,

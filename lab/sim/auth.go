@@ -18,15 +18,37 @@ type authenticator struct {
 
 	mu    sync.Mutex
 	conns map[string]*connAuth
+	seq   uint64
+}
+
+// evictLocked drops one entry to make room: the oldest handshake not
+// finished, else the oldest authenticated connection.
+func (a *authenticator) evictLocked() {
+	var victim string
+	var best *connAuth
+	for addr, c := range a.conns {
+		switch {
+		case best == nil,
+			c.user == "" && best.user != "",
+			(c.user == "") == (best.user == "") && c.seq < best.seq:
+			victim, best = addr, c
+		}
+	}
+	delete(a.conns, victim)
 }
 
 type connAuth struct {
 	challenge *ntlm.Challenge
 	user      string // set once NTLM succeeded on this connection
+	seq       uint64 // when the handshake began, for eviction
 }
 
 // maxTrackedConns bounds the NTLM connection table when the handler is
-// served by an http.Server that does not report closed connections.
+// served by an http.Server that does not report closed connections, or
+// when clients open handshakes they never finish: past it, the oldest
+// unfinished handshake is dropped (an authenticated connection only when
+// none is left), so that a flood of new handshakes never logs out the
+// clients that authenticated.
 const maxTrackedConns = 4096
 
 func newAuthenticator(user, password, hostname string) *authenticator {
@@ -109,10 +131,13 @@ func (a *authenticator) ntlm(w http.ResponseWriter, r *http.Request, scheme, tok
 			return ""
 		}
 		a.mu.Lock()
-		if len(a.conns) >= maxTrackedConns {
-			clear(a.conns)
+		if _, known := a.conns[r.RemoteAddr]; !known {
+			for len(a.conns) >= maxTrackedConns {
+				a.evictLocked()
+			}
 		}
-		a.conns[r.RemoteAddr] = &connAuth{challenge: ch}
+		a.seq++
+		a.conns[r.RemoteAddr] = &connAuth{challenge: ch, seq: a.seq}
 		a.mu.Unlock()
 		w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(challenge))
 		w.Header().Set("Content-Length", "0")

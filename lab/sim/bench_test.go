@@ -135,7 +135,7 @@ func BenchmarkCommandsLabSession(b *testing.B) {
 		b.Run(string(auth), func(b *testing.B) {
 			srv := benchServer(b)
 			host, port := srv.HostPort()
-			ep := lab.Endpoint{Host: host, Port: port, Auth: auth, User: srv.User(), Password: srv.Password()}
+			ep := lab.Endpoint{Host: host, Port: port, Auth: auth, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true}
 			runConcurrently(b, func(b *testing.B) (func() error, func()) {
 				ctx := context.Background()
 				s, err := lab.Dial(ctx, ep)

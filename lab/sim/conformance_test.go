@@ -254,7 +254,7 @@ func TestConformanceMasterzenLargeOutput(t *testing.T) {
 	srv := startSim(t, false)
 	ctx := testContext(t, 3*time.Minute)
 	host, port := srv.HostPort()
-	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password()})
+	s, err := lab.Dial(ctx, lab.Endpoint{Host: host, Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	// The body, authenticated or not, must arrive within BodyTimeout: a
+	// slow one closes the connection (the deadline is lifted once it is
+	// read, so that a held Receive may take its time to answer).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.opts.BodyTimeout)) // the network's clock, not the host's
 	user := h.auth.authenticate(w, r)
 	if user == "" {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, int64(h.opts.MaxEnvelopeSizeKB)*1024))
@@ -65,9 +70,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
 		}
+		// A body cut short, chunked encoding that does not parse, a
+		// timeout: never an empty 200, as if the request were fine.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "msilab simulated host: the request body could not be read: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	if len(body) == 0 {
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK) // an empty authenticated POST, as pywinrm sends to set up its context

@@ -50,8 +50,7 @@ func init() {
 }
 
 var (
-	guidArg      = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
-	propertyName = regexp.MustCompile(`^[A-Z][A-Z0-9_.]*$`)
+	guidArg = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
 )
 
 // msiOptions are the arguments msi.install and msi.uninstall share.
@@ -93,11 +92,8 @@ func (o *msiOptions) check() error {
 		return invalidArgs("timeout_seconds must be from 0 to 7200")
 	}
 	for k, v := range o.properties {
-		if !propertyName.MatchString(k) {
-			return invalidArgs("property name " + k + " must be upper-case letters, digits, '_' or '.'")
-		}
-		if strings.ContainsFunc(v, func(c rune) bool { return c == '"' || c < 0x20 || c == 0x7f }) {
-			return invalidArgs("property " + k + " has a '\"' or a control character")
+		if err := ops.CheckProperty(k, v); err != nil {
+			return invalidArgs(err.Error())
 		}
 	}
 	return nil

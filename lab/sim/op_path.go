@@ -13,7 +13,12 @@ func init() {
 	registerOp(ops.OpPathList, typed(path, pathList))
 	registerOp(ops.OpPathCreate, typed(func(a ops.PathCreateArgs) error { return required("path", a.Path, "type", a.Type) }, pathCreate))
 	registerOp(ops.OpPathMove, typed(func(a ops.PathMoveArgs) error { return required("from", a.From, "to", a.To) }, pathMove))
-	registerOp(ops.OpPathRemove, typed(func(a ops.PathRemoveArgs) error { return required("path", a.Path) }, pathRemove))
+	registerOp(ops.OpPathRemove, typed(func(a ops.PathRemoveArgs) error {
+		if a.Marker != "" && !ops.ValidMarker(a.Marker) {
+			return invalidArgs("marker must be a bare file name (letters, digits, '.', '-', '_'), not " + a.Marker)
+		}
+		return required("path", a.Path)
+	}, pathRemove))
 	registerOp(ops.OpPathSetAttributes, typed(func(a ops.PathSetAttributesArgs) error { return required("path", a.Path) }, pathSetAttributes))
 }
 
@@ -125,6 +130,23 @@ func pathRemove(c opCall, a ops.PathRemoveArgs) (any, error) {
 		return nil, opError(err)
 	}
 	out.SDDL = sd.String()
+	if a.Marker != "" {
+		marker := cleanPath(a.Path) + `\` + a.Marker
+		if !info.IsDir || !fs.Exists(marker) {
+			out.Kept = "no " + a.Marker + " in it: not the folder msilab created"
+			return out, nil
+		}
+		entries, err := fs.ReadDir(tok, a.Path)
+		if err != nil {
+			return nil, opError(err)
+		}
+		if len(entries) > 1 {
+			return nil, &ops.Error{Code: ops.CodeConflict, Message: info.Path + " is not empty", Win32: int(model.ErrorDirNotEmpty)}
+		}
+		if err := fs.Remove(tok, marker); err != nil {
+			return nil, opError(err)
+		}
+	}
 	if !info.IsDir {
 		if out.Content, err = fs.ReadFile(tok, a.Path); err != nil {
 			return nil, opError(err)

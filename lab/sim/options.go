@@ -13,6 +13,7 @@ const (
 	DefaultMaxShellsPerUser  = 30
 	DefaultMaxTimeout        = 60 * time.Second
 	DefaultIdleTimeout       = 7200 * time.Second
+	DefaultBodyTimeout       = 30 * time.Second
 )
 
 // Options configure a simulated Windows host's WinRM service.
@@ -37,6 +38,9 @@ type Options struct {
 	MaxTimeout time.Duration
 	// IdleTimeout closes a shell unused for this long.
 	IdleTimeout time.Duration
+	// BodyTimeout bounds reading a request's body: a client that sends it
+	// slower has its connection closed (authenticated or not).
+	BodyTimeout time.Duration
 	// ErrorLog receives connection-level errors (TLS handshakes, broken
 	// connections); nil discards them.
 	ErrorLog io.Writer
@@ -67,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxTimeout <= 0 {
 		o.MaxTimeout = DefaultMaxTimeout
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = DefaultIdleTimeout

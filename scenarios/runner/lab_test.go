@@ -85,7 +85,7 @@ func TestLabBeginReleasesSkippedCells(t *testing.T) {
 		}
 		t.Cleanup(func() { srv.Close() })
 		password = srv.Password()
-		fmt.Fprintf(&inv, "  - name: host%d\n    os: %s\n    endpoint: %s/wsman\n    auth: basic\n    user: %s\n    password_env: MSILAB_LAB_TEST_PASSWORD\n    snapshot: {driver: none}\n",
+		fmt.Fprintf(&inv, "  - name: host%d\n    os: %s\n    endpoint: %s/wsman\n    auth: basic\n    allow_basic_over_http: true\n    user: %s\n    password_env: MSILAB_LAB_TEST_PASSWORD\n    snapshot: {driver: none}\n",
 			i+1, osProfile, asRealHost(t, srv, osProfile), srv.User())
 	}
 	t.Setenv("MSILAB_LAB_TEST_PASSWORD", password)

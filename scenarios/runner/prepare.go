@@ -61,7 +61,7 @@ func readPackage(sc *scenarios.Scenario) ([]byte, string, error) {
 	if !filepath.IsAbs(path) && sc.File != "" && !strings.HasPrefix(sc.File, "builtin:") {
 		path = filepath.Join(filepath.Dir(sc.File), path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := msi.ReadFile(path) // a regular file, bounded: never a FIFO or /dev/zero
 	if err != nil {
 		return nil, "", fmt.Errorf("runner: scenario %s: package: %w", sc.Name, err)
 	}

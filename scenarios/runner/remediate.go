@@ -28,7 +28,7 @@ func (cr *CellRun) Remediate(ctx context.Context, run *ops.MsiRun) error {
 	cr.res.Remediation = rem
 	rep, err := remediation.Remediate(ctx, cr.s, cr.target, run, remediation.Options{Before: cr.remFailed,
 		BeforeStep: func(st remediation.Step) error {
-			e := journal.Entry{Kind: journal.KindRemediation, Ops: st.Rollback}
+			e := journal.Entry{Kind: journal.KindRemediation, Fix: st.Fix, FixUndo: st.Undo}
 			if err := cr.journal(&e); err != nil {
 				return err
 			}

@@ -36,9 +36,9 @@ func gatedHost(t *testing.T, os string) (*lab.Pool, *sim.Server, *testlab.Gate) 
 	t.Cleanup(front.Close)
 	u, _ := url.Parse(front.URL)
 	port, _ := strconv.Atoi(u.Port())
-	spec := lab.HostSpec{Name: "gated", OS: os, Endpoint: front.URL, Auth: "basic", User: srv.User(),
+	spec := lab.HostSpec{Name: "gated", OS: os, Endpoint: front.URL, Auth: "basic", AllowBasicOverHTTP: true, User: srv.User(),
 		StandardUser: "msilab-user", Snapshot: lab.SnapshotSpec{Driver: "sim", Name: "msilab-clean"}}
-	h := lab.NewHost(spec, lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password()})
+	h := lab.NewHost(spec, lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
 	pool := lab.NewPool([]*lab.Host{h})
 	t.Cleanup(pool.Close)
 	return pool, srv, g

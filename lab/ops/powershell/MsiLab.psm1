@@ -810,16 +810,33 @@ function Move-MsiLabPath {
 
 # path.remove: removes a file or an empty folder (no -Recurse: a folder with
 # entries is Conflict, Win32 145), returning its PathInfo, SDDL and a file's
-# content first; a missing path is already gone.
+# content first; a missing path is already gone. With marker (a bare file
+# name), only a folder holding that file and nothing else is removed, the
+# marker first; a folder without it is kept (not the one msilab created).
 # Remove-Item: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/remove-item?view=powershell-5.1
 function Remove-MsiLabPath {
     param($OpArgs)
-    Assert-MsiLabArgs $OpArgs @('path')
+    Assert-MsiLabArgs $OpArgs @('path', 'marker')
     $path = Get-MsiLabPath $OpArgs 'path'
+    $marker = Get-MsiLabString $OpArgs 'marker' -Optional
+    if ($marker -ne '' -and ($marker -notmatch '^[A-Za-z0-9._-]{1,64}$' -or $marker.Trim('.') -eq '')) {
+        throw (New-MsiLabError 'InvalidArgs' "marker must be a bare file name (letters, digits, '.', '-', '_'), not $marker")
+    }
     $out = [ordered]@{ before = (Get-MsiLabPathInfo $path) }
     if (-not $out.before.exists) { return $out }
     $acl = Get-Acl -LiteralPath $path
     $out.sddl = $acl.GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]'Owner, Group, Access')
+    if ($marker -ne '') {
+        $markerPath = Join-Path $path $marker
+        if (-not $out.before.is_dir -or -not [System.IO.File]::Exists($markerPath)) {
+            $out.kept = "no $marker in it: not the folder msilab created"
+            return $out
+        }
+        if (@(Get-ChildItem -LiteralPath $path -Force | Select-Object -First 2).Count -gt 1) {
+            throw (New-MsiLabError 'Conflict' "$path is not empty" 145)
+        }
+        Remove-Item -LiteralPath $markerPath -Force
+    }
     if ($out.before.is_dir) {
         if (@(Get-ChildItem -LiteralPath $path -Force | Select-Object -First 1).Count -gt 0) {
             throw (New-MsiLabError 'Conflict' "$path is not empty" 145)

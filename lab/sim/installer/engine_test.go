@@ -234,6 +234,8 @@ func (l *testLab) holder() bool {
 func TestPerUserInstallByStandardUser(t *testing.T) {
 	l := newLab(t, "win11-24h2")
 	info, _ := testpkgs.Lookup("peruser")
+	tok, _ := l.token(win.KindStandardUser)
+	before := l.m.State()
 	res := l.install("peruser", win.KindStandardUser, UINone)
 	check(t, res, outcome{exit: ExitSuccess, notLog: []string{"MSI_LUA"},
 		log:    []string{"Running product '" + info.ProductCode + "' with user privileges: It's not assigned."},
@@ -241,7 +243,6 @@ func TestPerUserInstallByStandardUser(t *testing.T) {
 	if !l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab\PerUser\readme.txt`) {
 		t.Errorf("per-user file not in the user's profile")
 	}
-	tok, _ := l.token(win.KindStandardUser)
 	if _, err := l.m.Registry().GetValue(nil, `HKU\`+string(tok.User)+`\Software\MsiLab\PerUser`, "Version"); err != nil {
 		t.Errorf("per-user registry value: %v", err)
 	}
@@ -252,6 +253,20 @@ func TestPerUserInstallByStandardUser(t *testing.T) {
 		events: []uint32{EventTransactionBegin, EventRemoveSucceeded, EventRemoved, EventTransactionEnd}, status: "0"})
 	if l.exists(`C:\Users\msilab-user\AppData\Local\MsiLab`) {
 		t.Errorf("uninstall left the per-user folder")
+	}
+	// The profile's own keys stay: removing the product's registration
+	// never takes HKU\<SID>\Software\Microsoft with it, so that identical
+	// runs leave identical hosts.
+	if _, err := l.m.Registry().Subkeys(nil, `HKU\`+string(tok.User)+`\Software\Microsoft`); err != nil {
+		t.Errorf("uninstall removed the profile's Software\\Microsoft: %v", err)
+	}
+	onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
+	for _, lines := range [][]string{onlyBefore, onlyAfter} {
+		for _, s := range lines {
+			if !strings.HasPrefix(s, "event ") && !strings.HasPrefix(s, "svc msiserver ") {
+				t.Errorf("install + uninstall left a change: %s", s)
+			}
+		}
 	}
 }
 

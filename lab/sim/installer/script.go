@@ -278,10 +278,15 @@ func (r *run) removeRegistry(g regRow) scriptOp {
 }
 
 // pruneKeys deletes path and its parents while they are empty, never
-// above HKLM\SOFTWARE or HKU\<SID>\Software (G: which empty keys go).
+// above HKLM\SOFTWARE or HKU\<SID>\Software, and never their Microsoft
+// key: a profile's Software\Microsoft holds the settings of Windows'
+// components on a real host, so removing a per-user product's
+// registration empties it only on the simulated one, whose profile
+// skeleton has nothing else there (G: which empty keys go;
+// docs/evidence.md#E-registry-prune).
 func pruneKeys(m *model.Machine, path string) {
 	sys := win.SystemToken()
-	for strings.Count(path, `\`) > 1 && !(strings.HasPrefix(path, `HKU\`) && strings.Count(path, `\`) <= 2) {
+	for strings.Count(path, `\`) > 1 && !(strings.HasPrefix(path, `HKU\`) && strings.Count(path, `\`) <= 2) && !windowsKey(path) {
 		vals, err := m.Registry().Values(sys, path)
 		if err != nil {
 			path = path[:strings.LastIndexByte(path, '\\')]
@@ -293,6 +298,19 @@ func pruneKeys(m *model.Machine, path string) {
 		}
 		path = path[:strings.LastIndexByte(path, '\\')]
 	}
+}
+
+// windowsKey reports HKLM\SOFTWARE\Microsoft or HKU\<SID>\Software\Microsoft,
+// which Windows itself keeps (G: docs/evidence.md#E-registry-prune).
+func windowsKey(path string) bool {
+	parts := strings.Split(strings.ToLower(path), `\`)
+	switch {
+	case len(parts) == 3 && parts[0] == "hklm":
+		return parts[1] == "software" && parts[2] == "microsoft"
+	case len(parts) == 4 && parts[0] == "hku":
+		return parts[2] == "software" && parts[3] == "microsoft"
+	}
+	return false
 }
 
 // customAction runs or schedules a custom action (D: "Summary List of All

@@ -52,9 +52,9 @@ func Start(opts Options) (*Lab, error) {
 			}
 			l.servers = append(l.servers, srv)
 			host, port := srv.HostPort()
-			spec := lab.HostSpec{Name: name, OS: os, Endpoint: srv.URL(), Auth: "basic", User: srv.User(),
+			spec := lab.HostSpec{Name: name, OS: os, Endpoint: srv.URL(), Auth: "basic", AllowBasicOverHTTP: true, User: srv.User(),
 				StandardUser: "msilab-user", Snapshot: lab.SnapshotSpec{Driver: "sim", Name: "msilab-clean"}}
-			ep := lab.Endpoint{Host: host, Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password()}
+			ep := lab.Endpoint{Host: host, Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true}
 			l.hosts = append(l.hosts, lab.NewHost(spec, ep))
 		}
 	}
