@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/msilab/msilab/lab/ops"
 )
 
 // Host is a lab host as the runner uses it: its spec, one session
@@ -19,9 +18,15 @@ import (
 type Host struct {
 	Spec     HostSpec
 	Endpoint Endpoint
+	// Inventory is the lab the host was read from (nil for a host made
+	// without one); a snapshot driver may reach another of its hosts.
+	Inventory *Inventory
 
 	mu      sync.Mutex
 	session Session
+
+	dmu    sync.Mutex
+	driver SnapshotDriver
 }
 
 // NewHost makes a host from its spec and endpoint (credentials included).
@@ -52,45 +57,11 @@ func (h *Host) Reset() {
 	}
 }
 
-// SaveClean records the host's clean state under its snapshot name
-// (driver sim); driver none has nothing to save.
-func (h *Host) SaveClean(ctx context.Context) error {
-	if h.Spec.Snapshot.Driver != "sim" {
-		return nil
-	}
-	return h.snapshotOp(ctx, ops.OpSimSnapshot)
+// Close closes the host's session and its snapshot driver.
+func (h *Host) Close() {
+	h.Reset()
+	h.closeDriver()
 }
-
-// Revert returns the host to its clean snapshot (driver sim). With driver
-// none it does nothing: the faults' own revert is the cleanup.
-func (h *Host) Revert(ctx context.Context) error {
-	if h.Spec.Snapshot.Driver != "sim" {
-		return nil
-	}
-	return h.snapshotOp(ctx, ops.OpSimRestore)
-}
-
-func (h *Host) snapshotOp(ctx context.Context, name string) error {
-	s, err := h.Session(ctx)
-	if err != nil {
-		return err
-	}
-	op, err := ops.New(name, ops.SnapshotArgs{Name: h.Spec.Snapshot.Name})
-	if err != nil {
-		return err
-	}
-	res, err := s.RunBatch(ctx, []ops.Op{op})
-	if err != nil {
-		return err
-	}
-	if err := res[0].Decode(nil); err != nil {
-		return fmt.Errorf("lab: host %s: %w", h.Spec.Name, err)
-	}
-	return nil
-}
-
-// Close closes the host's session.
-func (h *Host) Close() { h.Reset() }
 
 // Pool leases hosts to parallel workers, by OS profile. Within a process
 // a host is leased to one worker at a time; with LockDir set, also across

@@ -61,7 +61,7 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 	}
 	for _, c := range Expand(scs, labHosts, Filter{}) {
 		h := hosts[c.Host.OS]
-		if err := h.Revert(ctx); err != nil {
+		if _, err := h.Revert(ctx); err != nil {
 			t.Fatal(err)
 		}
 		s, err := h.Session(ctx)

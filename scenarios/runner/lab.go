@@ -27,6 +27,9 @@ func NewLab(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Op
 	if opts.CellTimeout <= 0 {
 		opts.CellTimeout = defaultCellTimeout
 	}
+	if err := checkRevert(&opts, pool); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}

@@ -102,8 +102,12 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	if err != nil {
 		return info, false, 0, err
 	}
-	if err := h.Revert(ctx); err != nil && h.Spec.Snapshot.Driver == "sim" && !isUnknownSnapshot(err) {
-		return info, false, 0, err
+	// A simulated host saves its own clean state below: go back to the
+	// one an earlier run saved, if any.
+	if h.Spec.Snapshot.Driver == "sim" {
+		if _, err := h.Revert(ctx); err != nil && !errors.Is(err, lab.ErrNoSnapshot) {
+			return info, false, 0, err
+		}
 	}
 	password, err := standardPassword(h.Spec)
 	if err != nil {
@@ -139,11 +143,6 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	return info, info.Profile != "", n, nil
 }
 
-func isUnknownSnapshot(err error) bool {
-	var oe *ops.Error
-	return errorsAs(err, &oe) && oe.Code == ops.CodeNotFound
-}
-
 // standardPassword is the lab user's password: from the inventory's
 // variable, or a fresh random one (msilab never needs to log on with it:
 // contexts use S4U tasks).
@@ -172,6 +171,20 @@ func (r *run) prepareAgain(ctx context.Context, h *lab.Host) *hostInfo {
 	r.prepCommands += n
 	r.mu.Unlock()
 	return hi
+}
+
+// restock prepares a host again after a snapshot revert that took it back
+// to before its preparation (the lab user and the packages are ensured,
+// so a snapshot that already has them costs only their checks).
+func (r *run) restock(ctx context.Context, h *lab.Host) error {
+	hi := &hostInfo{}
+	var n int
+	hi.info, hi.simulated, n, hi.err = r.prepareHost(ctx, h)
+	r.mu.Lock()
+	r.hosts[h] = hi
+	r.prepCommands += n
+	r.mu.Unlock()
+	return hi.err
 }
 
 func (r *run) hostInfo(h *lab.Host) *hostInfo {

@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,6 +62,47 @@ type Options struct {
 	// expected failure, diagnose and fix the host, rerun the install, and
 	// prove recovery and the baseline.
 	Remediate bool
+	// Revert is the revert policy (default auto): journal (the journal's
+	// undo only, checked by the baseline comparison), snapshot (revert
+	// the host's snapshot before every cell) or auto (the journal, and
+	// the snapshot only after a cell that left the host changed, timed
+	// out or met an infrastructure error).
+	Revert string
+}
+
+// Revert policies (Options.Revert).
+const (
+	RevertJournal  = "journal"
+	RevertSnapshot = "snapshot"
+	RevertAuto     = "auto"
+)
+
+// RevertPolicies lists the policies.
+var RevertPolicies = []string{RevertJournal, RevertSnapshot, RevertAuto}
+
+// checkRevert checks the policy against the pool's hosts and says once
+// per host when auto falls back to the journal.
+func checkRevert(opts *Options, pool *lab.Pool) error {
+	if opts.Revert == "" {
+		opts.Revert = RevertAuto
+	}
+	if !slices.Contains(RevertPolicies, opts.Revert) {
+		return fmt.Errorf("runner: revert policy %q: want one of %s", opts.Revert, strings.Join(RevertPolicies, ", "))
+	}
+	var none []string
+	for _, h := range pool.Hosts() {
+		if !h.HasSnapshots() {
+			none = append(none, h.Spec.Name)
+		}
+	}
+	switch {
+	case len(none) == 0 || opts.Revert == RevertJournal:
+	case opts.Revert == RevertSnapshot:
+		return fmt.Errorf("runner: --revert snapshot: host(s) %s have no snapshot driver (driver: none)", strings.Join(none, ", "))
+	case opts.Progress != nil:
+		fmt.Fprintf(opts.Progress, "msilab: --revert auto: host(s) %s have no snapshot driver (driver: none): they are reverted by the journal only\n", strings.Join(none, ", "))
+	}
+	return nil
 }
 
 // Summary is what a run produced.
@@ -94,6 +136,9 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	}
 	if opts.Out == "" {
 		opts.Out = "msilab-out"
+	}
+	if err := checkRevert(&opts, pool); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	if err := os.MkdirAll(filepath.Join(opts.Out, "evidence"), 0o755); err != nil {
