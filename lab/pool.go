@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
 )
 
 // Host is a lab host as the runner uses it: its spec, one session
