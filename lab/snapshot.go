@@ -248,6 +248,13 @@ func (h *Host) snapshotDriver(ctx context.Context) (SnapshotDriver, SnapshotDriv
 	return h.driver, info, nil
 }
 
+// SnapshotDriver returns the host's driver, opened on first use (a
+// driver holds its connection until Close).
+func (h *Host) SnapshotDriver(ctx context.Context) (SnapshotDriver, error) {
+	d, _, err := h.snapshotDriver(ctx)
+	return d, err
+}
+
 // HasSnapshots reports whether the host's driver can revert it.
 func (h *Host) HasSnapshots() bool {
 	info, ok := LookupSnapshotDriver(h.Spec.Snapshot.Driver)
