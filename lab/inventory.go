@@ -51,6 +51,10 @@ type HostSpec struct {
 	StandardUser        string       `yaml:"standard_user,omitempty"`
 	StandardPasswordEnv string       `yaml:"standard_password_env,omitempty"`
 	Snapshot            SnapshotSpec `yaml:"snapshot,omitempty"`
+	// Role is "" for a host that runs cells, or "hypervisor" for a host
+	// that runs none but drives VMs (a Hyper-V host named by the hyperv
+	// snapshot driver's setting host).
+	Role string `yaml:"role,omitempty"`
 	// Line is the host's line in the file, for messages.
 	Line int `yaml:"-"`
 }
@@ -75,6 +79,9 @@ type SnapshotSpec struct {
 	// Settings are the driver's; credentials only as *_env variable names.
 	Settings Settings `yaml:"settings,omitempty"`
 }
+
+// RoleHypervisor marks a host that drives VMs and runs no cells.
+const RoleHypervisor = "hypervisor"
 
 // InventoryError is a mistake in lab.yaml, with its line.
 type InventoryError struct {
@@ -155,6 +162,15 @@ func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, err
 			for _, msg := range checkSettings(info, h.Snapshot.Settings) {
 				bad("snapshot: %s", msg)
 			}
+		}
+		switch h.Role {
+		case "":
+		case RoleHypervisor:
+			if h.Snapshot.Driver != "none" {
+				bad("a hypervisor host runs no cells and has no snapshot driver")
+			}
+		default:
+			bad("role must be %q or absent, not %q", RoleHypervisor, h.Role)
 		}
 		if h.Snapshot.ReadyTimeout < 0 {
 			bad("snapshot: ready_timeout must be positive")
@@ -275,18 +291,22 @@ func (inv *Inventory) checkReferences(h *HostSpec) error {
 	if ref == h.Name {
 		return fmt.Errorf("setting host names the host itself")
 	}
-	if _, ok := inv.Host(ref); !ok {
+	hv, ok := inv.Host(ref)
+	if !ok {
 		return fmt.Errorf("setting host: no host %q in the lab", ref)
+	}
+	if hv.Role != RoleHypervisor {
+		return fmt.Errorf("setting host: host %q needs role: %s (so that it runs no cells)", ref, RoleHypervisor)
 	}
 	return nil
 }
 
-// Connect makes a lab.Host of every host spec kept (credentials read from the
+// Connect makes a lab.Host of every host spec kept (hypervisors aside) (credentials read from the
 // environment), each knowing the inventory.
 func (inv *Inventory) Connect(keep func(HostSpec) bool) ([]*Host, error) {
 	var out []*Host
 	for _, spec := range inv.Hosts {
-		if keep != nil && !keep(spec) {
+		if spec.Role == RoleHypervisor || (keep != nil && !keep(spec)) {
 			continue
 		}
 		ep, err := spec.Connect()

@@ -43,6 +43,9 @@ var Catalog = []Spec{
 	{OpMutexGet, "whether a named mutex exists", false},
 	{OpMsiInstall, "run msiexec /i in an install context; exit code, verbose log, new events", true},
 	{OpMsiUninstall, "run msiexec /x in an install context; exit code, verbose log, new events", true},
+	{OpHyperVVMGet, "a Hyper-V VM's state, heartbeat and checkpoints (on a Hyper-V host)", false},
+	{OpHyperVCheckpointRestore, "restore a Hyper-V VM's checkpoint (on a Hyper-V host)", true},
+	{OpHyperVVMStart, "start a Hyper-V VM unless it runs (on a Hyper-V host)", true},
 	{OpSimSnapshot, "save the simulated host's whole state under a name (simulated hosts only)", false},
 	{OpSimRestore, "restore a saved state of the simulated host (simulated hosts only)", true},
 }

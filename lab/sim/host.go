@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/win"
@@ -12,6 +13,9 @@ import (
 type Host struct {
 	m     *model.Machine
 	admin string
+
+	hvOnce sync.Once
+	hv     *hyperV // the VMs of a simulated Hyper-V host (nil: none)
 }
 
 // Session is who runs a command, and in which shell.

@@ -75,6 +75,13 @@ var goldenSteps = []struct {
 		{"op":"user.get","args":{"name":"labuser"}},
 		{"op":"path.stat","args":{"path":"C:\\Users\\labuser\\AppData\\Local\\Temp"}}]`},
 	{"events", `[{"op":"eventlog.bookmark"},{"op":"eventlog.query","args":{"after":0,"source":"MsiInstaller"}}]`},
+	// Hyper-V ops on a host without Hyper-V (lab/snapshot/hyperv tests a
+	// simulated Hyper-V host).
+	{"hyperv-absent", `[
+		{"op":"hyperv.vm.get","args":{"vm":"win11-a"}},
+		{"op":"hyperv.checkpoint.restore","args":{"vm":"win11-a","checkpoint":"msilab-clean"}},
+		{"op":"hyperv.vm.start","args":{"vm":"win11-a"}},
+		{"op":"hyperv.vm.get","args":{}}]`},
 	{"mutex", `[
 		{"op":"mutex.get","args":{"name":"Global\\_MSIExecute"}},
 		{"op":"mutex.hold","args":{"name":"Global\\_MSIExecute","seconds":600}},

@@ -1690,6 +1690,73 @@ function Invoke-MsiLabSimOnly {
 }
 
 #endregion
+#region Hyper-V
+
+# The Hyper-V ops run on a Hyper-V host (lab.yaml role: hypervisor) and
+# drive its VMs with the Hyper-V PowerShell module. A VM is matched by its
+# exact name, never as a wildcard pattern (Get-VM -Name takes wildcards).
+# Get-VM: https://learn.microsoft.com/powershell/module/hyper-v/get-vm
+function Get-MsiLabHyperVVMByName {
+    param([string] $Name)
+    if (-not (Get-Command -Name 'Get-VM' -Module 'Hyper-V' -ErrorAction SilentlyContinue)) {
+        throw (New-MsiLabError 'NotSupported' 'the Hyper-V PowerShell module is not installed on this host')
+    }
+    $vm = @(Get-VM -ErrorAction Stop | Where-Object { $_.Name -eq $Name })
+    if ($vm.Count -eq 0) { throw (New-MsiLabError 'NotFound' "no Hyper-V VM named '$Name'") }
+    if ($vm.Count -gt 1) { throw (New-MsiLabError 'Conflict' "$($vm.Count) Hyper-V VMs are named '$Name'") }
+    return $vm[0]
+}
+
+# The names of a VM's checkpoints, oldest first.
+# Get-VMCheckpoint: https://learn.microsoft.com/powershell/module/hyper-v/get-vmcheckpoint
+function Get-MsiLabHyperVCheckpoints {
+    param($VM)
+    return @(Get-VMCheckpoint -VM $VM -ErrorAction Stop | Sort-Object -Property CreationTime)
+}
+
+# hyperv.vm.get: the VM's state, its heartbeat status and its checkpoints.
+# Get-VMIntegrationService: https://learn.microsoft.com/powershell/module/hyper-v/get-vmintegrationservice
+function Get-MsiLabHyperVVM {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('vm')
+    $vm = Get-MsiLabHyperVVMByName (Get-MsiLabString $OpArgs 'vm')
+    $heartbeat = ''
+    $hb = Get-VMIntegrationService -VM $vm -Name 'Heartbeat' -ErrorAction Stop
+    if ($null -ne $hb -and $null -ne $hb.PrimaryStatusDescription) { $heartbeat = [string]$hb.PrimaryStatusDescription }
+    $names = New-Object System.Collections.Generic.List[string]
+    foreach ($c in (Get-MsiLabHyperVCheckpoints $vm)) { $names.Add([string]$c.Name) }
+    return [ordered]@{ name = [string]$vm.Name; state = [string]$vm.State; heartbeat = $heartbeat; checkpoints = $names.ToArray() }
+}
+
+# hyperv.checkpoint.restore: applies a checkpoint of the VM.
+# Restore-VMCheckpoint: https://learn.microsoft.com/powershell/module/hyper-v/restore-vmcheckpoint
+function Restore-MsiLabHyperVCheckpoint {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('vm', 'checkpoint')
+    $vm = Get-MsiLabHyperVVMByName (Get-MsiLabString $OpArgs 'vm')
+    $name = Get-MsiLabString $OpArgs 'checkpoint'
+    $cp = @(Get-MsiLabHyperVCheckpoints $vm | Where-Object { $_.Name -eq $name })
+    if ($cp.Count -eq 0) { throw (New-MsiLabError 'NotFound' "VM '$($vm.Name)' has no checkpoint '$name'") }
+    if ($cp.Count -gt 1) { throw (New-MsiLabError 'Conflict' "VM '$($vm.Name)' has $($cp.Count) checkpoints named '$name'") }
+    $before = [string]$vm.State
+    Restore-VMCheckpoint -VMSnapshot $cp[0] -Confirm:$false -ErrorAction Stop
+    $after = Get-VM -Id $vm.Id -ErrorAction Stop
+    return [ordered]@{ vm = [string]$vm.Name; checkpoint = $name; state_before = $before; state = [string]$after.State }
+}
+
+# hyperv.vm.start: starts the VM unless it runs (a saved VM resumes).
+# Start-VM: https://learn.microsoft.com/powershell/module/hyper-v/start-vm
+function Start-MsiLabHyperVVM {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('vm')
+    $vm = Get-MsiLabHyperVVMByName (Get-MsiLabString $OpArgs 'vm')
+    $before = [string]$vm.State
+    if ($before -ne 'Running') { Start-VM -VM $vm -ErrorAction Stop }
+    $after = Get-VM -Id $vm.Id -ErrorAction Stop
+    return [ordered]@{ vm = [string]$vm.Name; state_before = $before; state = [string]$after.State }
+}
+
+#endregion
 #region Dispatcher
 
 # The catalog: op name -> function (lab/ops/catalog.go; checked by
@@ -1725,6 +1792,9 @@ $script:MsiLabOps = @{
     'mutex.get'             = 'Get-MsiLabMutexOp'
     'msi.install'           = 'Invoke-MsiLabMsiInstall'
     'msi.uninstall'         = 'Invoke-MsiLabMsiUninstall'
+    'hyperv.vm.get'         = 'Get-MsiLabHyperVVM'
+    'hyperv.checkpoint.restore' = 'Restore-MsiLabHyperVCheckpoint'
+    'hyperv.vm.start'       = 'Start-MsiLabHyperVVM'
     'sim.snapshot'          = 'Invoke-MsiLabSimOnly'
     'sim.restore'           = 'Invoke-MsiLabSimOnly'
 }
