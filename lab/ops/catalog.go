@@ -14,6 +14,7 @@ type Spec struct {
 // Catalog lists every op, in the order the reference prints them.
 var Catalog = []Spec{
 	{OpHostInfo, "OS, build, msi.dll version, current user and token", false},
+	{OpHostHealth, "PowerShell version and language mode, clock, free disk space, WinRM limits (for msilab doctor)", false},
 	{OpServiceGet, "a service's configuration (from its registry key) and state", false},
 	{OpServiceSetStart, "set a service's start type", true},
 	{OpServiceStart, "start a service", true},
@@ -36,6 +37,7 @@ var Catalog = []Spec{
 	{OpPathHash, "a file's size and SHA-256", false},
 	{OpUserEnsure, "ensure a local user exists, with a password", true},
 	{OpUserGet, "a local user's SID, groups and profile", false},
+	{OpUserRights, "the user rights a local account holds, directly or through its groups", false},
 	{OpEventBookmark, "the newest record id of the Application log", false},
 	{OpEventQuery, "Application log records after a bookmark, by source", false},
 	{OpMutexHold, "hold a named mutex (Global\\_MSIExecute) for a while", true},

@@ -138,6 +138,8 @@ var goldenSteps = []struct {
 		{"op":"installer.register"},
 		{"op":"installer.unregister"},
 		{"op":"installer.register"}]`},
+	// Last: host.health reads the clock, which would shift later steps' times.
+	{"health", `[{"op":"host.health"},{"op":"user.rights","args":{"name":"msilab"}},{"op":"user.rights","args":{"name":"nobody"}}]`},
 }
 
 func TestOpsGolden(t *testing.T) {

@@ -313,6 +313,9 @@ func (r *run) progress(n, total int, res results.CellResult) {
 	if res.Reason != "" && res.Status != results.StatusPass {
 		line += "  — " + res.Reason
 	}
+	if rv := res.Revert; rv != nil && rv.How == results.RevertSnapshot && r.opts.Revert == RevertAuto {
+		line += fmt.Sprintf("  [reverted by snapshot %s in %s: %s]", rv.Snapshot, rv.Took.Round(time.Millisecond), rv.Why)
+	}
 	fmt.Fprintln(r.opts.Progress, line)
 }
 

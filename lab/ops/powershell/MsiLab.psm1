@@ -221,6 +221,34 @@ function Get-MsiLabHostInfo {
     }
 }
 
+# host.health: what msilab doctor checks before a run. The WSMan: drive
+# needs an elevated session; 0 means no limit where WinRM allows it.
+# $PSVersionTable: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_automatic_variables?view=powershell-5.1
+# Language modes: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_language_modes?view=powershell-5.1
+# DriveInfo: https://learn.microsoft.com/dotnet/api/system.io.driveinfo
+# WinRM limits (MaxEnvelopeSizekb, Shell\MaxMemoryPerShellMB, Shell\MaxShellsPerUser):
+# https://learn.microsoft.com/windows/win32/winrm/installation-and-configuration-for-windows-remote-management
+function Get-MsiLabHostHealth {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @()
+    $drive = [string]$env:SystemDrive
+    $info = New-Object System.IO.DriveInfo ($drive)
+    $winrm = [ordered]@{
+        max_envelope_size_kb    = [int](Get-Item -LiteralPath 'WSMan:\localhost\MaxEnvelopeSizekb').Value
+        max_memory_per_shell_mb = [int](Get-Item -LiteralPath 'WSMan:\localhost\Shell\MaxMemoryPerShellMB').Value
+        max_shells_per_user     = [int](Get-Item -LiteralPath 'WSMan:\localhost\Shell\MaxShellsPerUser').Value
+    }
+    [ordered]@{
+        ps_version    = $PSVersionTable.PSVersion.ToString()
+        language_mode = [string]$ExecutionContext.SessionState.LanguageMode
+        clock_utc     = [DateTime]::UtcNow.ToString('o')
+        system_drive  = $drive
+        free_bytes    = [uint64]$info.AvailableFreeSpace
+        size_bytes    = [uint64]$info.TotalSize
+        winrm         = $winrm
+    }
+}
+
 #endregion
 #region Registry
 
@@ -943,6 +971,47 @@ function Get-MsiLabUserOp {
     param($OpArgs)
     Assert-MsiLabArgs $OpArgs @('name')
     Get-MsiLabUser (Get-MsiLabUserName $OpArgs)
+}
+
+# user.rights: the user rights the local security policy assigns to the
+# account, to a local group it is a direct member of, or to Everyone and
+# Authenticated Users. secedit exports the policy's [Privilege Rights] as
+# "SeBatchLogonRight = *S-1-5-32-544,*S-1-5-32-551" (a name without * for
+# an account it could not map to a SID).
+# secedit /export: https://learn.microsoft.com/windows-server/administration/windows-commands/secedit-export
+# User rights assignment: https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/user-rights-assignment
+function Get-MsiLabUserRights {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    $name = Get-MsiLabUserName $OpArgs
+    $user = Find-MsiLabLocalUser $name
+    if ($null -eq $user) { return [ordered]@{ name = $name; exists = $false; rights = @() } }
+    $sid = $user.SID.Value
+    $holders = New-Object System.Collections.Generic.HashSet[string]
+    foreach ($s in @($sid, 'S-1-1-0', 'S-1-5-11')) { [void]$holders.Add($s) }
+    foreach ($g in (Get-LocalGroup)) {
+        if (Test-MsiLabGroupMember $g.SID.Value $sid) { [void]$holders.Add($g.SID.Value) }
+    }
+    $cfg = [System.IO.Path]::GetTempFileName()
+    try {
+        $out = & secedit.exe /export /areas USER_RIGHTS /cfg $cfg /quiet 2>&1
+        if ($LASTEXITCODE -ne 0) { throw (New-MsiLabError 'Internal' "secedit /export failed ($LASTEXITCODE): $out") }
+        $lines = Get-Content -LiteralPath $cfg -Encoding Unicode
+    } finally {
+        Remove-Item -LiteralPath $cfg -Force -ErrorAction SilentlyContinue
+    }
+    $rights = New-Object System.Collections.Generic.List[string]
+    foreach ($line in $lines) {
+        if ($line -notmatch '^\s*(Se\w+)\s*=\s*(.*)$') { continue }
+        $right = $Matches[1]
+        foreach ($entry in $Matches[2].Split(',')) {
+            $e = $entry.Trim()
+            if ($e.StartsWith('*')) { $e = $e.Substring(1) } elseif ($e -eq $user.Name) { $e = $sid }
+            if ($holders.Contains($e)) { $rights.Add($right); break }
+        }
+    }
+    $rights.Sort([System.StringComparer]::Ordinal)
+    [ordered]@{ name = $user.Name; exists = $true; sid = $sid; rights = $rights.ToArray() }
 }
 
 #endregion
@@ -1763,6 +1832,7 @@ function Start-MsiLabHyperVVM {
 # TestModuleImplementsCatalog).
 $script:MsiLabOps = @{
     'host.info'             = 'Get-MsiLabHostInfo'
+    'host.health'           = 'Get-MsiLabHostHealth'
     'service.get'           = 'Get-MsiLabService'
     'service.set_start'     = 'Set-MsiLabServiceStart'
     'service.start'         = 'Start-MsiLabService'
@@ -1785,6 +1855,7 @@ $script:MsiLabOps = @{
     'path.hash'             = 'Get-MsiLabPathHash'
     'user.ensure'           = 'Set-MsiLabUser'
     'user.get'              = 'Get-MsiLabUserOp'
+    'user.rights'           = 'Get-MsiLabUserRights'
     'eventlog.bookmark'     = 'Get-MsiLabEventBookmark'
     'eventlog.query'        = 'Get-MsiLabEvents'
     'mutex.hold'            = 'Invoke-MsiLabMutexHold'

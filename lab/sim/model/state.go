@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/msilab/msilab/win"
 )
 
 // state is everything a snapshot holds. Methods of Machine that take no
@@ -19,7 +21,8 @@ type state struct {
 	users   map[string]*User   // lower-case name -> account
 	events  []Event
 	mutexes map[string]mutexHold
-	ticks   int64 // default clock: reads so far
+	rights  map[string][]win.SID // nil: the defaults (rights.go)
+	ticks   int64                // default clock: reads so far
 	nextPID uint32
 }
 
@@ -56,6 +59,12 @@ func (st *state) clone() *state {
 		c.events[i] = e.clone()
 	}
 	c.mutexes = maps.Clone(st.mutexes)
+	if st.rights != nil {
+		c.rights = make(map[string][]win.SID, len(st.rights))
+		for k, v := range st.rights {
+			c.rights[k] = slices.Clone(v)
+		}
+	}
 	return &c
 }
 
@@ -109,6 +118,7 @@ func (st *state) lines() State {
 	userLines(&out, st)
 	eventLines(&out, st)
 	mutexLines(&out, st)
+	rightLines(&out, st)
 	slices.Sort(out)
 	return out
 }
