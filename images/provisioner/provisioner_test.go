@@ -12,6 +12,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,8 +330,10 @@ func checkLabYAML(t *testing.T, r *run, m *manifest.Manifest) {
 	env := "MSILAB_" + strings.ToUpper(strings.ReplaceAll(r.profile, "-", "_"))
 	want := lab.HostSpec{Name: r.profile, OS: r.profile, Endpoint: "http://" + host + ":" + itoa(port) + "/wsman", Auth: "ntlm",
 		User: r.srv.User(), PasswordEnv: env + "_PASSWORD", StandardUser: ops.DefaultStandardUser,
-		StandardPasswordEnv: env + "_STANDARD_PASSWORD", Snapshot: lab.SnapshotSpec{Driver: "none", Name: "msilab-clean"}, Line: h.Line}
-	if h != want {
+		StandardPasswordEnv: env + "_STANDARD_PASSWORD", Line: h.Line,
+		// Built by Packer's qemu builder: the libvirt driver, on the local system daemon.
+		Snapshot: lab.SnapshotSpec{Driver: "libvirt", Name: "msilab-clean", Settings: lab.Settings{"uri": "qemu:///system"}}}
+	if !reflect.DeepEqual(h, want) {
 		t.Errorf("lab.yaml host:\n %+v\nwant\n %+v", h, want)
 	}
 	if !bytes.Contains(data, []byte(m.BaselineSHA256)) || bytes.Contains(data, []byte(stdPassword)) || bytes.Contains(data, []byte(r.srv.Password())) {
