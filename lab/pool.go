@@ -158,6 +158,32 @@ func (p *Pool) lock(h *Host) (bool, error) {
 	return true, nil
 }
 
+// Remove takes a free host out of the pool for good (a host refused by
+// the preflight); it reports whether the host was free to take.
+func (p *Pool) Remove(h *Host) bool {
+	ch, ok := p.free[h.Spec.OS]
+	if !ok {
+		return false
+	}
+	var keep []*Host
+	found := false
+	for n := len(ch); n > 0; n-- {
+		select {
+		case x := <-ch:
+			if x == h {
+				found = true
+			} else {
+				keep = append(keep, x)
+			}
+		default:
+		}
+	}
+	for _, x := range keep {
+		ch <- x
+	}
+	return found
+}
+
 // Release returns a leased host.
 func (p *Pool) Release(h *Host) {
 	p.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"github.com/msilab/msilab/win"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
@@ -15,11 +16,16 @@ import (
 
 const revertUsage = `Usage:
   msilab revert --journal FILE [--lab lab.yaml | endpoint flags]
+  msilab revert --snapshot --lab lab.yaml [--host NAME,...]
 
 Restores hosts left changed by a run that was killed: for every cell the
 journal has not marked done, reverts its faults from the journaled undo
 data (newest first) and removes the product it installed, then marks the
 cell done. Running it again finds nothing to do.
+
+With --snapshot, reverts the lab's hosts (or those --host names) to their
+clean snapshot with their snapshot driver, powers them on and waits until
+WinRM answers, and says how long each took.
 `
 
 func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,10 +34,18 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = func() { fmt.Fprint(stderr, revertUsage); fs.PrintDefaults() }
 	journalPath := fs.String("journal", "", "the run's journal.jsonl")
 	invPath := fs.String("lab", "", "lab inventory naming the journal's hosts")
+	snapshot := fs.Bool("snapshot", false, "revert the lab's hosts to their snapshot (needs --lab)")
+	only := fs.String("host", "", "with --snapshot: only these hosts, comma-separated")
 	var ef endpointFlags
 	ef.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v", err)
+	}
+	if *snapshot {
+		if *invPath == "" || *journalPath != "" || fs.NArg() > 0 {
+			return usagef("msilab revert --snapshot needs --lab FILE, and no --journal nor arguments")
+		}
+		return revertSnapshots(ctx, *invPath, splitList(*only), stdout)
 	}
 	if *journalPath == "" || fs.NArg() > 0 {
 		return usagef("msilab revert needs --journal FILE and no arguments")
@@ -127,4 +141,35 @@ func hostEndpoint(name, url string, inv *lab.Inventory, ef endpointFlags) (lab.E
 		ef.endpoint = url
 	}
 	return ef.toEndpoint()
+}
+
+// revertSnapshots reverts hosts of the lab to their snapshots, in parallel.
+func revertSnapshots(ctx context.Context, invPath string, only []string, stdout io.Writer) error {
+	hosts, err := doctorHosts(invPath, only, endpointFlags{}, "", "")
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(hosts))
+	lines := make([]string, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer h.Close()
+			rv, err := h.Revert(ctx)
+			if err != nil {
+				errs[i] = fmt.Errorf("host %s: %w", h.Spec.Name, err)
+				return
+			}
+			lines[i] = fmt.Sprintf("reverted %s to %s", h.Spec.Name, rv)
+		}()
+	}
+	wg.Wait()
+	for _, l := range lines {
+		if l != "" {
+			fmt.Fprintln(stdout, l)
+		}
+	}
+	return errors.Join(errs...)
 }

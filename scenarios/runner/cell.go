@@ -32,6 +32,10 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 			res.Status, res.Reason = results.StatusInfra, "run interrupted: "+ctx.Err().Error()
 			break
 		}
+		if why := r.refusal(c.Host.OS); why != "" {
+			res.Status, res.Reason = results.StatusInfra, why
+			break
+		}
 		host, err := r.pool.Lease(ctx, c.Host.OS)
 		if err != nil {
 			res.Status, res.Reason = results.StatusInfra, err.Error()

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +52,9 @@ func NewLab(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Op
 // that cannot run on the lab's hosts returns a nil CellRun and its result
 // with status skipped.
 func (l *Lab) Begin(ctx context.Context, c scenarios.Cell) (cr *CellRun, res *results.CellResult, release func(), err error) {
+	if why := l.r.refusal(c.Host.OS); why != "" {
+		return nil, nil, nil, errors.New(why)
+	}
 	host, err := l.r.pool.Lease(ctx, c.Host.OS)
 	if err != nil {
 		return nil, nil, nil, err
@@ -66,5 +70,8 @@ func (l *Lab) Begin(ctx context.Context, c scenarios.Cell) (cr *CellRun, res *re
 	return cr, res, release, nil
 }
 
-// Close closes the journal.
-func (l *Lab) Close() error { return l.r.journal.Close() }
+// Close returns refused hosts to the pool and closes the journal.
+func (l *Lab) Close() error {
+	l.r.giveBack()
+	return l.r.journal.Close()
+}

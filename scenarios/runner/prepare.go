@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/msilab/msilab/doctor"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/msi"
@@ -87,13 +88,65 @@ func (r *run) prepare(ctx context.Context, cells []scenarios.Cell) {
 			hi := &hostInfo{}
 			var n int
 			hi.info, hi.simulated, n, hi.err = r.prepareHost(ctx, h)
+			var refusal *doctor.HostError
+			if hi.err == nil && !r.opts.SkipPreflight {
+				refusal = r.preflight(ctx, h)
+			}
 			r.mu.Lock()
 			r.hosts[h] = hi
 			r.prepCommands += n
+			if r.usable == nil {
+				r.usable, r.refused = map[string]int{}, map[string][]string{}
+			}
+			if refusal != nil {
+				r.refused[h.Spec.OS] = append(r.refused[h.Spec.OS], refusal.Error())
+			} else {
+				r.usable[h.Spec.OS]++
+			}
 			r.mu.Unlock()
 		}()
 	}
 	wg.Wait()
+}
+
+// preflight runs msilab doctor's checks on a prepared host; a host that
+// fails them is taken out of the pool, and the refusal said once.
+func (r *run) preflight(ctx context.Context, h *lab.Host) *doctor.HostError {
+	rows := doctor.Check(ctx, h, doctor.Options{})
+	if !doctor.AnyFailed(rows) {
+		return nil
+	}
+	e := &doctor.HostError{Host: h.Spec.Name, Failures: doctor.Failures(rows)}
+	if r.pool.Remove(h) {
+		r.mu.Lock()
+		r.removed = append(r.removed, h)
+		r.mu.Unlock()
+	}
+	if r.opts.Progress != nil {
+		fmt.Fprintf(r.opts.Progress, "msilab: refusing %s (run msilab doctor for the fixes)\n", e)
+	}
+	return e
+}
+
+// giveBack returns the refused hosts to the pool when the run ends (the
+// pool may serve another run).
+func (r *run) giveBack() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range r.removed {
+		r.pool.Release(h)
+	}
+	r.removed = nil
+}
+
+// refusal is why no host of the OS profile can run cells ("" when one can).
+func (r *run) refusal(os string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.usable == nil || r.usable[os] > 0 || len(r.refused[os]) == 0 {
+		return ""
+	}
+	return "no host of " + os + " passed the preflight: " + strings.Join(r.refused[os], "; ")
 }
 
 func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool, int, error) {

@@ -62,6 +62,9 @@ type Options struct {
 	// expected failure, diagnose and fix the host, rerun the install, and
 	// prove recovery and the baseline.
 	Remediate bool
+	// SkipPreflight skips msilab doctor's checks of each host before its
+	// first cell (a host that fails them is refused: its cells do not run).
+	SkipPreflight bool
 	// Revert is the revert policy (default auto): journal (the journal's
 	// undo only, checked by the baseline comparison), snapshot (revert
 	// the host's snapshot before every cell) or auto (the journal, and
@@ -171,6 +174,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	}
 	r.prepare(ctx, todo)
 	r.work(ctx, interleave(todo))
+	r.giveBack()
 
 	sum := &Summary{Counts: map[string]int{}, PrepCommands: r.prepCommands}
 	for _, c := range cells {
@@ -207,6 +211,9 @@ type run struct {
 
 	mu           sync.Mutex
 	hosts        map[*lab.Host]*hostInfo
+	refused      map[string][]string // OS profile -> refused hosts' failures
+	usable       map[string]int      // OS profile -> hosts not refused
+	removed      []*lab.Host         // refused hosts taken out of the pool
 	finished     map[string]results.CellResult
 	prepCommands int
 }
