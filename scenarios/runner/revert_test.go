@@ -152,3 +152,21 @@ func TestRevertWithoutDriver(t *testing.T) {
 		t.Errorf("--revert snapshot without a driver: %v, want a refusal naming the host", err)
 	}
 }
+
+// --revert auto after an infrastructure error: the host is reverted by
+// its snapshot before the retry, and the result keeps saying so.
+func TestRevertAutoAfterInfraError(t *testing.T) {
+	pool, _, g := gatedHost(t, "win11-24h2")
+	g.DropWhen(testlab.StdinHas(`"op":"msi.install"`))
+	sum, err := Run(context.Background(), pool, builtinCells(t, "temp-acl-system-read-only", "win11-24h2"), Options{Out: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sum.Cells[0]
+	if c.Status != results.StatusPass || c.Attempts != 2 {
+		t.Errorf("status %s after %d attempts (%s), want pass after 2", c.Status, c.Attempts, c.Reason)
+	}
+	if rv := c.Revert; rv == nil || rv.How != results.RevertSnapshot || !strings.Contains(rv.Why, "infrastructure error") || rv.Took <= 0 {
+		t.Errorf("revert note %+v, want a snapshot revert after the infrastructure error", rv)
+	}
+}

@@ -65,7 +65,9 @@ func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *
 		res.Status, res.Reason = results.StatusSkip, "full UI needs someone to accept the UAC prompt: simulated hosts only"
 		return nil, nil
 	}
-	res.Revert = &results.RevertNote{Policy: r.opts.Revert, How: results.RevertJournal}
+	if res.Revert == nil || res.Revert.How != results.RevertSnapshot { // keep an earlier attempt's snapshot revert
+		res.Revert = &results.RevertNote{Policy: r.opts.Revert, How: results.RevertJournal}
+	}
 	if r.opts.Revert == RevertSnapshot {
 		if err := r.revertHost(ctx, host, res, "policy snapshot: before every cell"); err != nil {
 			return nil, err

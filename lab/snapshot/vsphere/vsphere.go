@@ -131,14 +131,17 @@ func (d *Driver) connect(ctx context.Context) (*object.VirtualMachine, error) {
 	if err != nil {
 		return nil, d.fail("", fmt.Errorf("%w: %s: %v", lab.ErrHypervisorUnreachable, d.u.Host, err))
 	}
+	// The keep-alive starts with the login and stops with the logout.
+	ka := keepalive.NewHandlerSOAP(c.RoundTripper, d.opts.KeepAlive, nil)
+	c.RoundTripper = ka
 	sm := session.NewManager(c)
 	if err := sm.Login(ctx, url.UserPassword(d.opts.User, d.opts.Password)); err != nil {
+		ka.Stop()
 		if fault.Is(err, &types.InvalidLogin{}) {
 			return nil, d.fail("", fmt.Errorf("%w: user %q at %s", lab.ErrHypervisorAuth, d.opts.User, d.u.Host))
 		}
 		return nil, d.fail("", fmt.Errorf("login: %w", err))
 	}
-	c.RoundTripper = keepalive.NewHandlerSOAP(c.RoundTripper, d.opts.KeepAlive, nil)
 	finder := find.NewFinder(c, false)
 	dc, err := finder.DatacenterOrDefault(ctx, d.opts.Datacenter)
 	if err != nil {
