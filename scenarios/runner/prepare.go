@@ -89,7 +89,10 @@ func (r *run) prepare(ctx context.Context, cells []scenarios.Cell) {
 			var n int
 			hi.info, hi.simulated, n, hi.err = r.prepareHost(ctx, h)
 			var refusal *doctor.HostError
-			if hi.err == nil && !r.opts.SkipPreflight {
+			// Hosts shared with other processes (Ginkgo's -p: lock files)
+			// may be mid-cell for another process, faults injected: the
+			// preflight is then for msilab doctor to make beforehand.
+			if hi.err == nil && !r.opts.SkipPreflight && r.pool.LockDir == "" {
 				refusal = r.preflight(ctx, h)
 			}
 			r.mu.Lock()
