@@ -308,15 +308,22 @@ func (h *Host) Revert(ctx context.Context) (Reverted, error) {
 	rv.Revert = time.Since(start)
 	if !info.InGuest {
 		h.Reset() // the old shell died with the VM's state
+		timeout := h.Spec.Snapshot.ReadyTimeout
+		if timeout <= 0 {
+			timeout = DefaultReadyTimeout
+		}
+		// ready_timeout bounds the power-on and the wait for WinRM together.
+		rctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
 		if p, ok := d.(PowerOner); ok {
 			t := time.Now()
-			if err := p.PowerOn(ctx); err != nil {
+			if err := p.PowerOn(rctx); err != nil {
 				return rv, err
 			}
 			rv.PowerOn = time.Since(t)
 		}
 		t := time.Now()
-		if err := h.WaitReady(ctx, h.Spec.Snapshot.ReadyTimeout); err != nil {
+		if err := h.WaitReady(rctx, timeout); err != nil {
 			return rv, &SnapshotError{Driver: rv.Driver, VM: h.Spec.Name, Snapshot: rv.Snapshot, Err: err}
 		}
 		rv.Ready = time.Since(t)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
@@ -232,5 +233,20 @@ func TestHostWithoutHyperV(t *testing.T) {
 	err = d.CheckSnapshot(t.Context(), "msilab-clean")
 	if err == nil || !strings.Contains(err.Error(), "Hyper-V PowerShell module is not installed") {
 		t.Errorf("host without Hyper-V: %v", err)
+	}
+}
+
+// A guest whose WinRM never answers after the revert: Host.Revert gives
+// up after ready_timeout with ErrNotReady, naming the VM.
+func TestRevertGivesUpWhenWinRMNeverAnswers(t *testing.T) {
+	l := newLab(t, "", "")
+	if err := l.hv.Checkpoint("win11-a", "msilab-clean", sim.CheckpointProduction); err != nil {
+		t.Fatal(err)
+	}
+	l.guest.Close() // the VM runs, its WinRM service does not
+	l.host.Spec.Snapshot.ReadyTimeout = 300 * time.Millisecond
+	_, err := l.host.Revert(t.Context())
+	if !errors.Is(err, lab.ErrNotReady) || !strings.Contains(err.Error(), "win11-a") {
+		t.Errorf("Revert with a silent guest: %v, want ErrNotReady naming the VM", err)
 	}
 }
