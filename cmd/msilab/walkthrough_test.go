@@ -153,3 +153,20 @@ func TestWalkthrough(t *testing.T) {
 		}
 	}
 }
+
+// Bad input to the new flags is a usage error (exit status 2).
+func TestDoctorAndRevertUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "--revert", "sometimes"},
+		{"doctor"},
+		{"doctor", "--endpoint", "127.0.0.1:1", "--user", "u", "--os", "win99"},
+		{"revert", "--snapshot"},
+		{"revert", "--snapshot", "--lab", "x.yaml", "--journal", "j.jsonl"},
+	} {
+		_, err := msilabOut(t, args...)
+		var u *usageError
+		if !errors.As(err, &u) {
+			t.Errorf("msilab %v: %v, want a usage error", args, err)
+		}
+	}
+}
