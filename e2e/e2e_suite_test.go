@@ -13,6 +13,9 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/msilab/msilab/lab"
+	_ "github.com/msilab/msilab/lab/snapshot/hyperv" // the drivers MSILAB_LAB's lab.yaml may name
+	_ "github.com/msilab/msilab/lab/snapshot/libvirt"
+	_ "github.com/msilab/msilab/lab/snapshot/vsphere"
 	"github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/win"
 )
@@ -44,7 +47,9 @@ func loadMatrix() ([]scenarios.Cell, error) {
 			return nil, fmt.Errorf("MSILAB_LAB: %w", err)
 		}
 		for _, h := range inv.Hosts {
-			hosts = append(hosts, scenarios.Host{Name: h.Name, OS: h.OS})
+			if h.Role != lab.RoleHypervisor {
+				hosts = append(hosts, scenarios.Host{Name: h.Name, OS: h.OS})
+			}
 		}
 	} else {
 		for _, p := range win.Profiles() {

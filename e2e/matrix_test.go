@@ -28,12 +28,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	if path := os.Getenv("MSILAB_LAB"); path != "" {
 		inv, err := lab.LoadInventory(path, win.ProfileNames())
 		Expect(err).NotTo(HaveOccurred())
-		var hosts []*lab.Host
-		for _, spec := range inv.Hosts {
-			ep, err := spec.Connect()
-			Expect(err).NotTo(HaveOccurred())
-			hosts = append(hosts, lab.NewHost(spec, ep))
-		}
+		hosts, err := inv.Connect(nil) // hypervisor hosts run no cells
+		Expect(err).NotTo(HaveOccurred())
 		pool = lab.NewPool(hosts)
 		pool.LockDir = os.TempDir()
 	} else {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -54,18 +55,37 @@ type HostSpec struct {
 	StandardUser        string       `yaml:"standard_user,omitempty"`
 	StandardPasswordEnv string       `yaml:"standard_password_env,omitempty"`
 	Snapshot            SnapshotSpec `yaml:"snapshot,omitempty"`
+	// Role is "" for a host that runs cells, or "hypervisor" for a host
+	// that runs none but drives VMs (a Hyper-V host named by the hyperv
+	// snapshot driver's setting host).
+	Role string `yaml:"role,omitempty"`
 	// Line is the host's line in the file, for messages.
 	Line int `yaml:"-"`
 }
 
-// SnapshotSpec says how a host returns to its clean state before each cell.
+// SnapshotSpec says how a host returns to its clean snapshot: a driver
+// registered by name (SnapshotDrivers: vsphere, libvirt, hyperv, sim,
+// none) and its settings.
+//
+//	snapshot:
+//	  driver: vsphere
+//	  name: msilab-clean
+//	  ready_timeout: 10m
+//	  settings: {url: "https://vcenter.lab/sdk", vm: win11-a, user_env: VSPHERE_USER, password_env: VSPHERE_PASSWORD}
 type SnapshotSpec struct {
-	// Driver is "sim" (a simulated host's sim.snapshot/sim.restore) or
-	// "none" (no snapshot: the faults' own revert is the only cleanup).
+	// Driver names a registered snapshot driver (default none).
 	Driver string `yaml:"driver"`
 	// Name of the clean snapshot (default msilab-clean).
 	Name string `yaml:"name,omitempty"`
+	// ReadyTimeout bounds the power-on and the wait until WinRM answers
+	// after a revert (default 10m).
+	ReadyTimeout time.Duration `yaml:"ready_timeout,omitempty"`
+	// Settings are the driver's; credentials only as *_env variable names.
+	Settings Settings `yaml:"settings,omitempty"`
 }
+
+// RoleHypervisor marks a host that drives VMs and runs no cells.
+const RoleHypervisor = "hypervisor"
 
 // InventoryError is a mistake in lab.yaml, with its line.
 type InventoryError struct {
@@ -81,9 +101,6 @@ var (
 	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	lineOf   = regexp.MustCompile(`line (\d+)`)
 )
-
-// SnapshotDrivers are the drivers this build has.
-var SnapshotDrivers = []string{"sim", "none"}
 
 // LoadInventory reads and checks an inventory file. knownOS lists the OS
 // profile names a host may name.
@@ -147,8 +164,24 @@ func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, err
 		if h.Snapshot.Driver == "" {
 			h.Snapshot.Driver = "none"
 		}
-		if !contains(SnapshotDrivers, h.Snapshot.Driver) {
-			bad("unknown snapshot driver %q (this build has: %s)", h.Snapshot.Driver, strings.Join(SnapshotDrivers, ", "))
+		if info, ok := LookupSnapshotDriver(h.Snapshot.Driver); !ok {
+			bad("unknown snapshot driver %q (this build has: %s)", h.Snapshot.Driver, strings.Join(SnapshotDrivers(), ", "))
+		} else {
+			for _, msg := range checkSettings(info, h.Snapshot.Settings) {
+				bad("snapshot: %s", msg)
+			}
+		}
+		switch h.Role {
+		case "":
+		case RoleHypervisor:
+			if h.Snapshot.Driver != "none" {
+				bad("a hypervisor host runs no cells and has no snapshot driver")
+			}
+		default:
+			bad("role must be %q or absent, not %q", RoleHypervisor, h.Role)
+		}
+		if h.Snapshot.ReadyTimeout < 0 {
+			bad("snapshot: ready_timeout must be positive")
 		}
 		if h.Snapshot.Name == "" {
 			h.Snapshot.Name = "msilab-clean"
@@ -159,6 +192,14 @@ func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, err
 	}
 	if len(inv.Hosts) == 0 {
 		errs = append(errs, &InventoryError{File: file, Line: 1, Msg: "no hosts"})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for i := range inv.Hosts {
+		if err := inv.checkReferences(&inv.Hosts[i]); err != nil {
+			errs = append(errs, &InventoryError{File: file, Line: inv.Hosts[i].Line, Msg: fmt.Sprintf("host %q: snapshot: %v", inv.Hosts[i].Name, err)})
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -387,4 +428,54 @@ func redact(raw string) string {
 func (h HostSpec) BasicOverHTTP() bool {
 	ep, err := h.endpoint("")
 	return err == nil && ep.Auth == AuthBasic && !ep.HTTPS
+}
+
+// Host returns the inventory's host of that name.
+func (inv *Inventory) Host(name string) (HostSpec, bool) {
+	for _, h := range inv.Hosts {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return HostSpec{}, false
+}
+
+// checkReferences checks a snapshot setting that names another host of
+// the lab (setting "host", the Hyper-V host): it must exist and not be
+// the host itself.
+func (inv *Inventory) checkReferences(h *HostSpec) error {
+	ref := h.Snapshot.Settings["host"]
+	if ref == "" {
+		return nil
+	}
+	if ref == h.Name {
+		return fmt.Errorf("setting host names the host itself")
+	}
+	hv, ok := inv.Host(ref)
+	if !ok {
+		return fmt.Errorf("setting host: no host %q in the lab", ref)
+	}
+	if hv.Role != RoleHypervisor {
+		return fmt.Errorf("setting host: host %q needs role: %s (so that it runs no cells)", ref, RoleHypervisor)
+	}
+	return nil
+}
+
+// Connect makes a lab.Host of every host spec kept (hypervisors aside) (credentials read from the
+// environment), each knowing the inventory.
+func (inv *Inventory) Connect(keep func(HostSpec) bool) ([]*Host, error) {
+	var out []*Host
+	for _, spec := range inv.Hosts {
+		if spec.Role == RoleHypervisor || (keep != nil && !keep(spec)) {
+			continue
+		}
+		ep, err := spec.Connect()
+		if err != nil {
+			return nil, err
+		}
+		h := NewHost(spec, ep)
+		h.Inventory = inv
+		out = append(out, h)
+	}
+	return out, nil
 }

@@ -23,7 +23,7 @@ func TestInventoryErrors(t *testing.T) {
 		{"only a comment", "# nothing\n", "lab.yaml:1: empty file"},
 		{"unknown host key", goodHost + "    colour: red\n", `lab.yaml:8: unknown key "colour" in host 1 (known: name, os,`},
 		{"unknown top key", "hostz: []\n", `lab.yaml:1: unknown key "hostz" at the top (known: hosts)`},
-		{"unknown snapshot key", goodHost + "    snapshot: {driver: none, nmae: x}\n", `lab.yaml:8: unknown key "nmae" in host 1's snapshot (known: driver, name)`},
+		{"unknown snapshot key", goodHost + "    snapshot: {driver: none, nmae: x}\n", `lab.yaml:8: unknown key "nmae" in host 1's snapshot (known: driver, name, ready_timeout, settings)`},
 		{"repeated key", goodHost + "    user: other\n", `lab.yaml:8: user is set twice in host 1 (first on line 5)`},
 		{"wrong type", strings.Replace(goodHost, "insecure: true", "insecure: maybe", 1), `lab.yaml:7: insecure: expected true or false, got a string (maybe)`},
 		{"hosts not a list", "hosts:\n  name: a\n", `lab.yaml:2: hosts: expected a list, got a mapping`},

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/msilab/msilab/lab/ops"
 )
 
 // Host is a lab host as the runner uses it: its spec, one session
@@ -19,9 +17,15 @@ import (
 type Host struct {
 	Spec     HostSpec
 	Endpoint Endpoint
+	// Inventory is the lab the host was read from (nil for a host made
+	// without one); a snapshot driver may reach another of its hosts.
+	Inventory *Inventory
 
 	mu      sync.Mutex
 	session Session
+
+	dmu    sync.Mutex
+	driver SnapshotDriver
 }
 
 // NewHost makes a host from its spec and endpoint (credentials included).
@@ -52,45 +56,11 @@ func (h *Host) Reset() {
 	}
 }
 
-// SaveClean records the host's clean state under its snapshot name
-// (driver sim); driver none has nothing to save.
-func (h *Host) SaveClean(ctx context.Context) error {
-	if h.Spec.Snapshot.Driver != "sim" {
-		return nil
-	}
-	return h.snapshotOp(ctx, ops.OpSimSnapshot)
+// Close closes the host's session and its snapshot driver.
+func (h *Host) Close() {
+	h.Reset()
+	h.closeDriver()
 }
-
-// Revert returns the host to its clean snapshot (driver sim). With driver
-// none it does nothing: the faults' own revert is the cleanup.
-func (h *Host) Revert(ctx context.Context) error {
-	if h.Spec.Snapshot.Driver != "sim" {
-		return nil
-	}
-	return h.snapshotOp(ctx, ops.OpSimRestore)
-}
-
-func (h *Host) snapshotOp(ctx context.Context, name string) error {
-	s, err := h.Session(ctx)
-	if err != nil {
-		return err
-	}
-	op, err := ops.New(name, ops.SnapshotArgs{Name: h.Spec.Snapshot.Name})
-	if err != nil {
-		return err
-	}
-	res, err := s.RunBatch(ctx, []ops.Op{op})
-	if err != nil {
-		return err
-	}
-	if err := res[0].Decode(nil); err != nil {
-		return fmt.Errorf("lab: host %s: %w", h.Spec.Name, err)
-	}
-	return nil
-}
-
-// Close closes the host's session.
-func (h *Host) Close() { h.Reset() }
 
 // Pool leases hosts to parallel workers, by OS profile. Within a process
 // a host is leased to one worker at a time; with LockDir set, also across
@@ -186,6 +156,32 @@ func (p *Pool) lock(h *Host) (bool, error) {
 	p.locks[h] = f
 	p.mu.Unlock()
 	return true, nil
+}
+
+// Remove takes a free host out of the pool for good (a host refused by
+// the preflight); it reports whether the host was free to take.
+func (p *Pool) Remove(h *Host) bool {
+	ch, ok := p.free[h.Spec.OS]
+	if !ok {
+		return false
+	}
+	var keep []*Host
+	found := false
+	for n := len(ch); n > 0; n-- {
+		select {
+		case x := <-ch:
+			if x == h {
+				found = true
+			} else {
+				keep = append(keep, x)
+			}
+		default:
+		}
+	}
+	for _, x := range keep {
+		ch <- x
+	}
+	return found
 }
 
 // Release returns a leased host.

@@ -63,7 +63,7 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 		h := hosts[c.Host.OS]
 		ctx := lab.WithLogons(ctx, ops.Logon{User: ExplainStandardUser, Password: "Std-Passw0rd!"},
 			ops.Logon{User: h.Endpoint.User, Password: h.Endpoint.Password})
-		if err := h.Revert(ctx); err != nil {
+		if _, err := h.Revert(ctx); err != nil {
 			t.Fatal(err)
 		}
 		s, err := h.Session(ctx)

@@ -66,7 +66,9 @@ Usage:
   msilab run [flags]          run the scenario matrix (default: built-in catalog, embedded simulated lab)
   msilab scenarios list|validate|explain   the scenario catalog and files
   msilab faults list|show NAME             the faults msilab can inject
+  msilab doctor --lab lab.yaml             check every host before a run: one row per check, with its fix
   msilab revert --journal FILE             restore hosts after a run was killed
+  msilab revert --snapshot --lab lab.yaml  revert hosts to their clean snapshot (their snapshot driver)
   msilab sim serve [flags]    run a simulated Windows host that speaks WinRM
   msilab sim rules [--json]   list the simulated Windows Installer's rules and their evidence
   msilab exec [flags] CMD...  run a cmd.exe command line on a host
@@ -113,6 +115,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return scenariosCmd(ctx, args[1:], stdout, stderr)
 	case "faults":
 		return faultsCmd(args[1:], stdout, stderr)
+	case "doctor":
+		return doctorCmd(ctx, args[1:], stdout, stderr)
 	case "revert":
 		return revertCmd(ctx, args[1:], stdout, stderr)
 	case "diagnose":

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
@@ -19,6 +20,7 @@ import (
 const revertUsage = `Usage:
   msilab revert --journal FILE --lab lab.yaml
   msilab revert --journal FILE --endpoint URL --user NAME [endpoint flags]
+  msilab revert --snapshot --lab lab.yaml [--host NAME,...]
 
 Restores hosts left changed by a run that was killed: for every cell the
 journal has not marked done, reverts its faults from the journaled undo
@@ -34,6 +36,10 @@ beside it (journal.jsonl.key), each entry is rebuilt by the fault's or
 fix's own code from its undo data (checked against what that code reads
 and changes), and credentials go only to the endpoints that lab.yaml, or
 --endpoint, names: a host whose journaled endpoint differs is refused.
+
+With --snapshot, reverts the lab's hosts (or those --host names) to their
+clean snapshot with their snapshot driver, powers them on and waits until
+WinRM answers, and says how long each took.
 `
 
 func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,10 +48,18 @@ func revertCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = func() { fmt.Fprint(fs.Output(), revertUsage); fs.PrintDefaults() }
 	journalPath := fs.String("journal", "", "the run's journal.jsonl")
 	invPath := fs.String("lab", "", "lab inventory naming the journal's hosts")
+	snapshot := fs.Bool("snapshot", false, "revert the lab's hosts to their snapshot (needs --lab)")
+	only := fs.String("host", "", "with --snapshot: only these hosts, comma-separated")
 	var ef endpointFlags
 	ef.register(fs)
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
+	}
+	if *snapshot {
+		if *invPath == "" || *journalPath != "" || fs.NArg() > 0 {
+			return usagef("msilab revert --snapshot needs --lab FILE, and no --journal nor arguments")
+		}
+		return revertSnapshots(ctx, *invPath, splitList(*only), stdout)
 	}
 	if *journalPath == "" || fs.NArg() > 0 {
 		return usagef("msilab revert needs --journal FILE and no arguments")
@@ -252,4 +266,35 @@ func revertLogons(ctx context.Context, s lab.Session, ep lab.Endpoint, spec *lab
 		logons = append(logons, ops.Logon{User: user, Password: password})
 	}
 	return logons, nil
+}
+
+// revertSnapshots reverts hosts of the lab to their snapshots, in parallel.
+func revertSnapshots(ctx context.Context, invPath string, only []string, stdout io.Writer) error {
+	hosts, err := doctorHosts(invPath, only, endpointFlags{}, "", "")
+	if err != nil {
+		return err
+	}
+	errs := make([]error, len(hosts))
+	lines := make([]string, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer h.Close()
+			rv, err := h.Revert(ctx)
+			if err != nil {
+				errs[i] = fmt.Errorf("host %s: %w", h.Spec.Name, err)
+				return
+			}
+			lines[i] = fmt.Sprintf("reverted %s to %s", h.Spec.Name, rv)
+		}()
+	}
+	wg.Wait()
+	for _, l := range lines {
+		if l != "" {
+			fmt.Fprintln(stdout, l)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -35,6 +35,7 @@ Flags:
 // runFlags are msilab run's flags.
 type runFlags struct {
 	scenarios, lab, osList, contexts, only, out, shard, format string
+	revert                                                     string
 	parallel                                                   int
 	resume, remediate                                          bool
 	cellTimeout                                                time.Duration
@@ -57,6 +58,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&f.remediate, "remediate", true, "after each reproduced failure, diagnose and fix the host, rerun the install and prove recovery")
 	fs.StringVar(&f.format, "format", "text", "output: text (progress and the matrix) or json (the results)")
 	fs.DurationVar(&f.cellTimeout, "cell-timeout", 15*time.Minute, "time limit of one attempt of a cell")
+	fs.StringVar(&f.revert, "revert", runner.RevertAuto, "how a host returns to clean: journal (undo the cell's changes, checked by the baseline), "+
+		"snapshot (revert the host's snapshot before every cell) or auto (the journal; the snapshot after a cell that left the host changed, timed out or met an infrastructure error)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
@@ -65,6 +68,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if f.format != "text" && f.format != "json" {
 		return usagef("--format must be text or json")
+	}
+	if !contains(runner.RevertPolicies, f.revert) {
+		return usagef("--revert must be one of %s", strings.Join(runner.RevertPolicies, ", "))
 	}
 	filter, err := f.filter()
 	if err != nil {
@@ -99,7 +105,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			len(cells), len(scs), labName, f.parallel, f.out)
 	}
 	sum, err := runner.Run(ctx, pool, cells, runner.Options{Out: f.out, Parallel: f.parallel, Resume: f.resume,
-		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress, Remediate: f.remediate})
+		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress, Remediate: f.remediate, Revert: f.revert})
 	if sum == nil {
 		return err
 	}
@@ -219,16 +225,9 @@ func openLab(inventory string, osFilter []string) (*lab.Pool, string, func(), er
 	if err != nil {
 		return nil, "", nil, err
 	}
-	var hosts []*lab.Host
-	for _, spec := range inv.Hosts {
-		if len(osFilter) > 0 && !contains(osFilter, spec.OS) {
-			continue
-		}
-		ep, err := spec.Connect()
-		if err != nil {
-			return nil, "", nil, err
-		}
-		hosts = append(hosts, lab.NewHost(spec, ep))
+	hosts, err := inv.Connect(func(spec lab.HostSpec) bool { return len(osFilter) == 0 || contains(osFilter, spec.OS) })
+	if err != nil {
+		return nil, "", nil, err
 	}
 	if len(hosts) == 0 {
 		return nil, "", nil, fmt.Errorf("%s: no host has the OS profiles %v", inventory, osFilter)

@@ -166,7 +166,7 @@ type Baseline struct {
 // FaultState is one fault's probe and what its Detect made of it.
 type FaultState struct {
 	Name string `json:"name"`
-	// Params are the parameters Detect ran with (the fault's defaults).
+	// Params are the parameters Detect ran with (one entry per variant).
 	Params   json.RawMessage `json:"params"`
 	Probe    []ops.Result    `json:"probe"`
 	Present  bool            `json:"present"`

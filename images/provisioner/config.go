@@ -80,6 +80,14 @@ type LabHost struct {
 	// A PEM file pinning the WinRM listener's certificate. Without it the
 	// entry says insecure: true (the listener's certificate is self-signed).
 	CAFile string `mapstructure:"ca_file" required:"false"`
+	// The entry's snapshot driver. Defaults to the one for the builder the
+	// image was built with: libvirt for qemu, vsphere for vsphere-iso and
+	// vsphere-clone, hyperv for hyperv-iso and hyperv-vmcx; none otherwise.
+	SnapshotDriver string `mapstructure:"snapshot_driver" required:"false"`
+	// The driver's settings (lab.yaml snapshot.settings): url, user_env
+	// and password_env for vsphere, uri for libvirt (default
+	// qemu:///system), host for hyperv. Credentials only as *_env names.
+	SnapshotSettings map[string]string `mapstructure:"snapshot_settings" required:"false"`
 }
 
 // Defaults.

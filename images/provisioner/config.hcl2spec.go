@@ -69,12 +69,14 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 // FlatLabHost is an auto-generated flat version of LabHost.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatLabHost struct {
-	Name                *string `mapstructure:"name" required:"false" cty:"name" hcl:"name"`
-	Endpoint            *string `mapstructure:"endpoint" required:"false" cty:"endpoint" hcl:"endpoint"`
-	Auth                *string `mapstructure:"auth" required:"false" cty:"auth" hcl:"auth"`
-	PasswordEnv         *string `mapstructure:"password_env" required:"false" cty:"password_env" hcl:"password_env"`
-	StandardPasswordEnv *string `mapstructure:"standard_password_env" required:"false" cty:"standard_password_env" hcl:"standard_password_env"`
-	CAFile              *string `mapstructure:"ca_file" required:"false" cty:"ca_file" hcl:"ca_file"`
+	Name                *string           `mapstructure:"name" required:"false" cty:"name" hcl:"name"`
+	Endpoint            *string           `mapstructure:"endpoint" required:"false" cty:"endpoint" hcl:"endpoint"`
+	Auth                *string           `mapstructure:"auth" required:"false" cty:"auth" hcl:"auth"`
+	PasswordEnv         *string           `mapstructure:"password_env" required:"false" cty:"password_env" hcl:"password_env"`
+	StandardPasswordEnv *string           `mapstructure:"standard_password_env" required:"false" cty:"standard_password_env" hcl:"standard_password_env"`
+	CAFile              *string           `mapstructure:"ca_file" required:"false" cty:"ca_file" hcl:"ca_file"`
+	SnapshotDriver      *string           `mapstructure:"snapshot_driver" required:"false" cty:"snapshot_driver" hcl:"snapshot_driver"`
+	SnapshotSettings    map[string]string `mapstructure:"snapshot_settings" required:"false" cty:"snapshot_settings" hcl:"snapshot_settings"`
 }
 
 // FlatMapstructure returns a new FlatLabHost.
@@ -95,6 +97,8 @@ func (*FlatLabHost) HCL2Spec() map[string]hcldec.Spec {
 		"password_env":          &hcldec.AttrSpec{Name: "password_env", Type: cty.String, Required: false},
 		"standard_password_env": &hcldec.AttrSpec{Name: "standard_password_env", Type: cty.String, Required: false},
 		"ca_file":               &hcldec.AttrSpec{Name: "ca_file", Type: cty.String, Required: false},
+		"snapshot_driver":       &hcldec.AttrSpec{Name: "snapshot_driver", Type: cty.String, Required: false},
+		"snapshot_settings":     &hcldec.AttrSpec{Name: "snapshot_settings", Type: cty.Map(cty.String), Required: false},
 	}
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/msilab/msilab/images/manifest"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -55,10 +56,10 @@ func TestCheckHost(t *testing.T) {
 
 func TestNotCleanError(t *testing.T) {
 	err := &NotCleanError{
-		Found:     []Finding{{"disable-msi", `DisableMSI = 2`}, {"mutex-held", "held"}},
-		Unchecked: []Finding{{"installer-acl", "no folder"}},
+		Found:     []Finding{{"disable-msi", `DisableMSI = 2`, `{"value":2}`}, {"mutex-held", "held", "{}"}},
+		Unchecked: []Finding{{Fault: "installer-acl", Evidence: "no folder"}},
 	}
-	want := "the image is not clean: 2 fault(s) present:\n  - disable-msi: DisableMSI = 2\n  - mutex-held: held\n" +
+	want := "the image is not clean: 2 fault(s) present:\n  - disable-msi: DisableMSI = 2 ({\"value\":2})\n  - mutex-held: held\n" +
 		"and 1 fault(s) could not be checked:\n  - installer-acl: no folder"
 	if err.Error() != want {
 		t.Fatalf("got:\n%s\nwant:\n%s", err.Error(), want)
@@ -69,6 +70,38 @@ func TestBareUser(t *testing.T) {
 	for in, want := range map[string]string{`HOST\msilab`: "msilab", "msilab@lab.local": "msilab", "msilab": "msilab"} {
 		if got := bareUser(in); got != want {
 			t.Errorf("bareUser(%q) = %q", in, got)
+		}
+	}
+}
+
+// The lab.yaml entry names the snapshot driver of the builder the image
+// was built with, or says which settings it still needs.
+func TestLabYAMLSnapshotDriver(t *testing.T) {
+	m := &manifest.Manifest{}
+	m.Lab.AdminUser, m.Lab.StandardUser.Name = "msilab", "msilab-user"
+	for _, tc := range []struct {
+		builder  string
+		settings map[string]string
+		driver   string
+		comment  string
+	}{
+		{"qemu", nil, "libvirt", "driver libvirt, for Packer's qemu builder"},
+		{"vsphere-iso", nil, "none", "needs lab_host.snapshot_settings url, user_env, password_env"},
+		{"vsphere-iso", map[string]string{"url": "https://vc.lab/sdk", "user_env": "VC_USER", "password_env": "VC_PASSWORD"}, "vsphere", "driver vsphere"},
+		{"hyperv-iso", map[string]string{"host": "hv1"}, "hyperv", `Add the Hyper-V host "hv1"`},
+		{"null", nil, "none", "driver none reverts faults only"},
+	} {
+		cfg := &Config{OSProfile: "win11-24h2", LabYAMLPath: "lab.yaml"}
+		cfg.PackerBuilderType = tc.builder
+		cfg.LabHost = LabHost{Name: "win11-a", Endpoint: "http://10.0.0.5:5985/wsman", Auth: "ntlm", PasswordEnv: "PW",
+			StandardPasswordEnv: "SPW", SnapshotSettings: tc.settings}
+		data, err := labYAML(cfg, m, nil)
+		if err != nil {
+			t.Errorf("%s: %v", tc.builder, err)
+			continue
+		}
+		if !strings.Contains(string(data), "driver: "+tc.driver) || !strings.Contains(string(data), tc.comment) {
+			t.Errorf("%s: want driver %s and %q in:\n%s", tc.builder, tc.driver, tc.comment, data)
 		}
 	}
 }

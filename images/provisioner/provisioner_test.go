@@ -9,10 +9,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,16 +287,26 @@ func checkManifest(t *testing.T, r *run) *manifest.Manifest {
 			t.Errorf("package %d: %+v", i, pkg)
 		}
 	}
-	// Baseline: every registered fault, absent, with its probe.
+	// Baseline: every variant of every registered fault, absent, with its probe.
 	if m.Baseline.AdminUser != r.srv.User() || m.Baseline.StandardUser != ops.DefaultStandardUser || m.Baseline.Context != ops.ContextAdminElevated {
 		t.Errorf("baseline target %q %q %q", m.Baseline.AdminUser, m.Baseline.StandardUser, m.Baseline.Context)
 	}
-	if got, want := len(m.Baseline.Faults), len(faults.Names()); got != want {
-		t.Fatalf("baseline has %d faults, want %d (%v)", got, want, faults.Names())
+	// One entry per variant of each fault (faults.Variants), in order.
+	var wantFaults []string
+	for _, name := range faults.Names() {
+		vs, _ := faults.Variants(name)
+		for _, f := range vs {
+			wantFaults = append(wantFaults, name+" "+string(faults.Params(f)))
+		}
+	}
+	if got, want := len(m.Baseline.Faults), len(wantFaults); got != want {
+		t.Fatalf("baseline has %d fault variants, want %d (%v)", got, want, wantFaults)
 	}
 	for i, f := range m.Baseline.Faults {
-		if f.Name != faults.Names()[i] || (f.Present && !negativeControl(f.Name)) || f.Evidence == "" || len(f.Probe) == 0 || len(f.Params) == 0 {
-			t.Errorf("baseline fault %d: %s present=%v evidence %q, %d probe results, params %s", i, f.Name, f.Present, f.Evidence, len(f.Probe), f.Params)
+		var params bytes.Buffer
+		json.Compact(&params, f.Params)
+		if f.Name+" "+params.String() != wantFaults[i] || (f.Present && !negativeControl(f.Name)) || f.Evidence == "" || len(f.Probe) == 0 {
+			t.Errorf("baseline fault %d: %s %s present=%v evidence %q, %d probe results; want %s", i, f.Name, f.Params, f.Present, f.Evidence, len(f.Probe), wantFaults[i])
 		}
 	}
 	if h, _ := manifest.BaselineHash(m.Baseline); h != m.BaselineSHA256 || len(h) != 64 {
@@ -411,8 +423,10 @@ func checkLabYAML(t *testing.T, r *run, m *manifest.Manifest) {
 	env := "MSILAB_" + strings.ToUpper(strings.ReplaceAll(r.profile, "-", "_"))
 	want := lab.HostSpec{Name: r.profile, OS: r.profile, Endpoint: "http://" + host + ":" + itoa(port) + "/wsman", Auth: "ntlm",
 		User: r.srv.User(), PasswordEnv: env + "_PASSWORD", StandardUser: ops.DefaultStandardUser,
-		StandardPasswordEnv: env + "_STANDARD_PASSWORD", Snapshot: lab.SnapshotSpec{Driver: "none", Name: "msilab-clean"}, Line: h.Line}
-	if h != want {
+		StandardPasswordEnv: env + "_STANDARD_PASSWORD", Line: h.Line,
+		// Built by Packer's qemu builder: the libvirt driver, on the local system daemon.
+		Snapshot: lab.SnapshotSpec{Driver: "libvirt", Name: "msilab-clean", Settings: lab.Settings{"uri": "qemu:///system"}}}
+	if !reflect.DeepEqual(h, want) {
 		t.Errorf("lab.yaml host:\n %+v\nwant\n %+v", h, want)
 	}
 	if !bytes.Contains(data, []byte(m.BaselineSHA256)) || bytes.Contains(data, []byte(stdPassword)) || bytes.Contains(data, []byte(r.srv.Password())) {

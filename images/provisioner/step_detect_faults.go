@@ -14,8 +14,8 @@ import (
 	"github.com/msilab/msilab/lab/ops"
 )
 
-// stepDetectFaults probes every registered fault and runs its Detect: an
-// image where any fault is present is not a clean lab host, and the build
+// stepDetectFaults probes every variant of every registered fault and runs
+// its Detect: an image where any is present is not a clean lab host, and the build
 // fails naming each one with what Detect saw. The probes are the image's
 // baseline, recorded in the manifest.
 type stepDetectFaults struct{}
@@ -43,9 +43,9 @@ func (s *stepDetectFaults) Run(ctx context.Context, state multistep.StateBag) mu
 	for _, f := range baseline.Faults {
 		switch {
 		case f.Present:
-			ui.Message(fmt.Sprintf("%s: present, a negative control (installs succeed): %s", f.Name, f.Evidence))
+			ui.Message(fmt.Sprintf("%s %s: present, a negative control (installs succeed): %s", f.Name, f.Params, f.Evidence))
 		default:
-			ui.Message(fmt.Sprintf("%s: absent (%s)", f.Name, f.Evidence))
+			ui.Message(fmt.Sprintf("%s %s: absent (%s)", f.Name, f.Params, f.Evidence))
 		}
 	}
 	state.Put(keyBaseline, baseline)
@@ -74,10 +74,19 @@ type NotCleanError struct {
 	Unchecked []Finding
 }
 
-// Finding is one fault and what Detect saw (or why it could not look).
+// Finding is one fault (with the variant's parameters, when it has
+// several) and what Detect saw (or why it could not look).
 type Finding struct {
 	Fault    string
 	Evidence string
+	Params   string
+}
+
+func (f Finding) String() string {
+	if f.Params == "" || f.Params == "{}" {
+		return f.Fault + ": " + f.Evidence
+	}
+	return f.Fault + ": " + f.Evidence + " (" + f.Params + ")"
 }
 
 func (e *NotCleanError) Error() string {
@@ -86,7 +95,7 @@ func (e *NotCleanError) Error() string {
 	if len(e.Found) > 0 {
 		fmt.Fprintf(&b, "%d fault(s) present:", len(e.Found))
 		for _, f := range e.Found {
-			fmt.Fprintf(&b, "\n  - %s: %s", f.Fault, f.Evidence)
+			fmt.Fprintf(&b, "\n  - %s", f)
 		}
 	}
 	if len(e.Unchecked) > 0 {
@@ -95,7 +104,7 @@ func (e *NotCleanError) Error() string {
 		}
 		fmt.Fprintf(&b, "%d fault(s) could not be checked:", len(e.Unchecked))
 		for _, f := range e.Unchecked {
-			fmt.Fprintf(&b, "\n  - %s: %s", f.Fault, f.Evidence)
+			fmt.Fprintf(&b, "\n  - %s", f)
 		}
 	}
 	return b.String()
@@ -103,92 +112,33 @@ func (e *NotCleanError) Error() string {
 
 func (e *NotCleanError) Unwrap() error { return ErrNotClean }
 
-// detectFaults takes every named fault's probe, with its default
-// parameters, in two batches for all of them (the probes, then the
-// follow-up reads of the faults that have some, as faults.RunProbe does
-// for one fault), and runs each Detect. It returns the baseline, or a
+// detectFaults checks every variant of every named fault (each one's
+// parameters that break something else: temp-acl's three ACLs,
+// disable-msi 1 and 2...), in two batches for all of them
+// (faults.DetectAll), and runs each Detect. It returns the baseline, or a
 // *NotCleanError.
 func detectFaults(ctx context.Context, s lab.Session, t faults.Target, names []string) (manifest.Baseline, error) {
 	baseline := manifest.Baseline{AdminUser: t.AdminUser, StandardUser: t.StandardUser, Context: t.Context}
-	fs := make([]faults.Fault, len(names))
-	probes := make([]faults.Probe, len(names))
-	failed := make([]error, len(names))
-	for i, name := range names {
-		info, err := faults.Lookup(name)
-		if err != nil {
-			return baseline, err
-		}
-		fs[i] = info.New()
-	}
-
-	// First batch: every fault's probe.
-	if err := probeBatch(ctx, s, fs, probes, failed, func(i int) ([]ops.Op, error) { return fs[i].Probe(t), nil }); err != nil {
+	ps, err := faults.DetectAll(ctx, s.RunBatch, names, []faults.Target{t})
+	if err != nil {
 		return baseline, fmt.Errorf("probe the faults: %w", err)
 	}
-	// Second batch: the follow-up reads, computed from the first.
-	err := probeBatch(ctx, s, fs, probes, failed, func(i int) ([]ops.Op, error) {
-		if fp, ok := fs[i].(faults.FollowUpProber); ok {
-			return fp.ProbeFollowUp(t, probes[i])
-		}
-		return nil, nil
-	})
-	if err != nil {
-		return baseline, fmt.Errorf("probe the faults (follow-up reads): %w", err)
-	}
-
 	notClean := &NotCleanError{}
-	for i, name := range names {
-		var d faults.Detection
-		err := failed[i]
-		if err == nil {
-			d, err = fs[i].Detect(t, probes[i])
-		}
-		if err != nil {
-			notClean.Unchecked = append(notClean.Unchecked, Finding{Fault: name, Evidence: err.Error()})
+	for _, p := range ps {
+		if p.Err != nil {
+			notClean.Unchecked = append(notClean.Unchecked, Finding{Fault: p.Fault, Evidence: p.Err.Error(), Params: string(p.Params)})
 			continue
 		}
-		if d.Present && !negativeControl(name) {
-			notClean.Found = append(notClean.Found, Finding{Fault: name, Evidence: d.Evidence})
+		if p.Present && !negativeControl(p.Fault) {
+			notClean.Found = append(notClean.Found, Finding{Fault: p.Fault, Evidence: p.Evidence, Params: string(p.Params)})
 		}
-		baseline.Faults = append(baseline.Faults, manifest.FaultState{Name: name, Params: faults.Params(fs[i]),
-			Probe: probes[i], Present: d.Present, Evidence: d.Evidence})
+		baseline.Faults = append(baseline.Faults, manifest.FaultState{Name: p.Fault, Params: p.Params,
+			Probe: p.Probe, Present: p.Present, Evidence: p.Evidence})
 	}
 	if len(notClean.Found) > 0 || len(notClean.Unchecked) > 0 {
 		return baseline, notClean
 	}
 	return baseline, nil
-}
-
-// probeBatch sends the ops that reads(i) gives for every fault not failed
-// yet as one batch, and appends each fault's results to its probe.
-func probeBatch(ctx context.Context, s lab.Session, fs []faults.Fault, probes []faults.Probe, failed []error, reads func(i int) ([]ops.Op, error)) error {
-	var batch []ops.Op
-	spans := make([][2]int, len(fs))
-	for i := range fs {
-		if failed[i] != nil {
-			continue
-		}
-		more, err := reads(i)
-		if err != nil {
-			failed[i] = err
-			continue
-		}
-		spans[i] = [2]int{len(batch), len(batch) + len(more)}
-		batch = append(batch, more...)
-	}
-	if len(batch) == 0 {
-		return nil
-	}
-	res, err := s.RunBatch(ctx, batch)
-	if err != nil {
-		return err
-	}
-	for i, sp := range spans {
-		if sp[1] > sp[0] {
-			probes[i] = append(probes[i][:len(probes[i]):len(probes[i])], res[sp[0]:sp[1]]...)
-		}
-	}
-	return nil
 }
 
 // bareUser is a user name without its HOST\ or @domain part.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/msilab/msilab/win"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -14,6 +14,10 @@ import (
 
 	"github.com/msilab/msilab/images/manifest"
 	"github.com/msilab/msilab/lab"
+	_ "github.com/msilab/msilab/lab/snapshot/hyperv" // the drivers a lab.yaml entry may name
+	_ "github.com/msilab/msilab/lab/snapshot/libvirt"
+	_ "github.com/msilab/msilab/lab/snapshot/vsphere"
+	"github.com/msilab/msilab/win"
 )
 
 // stepWriteLabHost writes a lab.yaml with the image's host entry beside
@@ -52,6 +56,17 @@ func labYAML(cfg *Config, m *manifest.Manifest, generated map[string]interface{}
 		StandardPasswordEnv: cfg.LabHost.StandardPasswordEnv,
 		Snapshot:            lab.SnapshotSpec{Driver: "none", Name: "msilab-clean"},
 	}
+	driver, missing := snapshotFor(cfg)
+	if driver != "none" && missing == "" {
+		settings := lab.Settings(maps.Clone(cfg.LabHost.SnapshotSettings))
+		if driver == "libvirt" && settings["uri"] == "" {
+			if settings == nil {
+				settings = lab.Settings{}
+			}
+			settings["uri"] = "qemu:///system"
+		}
+		h.Snapshot.Driver, h.Snapshot.Settings = driver, settings
+	}
 	if h.Endpoint == "" {
 		h.Endpoint = endpointOf(generated)
 	}
@@ -72,14 +87,58 @@ func labYAML(cfg *Config, m *manifest.Manifest, generated map[string]interface{}
 	if h.Insecure {
 		b.WriteString("# The WinRM listener's certificate is self-signed: pin it with ca_file instead of insecure.\n")
 	}
-	b.WriteString("# snapshot: take a snapshot named msilab-clean of the new machine; driver none reverts faults only.\n")
+	switch {
+	case h.Snapshot.Driver != "none":
+		fmt.Fprintf(&b, "# snapshot: take a snapshot named msilab-clean of the new machine (driver %s, for Packer's %s builder).\n", h.Snapshot.Driver, cfg.PackerBuilderType)
+	case missing != "":
+		fmt.Fprintf(&b, "# snapshot: Packer's %s builder calls for driver %s, which needs lab_host.snapshot_settings %s; until then driver none reverts faults only.\n",
+			cfg.PackerBuilderType, driver, missing)
+	default:
+		b.WriteString("# snapshot: take a snapshot named msilab-clean of the new machine; driver none reverts faults only.\n")
+	}
 	b.WriteString("# Make machines from the image without generalizing them (no sysprep, no vSphere guest customization):\n")
 	fmt.Fprintf(&b, "# the manifest records machine SID %s, and doctor compares it.\n", m.Host.MachineSID)
 	b.Write(body.Bytes())
-	if _, err := lab.ParseInventory(cfg.LabYAMLPath, b.Bytes(), win.ProfileNames()); err != nil {
+	check := b.Bytes()
+	if hv := h.Snapshot.Settings["host"]; h.Snapshot.Driver == "hyperv" {
+		// The entry names its Hyper-V host, which the lab's own lab.yaml has.
+		fmt.Fprintf(&b, "# Add the Hyper-V host %q to the lab's hosts, with role: hypervisor.\n", hv)
+		check = append(bytes.Clone(b.Bytes()), fmt.Sprintf("  - {name: %q, role: hypervisor, os: %s, endpoint: %q, user: u, password_env: P}\n",
+			hv, cfg.OSProfile, "http://"+hv+":5985/wsman")...)
+	}
+	if _, err := lab.ParseInventory(cfg.LabYAMLPath, check, win.ProfileNames()); err != nil {
 		return nil, fmt.Errorf("the lab.yaml entry does not parse (set lab_host.endpoint?): %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// snapshotFor is the snapshot driver for the builder the image was built
+// with (or the configured one), and the required settings it lacks.
+func snapshotFor(cfg *Config) (driver, missing string) {
+	driver = cfg.LabHost.SnapshotDriver
+	if driver == "" {
+		switch cfg.PackerBuilderType {
+		case "qemu":
+			driver = "libvirt"
+		case "vsphere-iso", "vsphere-clone":
+			driver = "vsphere"
+		case "hyperv-iso", "hyperv-vmcx":
+			driver = "hyperv"
+		default:
+			return "none", ""
+		}
+	}
+	info, ok := lab.LookupSnapshotDriver(driver)
+	if !ok {
+		return driver, "(unknown driver)"
+	}
+	var lack []string
+	for _, k := range info.Required {
+		if cfg.LabHost.SnapshotSettings[k] == "" && !(driver == "libvirt" && k == "uri") {
+			lack = append(lack, k)
+		}
+	}
+	return driver, strings.Join(lack, ", ")
 }
 
 // endpointOf is the WinRM endpoint Packer reached the machine at: https

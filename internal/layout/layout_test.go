@@ -21,7 +21,8 @@ const module = "github.com/msilab/msilab"
 // the Packer plugin runs on real VMs, and remediation, faults and
 // scenarios are what a real lab uses.
 var realHostPackages = []string{"./cmd/packer-plugin-msilab", "./remediation", "./faults", "./scenarios",
-	"./scenarios/runner", "./journal", "./win", "./lab", "./lab/ops"}
+	"./scenarios/runner", "./journal", "./win", "./lab", "./lab/ops", "./doctor",
+	"./lab/snapshot/vsphere", "./lab/snapshot/libvirt", "./lab/snapshot/hyperv"}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()

@@ -15,6 +15,7 @@ type Spec struct {
 var Catalog = []Spec{
 	{OpHostInfo, "OS, build, msi.dll version, current user and token", false},
 	{OpHostLicense, "the Windows licence: channel, status, evaluation end, grace remaining (slmgr /dli)", false},
+	{OpHostHealth, "PowerShell version and language mode, clock, free disk space, WinRM limits (for msilab doctor)", false},
 	{OpServiceGet, "a service's configuration (from its registry key) and state", false},
 	{OpServiceSetStart, "set a service's start type", true},
 	{OpServiceStart, "start a service", true},
@@ -38,6 +39,7 @@ var Catalog = []Spec{
 	{OpUserEnsure, "ensure a local user exists, with a password", true},
 	{OpUserGet, "a local user's SID, groups and profile", false},
 	{OpUserLogon, "log a local user on interactively with its password (from the batch's logons) and load its profile, as the non-elevated contexts do: whether Windows allows it, and which right refuses it", true},
+	{OpUserRights, "the user rights a local account holds, directly or through its groups", false},
 	{OpEventBookmark, "the newest record id of the Application log", false},
 	{OpEventQuery, "Application log records after a bookmark, by source", false},
 	{OpMutexHold, "hold a named mutex (Global\\_MSIExecute) for a while", true},
@@ -45,6 +47,9 @@ var Catalog = []Spec{
 	{OpMutexGet, "whether a named mutex exists", false},
 	{OpMsiInstall, "run msiexec /i in an install context; exit code, verbose log, new events", true},
 	{OpMsiUninstall, "run msiexec /x in an install context; exit code, verbose log, new events", true},
+	{OpHyperVVMGet, "a Hyper-V VM's state, heartbeat and checkpoints (on a Hyper-V host)", false},
+	{OpHyperVCheckpointRestore, "restore a Hyper-V VM's checkpoint (on a Hyper-V host)", true},
+	{OpHyperVVMStart, "start a Hyper-V VM unless it runs (on a Hyper-V host)", true},
 	{OpSimSnapshot, "save the simulated host's whole state under a name (simulated hosts only)", false},
 	{OpSimRestore, "restore a saved state of the simulated host (simulated hosts only)", true},
 }

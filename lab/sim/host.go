@@ -17,6 +17,10 @@ type Host struct {
 
 	licenseMu sync.Mutex
 	license   *ops.HostLicense // nil: DefaultLicense
+	opts      Options          // the WinRM limits and disk host.health reports
+
+	hvOnce sync.Once
+	hv     *hyperV // the VMs of a simulated Hyper-V host (nil: none)
 }
 
 // Session is who runs a command, and in which shell.
@@ -28,11 +32,11 @@ type Session struct {
 // NewHost builds a simulated host from opts (OS profile, hostname, admin account).
 func NewHost(opts Options) (*Host, error) {
 	opts = opts.withDefaults()
-	m, err := model.New(model.Options{Profile: opts.OS, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password})
+	m, err := model.New(model.Options{Profile: opts.OS, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password, Clock: opts.Clock})
 	if err != nil {
 		return nil, err
 	}
-	return &Host{m: m, admin: opts.User}, nil
+	return &Host{m: m, admin: opts.User, opts: opts}, nil
 }
 
 // Hostname is the machine's NetBIOS name.
@@ -48,8 +52,17 @@ func (h *Host) Machine() *model.Machine { return h.m }
 // full token. WinRM admits local administrators only with an elevated token
 // (remote UAC filtering is lifted by LocalAccountTokenFilterPolicy=1, which
 // lab images set; D: "User Account Control and remote restrictions").
+//
+// An account that is not an administrator (a member of Remote Management
+// Users, which WinRM's default RootSDDL also admits) gets its standard
+// token (G; D for the group: "Installation and configuration for Windows
+// Remote Management").
 func (h *Host) token(s Session) (*win.Token, error) {
-	return h.m.Token(win.KindAdminElevated, bareUser(s.User))
+	user := bareUser(s.User)
+	if u, ok := h.m.Users().Lookup(user); ok && !u.Admin {
+		return h.m.Token(win.KindStandardUser, user)
+	}
+	return h.m.Token(win.KindAdminElevated, user)
 }
 
 func (h *Host) userProfile(user string) string { return `C:\Users\` + bareUser(user) }

@@ -122,7 +122,7 @@ func TestBuiltinAdministratorIsNotFiltered(t *testing.T) {
 	}
 	defer srv.Close()
 	host, port := srv.HostPort()
-	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic})
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: srv.User(), Password: srv.Password(), Auth: lab.AuthBasic, AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

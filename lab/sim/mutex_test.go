@@ -58,7 +58,7 @@ func TestMutexHolderIsATask(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, port := h.Srv.HostPort()
-	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: h.Srv.User(), Password: h.Srv.Password(), Auth: lab.AuthBasic})
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: host, Port: port, User: h.Srv.User(), Password: h.Srv.Password(), Auth: lab.AuthBasic, AllowBasicOverHTTP: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,17 @@ func init() {
 			return ops.UserEnsured{Before: userInfo(a.Name, prior, existed), User: userInfo(a.Name, u, true), Created: !existed}, nil
 		}))
 	registerOp(ops.OpUserLogon, userLogon)
+	registerOp(ops.OpUserRights, typed(func(a ops.UserArgs) error { return required("name", a.Name) },
+		func(c opCall, a ops.UserArgs) (any, error) {
+			u, rights, ok := c.h.m.UserRights(a.Name)
+			if !ok {
+				return ops.UserRights{Name: a.Name, Rights: []string{}}, nil
+			}
+			if rights == nil {
+				rights = []string{}
+			}
+			return ops.UserRights{Name: u.Name, Exists: true, SID: string(u.SID), Rights: rights}, nil
+		}))
 	registerOp(ops.OpUserGet, typed(func(a ops.UserArgs) error { return required("name", a.Name) },
 		func(c opCall, a ops.UserArgs) (any, error) {
 			u, ok := c.h.m.Users().Lookup(a.Name)

@@ -78,6 +78,13 @@ var goldenSteps = []struct {
 		{"op":"user.logon","args":{"name":"nobody"}},
 		{"op":"path.stat","args":{"path":"C:\\Users\\labuser\\AppData\\Local\\Temp"}}]`},
 	{"events", `[{"op":"eventlog.bookmark"},{"op":"eventlog.query","args":{"after":0,"source":"MsiInstaller"}}]`},
+	// Hyper-V ops on a host without Hyper-V (lab/snapshot/hyperv tests a
+	// simulated Hyper-V host).
+	{"hyperv-absent", `[
+		{"op":"hyperv.vm.get","args":{"vm":"win11-a"}},
+		{"op":"hyperv.checkpoint.restore","args":{"vm":"win11-a","checkpoint":"msilab-clean"}},
+		{"op":"hyperv.vm.start","args":{"vm":"win11-a"}},
+		{"op":"hyperv.vm.get","args":{}}]`},
 	{"mutex", `[
 		{"op":"mutex.get","args":{"name":"Global\\_MSIExecute"}},
 		{"op":"mutex.hold","args":{"name":"Global\\_MSIExecute","seconds":600}},
@@ -154,9 +161,10 @@ var goldenSteps = []struct {
 		{"op":"path.remove","args":{"path":"C:\\lab\\made","marker":"msilab-created.marker"}},
 		{"op":"path.remove","args":{"path":"C:\\lab\\missing","marker":"msilab-created.marker"}},
 		{"op":"path.remove","args":{"path":"C:\\lab\\made","marker":"..\\x"}}]`},
-	// The licence (read_at reads the model clock: last, so that the
-	// earlier steps' times stay as they are).
+	// The licence and host.health read the model clock: last, so that the
+	// earlier steps' times stay as they are.
 	{"host-license", `[{"op":"host.license"},{"op":"host.license","args":{"x":1}}]`},
+	{"health", `[{"op":"host.health"},{"op":"user.rights","args":{"name":"msilab"}},{"op":"user.rights","args":{"name":"nobody"}}]`},
 }
 
 func TestOpsGolden(t *testing.T) {

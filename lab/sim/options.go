@@ -11,9 +11,16 @@ const (
 	DefaultPassword          = "Msilab-Passw0rd!"
 	DefaultMaxEnvelopeSizeKB = 500
 	DefaultMaxShellsPerUser  = 30
-	DefaultMaxTimeout        = 60 * time.Second
-	DefaultIdleTimeout       = 7200 * time.Second
-	DefaultBodyTimeout       = 30 * time.Second
+	// DefaultMaxMemoryPerShellMB is WinRS's default (D: MS-WSMV WinrsType);
+	// the simulated host reports it and does not enforce it.
+	DefaultMaxMemoryPerShellMB = 1024
+	// DefaultDiskSizeBytes and DefaultDiskFreeBytes are the system drive's
+	// (G: a lab VM's 127 GB disk, Hyper-V's default, about half free).
+	DefaultDiskSizeBytes = 127 << 30
+	DefaultDiskFreeBytes = 64 << 30
+	DefaultMaxTimeout    = 60 * time.Second
+	DefaultIdleTimeout   = 7200 * time.Second
+	DefaultBodyTimeout   = 30 * time.Second
 )
 
 // Options configure a simulated Windows host's WinRM service.
@@ -34,6 +41,13 @@ type Options struct {
 	MaxEnvelopeSizeKB int
 	// MaxShellsPerUser caps open shells per user (w:QuotaLimit past it).
 	MaxShellsPerUser int
+	// MaxMemoryPerShellMB is reported by host.health (not enforced).
+	MaxMemoryPerShellMB int
+	// DiskSizeBytes and DiskFreeBytes are the system drive's, as host.health reports them.
+	DiskSizeBytes, DiskFreeBytes uint64
+	// Clock replaces the machine's clock (default: the OS profile's
+	// clock_start plus one millisecond per read, so runs repeat exactly).
+	Clock func() time.Time
 	// MaxTimeout caps a client's OperationTimeout, as Windows does (60 s).
 	MaxTimeout time.Duration
 	// IdleTimeout closes a shell unused for this long.
@@ -68,6 +82,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxShellsPerUser <= 0 {
 		o.MaxShellsPerUser = DefaultMaxShellsPerUser
+	}
+	if o.MaxMemoryPerShellMB <= 0 {
+		o.MaxMemoryPerShellMB = DefaultMaxMemoryPerShellMB
+	}
+	if o.DiskSizeBytes == 0 {
+		o.DiskSizeBytes = DefaultDiskSizeBytes
+	}
+	if o.DiskFreeBytes == 0 {
+		o.DiskFreeBytes = min(DefaultDiskFreeBytes, o.DiskSizeBytes)
 	}
 	if o.MaxTimeout <= 0 {
 		o.MaxTimeout = DefaultMaxTimeout

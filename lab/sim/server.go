@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,7 @@ type Server struct {
 	stop        chan struct{}
 	closeOnce   sync.Once
 	wg          sync.WaitGroup
+	off         atomic.Bool // a VM turned off (SetPowered)
 }
 
 // NewServer builds a simulated host and its WinRM service; Start listens.
@@ -44,7 +46,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("sim: listen on %s: %w", s.opts.Addr, err)
 	}
 	s.srv = &http.Server{
-		Handler:           s.handler,
+		Handler:           s.powerGate(s.handler),
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          log.New(s.opts.logOutput(), "msilab sim: ", log.LstdFlags),

@@ -49,6 +49,11 @@ type CellResult struct {
 	// BackToBaseline is false when the revert left a difference.
 	BackToBaseline bool `json:"back_to_baseline"`
 
+	// Revert is how the host was returned to its clean state around this
+	// cell: by the journal's undo, or by its snapshot, why, and how long
+	// the snapshot revert took.
+	Revert *RevertNote `json:"revert,omitempty"`
+
 	// Remediation is lifecycle steps 6 and 7 (nil when they did not run:
 	// a control cell, or a failure that was not reproduced).
 	Remediation *Remediation `json:"remediation,omitempty"`
@@ -206,4 +211,28 @@ type Fix struct {
 	Note       string `json:"note,omitempty"`
 	RunAs      string `json:"run_as,omitempty"`
 	Error      string `json:"error,omitempty"`
+}
+
+// Ways a host was returned to its clean state (RevertNote.How).
+const (
+	RevertJournal  = "journal"
+	RevertSnapshot = "snapshot"
+)
+
+// RevertNote records how a cell's host was reverted.
+type RevertNote struct {
+	// Policy is the run's --revert policy (journal, snapshot or auto).
+	Policy string `json:"policy"`
+	// How is journal (the undo batch, checked by the baseline) or
+	// snapshot (the host's snapshot driver).
+	How string `json:"how"`
+	// Why says what made a snapshot revert happen (or why it could not).
+	Why string `json:"why,omitempty"`
+	// Snapshot is driver:name; Took is the revert's whole duration
+	// (revert, power on, WinRM ready), Detail its parts.
+	Snapshot string        `json:"snapshot,omitempty"`
+	Took     time.Duration `json:"took_ns,omitempty"`
+	Detail   string        `json:"detail,omitempty"`
+	// Error is a snapshot revert that failed.
+	Error string `json:"error,omitempty"`
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/scenarios"
@@ -29,6 +30,10 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 		res.Attempts = attempt
 		if ctx.Err() != nil {
 			res.Status, res.Reason = results.StatusInfra, "run interrupted: "+ctx.Err().Error()
+			break
+		}
+		if why := r.refusal(c.Host.OS); why != "" {
+			res.Status, res.Reason = results.StatusInfra, why
 			break
 		}
 		host, err := r.pool.Lease(ctx, c.Host.OS)
@@ -72,6 +77,25 @@ func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, 
 		defer ccancel()
 		if cerr := cr.Cleanup(cctx); cerr != nil && err == nil {
 			err = cerr
+		}
+		if r.opts.Revert != RevertAuto || !host.HasSnapshots() {
+			return
+		}
+		why := snapshotReason(res, err, cr.cleaned)
+		if why == "" {
+			return
+		}
+		if rerr := r.revertHost(cctx, host, res, why); rerr != nil {
+			if err == nil {
+				err = rerr
+			}
+			return
+		}
+		if !cr.cleaned { // the snapshot undid what the journal could not
+			cr.cleaned = true
+			if jerr := r.journal.Append(journal.Entry{Kind: journal.KindDone, Cell: c.ID, Host: host.Spec.Name}); jerr != nil && err == nil {
+				err = jerr
+			}
 		}
 	}()
 	if err = cr.Baseline(ctx); err != nil {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,6 +28,9 @@ func NewLab(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Op
 	if opts.CellTimeout <= 0 {
 		opts.CellTimeout = defaultCellTimeout
 	}
+	if err := checkRevert(&opts, pool); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
 	}
@@ -49,6 +53,9 @@ func NewLab(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Op
 // result with status skipped, and holds no host: its release does nothing.
 // On an error, Begin holds no host and release is nil.
 func (l *Lab) Begin(ctx context.Context, c scenarios.Cell) (cr *CellRun, res *results.CellResult, release func(), err error) {
+	if why := l.r.refusal(c.Host.OS); why != "" {
+		return nil, nil, nil, errors.New(why)
+	}
 	host, err := l.r.pool.Lease(ctx, c.Host.OS)
 	if err != nil {
 		return nil, nil, nil, err
@@ -68,5 +75,8 @@ func (l *Lab) Begin(ctx context.Context, c scenarios.Cell) (cr *CellRun, res *re
 	return cr, res, release, nil
 }
 
-// Close closes the journal.
-func (l *Lab) Close() error { return l.r.journal.Close() }
+// Close returns refused hosts to the pool and closes the journal.
+func (l *Lab) Close() error {
+	l.r.giveBack()
+	return l.r.journal.Close()
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/msilab/msilab/doctor"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/msi"
@@ -87,13 +88,68 @@ func (r *run) prepare(ctx context.Context, cells []scenarios.Cell) {
 			hi := &hostInfo{}
 			var n int
 			hi.info, hi.simulated, hi.logons, n, hi.err = r.prepareHost(ctx, h)
+			var refusal *doctor.HostError
+			// Hosts shared with other processes (Ginkgo's -p: lock files)
+			// may be mid-cell for another process, faults injected: the
+			// preflight is then for msilab doctor to make beforehand.
+			if hi.err == nil && !r.opts.SkipPreflight && r.pool.LockDir == "" {
+				refusal = r.preflight(ctx, h)
+			}
 			r.mu.Lock()
 			r.hosts[h] = hi
 			r.prepCommands += n
+			if r.usable == nil {
+				r.usable, r.refused = map[string]int{}, map[string][]string{}
+			}
+			if refusal != nil {
+				r.refused[h.Spec.OS] = append(r.refused[h.Spec.OS], refusal.Error())
+			} else {
+				r.usable[h.Spec.OS]++
+			}
 			r.mu.Unlock()
 		}()
 	}
 	wg.Wait()
+}
+
+// preflight runs msilab doctor's checks on a prepared host; a host that
+// fails them is taken out of the pool, and the refusal said once.
+func (r *run) preflight(ctx context.Context, h *lab.Host) *doctor.HostError {
+	rows := doctor.Check(ctx, h, doctor.Options{})
+	if !doctor.AnyFailed(rows) {
+		return nil
+	}
+	e := &doctor.HostError{Host: h.Spec.Name, Failures: doctor.Failures(rows)}
+	if r.pool.Remove(h) {
+		r.mu.Lock()
+		r.removed = append(r.removed, h)
+		r.mu.Unlock()
+	}
+	if r.opts.Progress != nil {
+		fmt.Fprintf(r.opts.Progress, "msilab: refusing %s (run msilab doctor for the fixes)\n", e)
+	}
+	return e
+}
+
+// giveBack returns the refused hosts to the pool when the run ends (the
+// pool may serve another run).
+func (r *run) giveBack() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range r.removed {
+		r.pool.Release(h)
+	}
+	r.removed = nil
+}
+
+// refusal is why no host of the OS profile can run cells ("" when one can).
+func (r *run) refusal(os string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.usable == nil || r.usable[os] > 0 || len(r.refused[os]) == 0 {
+		return ""
+	}
+	return "no host of " + os + " passed the preflight: " + strings.Join(r.refused[os], "; ")
 }
 
 // prepareHost readies one host. The lab's standard user is ensured and
@@ -105,8 +161,12 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	if err != nil {
 		return info, false, nil, 0, err
 	}
-	if err := h.Revert(ctx); err != nil && h.Spec.Snapshot.Driver == "sim" && !isUnknownSnapshot(err) {
-		return info, false, nil, 0, err
+	// A simulated host saves its own clean state below: go back to the
+	// one an earlier run saved, if any.
+	if h.Spec.Snapshot.Driver == "sim" {
+		if _, err := h.Revert(ctx); err != nil && !errors.Is(err, lab.ErrNoSnapshot) {
+			return info, false, nil, 0, err
+		}
 	}
 	password, err := StandardPassword(h.Spec)
 	if err != nil {
@@ -153,11 +213,6 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	return info, info.Profile != "", logons, n, nil
 }
 
-func isUnknownSnapshot(err error) bool {
-	var oe *ops.Error
-	return errorsAs(err, &oe) && oe.Code == ops.CodeNotFound
-}
-
 // StandardPassword is the lab user's password: from the inventory's
 // variable, or a fresh random one, which the caller sets with user.ensure
 // (the standard-user context logs on with it; it travels in the batches'
@@ -187,6 +242,20 @@ func (r *run) prepareAgain(ctx context.Context, h *lab.Host) *hostInfo {
 	r.prepCommands += n
 	r.mu.Unlock()
 	return hi
+}
+
+// restock prepares a host again after a snapshot revert that took it back
+// to before its preparation (the lab user and the packages are ensured,
+// so a snapshot that already has them costs only their checks).
+func (r *run) restock(ctx context.Context, h *lab.Host) error {
+	hi := &hostInfo{}
+	var n int
+	hi.info, hi.simulated, hi.logons, n, hi.err = r.prepareHost(ctx, h)
+	r.mu.Lock()
+	r.hosts[h] = hi
+	r.prepCommands += n
+	r.mu.Unlock()
+	return hi.err
 }
 
 func (r *run) hostInfo(h *lab.Host) *hostInfo {

@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,6 +62,50 @@ type Options struct {
 	// expected failure, diagnose and fix the host, rerun the install, and
 	// prove recovery and the baseline.
 	Remediate bool
+	// SkipPreflight skips msilab doctor's checks of each host before its
+	// first cell (a host that fails them is refused: its cells do not run).
+	SkipPreflight bool
+	// Revert is the revert policy (default auto): journal (the journal's
+	// undo only, checked by the baseline comparison), snapshot (revert
+	// the host's snapshot before every cell) or auto (the journal, and
+	// the snapshot only after a cell that left the host changed, timed
+	// out or met an infrastructure error).
+	Revert string
+}
+
+// Revert policies (Options.Revert).
+const (
+	RevertJournal  = "journal"
+	RevertSnapshot = "snapshot"
+	RevertAuto     = "auto"
+)
+
+// RevertPolicies lists the policies.
+var RevertPolicies = []string{RevertJournal, RevertSnapshot, RevertAuto}
+
+// checkRevert checks the policy against the pool's hosts and says once
+// per host when auto falls back to the journal.
+func checkRevert(opts *Options, pool *lab.Pool) error {
+	if opts.Revert == "" {
+		opts.Revert = RevertAuto
+	}
+	if !slices.Contains(RevertPolicies, opts.Revert) {
+		return fmt.Errorf("runner: revert policy %q: want one of %s", opts.Revert, strings.Join(RevertPolicies, ", "))
+	}
+	var none []string
+	for _, h := range pool.Hosts() {
+		if !h.HasSnapshots() {
+			none = append(none, h.Spec.Name)
+		}
+	}
+	switch {
+	case len(none) == 0 || opts.Revert == RevertJournal:
+	case opts.Revert == RevertSnapshot:
+		return fmt.Errorf("runner: --revert snapshot: host(s) %s have no snapshot driver (driver: none)", strings.Join(none, ", "))
+	case opts.Progress != nil:
+		fmt.Fprintf(opts.Progress, "msilab: --revert auto: host(s) %s have no snapshot driver (driver: none): they are reverted by the journal only\n", strings.Join(none, ", "))
+	}
+	return nil
 }
 
 // Summary is what a run produced.
@@ -95,6 +140,9 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	if opts.Out == "" {
 		opts.Out = "msilab-out"
 	}
+	if err := checkRevert(&opts, pool); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	if err := os.MkdirAll(filepath.Join(opts.Out, "evidence"), 0o755); err != nil {
 		return nil, fmt.Errorf("runner: %w", err)
@@ -126,6 +174,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	}
 	r.prepare(ctx, todo)
 	r.work(ctx, interleave(todo))
+	r.giveBack()
 
 	sum := &Summary{Counts: map[string]int{}, PrepCommands: r.prepCommands}
 	for _, c := range cells {
@@ -162,6 +211,9 @@ type run struct {
 
 	mu           sync.Mutex
 	hosts        map[*lab.Host]*hostInfo
+	refused      map[string][]string // OS profile -> refused hosts' failures
+	usable       map[string]int      // OS profile -> hosts not refused
+	removed      []*lab.Host         // refused hosts taken out of the pool
 	finished     map[string]results.CellResult
 	prepCommands int
 }
@@ -271,6 +323,9 @@ func (r *run) progress(n, total int, res results.CellResult) {
 		res.Observed.ExitCode, res.Expected.ExitCode, res.Commands, res.Duration.Round(time.Millisecond))
 	if res.Reason != "" && res.Status != results.StatusPass {
 		line += "  — " + res.Reason
+	}
+	if rv := res.Revert; rv != nil && rv.How == results.RevertSnapshot && r.opts.Revert == RevertAuto {
+		line += fmt.Sprintf("  [reverted by snapshot %s in %s: %s]", rv.Snapshot, rv.Took.Round(time.Millisecond), rv.Why)
 	}
 	fmt.Fprintln(r.opts.Progress, line)
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,11 +66,16 @@ func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *
 		res.Status, res.Reason = results.StatusSkip, "full UI needs someone to accept the UAC prompt: simulated hosts only"
 		return nil, nil
 	}
+	if res.Revert == nil || res.Revert.How != results.RevertSnapshot { // keep an earlier attempt's snapshot revert
+		res.Revert = &results.RevertNote{Policy: r.opts.Revert, How: results.RevertJournal}
+	}
+	if r.opts.Revert == RevertSnapshot {
+		if err := r.revertHost(ctx, host, res, "policy snapshot: before every cell"); err != nil {
+			return nil, err
+		}
+	}
 	s, err := host.Session(ctx)
 	if err != nil {
-		return nil, err
-	}
-	if err := host.Revert(ctx); err != nil {
 		return nil, err
 	}
 	fs, err := decodeFaults(c.Scenario)
@@ -302,4 +308,45 @@ func (cr *CellRun) Cleanup(ctx context.Context) error {
 		cr.res.Status, cr.res.Reason = results.StatusFail, "the revert did not bring the host back to its baseline"
 	}
 	return cr.r.journal.Append(journal.Entry{Kind: journal.KindDone, Cell: cr.cell.ID, Host: cr.host.Spec.Name})
+}
+
+// revertHost reverts the host to its snapshot, records it in res, and
+// brings back what preparation put on a host whose snapshot predates it
+// (the lab user, the packages). A hypervisor that cannot be reached makes
+// an infrastructure error.
+func (r *run) revertHost(ctx context.Context, host *lab.Host, res *results.CellResult, why string) error {
+	note := &results.RevertNote{Policy: r.opts.Revert, How: results.RevertSnapshot, Why: why,
+		Snapshot: host.Spec.Snapshot.Driver + ":" + host.Spec.Snapshot.Name}
+	res.Revert = note
+	rv, err := host.Revert(ctx)
+	note.Took, note.Detail = rv.Total, rv.String()
+	if err == nil && host.Spec.Snapshot.Driver != "sim" {
+		err = r.restock(ctx, host)
+	}
+	if err != nil {
+		note.Error = err.Error()
+		if errors.Is(err, lab.ErrHypervisorUnreachable) || errors.Is(err, lab.ErrNotReady) {
+			err = fmt.Errorf("%w: %v", errInfra, err)
+		}
+		return fmt.Errorf("snapshot revert of host %s: %w", host.Spec.Name, err)
+	}
+	return nil
+}
+
+// snapshotReason says why --revert auto must revert the host after a
+// cell ("" when the journal's undo was enough).
+func snapshotReason(res *results.CellResult, err error, cleaned bool) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the cell timed out"
+	case err != nil && isInfra(err):
+		return "infrastructure error: " + err.Error()
+	case err != nil:
+		return "the cell ended with an error: " + err.Error()
+	case !cleaned:
+		return "the cleanup did not finish"
+	case !res.BackToBaseline:
+		return "the baseline check found the host changed"
+	}
+	return ""
 }

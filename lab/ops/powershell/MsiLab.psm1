@@ -265,6 +265,32 @@ function Get-MsiLabHostLicense {
         grace_minutes  = [long]$product.GracePeriodRemaining
         evaluation_end = ConvertTo-MsiLabUtcText $product.EvaluationEndDate
         read_at        = ConvertTo-MsiLabUtcText ([datetime]::UtcNow)
+
+# host.health: what msilab doctor checks before a run. The WSMan: drive
+# needs an elevated session; 0 means no limit where WinRM allows it.
+# $PSVersionTable: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_automatic_variables?view=powershell-5.1
+# Language modes: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_language_modes?view=powershell-5.1
+# DriveInfo: https://learn.microsoft.com/dotnet/api/system.io.driveinfo
+# WinRM limits (MaxEnvelopeSizekb, Shell\MaxMemoryPerShellMB, Shell\MaxShellsPerUser):
+# https://learn.microsoft.com/windows/win32/winrm/installation-and-configuration-for-windows-remote-management
+function Get-MsiLabHostHealth {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @()
+    $drive = [string]$env:SystemDrive
+    $info = New-Object System.IO.DriveInfo ($drive)
+    $winrm = [ordered]@{
+        max_envelope_size_kb    = [int](Get-Item -LiteralPath 'WSMan:\localhost\MaxEnvelopeSizekb').Value
+        max_memory_per_shell_mb = [int](Get-Item -LiteralPath 'WSMan:\localhost\Shell\MaxMemoryPerShellMB').Value
+        max_shells_per_user     = [int](Get-Item -LiteralPath 'WSMan:\localhost\Shell\MaxShellsPerUser').Value
+    }
+    [ordered]@{
+        ps_version    = $PSVersionTable.PSVersion.ToString()
+        language_mode = [string]$ExecutionContext.SessionState.LanguageMode
+        clock_utc     = [DateTime]::UtcNow.ToString('o')
+        system_drive  = $drive
+        free_bytes    = [uint64]$info.AvailableFreeSpace
+        size_bytes    = [uint64]$info.TotalSize
+        winrm         = $winrm
     }
 }
 
@@ -1019,6 +1045,47 @@ function Get-MsiLabUserOp {
     param($OpArgs)
     Assert-MsiLabArgs $OpArgs @('name')
     Get-MsiLabUser (Get-MsiLabUserName $OpArgs)
+}
+
+# user.rights: the user rights the local security policy assigns to the
+# account, to a local group it is a direct member of, or to Everyone and
+# Authenticated Users. secedit exports the policy's [Privilege Rights] as
+# "SeBatchLogonRight = *S-1-5-32-544,*S-1-5-32-551" (a name without * for
+# an account it could not map to a SID).
+# secedit /export: https://learn.microsoft.com/windows-server/administration/windows-commands/secedit-export
+# User rights assignment: https://learn.microsoft.com/windows/security/threat-protection/security-policy-settings/user-rights-assignment
+function Get-MsiLabUserRights {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name')
+    $name = Get-MsiLabUserName $OpArgs
+    $user = Find-MsiLabLocalUser $name
+    if ($null -eq $user) { return [ordered]@{ name = $name; exists = $false; rights = @() } }
+    $sid = $user.SID.Value
+    $holders = New-Object System.Collections.Generic.HashSet[string]
+    foreach ($s in @($sid, 'S-1-1-0', 'S-1-5-11')) { [void]$holders.Add($s) }
+    foreach ($g in (Get-LocalGroup)) {
+        if (Test-MsiLabGroupMember $g.SID.Value $sid) { [void]$holders.Add($g.SID.Value) }
+    }
+    $cfg = [System.IO.Path]::GetTempFileName()
+    try {
+        $out = & secedit.exe /export /areas USER_RIGHTS /cfg $cfg /quiet 2>&1
+        if ($LASTEXITCODE -ne 0) { throw (New-MsiLabError 'Internal' "secedit /export failed ($LASTEXITCODE): $out") }
+        $lines = Get-Content -LiteralPath $cfg -Encoding Unicode
+    } finally {
+        Remove-Item -LiteralPath $cfg -Force -ErrorAction SilentlyContinue
+    }
+    $rights = New-Object System.Collections.Generic.List[string]
+    foreach ($line in $lines) {
+        if ($line -notmatch '^\s*(Se\w+)\s*=\s*(.*)$') { continue }
+        $right = $Matches[1]
+        foreach ($entry in $Matches[2].Split(',')) {
+            $e = $entry.Trim()
+            if ($e.StartsWith('*')) { $e = $e.Substring(1) } elseif ($e -eq $user.Name) { $e = $sid }
+            if ($holders.Contains($e)) { $rights.Add($right); break }
+        }
+    }
+    $rights.Sort([System.StringComparer]::Ordinal)
+    [ordered]@{ name = $user.Name; exists = $true; sid = $sid; rights = $rights.ToArray() }
 }
 
 #endregion
@@ -2532,6 +2599,73 @@ function Invoke-MsiLabSimOnly {
 }
 
 #endregion
+#region Hyper-V
+
+# The Hyper-V ops run on a Hyper-V host (lab.yaml role: hypervisor) and
+# drive its VMs with the Hyper-V PowerShell module. A VM is matched by its
+# exact name, never as a wildcard pattern (Get-VM -Name takes wildcards).
+# Get-VM: https://learn.microsoft.com/powershell/module/hyper-v/get-vm
+function Get-MsiLabHyperVVMByName {
+    param([string] $Name)
+    if (-not (Get-Command -Name 'Get-VM' -Module 'Hyper-V' -ErrorAction SilentlyContinue)) {
+        throw (New-MsiLabError 'NotSupported' 'the Hyper-V PowerShell module is not installed on this host')
+    }
+    $vm = @(Get-VM -ErrorAction Stop | Where-Object { $_.Name -eq $Name })
+    if ($vm.Count -eq 0) { throw (New-MsiLabError 'NotFound' "no Hyper-V VM named '$Name'") }
+    if ($vm.Count -gt 1) { throw (New-MsiLabError 'Conflict' "$($vm.Count) Hyper-V VMs are named '$Name'") }
+    return $vm[0]
+}
+
+# The names of a VM's checkpoints, oldest first.
+# Get-VMCheckpoint: https://learn.microsoft.com/powershell/module/hyper-v/get-vmcheckpoint
+function Get-MsiLabHyperVCheckpoints {
+    param($VM)
+    return @(Get-VMCheckpoint -VM $VM -ErrorAction Stop | Sort-Object -Property CreationTime)
+}
+
+# hyperv.vm.get: the VM's state, its heartbeat status and its checkpoints.
+# Get-VMIntegrationService: https://learn.microsoft.com/powershell/module/hyper-v/get-vmintegrationservice
+function Get-MsiLabHyperVVM {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('vm')
+    $vm = Get-MsiLabHyperVVMByName (Get-MsiLabString $OpArgs 'vm')
+    $heartbeat = ''
+    $hb = Get-VMIntegrationService -VM $vm -Name 'Heartbeat' -ErrorAction Stop
+    if ($null -ne $hb -and $null -ne $hb.PrimaryStatusDescription) { $heartbeat = [string]$hb.PrimaryStatusDescription }
+    $names = New-Object System.Collections.Generic.List[string]
+    foreach ($c in (Get-MsiLabHyperVCheckpoints $vm)) { $names.Add([string]$c.Name) }
+    return [ordered]@{ name = [string]$vm.Name; state = [string]$vm.State; heartbeat = $heartbeat; checkpoints = $names.ToArray() }
+}
+
+# hyperv.checkpoint.restore: applies a checkpoint of the VM.
+# Restore-VMCheckpoint: https://learn.microsoft.com/powershell/module/hyper-v/restore-vmcheckpoint
+function Restore-MsiLabHyperVCheckpoint {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('vm', 'checkpoint')
+    $vm = Get-MsiLabHyperVVMByName (Get-MsiLabString $OpArgs 'vm')
+    $name = Get-MsiLabString $OpArgs 'checkpoint'
+    $cp = @(Get-MsiLabHyperVCheckpoints $vm | Where-Object { $_.Name -eq $name })
+    if ($cp.Count -eq 0) { throw (New-MsiLabError 'NotFound' "VM '$($vm.Name)' has no checkpoint '$name'") }
+    if ($cp.Count -gt 1) { throw (New-MsiLabError 'Conflict' "VM '$($vm.Name)' has $($cp.Count) checkpoints named '$name'") }
+    $before = [string]$vm.State
+    Restore-VMCheckpoint -VMSnapshot $cp[0] -Confirm:$false -ErrorAction Stop
+    $after = Get-VM -Id $vm.Id -ErrorAction Stop
+    return [ordered]@{ vm = [string]$vm.Name; checkpoint = $name; state_before = $before; state = [string]$after.State }
+}
+
+# hyperv.vm.start: starts the VM unless it runs (a saved VM resumes).
+# Start-VM: https://learn.microsoft.com/powershell/module/hyper-v/start-vm
+function Start-MsiLabHyperVVM {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('vm')
+    $vm = Get-MsiLabHyperVVMByName (Get-MsiLabString $OpArgs 'vm')
+    $before = [string]$vm.State
+    if ($before -ne 'Running') { Start-VM -VM $vm -ErrorAction Stop }
+    $after = Get-VM -Id $vm.Id -ErrorAction Stop
+    return [ordered]@{ vm = [string]$vm.Name; state_before = $before; state = [string]$after.State }
+}
+
+#endregion
 #region Dispatcher
 
 # The catalog: op name -> function (lab/ops/catalog.go; checked by
@@ -2539,6 +2673,7 @@ function Invoke-MsiLabSimOnly {
 $script:MsiLabOps = @{
     'host.info'             = 'Get-MsiLabHostInfo'
     'host.license'          = 'Get-MsiLabHostLicense'
+    'host.health'           = 'Get-MsiLabHostHealth'
     'service.get'           = 'Get-MsiLabService'
     'service.set_start'     = 'Set-MsiLabServiceStart'
     'service.start'         = 'Start-MsiLabService'
@@ -2562,6 +2697,7 @@ $script:MsiLabOps = @{
     'user.ensure'           = 'Set-MsiLabUser'
     'user.get'              = 'Get-MsiLabUserOp'
     'user.logon'            = 'Invoke-MsiLabUserLogon'
+    'user.rights'           = 'Get-MsiLabUserRights'
     'eventlog.bookmark'     = 'Get-MsiLabEventBookmark'
     'eventlog.query'        = 'Get-MsiLabEvents'
     'mutex.hold'            = 'Invoke-MsiLabMutexHold'
@@ -2569,6 +2705,9 @@ $script:MsiLabOps = @{
     'mutex.get'             = 'Get-MsiLabMutexOp'
     'msi.install'           = 'Invoke-MsiLabMsiInstall'
     'msi.uninstall'         = 'Invoke-MsiLabMsiUninstall'
+    'hyperv.vm.get'         = 'Get-MsiLabHyperVVM'
+    'hyperv.checkpoint.restore' = 'Restore-MsiLabHyperVCheckpoint'
+    'hyperv.vm.start'       = 'Start-MsiLabHyperVVM'
     'sim.snapshot'          = 'Invoke-MsiLabSimOnly'
     'sim.restore'           = 'Invoke-MsiLabSimOnly'
 }

@@ -19,19 +19,30 @@ const (
 	RightInteractiveLogon = "SeInteractiveLogonRight"
 	// RightDenyInteractiveLogon is "Deny log on locally".
 	RightDenyInteractiveLogon = "SeDenyInteractiveLogonRight"
+	// RightBatchLogon is "Log on as a batch job".
+	RightBatchLogon = "SeBatchLogonRight"
+	// RightDenyBatchLogon is "Deny log on as a batch job".
+	RightDenyBatchLogon = "SeDenyBatchLogonRight"
 )
 
-// SIDBackupOperators is BUILTIN\Backup Operators (D: "Well-known SIDs").
-const SIDBackupOperators win.SID = "S-1-5-32-551"
+// Well-known groups that hold logon rights by default (D: "Well-known SIDs").
+const (
+	SIDBackupOperators     win.SID = "S-1-5-32-551"
+	sidPerformanceLogUsers win.SID = "S-1-5-32-559"
+)
 
 // defaultRights: "Allow log on locally" is Administrators, Backup Operators
 // and Users on workstations and on member and stand-alone servers (D:
 // "Allow log on locally", its default values; domain controllers differ and
-// are not modelled). "Deny log on locally" names nobody (G).
+// are not modelled). "Log on as a batch job" is Administrators, Backup
+// Operators and Performance Log Users (D: docs/evidence.md#E-batch-logon).
+// The deny rights name nobody (G).
 func defaultRights() map[string][]win.SID {
 	return map[string][]win.SID{
 		RightInteractiveLogon:     {win.SIDAdministrators, SIDBackupOperators, win.SIDUsers},
 		RightDenyInteractiveLogon: nil,
+		RightBatchLogon:           {win.SIDAdministrators, SIDBackupOperators, sidPerformanceLogUsers},
+		RightDenyBatchLogon:       nil,
 	}
 }
 
@@ -95,6 +106,37 @@ func (r Rights) Set(tok *win.Token, right string, sids []win.SID) error {
 	}
 	r.m.st.rights[right] = slices.Clone(sids)
 	return nil
+}
+
+// UserRights lists the rights an account holds directly, through its
+// groups (Users; Administrators for an administrator) or through Everyone
+// and Authenticated Users, sorted; ok is false for an unknown account.
+func (m *Machine) UserRights(name string) (u User, rights []string, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a := m.st.users[strings.ToLower(name)]
+	if a == nil {
+		return User{}, nil, false
+	}
+	for right := range m.st.rights {
+		if m.holds(*a, right) {
+			rights = append(rights, right)
+		}
+	}
+	slices.Sort(rights)
+	return *a, rights, true
+}
+
+// SetRight grants (or with grant false revokes) a right to a SID, as
+// secpol.msc's User Rights Assignment does.
+func (m *Machine) SetRight(right string, sid win.SID, grant bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sids := slices.DeleteFunc(slices.Clone(m.st.rights[right]), func(s win.SID) bool { return s == sid })
+	if grant {
+		sids = append(sids, sid)
+	}
+	m.st.rights[right] = sids
 }
 
 // holds reports whether the account, through itself or a group it is in,
