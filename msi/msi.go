@@ -22,6 +22,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 
+	"github.com/msilab/msilab/internal/fileutil"
 	"github.com/richardlehane/mscfb"
 )
 
@@ -171,7 +172,7 @@ var ErrTooLarge = errors.New("msi: file too large")
 func openRegular(path string) (*os.File, int64, error) {
 	check := func(fi os.FileInfo) error {
 		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%w: %s is a %s", ErrNotRegular, path, fileKind(fi.Mode()))
+			return fmt.Errorf("%w: %s is a %s", ErrNotRegular, path, fileutil.Kind(fi.Mode()))
 		}
 		if fi.Size() > MaxFileSize {
 			return fmt.Errorf("%w: %s is %d bytes, more than msilab reads (%d)", ErrTooLarge, path, fi.Size(), MaxFileSize)
@@ -197,23 +198,6 @@ func openRegular(path string) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, fi.Size(), nil
-}
-
-// fileKind names a file mode that is not a regular file's.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "character device"
-	case m&os.ModeDevice != 0:
-		return "device"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
 }
 
 // ReadFile reads a package file whole: a regular file of at most

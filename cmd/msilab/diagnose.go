@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/fileutil"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/remediation"
@@ -134,7 +135,7 @@ func readLog(ctx context.Context, path string) (string, error) {
 			return "", fmt.Errorf("read log: %w", err)
 		}
 		if !fi.Mode().IsRegular() {
-			return "", usagef("--log %s is not a regular file (a %s): give the file msiexec /L*v wrote, or - for stdin", path, fileKind(fi.Mode()))
+			return "", usagef("--log %s is not a regular file (a %s): give the file msiexec /L*v wrote, or - for stdin", path, fileutil.Kind(fi.Mode()))
 		}
 		if fi.Size() > maxLogSize {
 			return "", fmt.Errorf("%w: %s is %d MiB, more than the %d MiB msilab reads: give the part around the failure "+
@@ -163,23 +164,6 @@ func readLog(ctx context.Context, path string) (string, error) {
 		return "", fmt.Errorf("%s is not a Windows Installer log: %d of its first %d characters are control characters or undecodable (binary data, or an encoding msilab does not know)", name, n, total)
 	}
 	return text, nil
-}
-
-// fileKind names a file mode that is not a regular file's.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "character device"
-	case m&os.ModeDevice != 0:
-		return "device"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	}
-	return "special file"
 }
 
 // readChunks reads r to its end in chunks of logChunk, at most max bytes
