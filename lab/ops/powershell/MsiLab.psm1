@@ -265,6 +265,8 @@ function Get-MsiLabHostLicense {
         grace_minutes  = [long]$product.GracePeriodRemaining
         evaluation_end = ConvertTo-MsiLabUtcText $product.EvaluationEndDate
         read_at        = ConvertTo-MsiLabUtcText ([datetime]::UtcNow)
+    }
+}
 
 # host.health: what msilab doctor checks before a run. The WSMan: drive
 # needs an elevated session; 0 means no limit where WinRM allows it.
@@ -2616,11 +2618,13 @@ function Get-MsiLabHyperVVMByName {
     return $vm[0]
 }
 
-# The names of a VM's checkpoints, oldest first.
-# Get-VMCheckpoint: https://learn.microsoft.com/powershell/module/hyper-v/get-vmcheckpoint
+# The names of a VM's checkpoints, oldest first. Get-VMSnapshot is the
+# cmdlet every Hyper-V module version has (Get-VMCheckpoint is its alias
+# on newer ones).
+# Get-VMSnapshot: https://learn.microsoft.com/powershell/module/hyper-v/get-vmsnapshot
 function Get-MsiLabHyperVCheckpoints {
     param($VM)
-    return @(Get-VMCheckpoint -VM $VM -ErrorAction Stop | Sort-Object -Property CreationTime)
+    return @(Get-VMSnapshot -VM $VM -ErrorAction Stop | Sort-Object -Property CreationTime)
 }
 
 # hyperv.vm.get: the VM's state, its heartbeat status and its checkpoints.
@@ -2638,7 +2642,8 @@ function Get-MsiLabHyperVVM {
 }
 
 # hyperv.checkpoint.restore: applies a checkpoint of the VM.
-# Restore-VMCheckpoint: https://learn.microsoft.com/powershell/module/hyper-v/restore-vmcheckpoint
+# Restore-VMSnapshot (Restore-VMCheckpoint is its alias on newer modules):
+# https://learn.microsoft.com/powershell/module/hyper-v/restore-vmsnapshot
 function Restore-MsiLabHyperVCheckpoint {
     param($OpArgs)
     Assert-MsiLabArgs $OpArgs @('vm', 'checkpoint')
@@ -2648,7 +2653,7 @@ function Restore-MsiLabHyperVCheckpoint {
     if ($cp.Count -eq 0) { throw (New-MsiLabError 'NotFound' "VM '$($vm.Name)' has no checkpoint '$name'") }
     if ($cp.Count -gt 1) { throw (New-MsiLabError 'Conflict' "VM '$($vm.Name)' has $($cp.Count) checkpoints named '$name'") }
     $before = [string]$vm.State
-    Restore-VMCheckpoint -VMSnapshot $cp[0] -Confirm:$false -ErrorAction Stop
+    Restore-VMSnapshot -VMSnapshot $cp[0] -Confirm:$false -ErrorAction Stop
     $after = Get-VM -Id $vm.Id -ErrorAction Stop
     return [ordered]@{ vm = [string]$vm.Name; checkpoint = $name; state_before = $before; state = [string]$after.State }
 }

@@ -1,8 +1,8 @@
 // Package hyperv is the Hyper-V snapshot driver: it restores a VM's
 // checkpoint through the Hyper-V host's own WinRM endpoint, with the ops
 // hyperv.vm.get, hyperv.checkpoint.restore and hyperv.vm.start (the
-// Hyper-V PowerShell module's Get-VM, Get-VMCheckpoint,
-// Restore-VMCheckpoint, Start-VM and Get-VMIntegrationService, in
+// Hyper-V PowerShell module's Get-VM, Get-VMSnapshot,
+// Restore-VMSnapshot, Start-VM and Get-VMIntegrationService, in
 // lab/ops/powershell/MsiLab.psm1). The Hyper-V host is another host of
 // lab.yaml, with role hypervisor and its own credentials:
 //
