@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
@@ -55,4 +57,45 @@ func parentDir(p string) string {
 		return p[:i]
 	}
 	return p
+}
+
+// ErrPackageName is wrapped when a package's file name cannot be its name
+// under PackageDir.
+var ErrPackageName = errors.New("lab: package file name not allowed on the host")
+
+// PackageName is the name a local package file gets under PackageDir: its
+// base name, which must be made of letters, digits, '.', '_' and '-', end
+// in .msi, and be no Windows device name (CON, NUL, COM1...) nor end in a
+// dot or a space. Anything else, such as a name holding '\' (a legal
+// character in a Linux file name, a separator on Windows), a drive
+// letter, a UNC path or an alternate data stream (':'), is refused, so
+// that no package lands outside PackageDir (D: "Naming Files, Paths, and
+// Namespaces").
+func PackageName(local string) (string, error) {
+	name := filepath.Base(local)
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%w: %q %s (use letters, digits, '.', '_' and '-', ending in .msi)", ErrPackageName, name, why)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return bad(fmt.Sprintf("holds %q", r))
+		}
+	}
+	stem, ok := strings.CutSuffix(strings.ToLower(name), ".msi")
+	switch {
+	case !ok || stem == "":
+		return bad("is not a name ending in .msi")
+	case strings.HasSuffix(stem, ".") || strings.HasPrefix(name, "."):
+		return bad("starts or ends its stem with a dot")
+	}
+	device := stem
+	if i := strings.IndexByte(device, '.'); i >= 0 {
+		device = device[:i]
+	}
+	switch device {
+	case "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
+		"lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9":
+		return bad("is a Windows device name")
+	}
+	return name, nil
 }

@@ -631,6 +631,10 @@ func (p *parser) checkPackage(n *yaml.Node, pkg string) {
 	case p.builtin:
 		p.errf(n, "package %q: built-in scenarios use built-in test packages (%s)", pkg, known)
 	default:
+		if _, err := lab.PackageName(pkg); err != nil {
+			p.errf(n, "package %q: %s", pkg, strings.TrimPrefix(err.Error(), "lab: "))
+			return
+		}
 		path := pkg
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(p.dir, path)
@@ -984,11 +988,12 @@ func (s *Scenario) PackageFile() string {
 }
 
 // HostPackage is where the package is put on a host:
-// lab.PackageDir\<name>.msi (the file's base name for a local .msi).
+// lab.PackageDir\<name>.msi (lab.PackageName of a local .msi, which
+// loading checked).
 func (s *Scenario) HostPackage() string {
 	name := s.Package + ".msi"
 	if f := s.PackageFile(); f != "" {
-		name = filepath.Base(f)
+		name, _ = lab.PackageName(f)
 	}
 	return lab.PackageDir + `\` + name
 }

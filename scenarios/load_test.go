@@ -237,6 +237,26 @@ func TestLocalPackage(t *testing.T) {
 	}
 }
 
+// A package whose file name would leave the packages folder on the host
+// is refused, even when the file exists (a '\' is a legal character in a
+// Linux file name).
+func TestPackageNameStaysInPackageDir(t *testing.T) {
+	dir := t.TempDir()
+	pkg, err := testpkgs.Bytes("permachine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	escape := `..\..\..\Windows\System32\pwn.msi`
+	if err := os.WriteFile(filepath.Join(dir, escape), pkg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "s.yaml")
+	_, err = Parse(file, []byte("name: x\npackage: '"+escape+"'\nexpect:\n  exit_code: 0\n"))
+	if err == nil || !strings.Contains(err.Error(), "package file name not allowed on the host") {
+		t.Errorf("package %s: %v", escape, err)
+	}
+}
+
 // validate rejects a package the run would: a file that is not an MSI
 // database, and a path that is not a regular file, which must neither
 // block (a FIFO) nor be read without end (/dev/zero).

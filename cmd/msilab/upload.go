@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/msilab/msilab/lab"
@@ -41,9 +40,13 @@ func uploadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	dst := lab.PackageDir + `\` + name
+	var dst string
 	if fs.NArg() == 2 {
 		dst = fs.Arg(1)
+	} else if base, err := lab.PackageName(name); err != nil { // no name escapes PackageDir
+		return usagef("%v: or give DEST", err)
+	} else {
+		dst = lab.PackageDir + `\` + base
 	}
 	s, err := ef.dial(ctx)
 	if err != nil {
@@ -62,7 +65,8 @@ func uploadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// readUploadSource reads a local file or a built-in test package.
+// readUploadSource reads a local file or a built-in test package, and
+// says its name (the local path, or NAME.msi).
 func readUploadSource(src string) ([]byte, string, error) {
 	if name, ok := strings.CutPrefix(src, "testpkg:"); ok {
 		data, err := testpkgs.Bytes(name)
@@ -75,5 +79,5 @@ func readUploadSource(src string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", src, err)
 	}
-	return data, filepath.Base(src), nil
+	return data, src, nil
 }

@@ -62,11 +62,15 @@ func readPackage(sc *scenarios.Scenario) ([]byte, string, error) {
 	if !filepath.IsAbs(path) && sc.File != "" && !strings.HasPrefix(sc.File, "builtin:") {
 		path = filepath.Join(filepath.Dir(sc.File), path)
 	}
+	name, err := lab.PackageName(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("runner: scenario %s: package: %w", sc.Name, err)
+	}
 	data, err := msi.ReadFile(path) // a regular file, bounded: never a FIFO or /dev/zero
 	if err != nil {
 		return nil, "", fmt.Errorf("runner: scenario %s: package: %w", sc.Name, err)
 	}
-	return data, filepath.Base(path), nil
+	return data, name, nil
 }
 
 // prepare readies each host the cells need, once per run and in parallel:
