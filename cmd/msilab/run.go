@@ -19,6 +19,7 @@ import (
 	"github.com/msilab/msilab/scenarios/results"
 	"github.com/msilab/msilab/scenarios/runner"
 	"github.com/msilab/msilab/win"
+	"golang.org/x/term"
 )
 
 const runUsage = `Usage:
@@ -104,8 +105,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(progress, "msilab: %d cells (%d scenarios) on %s, %d workers, output in %s\n",
 			len(cells), len(scs), labName, f.parallel, f.out)
 	}
+	isTerm, width := terminal(progress)
 	sum, err := runner.Run(ctx, pool, cells, runner.Options{Out: f.out, Parallel: f.parallel, Resume: f.resume,
-		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress, Remediate: f.remediate, Revert: f.revert})
+		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress, Remediate: f.remediate, Revert: f.revert,
+		Terminal: isTerm, TermWidth: width})
 	if sum == nil {
 		return err
 	}
@@ -131,6 +134,20 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return &exitCodeError{code: 1}
 	}
 	return nil
+}
+
+// terminal reports whether w is a terminal, and its width in columns (0
+// when unknown): there the runner keeps a live status line.
+func terminal(w io.Writer) (bool, int) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false, 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		width = 0
+	}
+	return true, width
 }
 
 func (f runFlags) filter() (scenarios.Filter, error) {

@@ -42,9 +42,15 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 			break
 		}
 		res.Host = host.Spec.Name
+		if r.live != nil {
+			r.live.started(host.Spec.Name, c.ID)
+		}
 		runRes, err = r.attempt(ctx, host, c, &res)
 		if err != nil && isInfra(err) {
 			host.Reset()
+		}
+		if r.live != nil {
+			r.live.stopped(host.Spec.Name)
 		}
 		r.pool.Release(host)
 		if err == nil {

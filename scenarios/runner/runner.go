@@ -58,6 +58,12 @@ type Options struct {
 	Shard string
 	// Progress receives one line per finished cell (nil: none).
 	Progress io.Writer
+	// Terminal says Progress is a terminal: a status line (cells done,
+	// pass/fail/infra counts, the cell on each host, ETA) is kept below
+	// the cells' lines and redrawn in place. TermWidth is its width in
+	// columns (0: unknown).
+	Terminal  bool
+	TermWidth int
 	// Remediate closes the loop (lifecycle steps 6 and 7): after the
 	// expected failure, diagnose and fix the host, rerun the install, and
 	// prove recovery and the baseline.
@@ -216,6 +222,7 @@ type run struct {
 	removed      []*lab.Host         // refused hosts taken out of the pool
 	finished     map[string]results.CellResult
 	prepCommands int
+	live         *live // the terminal's status line (nil: none)
 }
 
 // hostInfo is what preparing a host learned.
@@ -285,6 +292,10 @@ func (r *run) work(ctx context.Context, cells []scenarios.Cell) {
 	total := len(cells)
 	var n int
 	var nmu sync.Mutex
+	if r.opts.Terminal && r.opts.Progress != nil {
+		r.live = newLive(r.opts.Progress, r.opts.TermWidth, total, nil)
+		defer r.live.close()
+	}
 	for w := 0; w < r.opts.Parallel; w++ {
 		wg.Add(1)
 		go func() {
@@ -326,6 +337,10 @@ func (r *run) progress(n, total int, res results.CellResult) {
 	}
 	if rv := res.Revert; rv != nil && rv.How == results.RevertSnapshot && r.opts.Revert == RevertAuto {
 		line += fmt.Sprintf("  [reverted by snapshot %s in %s: %s]", rv.Snapshot, rv.Took.Round(time.Millisecond), rv.Why)
+	}
+	if r.live != nil {
+		r.live.finished(res, line)
+		return
 	}
 	fmt.Fprintln(r.opts.Progress, line)
 }
