@@ -91,6 +91,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		hosts = append(hosts, scenarios.Host{Name: h.Spec.Name, OS: h.Spec.OS})
 	}
 	cells := scenarios.Expand(scs, hosts, filter)
+	whole := filter
+	whole.Shard = scenarios.Shard{}
+	matrix := scenarios.Expand(scs, hosts, whole)
 	if len(cells) == 0 {
 		return fmt.Errorf("no cells to run: no scenario applies to the lab's OS profiles %v with these filters", pool.OSes())
 	}
@@ -108,7 +111,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	isTerm, width := terminal(progress)
 	sum, err := runner.Run(ctx, pool, cells, runner.Options{Out: f.out, Parallel: f.parallel, Resume: f.resume,
 		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress, Remediate: f.remediate, Revert: f.revert,
-		Terminal: isTerm, TermWidth: width})
+		Terminal: isTerm, TermWidth: width, Matrix: scenarios.MatrixID(matrix), MatrixCells: len(matrix)})
 	if sum == nil {
 		return err
 	}

@@ -56,6 +56,11 @@ type Options struct {
 	Lab string
 	// Shard is recorded in reports ("" or "i/n").
 	Shard string
+	// Matrix and MatrixCells identify the whole matrix a shard was cut
+	// from (scenarios.MatrixID, its cell count), for run.json; empty: the
+	// cells given are the whole matrix.
+	Matrix      string
+	MatrixCells int
 	// Progress receives one line per finished cell (nil: none).
 	Progress io.Writer
 	// Terminal says Progress is a terminal: a status line (cells done,
@@ -202,6 +207,17 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	}
 	if err := report.WriteAll(opts.Out, rep); err != nil {
 		return sum, fmt.Errorf("runner: reports: %w", err)
+	}
+	man := results.Manifest{ToolVersion: opts.ToolVersion, Matrix: opts.Matrix, MatrixCells: opts.MatrixCells, Shard: opts.Shard,
+		Lab: opts.Lab, Started: rep.Started, Duration: sum.Duration, Cells: []string{}}
+	if man.Matrix == "" {
+		man.Matrix, man.MatrixCells = scenarios.MatrixID(cells), len(cells)
+	}
+	for _, c := range cells {
+		man.Cells = append(man.Cells, c.ID)
+	}
+	if err := results.WriteManifest(opts.Out, man); err != nil {
+		return sum, fmt.Errorf("runner: %w", err)
 	}
 	return sum, ctx.Err()
 }
