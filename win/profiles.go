@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -67,7 +68,11 @@ type Profile struct {
 	UserProfileSDDL      string        `yaml:"user_profile_sddl"` // <USER> = the user's SID
 	Msiserver            ServiceConfig `yaml:"msiserver"`
 	RpcSs                ServiceConfig `yaml:"rpcss"`
-	Sources              []string      `yaml:"sources"`
+	// Policies are DWORD values of the Windows Installer policy key
+	// (HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer) the machine
+	// has from the start, by name (a captured profile's; none by default).
+	Policies map[string]uint32 `yaml:"policies,omitempty"`
+	Sources  []string          `yaml:"sources"`
 }
 
 // Version is "10.0.<build>.<ubr>".
@@ -145,9 +150,32 @@ func loadProfiles() ([]Profile, error) {
 	return out, nil
 }
 
+// LoadProfileFile reads an OS profile from a file outside the built-in
+// set (such as one msilab profile capture wrote), strictly and validated
+// as the built-in ones are; its name need not match the file's.
+func LoadProfileFile(file string) (Profile, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return Profile{}, fmt.Errorf("win: profile: %w", err)
+	}
+	return ParseProfile(file, data)
+}
+
+// ParseProfile decodes a profile file's bytes as LoadProfileFile does
+// (file names it in errors).
+func ParseProfile(file string, data []byte) (Profile, error) {
+	return decodeProfile(file, data, false)
+}
+
 // parseProfile decodes one profile strictly (unknown fields are errors)
 // and validates it.
 func parseProfile(file string, data []byte) (Profile, error) {
+	return decodeProfile(file, data, true)
+}
+
+// decodeProfile decodes and validates a profile; matchName requires its
+// name to be the file's.
+func decodeProfile(file string, data []byte, matchName bool) (Profile, error) {
 	var p Profile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -158,7 +186,7 @@ func parseProfile(file string, data []byte) (Profile, error) {
 		return fmt.Errorf("win: profile %s: %s", file, fmt.Sprintf(format, a...))
 	}
 	switch {
-	case p.Name+".yaml" != path.Base(file):
+	case matchName && p.Name+".yaml" != path.Base(file):
 		return Profile{}, bad("name %q does not match the file name", p.Name)
 	case p.Edition != EditionClient && p.Edition != EditionServer:
 		return Profile{}, bad("edition %q is not client or server", p.Edition)
@@ -172,6 +200,13 @@ func parseProfile(file string, data []byte) (Profile, error) {
 		return Profile{}, bad("service start must be 0-4")
 	case len(p.Sources) == 0:
 		return Profile{}, bad("sources are required")
+	case p.Name == "" || strings.ContainsAny(p.Name, "/\\ "):
+		return Profile{}, bad("name %q must be a non-empty word", p.Name)
+	}
+	for name := range p.Policies {
+		if name == "" || strings.ContainsAny(name, "\\") {
+			return Profile{}, bad("policy name %q is not a registry value name", name)
+		}
 	}
 	for _, s := range []string{p.TempSDDL, p.InstallerSDDL, strings.ReplaceAll(p.UserProfileSDDL, "<USER>", "S-1-5-21-1-2-3-1000")} {
 		if _, err := ParseSDDL(s); err != nil {

@@ -64,6 +64,7 @@ const usage = `msilab — a reproducible lab for Windows Installer failures
 
 Usage:
   msilab run [flags]          run the scenario matrix (default: built-in catalog, embedded simulated lab)
+  msilab profile capture [endpoint flags]   read a host into an OS profile file the simulator can run (--profile FILE)
   msilab report merge DIR...  merge the outputs of --shard i/n runs into one set of reports
   msilab scenarios list|validate|explain   the scenario catalog and files
   msilab faults list|show NAME             the faults msilab can inject
@@ -112,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return uploadCmd(ctx, args[1:], stdout, stderr)
 	case "run":
 		return runCmd(ctx, args[1:], stdout, stderr)
+	case "profile":
+		return profileCmd(ctx, args[1:], stdout, stderr)
 	case "report":
 		return reportCmd(args[1:], stdout, stderr)
 	case "scenarios":

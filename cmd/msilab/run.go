@@ -36,7 +36,7 @@ Flags:
 // runFlags are msilab run's flags.
 type runFlags struct {
 	scenarios, lab, osList, contexts, only, out, shard, format string
-	revert                                                     string
+	revert, profiles                                           string
 	parallel                                                   int
 	resume, remediate                                          bool
 	cellTimeout                                                time.Duration
@@ -61,11 +61,15 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&f.cellTimeout, "cell-timeout", 15*time.Minute, "time limit of one attempt of a cell")
 	fs.StringVar(&f.revert, "revert", runner.RevertAuto, "how a host returns to clean: journal (undo the cell's changes, checked by the baseline), "+
 		"snapshot (revert the host's snapshot before every cell) or auto (the journal; the snapshot after a cell that left the host changed, timed out or met an infrastructure error)")
+	fs.StringVar(&f.profiles, "profile", "", "OS profile files (comma-separated; such as msilab profile capture writes): the embedded simulated lab runs one host of each instead of the built-in profiles")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab run takes flags only, got %q", fs.Args())
+	}
+	if f.profiles != "" && f.lab != "" {
+		return usagef("--profile runs the embedded simulated lab: it excludes --lab (in lab.yaml, a host's profile_file: serves --calibrate)")
 	}
 	if f.format != "text" && f.format != "json" {
 		return usagef("--format must be text or json")
@@ -81,7 +85,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	pool, labName, closeLab, err := openLab(f.lab, filter.OS)
+	profs, err := loadProfiles(f.profiles)
+	if err != nil {
+		return err
+	}
+	pool, labName, closeLab, err := openLab(f.lab, filter.OS, profs)
 	if err != nil {
 		return err
 	}
@@ -232,14 +240,36 @@ func loadScenarios(paths string) ([]*scenarios.Scenario, error) {
 	return all, nil
 }
 
-// openLab opens the inventory's hosts, or starts the embedded simulated lab.
-func openLab(inventory string, osFilter []string) (*lab.Pool, string, func(), error) {
+// loadProfiles reads --profile's files.
+func loadProfiles(files string) ([]win.Profile, error) {
+	var out []win.Profile
+	for _, f := range splitList(files) {
+		p, err := win.LoadProfileFile(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// openLab opens the inventory's hosts, or starts the embedded simulated
+// lab (of the given profiles, when there are any).
+func openLab(inventory string, osFilter []string, profs []win.Profile) (*lab.Pool, string, func(), error) {
 	if inventory == "" {
-		sl, err := simlab.Start(simlab.Options{OS: osFilter})
+		sl, err := simlab.Start(simlab.Options{OS: osFilter, Profiles: profs})
 		if err != nil {
 			return nil, "", nil, err
 		}
-		return lab.NewPool(sl.Hosts()), "embedded simulated lab", sl.Close, nil
+		if len(sl.Hosts()) == 0 {
+			sl.Close()
+			return nil, "", nil, fmt.Errorf("--profile: no profile is one of --os %v", osFilter)
+		}
+		name := "embedded simulated lab"
+		if len(profs) > 0 {
+			name += " (profiles from files)"
+		}
+		return lab.NewPool(sl.Hosts()), name, sl.Close, nil
 	}
 	inv, err := lab.LoadInventory(inventory, win.ProfileNames())
 	if err != nil {

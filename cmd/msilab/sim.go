@@ -11,6 +11,7 @@ import (
 
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/installer"
+	"github.com/msilab/msilab/win"
 )
 
 func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -23,8 +24,20 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	passwordEnv := fs.String("password-env", "", "read the password from this environment variable instead; it is never printed")
 	osName := fs.String("os", "", "OS profile of the simulated host")
 	hostname := fs.String("hostname", "", "host name (default: derived from the OS profile)")
+	profileFile := fs.String("profile", "", "an OS profile file (such as msilab profile capture writes) instead of a built-in --os")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
+	}
+	var prof *win.Profile
+	if *profileFile != "" {
+		if *osName != "" {
+			return usagef("--profile and --os exclude each other")
+		}
+		p, err := win.LoadProfileFile(*profileFile)
+		if err != nil {
+			return err
+		}
+		prof = &p
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab sim serve takes no arguments, got %q", fs.Args())
@@ -40,7 +53,7 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		*password, shown = pw, "$"+*passwordEnv
 	}
-	srv, err := sim.NewServer(sim.Options{Addr: *addr, HTTPS: *https, User: *user, Password: *password, OS: *osName, Hostname: *hostname})
+	srv, err := sim.NewServer(sim.Options{Addr: *addr, HTTPS: *https, User: *user, Password: *password, OS: *osName, Profile: prof, Hostname: *hostname})
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ type Session struct {
 // NewHost builds a simulated host from opts (OS profile, hostname, admin account).
 func NewHost(opts Options) (*Host, error) {
 	opts = opts.withDefaults()
-	m, err := model.New(model.Options{Profile: opts.OS, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password, Clock: opts.Clock})
+	m, err := model.New(model.Options{Profile: opts.OS, ProfileData: opts.Profile, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password, Clock: opts.Clock})
 	if err != nil {
 		return nil, err
 	}

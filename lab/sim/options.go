@@ -3,6 +3,8 @@ package sim
 import (
 	"io"
 	"time"
+
+	"github.com/msilab/msilab/win"
 )
 
 // Defaults that mirror a stock Windows WinRM service (winrm get winrm/config).
@@ -35,6 +37,9 @@ type Options struct {
 	Password string
 	// OS is the OS profile name (profiles arrive with the Windows model).
 	OS string
+	// Profile, when set, is the OS profile itself (one read from a file,
+	// such as msilab profile capture writes); OS is then ignored.
+	Profile *win.Profile
 	// Hostname reported by the host; empty derives one from the OS profile.
 	Hostname string
 	// MaxEnvelopeSizeKB caps a request body (HTTP 413 past it).

@@ -13,6 +13,9 @@ import (
 type Options struct {
 	// Profile is an OS profile name (Profiles); "" is DefaultProfile.
 	Profile string
+	// ProfileData, when set, is the profile itself (one read from a file,
+	// such as a captured one) and Profile is ignored.
+	ProfileData *win.Profile
 	// Hostname; "" takes the profile's. Upper-cased, as NetBIOS names are.
 	Hostname string
 	// AdminUser and AdminPassword: the administrator WinRM accepts.
@@ -59,6 +62,9 @@ func New(opts Options) (*Machine, error) {
 		opts.Profile = win.DefaultProfile
 	}
 	p, err := win.LookupProfile(opts.Profile)
+	if opts.ProfileData != nil {
+		p, err = *opts.ProfileData, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +163,10 @@ func (m *Machine) buildRegistry() error {
 	}
 	if p.DisplayVersion != "" {
 		keys[cv] = append(keys[cv], SZ("DisplayVersion", p.DisplayVersion))
+	}
+	for name, v := range p.Policies {
+		k := `HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer`
+		keys[k] = append(keys[k], DWORD(name, v))
 	}
 	for k, vals := range keys {
 		if err := m.createKey(sys, k); err != nil {

@@ -5,6 +5,7 @@ package simlab
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/sim"
@@ -23,26 +24,46 @@ type Options struct {
 	OS []string
 	// PerOS is how many hosts each profile gets (default 1).
 	PerOS int
+	// Profiles, when set, are the hosts' OS profiles themselves (read from
+	// files, such as captured ones) instead of the built-in profiles OS
+	// names: one host each (PerOS each), named and filtered by profile name.
+	Profiles []win.Profile
 }
 
 // Start starts the hosts. Close stops them.
 func Start(opts Options) (*Lab, error) {
-	if len(opts.OS) == 0 {
-		for _, p := range win.Profiles() {
-			opts.OS = append(opts.OS, p.Name)
+	type profile struct {
+		os   string
+		data *win.Profile
+	}
+	var want []profile
+	for i, p := range opts.Profiles {
+		if len(opts.OS) == 0 || slices.Contains(opts.OS, p.Name) {
+			want = append(want, profile{p.Name, &opts.Profiles[i]})
+		}
+	}
+	if len(opts.Profiles) == 0 {
+		if len(opts.OS) == 0 {
+			for _, p := range win.Profiles() {
+				opts.OS = append(opts.OS, p.Name)
+			}
+		}
+		for _, os := range opts.OS {
+			want = append(want, profile{os: os})
 		}
 	}
 	if opts.PerOS < 1 {
 		opts.PerOS = 1
 	}
 	l := &Lab{}
-	for _, os := range opts.OS {
+	for _, p := range want {
+		os := p.os
 		for i := 1; i <= opts.PerOS; i++ {
 			name := os
 			if opts.PerOS > 1 {
 				name = fmt.Sprintf("%s-%d", os, i)
 			}
-			srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: os})
+			srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: os, Profile: p.data})
 			if err == nil {
 				err = srv.Start()
 			}
