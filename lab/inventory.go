@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -55,6 +56,11 @@ type HostSpec struct {
 	StandardUser        string       `yaml:"standard_user,omitempty"`
 	StandardPasswordEnv string       `yaml:"standard_password_env,omitempty"`
 	Snapshot            SnapshotSpec `yaml:"snapshot,omitempty"`
+	// ProfileFile is an OS profile file (such as msilab profile capture
+	// wrote from this host) for the simulated twin msilab run --calibrate
+	// compares the host with; "" is the built-in profile os names. A
+	// relative path is relative to lab.yaml.
+	ProfileFile string `yaml:"profile_file,omitempty"`
 	// Role is "" for a host that runs cells, or "hypervisor" for a host
 	// that runs none but drives VMs (a Hyper-V host named by the hyperv
 	// snapshot driver's setting host).
@@ -185,6 +191,13 @@ func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, err
 		}
 		if h.Snapshot.Name == "" {
 			h.Snapshot.Name = "msilab-clean"
+		}
+		if h.ProfileFile != "" {
+			if ext := filepath.Ext(h.ProfileFile); ext != ".yaml" && ext != ".yml" {
+				bad("profile_file must name a .yaml OS profile file, not %q", h.ProfileFile)
+			} else if !filepath.IsAbs(h.ProfileFile) {
+				h.ProfileFile = filepath.Join(filepath.Dir(file), h.ProfileFile)
+			}
 		}
 		if h.StandardUser == "" {
 			h.StandardUser = "msilab-user"

@@ -38,7 +38,7 @@ type runFlags struct {
 	scenarios, lab, osList, contexts, only, out, shard, format string
 	revert, profiles                                           string
 	parallel                                                   int
-	resume, remediate                                          bool
+	resume, remediate, calibrate                               bool
 	cellTimeout                                                time.Duration
 }
 
@@ -61,12 +61,17 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.DurationVar(&f.cellTimeout, "cell-timeout", 15*time.Minute, "time limit of one attempt of a cell")
 	fs.StringVar(&f.revert, "revert", runner.RevertAuto, "how a host returns to clean: journal (undo the cell's changes, checked by the baseline), "+
 		"snapshot (revert the host's snapshot before every cell) or auto (the journal; the snapshot after a cell that left the host changed, timed out or met an infrastructure error)")
+	fs.BoolVar(&f.calibrate, "calibrate", false, "with --lab: run each cell on the lab host and on a simulated host of the same OS profile (the host's profile_file: in lab.yaml, else its os:), "+
+		"and write calibration.md and calibration.json naming the cells where they disagree and the simulator's rules involved")
 	fs.StringVar(&f.profiles, "profile", "", "OS profile files (comma-separated; such as msilab profile capture writes): the embedded simulated lab runs one host of each instead of the built-in profiles")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab run takes flags only, got %q", fs.Args())
+	}
+	if f.calibrate && (f.lab == "" || f.resume) {
+		return usagef("--calibrate compares a lab with the simulator: it needs --lab, and excludes --resume")
 	}
 	if f.profiles != "" && f.lab != "" {
 		return usagef("--profile runs the embedded simulated lab: it excludes --lab (in lab.yaml, a host's profile_file: serves --calibrate)")
@@ -117,7 +122,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			len(cells), len(scs), labName, f.parallel, f.out)
 	}
 	isTerm, width := terminal(progress)
-	sum, err := runner.Run(ctx, pool, cells, runner.Options{Out: f.out, Parallel: f.parallel, Resume: f.resume,
+	var cal *calibration
+	if f.calibrate {
+		if cal, err = simulateTwins(ctx, pool, cells, f, progress, isTerm, width); err != nil {
+			return err
+		}
+	}
+	sum, err := runner.Run(ctx, pool, cells, runner.Options{Calibration: cal.hook(), Out: f.out, Parallel: f.parallel, Resume: f.resume,
 		CellTimeout: f.cellTimeout, ToolVersion: version, Lab: labName, Shard: f.shard, Progress: progress, Remediate: f.remediate, Revert: f.revert,
 		Terminal: isTerm, TermWidth: width, Matrix: scenarios.MatrixID(matrix), MatrixCells: len(matrix)})
 	if sum == nil {
@@ -141,7 +152,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if !sum.OK() {
+	disagree := 0
+	if cal != nil {
+		if disagree, err = cal.write(f.out, labName, stdout); err != nil {
+			return err
+		}
+	}
+	if !sum.OK() || disagree > 0 {
 		return &exitCodeError{code: 1}
 	}
 	return nil

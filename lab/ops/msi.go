@@ -131,6 +131,10 @@ type MsiRun struct {
 	Events []Event `json:"events"`
 	// TimedOut is true when the run was stopped at its timeout (ExitCode is then 1460).
 	TimedOut bool `json:"timed_out,omitempty"`
+	// Rules are the simulated engine's rules that decided the outcome
+	// (simulated hosts; absent on real ones): what calibration names when
+	// a real host disagrees.
+	Rules []string `json:"rules,omitempty"`
 }
 
 // PathHashArgs names a file to hash.

@@ -186,7 +186,7 @@ func (h *Host) runMsi(ctx context.Context, s Session, req installer.Request, o m
 		return nil, &ops.Error{Code: ops.CodeInvalidArgs, Message: err.Error()}
 	}
 	out := ops.MsiRun{Action: string(req.Action), Context: o.context, Logon: o.logon, User: h.m.LookupSID(tok.User),
-		CommandLine: res.CommandLine, ExitCode: int(res.ExitCode), Log: res.Log, Events: []ops.Event{}}
+		CommandLine: res.CommandLine, ExitCode: int(res.ExitCode), Log: res.Log, Events: []ops.Event{}, Rules: res.Rules}
 	for _, e := range res.Events {
 		out.Events = append(out.Events, eventOf(e))
 	}

@@ -50,7 +50,9 @@ type htmlPage struct {
 	Remedy RemedyCounts
 	OSes   []string
 	Rows   []htmlRow
-	CSS    template.CSS
+	// Calibrated adds the calibration column (msilab run --calibrate).
+	Calibrated bool
+	CSS        template.CSS
 	JS     template.JS
 	// Data is the JSON of htmlData, with <, > and & escaped as \u003c...,
 	// so no text in it (a log quoting "</script>") can end its element.
@@ -61,6 +63,14 @@ type htmlRow struct {
 	Name    string
 	Summary string
 	Cols    [][]htmlBox
+	// Calib is the row's calibration column: one line per cell that
+	// disagrees with the simulator or could not be compared, else one
+	// saying all agree.
+	Calib []htmlCalib
+}
+
+type htmlCalib struct {
+	Class, Text string
 }
 
 type htmlBox struct {
@@ -112,6 +122,8 @@ type htmlCell struct {
 	// RerunEventDetails the same for the remediation's rerun.
 	EventDetails      []ops.Event `json:"event_details,omitempty"`
 	RerunEventDetails []ops.Event `json:"rerun_event_details,omitempty"`
+	// Calibration is the cell against the simulator (--calibrate).
+	Calibration *results.Calibration `json:"calibration,omitempty"`
 }
 
 // WriteHTML writes the run as one self-contained HTML page: a header with
@@ -140,6 +152,7 @@ func WriteHTML(w io.Writer, r Run) error {
 		Counts:      Count(r.Cells),
 		Remedy:      CountRemediation(r.Cells),
 		OSes:        g.oses,
+		Calibrated:  r.Calibration != nil,
 		CSS:         template.CSS(pageCSS),
 		JS:          template.JS(pageJS),
 	}
@@ -161,9 +174,19 @@ func WriteHTML(w io.Writer, r Run) error {
 		for _, osName := range g.oses {
 			var boxes []htmlBox
 			for _, c := range g.cells[[2]string{s, osName}] {
-				boxes = append(boxes, boxOf(c))
+				b := boxOf(c)
+				if cal := r.Calibration[c.ID]; cal != nil {
+					b.Title += "; calibration: " + calibWords(cal)
+				}
+				boxes = append(boxes, b)
+				if p.Calibrated {
+					row.Calib = append(row.Calib, calibLine(c, r.Calibration[c.ID])...)
+				}
 			}
 			row.Cols = append(row.Cols, boxes)
+		}
+		if p.Calibrated && len(row.Calib) == 0 {
+			row.Calib = []htmlCalib{{Class: "calib-agree", Text: "agrees with the simulator"}}
 		}
 		p.Rows = append(p.Rows, row)
 	}
@@ -174,7 +197,7 @@ func WriteHTML(w io.Writer, r Run) error {
 		Files: htmlFiles{Log: evidence.FileLog, Repro: evidence.FileRepro, Cell: evidence.FileCell, Events: evidence.FileEvents},
 	}
 	for _, c := range g.sorted {
-		hc := htmlCell{CellResult: c}
+		hc := htmlCell{CellResult: c, Calibration: r.Calibration[c.ID]}
 		hc.Log, hc.LogNote = trimLog(cellLog(&r, c))
 		if c.Observed.Run != nil {
 			hc.EventDetails = c.Observed.Run.Events
@@ -261,6 +284,44 @@ func boxOf(c *results.CellResult) htmlBox {
 	}
 	b.Title = title
 	return b
+}
+
+// calibWords is a cell's calibration in words.
+func calibWords(cal *results.Calibration) string {
+	switch {
+	case !cal.Compared:
+		return "not compared: " + cal.Note
+	case cal.Agree:
+		return "agrees with the simulator"
+	}
+	var d []string
+	for _, x := range cal.Differences {
+		d = append(d, x.Signal+" (host "+x.Host+", simulator "+x.Sim+")")
+	}
+	s := "differs from the simulator on " + strings.Join(d, "; ")
+	var rules []string
+	for _, r := range cal.Rules {
+		rules = append(rules, r.ID+" ["+r.Label+"]")
+	}
+	if len(rules) > 0 {
+		s += "; simulator rules: " + strings.Join(rules, ", ")
+	}
+	return s
+}
+
+// calibLine is a cell's line in its row's calibration column: none when
+// it agrees, or when it has no comparison.
+func calibLine(c *results.CellResult, cal *results.Calibration) []htmlCalib {
+	where := c.OS + "/" + shortContext(c.Context) + ": "
+	switch {
+	case cal == nil:
+		return []htmlCalib{{Class: "calib-none", Text: where + "no simulated run"}}
+	case !cal.Compared:
+		return []htmlCalib{{Class: "calib-none", Text: where + "not compared: " + cal.Note}}
+	case cal.Agree:
+		return nil
+	}
+	return []htmlCalib{{Class: "calib-differs", Text: where + calibWords(cal)}}
 }
 
 // trimLog bounds a log to MaxLogBytes, keeping whole lines from its start

@@ -39,6 +39,10 @@ type Run struct {
 	// Scenarios maps a scenario name to its definition (optional): the HTML
 	// report then shows each scenario's summary and references.
 	Scenarios map[string]*scenarios.Scenario
+	// Calibration maps a cell ID to its comparison with a simulated host
+	// of the same profile (msilab run --calibrate; nil: none): the HTML
+	// report adds a calibration column.
+	Calibration map[string]*results.Calibration
 }
 
 // File names WriteAll writes.

@@ -56,6 +56,9 @@ type Options struct {
 	Lab string
 	// Shard is recorded in reports ("" or "i/n").
 	Shard string
+	// Calibration, when set, compares the finished cells with a simulated
+	// run of them (msilab run --calibrate); the HTML report shows it.
+	Calibration func(cells []results.CellResult) map[string]*results.Calibration
 	// Matrix and MatrixCells identify the whole matrix a shard was cut
 	// from (scenarios.MatrixID, its cell count), for run.json; empty: the
 	// cells given are the whole matrix.
@@ -204,6 +207,9 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 		Lab: opts.Lab, Shard: opts.Shard, Cells: sum.Cells, Logs: r.logs(sum.Cells), Scenarios: map[string]*scenarios.Scenario{}}
 	for _, c := range cells {
 		rep.Scenarios[c.Scenario.Name] = c.Scenario
+	}
+	if opts.Calibration != nil {
+		rep.Calibration = opts.Calibration(sum.Cells)
 	}
 	if err := report.WriteAll(opts.Out, rep); err != nil {
 		return sum, fmt.Errorf("runner: reports: %w", err)
