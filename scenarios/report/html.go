@@ -50,13 +50,13 @@ type htmlPage struct {
 	Remedy RemedyCounts
 	OSes   []string
 	Rows   []htmlRow
-	// Calibrated adds the calibration column (msilab run --calibrate).
-	Calibrated bool
-	CSS        template.CSS
+	CSS    template.CSS
 	JS     template.JS
 	// Data is the JSON of htmlData, with <, > and & escaped as \u003c...,
 	// so no text in it (a log quoting "</script>") can end its element.
 	Data template.JS
+	// Calibrated adds the calibration column (msilab run --calibrate).
+	Calibrated bool
 }
 
 type htmlRow struct {
