@@ -948,14 +948,33 @@ function Find-MsiLabLocalUser {
     return (Get-LocalUser | Where-Object { $_.Name -eq $Name } | Select-Object -First 1)
 }
 
-# Whether a SID is a direct member of a local group given by its well-known
-# SID (group names are localized).
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localgroupmember?view=powershell-5.1
+# The local group of a well-known SID, through the WinNT provider (ADSI):
+# group names are localized, so the name comes from the SID.
+# https://learn.microsoft.com/windows/win32/adsi/winnt-adspath
 # https://learn.microsoft.com/windows/win32/secauthz/well-known-sids
+function Get-MsiLabLocalGroup {
+    param([string] $GroupSid)
+    $account = ([System.Security.Principal.SecurityIdentifier]::new($GroupSid)).Translate([System.Security.Principal.NTAccount]).Value
+    return [ADSI]('WinNT://' + $env:COMPUTERNAME + '/' + $account.Split('\')[-1] + ',group')
+}
+
+# Whether a SID is a direct member of a local group given by its well-known
+# SID: the group's Members through the WinNT provider, compared by their
+# objectSid. Never Get-LocalGroupMember, which fails on a group holding an
+# orphaned SID or an Azure AD member ("Failed to compare two elements in
+# the array", PowerShell#2996; docs/evidence.md#E-localgroup-orphan): such
+# a member still has its objectSid here.
+# https://github.com/PowerShell/PowerShell/issues/2996
+# IADsGroup::Members: https://learn.microsoft.com/windows/win32/api/iads/nf-iads-iadsgroup-members
 function Test-MsiLabGroupMember {
     param([string] $GroupSid, [string] $Sid)
-    $members = @(Get-LocalGroupMember -SID $GroupSid | Where-Object { $null -ne $_.SID -and $_.SID.Value -eq $Sid })
-    return $members.Count -gt 0
+    $group = Get-MsiLabLocalGroup $GroupSid
+    foreach ($member in @($group.PSBase.Invoke('Members'))) {
+        $bytes = $member.GetType().InvokeMember('objectSid', 'GetProperty', $null, $member, $null)
+        if ($null -eq $bytes) { continue }
+        if (([System.Security.Principal.SecurityIdentifier]::new([byte[]]$bytes, 0)).Value -eq $Sid) { return $true }
+    }
+    return $false
 }
 
 # A user's profile folder: Win32_UserProfile's LocalPath for the SID (the
@@ -987,56 +1006,67 @@ function Get-MsiLabUser {
     }
 }
 
-# Puts a user in Users, and in Administrators when admin or out of it when
-# not (as the simulated host does).
+# Puts a user in Users (by the group's SID: its name is localized).
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/add-localgroupmember?view=powershell-5.1
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/remove-localgroupmember?view=powershell-5.1
 function Set-MsiLabUserGroups {
-    param($User, [bool] $Admin)
-    $sid = $User.SID.Value
-    if (-not (Test-MsiLabGroupMember $script:MsiLabUsersSid $sid)) {
+    param($User)
+    if (-not (Test-MsiLabGroupMember $script:MsiLabUsersSid $User.SID.Value)) {
         Add-LocalGroupMember -SID $script:MsiLabUsersSid -Member $User
     }
-    $isAdmin = Test-MsiLabGroupMember $script:MsiLabAdminsSid $sid
-    if ($Admin -and -not $isAdmin) { Add-LocalGroupMember -SID $script:MsiLabAdminsSid -Member $User }
-    if ($isAdmin -and -not $Admin) { Remove-LocalGroupMember -SID $script:MsiLabAdminsSid -Member $User }
 }
 
-# user.ensure: creates a local user if missing (password and account never
-# expire), else sets its password and enables it; then its groups. The
-# account running the batch is never changed (Conflict). Creating is all or
-# nothing: when Windows refuses the password (a standalone Server enforces
-# complexity: InvalidPasswordException, InvalidArgs) New-LocalUser can leave
-# the account behind, and a failed group change would leave one outside
+# Refuses (Conflict) to change the account running the batch, the
+# built-in Administrator (RID 500, even out of Administrators) and any
+# member of Administrators (S-1-5-32-544): user.ensure resets a password.
+# https://learn.microsoft.com/windows/win32/secauthz/well-known-sids
+function Assert-MsiLabNotAdministrator {
+    param($User)
+    $name = $User.Name
+    $sid = $User.SID.Value
+    if ($sid -eq [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value) {
+        throw (New-MsiLabError 'Conflict' "user $name runs this batch (the connecting account); msilab changes neither it nor any administrator")
+    }
+    if ($sid -match '^S-1-5-21-\d+-\d+-\d+-500$') {
+        throw (New-MsiLabError 'Conflict' "user $name is the built-in administrator (RID 500); msilab changes only a standard user")
+    }
+    if (Test-MsiLabGroupMember $script:MsiLabAdminsSid $sid) {
+        throw (New-MsiLabError 'Conflict' "user $name is an administrator (a member of Administrators, S-1-5-32-544); msilab changes only a standard user")
+    }
+}
+
+# user.ensure: creates a standard local user if missing (password and
+# account never expire, a member of Users), else sets its password and
+# enables it. The account running the batch and any administrator are
+# refused (Assert-MsiLabNotAdministrator). Creating is all or nothing: when
+# Windows refuses the password (a standalone Server enforces complexity:
+# InvalidPasswordException, InvalidArgs) New-LocalUser can leave the
+# account behind, and a failed group change would leave one outside
 # Users; either way the account it made is removed before the error.
 # New-LocalUser: https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/new-localuser?view=powershell-5.1
 # Remove-LocalUser: https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/remove-localuser?view=powershell-5.1
 # ConvertTo-SecureString: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/convertto-securestring?view=powershell-5.1
 function Set-MsiLabUser {
     param($OpArgs)
-    Assert-MsiLabArgs $OpArgs @('name', 'password', 'admin')
+    Assert-MsiLabArgs $OpArgs @('name', 'password')
     $name = Get-MsiLabUserName $OpArgs
     $password = ConvertTo-SecureString -String (Get-MsiLabString $OpArgs 'password') -AsPlainText -Force
-    $admin = Get-MsiLabBool $OpArgs 'admin'
-    $before = Get-MsiLabUser $name
     $user = Find-MsiLabLocalUser $name
+    if ($null -ne $user) { Assert-MsiLabNotAdministrator $user }
+    $before = Get-MsiLabUser $name
     $created = $null -eq $user
     if ($created) {
         try {
             $user = New-LocalUser -Name $name -Password $password -PasswordNeverExpires -AccountNeverExpires
-            Set-MsiLabUserGroups $user $admin
+            Set-MsiLabUserGroups $user
         } catch {
             $partial = Find-MsiLabLocalUser $name
             if ($null -ne $partial) { Remove-LocalUser -InputObject $partial -ErrorAction SilentlyContinue }
             throw
         }
     } else {
-        if ($user.SID.Value -eq [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value) {
-            throw (New-MsiLabError 'Conflict' "user $name runs this batch; msilab will not change it")
-        }
         Set-LocalUser -InputObject $user -Password $password
         Enable-LocalUser -InputObject $user
-        Set-MsiLabUserGroups $user $admin
+        Set-MsiLabUserGroups $user
     }
     [ordered]@{ before = $before; user = (Get-MsiLabUser $name); created = $created }
 }

@@ -25,8 +25,9 @@ type state struct {
 	users     map[string]*User     // lower-case name -> account
 	events    []Event
 	mutexes   map[string]mutexHold
-	tasks     map[string]Task // lower-case path -> task
-	ticks     int64           // default clock: reads so far
+	tasks     map[string]Task       // lower-case path -> task
+	groups    map[win.SID][]win.SID // local group -> members by SID alone (groups.go)
+	ticks     int64                 // default clock: reads so far
 	nextPID   uint32
 }
 
@@ -35,7 +36,7 @@ func newState() *state {
 		hives:     map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
 		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
 		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
-		tasks:   map[string]Task{},
+		tasks: map[string]Task{}, groups: map[win.SID][]win.SID{},
 		nextPID: 1000}
 }
 
@@ -74,6 +75,10 @@ func (st *state) clone() *state {
 	}
 	c.mutexes = maps.Clone(st.mutexes)
 	c.tasks = maps.Clone(st.tasks)
+	c.groups = make(map[win.SID][]win.SID, len(st.groups))
+	for k, v := range st.groups {
+		c.groups[k] = slices.Clone(v)
+	}
 	return &c
 }
 
@@ -132,6 +137,7 @@ func (st *state) lines() State {
 	eventLines(&out, st)
 	mutexLines(&out, st)
 	taskLines(&out, st)
+	groupLines(&out, st)
 	slices.Sort(out)
 	return out
 }
