@@ -1275,29 +1275,52 @@ function Get-MsiLabMutexName {
     return $name
 }
 
-# A hold's holder process, or $null when it has exited: a process that
-# started after the holder wrote state.json has only reused its PID.
-# Process.StartTime: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.starttime
-function Get-MsiLabMutexHolderProcess {
-    param([int] $ProcessId, [datetime] $Written)
-    $proc = Get-Process -Id $ProcessId -ErrorAction SilentlyContinue
-    try { if ($null -ne $proc -and $proc.StartTime -le $Written) { return $proc } } catch { }
-    return $null
+# A process's identity: its ID, its start (UTC ticks, as text) and its
+# command line, from Win32_Process ($null when it is not running). An ID
+# alone names whatever process has it now: Windows reuses process IDs.
+# Win32_Process: https://learn.microsoft.com/windows/win32/cimwin32prov/win32-process
+function Get-MsiLabProcessIdentity {
+    param([int] $ProcessId)
+    if ($ProcessId -le 0) { return $null }
+    $p = Get-CimInstance -ClassName Win32_Process -Filter "ProcessId = $ProcessId" -ErrorAction SilentlyContinue
+    if ($null -eq $p -or $null -eq $p.CreationDate) { return $null }
+    return @{ pid = $ProcessId; start = [string]$p.CreationDate.ToUniversalTime().Ticks; command = [string]$p.CommandLine }
 }
 
-# Reads a hold's folder: @{dir; name; pid; state; process} ($null while the
-# holder starts, or once the hold has ended).
+# A hold's holder process, or $null unless the process of that ID is the
+# holder msilab started: its command line runs the holder script and, when
+# $Start is given (recorded in holder.json at mutex.hold), it started then.
+# Any other process (one that reused the ID, one a state.json names) is
+# never returned, so never stopped.
+# Get-Process: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-process?view=powershell-5.1
+function Get-MsiLabMutexHolderProcess {
+    param([int] $ProcessId, [string] $Start = '')
+    $id = Get-MsiLabProcessIdentity $ProcessId
+    if ($null -eq $id -or -not $id.command.Contains($script:MsiLabMutexHolderCommand)) { return $null }
+    if ($Start -ne '' -and $id.start -ne $Start) { return $null }
+    return (Get-Process -Id $ProcessId -ErrorAction SilentlyContinue)
+}
+
+# Reads a hold's folder: @{dir; name; pid; state; holder; process} ($null
+# while the holder starts, or once the hold has ended). pid is what the
+# holder reported in state.json; holder is what mutex.hold recorded in
+# holder.json ({pid; start}, $null if none); process is the holder's
+# process when both agree and it still runs (Get-MsiLabMutexHolderProcess).
 # File.ReadAllText: https://learn.microsoft.com/dotnet/api/system.io.file.readalltext
 function Read-MsiLabMutexHold {
     param([string] $Dir)
-    $stateFile = Join-Path $Dir 'state.json'
     try {
         $req = [System.IO.File]::ReadAllText((Join-Path $Dir 'hold.json')) | ConvertFrom-Json
-        $state = [System.IO.File]::ReadAllText($stateFile) | ConvertFrom-Json
-        $hold = @{ dir = $Dir; name = [string]$req.name; pid = [int]$state.pid; state = [string]$state.state }
-        $written = [System.IO.File]::GetLastWriteTime($stateFile)
+        $state = [System.IO.File]::ReadAllText((Join-Path $Dir 'state.json')) | ConvertFrom-Json
     } catch { return $null }
-    $hold.process = Get-MsiLabMutexHolderProcess $hold.pid $written
+    $hold = @{ dir = $Dir; name = [string]$req.name; pid = [int]$state.pid; state = [string]$state.state; holder = $null; process = $null }
+    $holderFile = Join-Path $Dir 'holder.json'
+    if ([System.IO.File]::Exists($holderFile)) {
+        try { $hold.holder = [System.IO.File]::ReadAllText($holderFile) | ConvertFrom-Json } catch { }
+    }
+    if ($null -ne $hold.holder -and [int]$hold.holder.pid -eq $hold.pid) {
+        $hold.process = Get-MsiLabMutexHolderProcess $hold.pid ([string]$hold.holder.start)
+    }
     return $hold
 }
 
@@ -1339,6 +1362,42 @@ function Get-MsiLabMutexTask {
     return @{ TaskName = ('mutex-' + [System.IO.Path]::GetFileName($Dir)); TaskPath = $script:MsiLabTaskPath }
 }
 
+# The action of a holder task: powershell.exe running the holder script.
+function Get-MsiLabMutexHolderAction {
+    return @{ Execute = (Join-Path $PSHOME 'powershell.exe'); Arguments = ('-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $script:MsiLabMutexHolderCommand) }
+}
+
+# Throws Conflict unless a hold is msilab's: state.json names the process
+# mutex.hold recorded in holder.json, and the hold's task, if registered,
+# is \msilab\mutex-<the folder's name>, runs as SYSTEM, and runs the
+# holder script in that folder. mutex.release checks every hold before it
+# stops anything.
+# Get-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/get-scheduledtask?view=windowsserver2022-ps
+function Assert-MsiLabMutexHolder {
+    param($Hold)
+    $where = "the mutex hold in $($Hold.dir) is not msilab's"
+    $tail = '; msilab stops nothing it did not start'
+    if ($null -eq $Hold.holder) {
+        throw (New-MsiLabError 'Conflict' "${where}: state.json names PID $($Hold.pid), which msilab did not record starting (no holder.json)$tail")
+    }
+    if ([int]$Hold.holder.pid -ne $Hold.pid) {
+        throw (New-MsiLabError 'Conflict' "${where}: state.json names PID $($Hold.pid), not the holder msilab started (PID $([int]$Hold.holder.pid))$tail")
+    }
+    $task = Get-MsiLabMutexTask $Hold.dir
+    $registered = Get-ScheduledTask @task -ErrorAction SilentlyContinue
+    if ($null -eq $registered) { return }
+    $name = $task.TaskPath + $task.TaskName
+    $user = [string]$registered.Principal.UserId
+    if (@('SYSTEM', 'NT AUTHORITY\SYSTEM', 'S-1-5-18') -notcontains $user) {
+        throw (New-MsiLabError 'Conflict' "${where}: its task $name runs as $user, not as SYSTEM$tail")
+    }
+    $want = Get-MsiLabMutexHolderAction
+    $actions = @($registered.Actions)
+    if ($actions.Count -ne 1 -or $actions[0].Execute -ne $want.Execute -or $actions[0].Arguments -ne $want.Arguments -or $actions[0].WorkingDirectory -ne $Hold.dir) {
+        throw (New-MsiLabError 'Conflict' "${where}: its task $name runs '$($actions[0].Execute)' in '$($actions[0].WorkingDirectory)', not msilab's holder$tail")
+    }
+}
+
 # Starts a holder process as a LocalSystem scheduled task, so that it
 # outlives the WinRM command: a process the command starts ends with it,
 # and one started through Win32_Process.Create lives in WMI's job object,
@@ -1353,8 +1412,8 @@ function Start-MsiLabMutexHolder {
     $req = ConvertTo-Json @{ name = $Name; seconds = $Seconds } -Compress
     [System.IO.File]::WriteAllText((Join-Path $dir 'hold.json'), $req)
     $task = Get-MsiLabMutexTask $dir
-    $exe = Join-Path $PSHOME 'powershell.exe'
-    $action = New-ScheduledTaskAction -Execute $exe -Argument ('-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $script:MsiLabMutexHolderCommand) -WorkingDirectory $dir
+    $want = Get-MsiLabMutexHolderAction
+    $action = New-ScheduledTaskAction -Execute $want.Execute -Argument $want.Arguments -WorkingDirectory $dir
     $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
     $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit ([TimeSpan]::FromSeconds($Seconds + 300))
     try {
@@ -1430,20 +1489,30 @@ function Invoke-MsiLabMutexHold {
     if ($before.held) { throw (New-MsiLabError 'Conflict' "$name is already held") }
     $holder = Start-MsiLabMutexHolder $name $seconds
     $state = Wait-MsiLabMutexHolder $holder
-    if ($null -eq $state -or $state.state -ne 'held') {
+    $identity = $null
+    if ($null -ne $state -and $state.state -eq 'held') {
+        $identity = Get-MsiLabProcessIdentity ([int]$state.pid)
+        if ($null -ne $identity -and -not $identity.command.Contains($script:MsiLabMutexHolderCommand)) { $identity = $null }
+    }
+    if ($null -eq $identity) {
         $proc = $null
-        if ($null -ne $state) { $proc = Get-Process -Id ([int]$state.pid) -ErrorAction SilentlyContinue }
+        if ($null -ne $state) { $proc = Get-MsiLabMutexHolderProcess ([int]$state.pid) }
         Stop-MsiLabMutexHold @{ dir = $holder.dir; process = $proc }
         if ($null -eq $state) { throw (New-MsiLabError 'Internal' "the holder of $name did not start") }
         if ($state.state -eq 'busy') { throw (New-MsiLabError 'Conflict' "$name is held by another process") }
+        if ($state.state -eq 'held') { throw (New-MsiLabError 'Internal' "the holder of $name reported PID $($state.pid), which does not run the holder script") }
         throw (New-MsiLabError 'Internal' "the holder of ${name}: $($state.message)")
     }
+    # What mutex.release checks before it stops anything: the PID and its start.
+    [System.IO.File]::WriteAllText((Join-Path $holder.dir 'holder.json'), (ConvertTo-Json @{ pid = $identity.pid; start = $identity.start } -Compress))
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 
 # mutex.release: ends msilab's holds of a mutex (and stale ones) and
 # unregisters their holder tasks; a mutex held by another process is
-# Conflict, one not held is left as it is.
+# Conflict, one not held is left as it is. Every hold is checked first
+# (Assert-MsiLabMutexHolder): one that is not msilab's is Conflict and
+# nothing is stopped.
 # https://learn.microsoft.com/dotnet/api/system.threading.mutex.releasemutex
 function Invoke-MsiLabMutexRelease {
     param($OpArgs)
@@ -1453,8 +1522,14 @@ function Invoke-MsiLabMutexRelease {
     if ($before.held -and -not $before.Contains('holder')) {
         throw (New-MsiLabError 'Conflict' "$name is held, but not by msilab")
     }
-    foreach ($hold in (Get-MsiLabMutexHolds $name)) { Stop-MsiLabMutexHold $hold }
+    $holds = Get-MsiLabMutexHolds $name
+    foreach ($hold in $holds) { Assert-MsiLabMutexHolder $hold }
+    foreach ($hold in $holds) { Stop-MsiLabMutexHold $hold }
     Remove-MsiLabMutexTasks
+    $root = Get-MsiLabMutexRoot
+    if ([System.IO.Directory]::Exists($root) -and @([System.IO.Directory]::EnumerateFileSystemEntries($root)).Count -eq 0) {
+        [System.IO.Directory]::Delete($root)
+    }
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 

@@ -27,6 +27,7 @@ type state struct {
 	mutexes   map[string]mutexHold
 	tasks     map[string]Task       // lower-case path -> task
 	groups    map[win.SID][]win.SID // local group -> members by SID alone (groups.go)
+	procs     map[uint32]Process    // running long-lived processes (processes.go)
 	ticks     int64                 // default clock: reads so far
 	nextPID   uint32
 }
@@ -37,6 +38,7 @@ func newState() *state {
 		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
 		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
 		tasks: map[string]Task{}, groups: map[win.SID][]win.SID{},
+		procs:   map[uint32]Process{},
 		nextPID: 1000}
 }
 
@@ -75,6 +77,7 @@ func (st *state) clone() *state {
 	}
 	c.mutexes = maps.Clone(st.mutexes)
 	c.tasks = maps.Clone(st.tasks)
+	c.procs = maps.Clone(st.procs)
 	c.groups = make(map[win.SID][]win.SID, len(st.groups))
 	for k, v := range st.groups {
 		c.groups[k] = slices.Clone(v)
@@ -138,6 +141,7 @@ func (st *state) lines() State {
 	mutexLines(&out, st)
 	taskLines(&out, st)
 	groupLines(&out, st)
+	processLines(&out, st)
 	slices.Sort(out)
 	return out
 }
