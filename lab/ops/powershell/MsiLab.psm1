@@ -925,6 +925,85 @@ function Get-MsiLabPathHash {
 }
 
 #endregion
+#region Host folder
+
+# msilab's host folder, C:\ProgramData\msilab (ops.HostDir), must be a
+# folder of its own (not a reparse point: a junction or a symbolic link
+# would send msilab's files elsewhere), owned by Administrators, with a
+# protected DACL that grants what ops.HostDirSDDL grants: compared by
+# meaning, the rights allowed and denied to each trustee on the folder, its
+# subfolders and files and further down, generic rights mapped, however the
+# entries are spelled or ordered. C:\ProgramData's own ACL lets every user
+# create files and folders below it (docs/evidence.md#E-programdata-acl).
+# Every batch checks it first (Invoke-MsiLabBatch); the session checks it
+# before each upload (ops.HostDirScript, create_only).
+# FileSystemAccessRule: https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.filesystemaccessrule
+# Generic rights of files: https://learn.microsoft.com/windows/win32/fileio/file-security-and-access-rights
+# Reparse points: https://learn.microsoft.com/windows/win32/fileio/reparse-points
+$script:MsiLabHostDirSddl = 'O:BAD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)'
+$script:MsiLabHostDirSections = [System.Security.AccessControl.AccessControlSections]'Owner, Access'
+
+# What a folder's explicit ACEs allow and deny, by trustee and scope: a
+# table of 'SID on scope' -> 'allow 0x.. deny 0x..'.
+function Get-MsiLabHostDirGrants {
+    param($Security)
+    $sums = @{}
+    foreach ($rule in $Security.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier])) {
+        $mask = [long][int]$rule.FileSystemRights
+        if ($mask -lt 0) { $mask += 4294967296 }
+        if ($mask -band 2147483648) { $mask = $mask -bor 0x120089 }
+        if ($mask -band 1073741824) { $mask = $mask -bor 0x120116 }
+        if ($mask -band 536870912) { $mask = $mask -bor 0x1200a0 }
+        if ($mask -band 268435456) { $mask = $mask -bor 0x1f01ff }
+        $mask = $mask -band 0x1f01ff
+        $ci = ([int]$rule.InheritanceFlags -band 1) -ne 0
+        $oi = ([int]$rule.InheritanceFlags -band 2) -ne 0
+        $np = ([int]$rule.PropagationFlags -band 1) -ne 0
+        $io = ([int]$rule.PropagationFlags -band 2) -ne 0
+        $scopes = @{ 'the folder' = -not $io; 'its subfolders' = $ci; 'its files' = $oi; 'folders further down' = ($ci -and -not $np); 'files further down' = ($oi -and -not $np) }
+        foreach ($scope in $scopes.Keys) {
+            if (-not $scopes[$scope]) { continue }
+            $key = $rule.IdentityReference.Value + ' on ' + $scope
+            if (-not $sums.ContainsKey($key)) { $sums[$key] = @(0, 0) }
+            if ([string]$rule.AccessControlType -eq 'Deny') { $sums[$key][1] = $sums[$key][1] -bor $mask } else { $sums[$key][0] = $sums[$key][0] -bor $mask }
+        }
+    }
+    $grants = @{}
+    foreach ($key in $sums.Keys) {
+        if ($sums[$key][0] -ne 0 -or $sums[$key][1] -ne 0) { $grants[$key] = 'allow 0x{0:x} deny 0x{1:x}' -f $sums[$key][0], $sums[$key][1] }
+    }
+    return $grants
+}
+
+# What is wrong with the host folder: '' when it is right, 'missing' when
+# it does not exist, else the problem.
+function Get-MsiLabHostDirProblem {
+    param([string] $Path)
+    if (-not [System.IO.Directory]::Exists($Path)) {
+        if ([System.IO.File]::Exists($Path)) { return "$Path is a file, not a folder" }
+        return 'missing'
+    }
+    if (([int][System.IO.File]::GetAttributes($Path) -band 0x400) -ne 0) {
+        return "$Path is a reparse point (a junction or a symbolic link), not a folder of its own"
+    }
+    $have = [System.IO.Directory]::GetAccessControl($Path, $script:MsiLabHostDirSections)
+    $want = New-Object System.Security.AccessControl.DirectorySecurity
+    $want.SetSecurityDescriptorSddlForm($script:MsiLabHostDirSddl, $script:MsiLabHostDirSections)
+    $sddl = $have.GetSecurityDescriptorSddlForm($script:MsiLabHostDirSections)
+    $owner = $have.GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+    $wantOwner = $want.GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+    if ($owner -ne $wantOwner) { return "$Path is owned by $owner, not by $wantOwner (it has $sddl)" }
+    if (-not $have.AreAccessRulesProtected) { return "$Path inherits the ACL of its parent, which lets every user create files (it has $sddl)" }
+    if (-not $have.AreAccessRulesCanonical) { return "$Path has a DACL out of canonical order (it has $sddl)" }
+    $h = Get-MsiLabHostDirGrants $have
+    $w = Get-MsiLabHostDirGrants $want
+    foreach ($key in (@($h.Keys) + @($w.Keys) | Sort-Object -Unique)) {
+        if ($h[$key] -ne $w[$key]) { return "$Path grants $key $($h[$key]) where msilab grants $($w[$key]) (it has $sddl)" }
+    }
+    return ''
+}
+
+#endregion
 #region Users
 
 # A local user name argument ($Field; absent or '' is $Default when one is
@@ -2867,6 +2946,13 @@ function Invoke-MsiLabOp {
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertto-json?view=powershell-5.1
 function Invoke-MsiLabBatch {
     param([Parameter(Mandatory = $true)] $Request)
+    # A host folder that is not msilab's own: no op runs (ops.HostDirError).
+    $hostDir = Join-Path $env:ProgramData 'msilab'
+    $problem = Get-MsiLabHostDirProblem $hostDir
+    if ($problem -ne '') {
+        [Console]::Out.Write((@{ v = 1; host_dir = @{ path = $hostDir; problem = $problem } } | ConvertTo-Json -Compress))
+        return
+    }
     $results = New-Object System.Collections.ArrayList
     $script:MsiLabLogons = @()
     if ($Request.PSObject.Properties['logons'] -and $null -ne $Request.logons) { $script:MsiLabLogons = @($Request.logons) }

@@ -155,6 +155,9 @@ func fsLines(out *[]string, path string, n *fnode) {
 	*out = append(*out, fmt.Sprintf("fs %s %s attrs=%#x size=%d sha256=%x version=%q created=%s modified=%s sd=%s",
 		strings.ToLower(path), kind, uint32(n.attrs), len(n.data), sum[:8], n.version,
 		stamp(n.created), stamp(n.modified), n.sd.String()))
+	if n.target != "" {
+		(*out)[len(*out)-1] += fmt.Sprintf(" target=%q", n.target)
+	}
 	for _, k := range sortedKids(n) {
 		fsLines(out, strings.TrimSuffix(path, `\`)+`\`+k.name, k)
 	}
