@@ -132,7 +132,8 @@ func startTicks(t time.Time) string {
 // action msilab wrote in that hold's folder, and state.json names the
 // process msilab recorded; anything else is Conflict and nothing is
 // stopped. A recorded process that no longer runs with the recorded start
-// time has exited (its PID may be reused): it is not stopped.
+// time has exited (its PID may be reused, docs/evidence.md#E-process-id):
+// it is not stopped.
 func mutexRelease(c opCall, a ops.MutexArgs) (any, error) {
 	before := c.h.mutex(a.Name)
 	if before.Held && before.Holder != ops.MutexHolder {

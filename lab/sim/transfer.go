@@ -176,7 +176,8 @@ func (h *Host) mkdirUpload(tok *win.Token, dir string) (int, string) {
 // inheritable ACEs are added to it), owned by Administrators.
 const uploadFileSDDL = "O:BAD:(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x1200a9;;;BU)"
 
-// replaceFile writes data at dest as the upload script does: a new file
+// replaceFile writes data at dest as the upload script does
+// (docs/evidence.md#E-create-existing-file): a new file
 // <dest>.msilab-upload (CreateNew), with uploadFileSDDL, renamed over
 // dest. A <dest>.msilab-upload that is there already is removed when
 // Administrators or SYSTEM own it (an upload of msilab's cut short), else

@@ -1356,7 +1356,8 @@ function Get-MsiLabMutexName {
 
 # A process's identity: its ID, its start (UTC ticks, as text) and its
 # command line, from Win32_Process ($null when it is not running). An ID
-# alone names whatever process has it now: Windows reuses process IDs.
+# alone names whatever process has it now: Windows reuses process IDs
+# (docs/evidence.md#E-process-id).
 # Win32_Process: https://learn.microsoft.com/windows/win32/cimwin32prov/win32-process
 function Get-MsiLabProcessIdentity {
     param([int] $ProcessId)

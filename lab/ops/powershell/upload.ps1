@@ -5,6 +5,7 @@
 # an explicit DACL, owned by Administrators: a file planted there is never
 # opened) and renamed over it. Folders made below the host folder get its
 # SDDL; a reparse point there exits 3, a planted temporary file exits 4.
+# docs/evidence.md#E-create-existing-file, docs/evidence.md#E-programdata-acl
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $header = [Console]::In.ReadLine() | ConvertFrom-Json
