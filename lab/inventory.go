@@ -202,6 +202,11 @@ func ParseInventory(file string, data []byte, knownOS []string) (*Inventory, err
 		if h.StandardUser == "" {
 			h.StandardUser = "msilab-user"
 		}
+		if name, err := checkStandardUser(h.User, h.StandardUser); err != nil {
+			bad("%v", err)
+		} else {
+			h.StandardUser = name
+		}
 	}
 	if len(inv.Hosts) == 0 {
 		errs = append(errs, &InventoryError{File: file, Line: 1, Msg: "no hosts"})

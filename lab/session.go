@@ -304,6 +304,9 @@ func (s *winrmSession) Upload(ctx context.Context, src io.Reader, dst string) (*
 }
 
 func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*FileInfo, error) {
+	if err := CheckHostDir(ctx, s.run); err != nil {
+		return nil, fmt.Errorf("lab: upload %s: %w", dst, err)
+	}
 	pr, pw := io.Pipe()
 	sum := NewDigest()
 	srcErr := make(chan error, 1)
@@ -322,7 +325,7 @@ func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*
 			}
 		default:
 		}
-		return nil, fmt.Errorf("lab: upload %s: %w", dst, err)
+		return nil, fmt.Errorf("lab: upload %s: %w", dst, uploadError(err))
 	}
 	var info FileInfo
 	if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &info); err != nil {

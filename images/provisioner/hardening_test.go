@@ -55,21 +55,25 @@ func checkStandardUserCannotPlant(t *testing.T, srv *sim.Server, canPlant bool) 
 }
 
 // TestProvisionSecuresHostDir: a host where C:\ProgramData\msilab already
-// exists with the ACL it inherits from C:\ProgramData (as msilab's own
-// module upload creates it), where the standard user can plant files, gets
-// the protected DACL of ops.HostDirSDDL first, and the standard user can
-// no longer plant anything there.
+// exists with the ACL it inherits from C:\ProgramData (as an administrator
+// makes it by hand, or msilab's sessions made it before they gave it its
+// own), where the standard user can plant files, gets the protected DACL
+// of ops.HostDirSDDL first, and the standard user can no longer plant
+// anything there.
 func TestProvisionSecuresHostDir(t *testing.T) {
 	t.Parallel()
 	requireStdinRedirect(t)
 	srv := startSim(t, "win11-24h2")
-	s := labSession(t, srv)
-	res, err := s.RunBatch(testContext(t), []ops.Op{ops.MustNew(ops.OpUserEnsure, ops.UserEnsureArgs{Name: ops.DefaultStandardUser, Password: stdPassword})})
-	if err != nil || res[0].Decode(nil) != nil {
-		t.Fatalf("user.ensure: %v %+v", err, res)
+	m := srv.Host().Machine()
+	if _, err := m.Users().Ensure(win.SystemToken(), model.UserSpec{Name: ops.DefaultStandardUser, Password: stdPassword}); err != nil {
+		t.Fatal(err)
 	}
-	if !srv.Host().Machine().FS().Exists(ops.HostDir) {
-		t.Fatalf("msilab's session did not create %s", ops.HostDir)
+	admin, err := m.Token(win.KindAdminElevated, srv.User())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.FS().MkdirAll(admin, ops.HostDir); err != nil {
+		t.Fatal(err)
 	}
 	checkStandardUserCannotPlant(t, srv, true)
 	r := provision(t, srv, "win11-24h2")

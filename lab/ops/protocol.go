@@ -88,6 +88,8 @@ type Response struct {
 	// the requested hash; no op ran then.
 	Module  string   `json:"module,omitempty"`
 	Results []Result `json:"results,omitempty"`
+	// HostDir is set when the host folder is not safe to use; no op ran.
+	HostDir *HostDirError `json:"host_dir,omitempty"`
 }
 
 // ModuleMissing is Response.Module when the module must be (re)installed.
@@ -194,6 +196,9 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
 			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
+		}
+		if resp.HostDir != nil {
+			return nil, resp.HostDir
 		}
 		if resp.Module == ModuleMissing {
 			if attempt > 0 {

@@ -28,7 +28,9 @@ var ModuleSHA256 = func() string {
 // The scripts below are constant text: each reads its request as JSON from
 // stdin. The simulated host recognises them by exact text.
 
-// BatchScript runs a batch: stdin is a Request, stdout a Response.
+// BatchScript runs a batch: stdin is a Request, stdout a Response. It
+// imports the very bytes whose hash it checked, and the module checks the
+// host folder before any op (a Response with HostDir set).
 //
 //go:embed powershell/batch.ps1
 var BatchScript string
@@ -36,11 +38,39 @@ var BatchScript string
 // UploadScript writes a file: stdin is a JSON header line {"path"}, base64
 // lines, then a JSON trailer line {"size","sha256"}. The bytes are staged in
 // StagingDir (never the WinRM account's %TEMP%, which the user-temp fault
-// breaks), checked against the trailer, then copied into place, so a failed
-// upload leaves nothing behind. stdout is {"path","size","sha256"}.
-//
+// breaks), checked against the trailer, then written to a new file
+// (CreateNew, an explicit DACL, owned by Administrators) that is renamed
+// over the destination, so a failed upload leaves nothing behind and a
+// file planted beside the destination is never opened (exit
+// UploadExitPlanted). Folders it makes below HostDir get HostDirSDDL; one
+// that is a reparse point is refused (exit UploadExitHostDir). A session
+// checks the host folder before each upload (CheckHostDir). stdout is
+// {"path","size","sha256"}. It is sent compacted (compactScript), to fit
+// cmd.exe's 8191-character command line once encoded.
+var UploadScript = compactScript(uploadScript)
+
 //go:embed powershell/upload.ps1
-var UploadScript string
+var uploadScript string
+
+// compactScript drops a script's comment lines, blank lines and
+// indentation (it must hold no here-string).
+func compactScript(script string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.ReplaceAll(script, "\r\n", "\n"), "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+			b.WriteString(t)
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// Exit codes of UploadScript besides 0, 1 (an exception) and 2 (a
+// corrupt or incomplete upload).
+const (
+	UploadExitHostDir = 3 // a folder below HostDir is a reparse point: HostDirError
+	UploadExitPlanted = 4 // <dest>.msilab-upload exists and is not msilab's
+)
 
 // StagingDir is msilab's scratch folder on a host, SYSTEM and
 // Administrators only, which no fault touches: uploads are staged there,

@@ -7,12 +7,13 @@ const (
 	OpUserLogon  = "user.logon"
 )
 
-// UserEnsureArgs creates a local user if missing. A standard lab user has
-// Admin false (a member of Users only).
+// UserEnsureArgs creates a standard local user (a member of Users, not of
+// Administrators) if missing, else sets its password. The account running
+// the batch and any administrator (a member of Administrators by SID, or
+// the built-in Administrator, RID 500) are refused as Conflict.
 type UserEnsureArgs struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
-	Admin    bool   `json:"admin,omitempty"`
 }
 
 // UserArgs names a user.

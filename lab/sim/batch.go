@@ -52,9 +52,13 @@ func (h *Host) runBatch(s Session) Program {
 		}
 		resp := ops.Response{Version: ops.ProtocolVersion}
 		mod, err := h.readFile(s, ops.ModulePath)
-		if err != nil || !strings.EqualFold(fileHash(mod), req.ModuleSHA256) {
+		switch {
+		case err != nil || !strings.EqualFold(fileHash(mod), req.ModuleSHA256):
 			resp.Module = ops.ModuleMissing
-		} else {
+		case h.hostDirProblem() != "":
+			// The module checks the host folder before any op.
+			resp.HostDir = &ops.HostDirError{Path: ops.HostDir, Problem: h.hostDirProblem()}
+		default:
 			resp.Results = make([]ops.Result, 0, len(req.Ops))
 			ctx := withLogons(ctx, req.Logons)
 			for _, op := range req.Ops {

@@ -15,11 +15,16 @@ func init() {
 		func(c opCall, a ops.UserEnsureArgs) (any, error) {
 			users := c.h.m.Users()
 			prior, existed := users.Lookup(a.Name)
-			u, err := users.Ensure(c.tok, model.UserSpec{Name: a.Name, Password: a.Password, Admin: a.Admin})
+			if existed {
+				if err := notAdministrator(c, prior); err != nil {
+					return nil, err
+				}
+			}
+			u, err := users.Ensure(c.tok, model.UserSpec{Name: a.Name, Password: a.Password})
 			if err != nil {
 				return nil, opError(err)
 			}
-			return ops.UserEnsured{Before: userInfo(a.Name, prior, existed), User: userInfo(a.Name, u, true), Created: !existed}, nil
+			return ops.UserEnsured{Before: c.h.userInfo(a.Name, prior, existed), User: c.h.userInfo(a.Name, u, true), Created: !existed}, nil
 		}))
 	registerOp(ops.OpUserLogon, userLogon)
 	registerOp(ops.OpUserRights, typed(func(a ops.UserArgs) error { return required("name", a.Name) },
@@ -36,15 +41,35 @@ func init() {
 	registerOp(ops.OpUserGet, typed(func(a ops.UserArgs) error { return required("name", a.Name) },
 		func(c opCall, a ops.UserArgs) (any, error) {
 			u, ok := c.h.m.Users().Lookup(a.Name)
-			return userInfo(a.Name, u, ok), nil
+			return c.h.userInfo(a.Name, u, ok), nil
 		}))
 }
 
-func userInfo(name string, u model.User, ok bool) ops.User {
+// userInfo is user.get's answer; admin is membership of Administrators
+// by SID, as the module tests it through the WinNT provider.
+func (h *Host) userInfo(name string, u model.User, ok bool) ops.User {
 	if !ok {
 		return ops.User{Name: name}
 	}
-	return ops.User{Name: u.Name, Exists: true, SID: string(u.SID), Admin: u.Admin, Enabled: u.Enabled, Profile: u.Profile}
+	admin := h.m.Users().IsMember(win.SIDAdministrators, u.SID)
+	return ops.User{Name: u.Name, Exists: true, SID: string(u.SID), Admin: admin, Enabled: u.Enabled, Profile: u.Profile}
+}
+
+// notAdministrator refuses (Conflict) the account running the batch and
+// any administrator: a member of Administrators by SID, or the built-in
+// Administrator (RID 500) even if removed from it. user.ensure resets
+// the password of the account it ensures and keeps it out of
+// Administrators, which it must never do to an administrator.
+func notAdministrator(c opCall, u model.User) error {
+	switch {
+	case u.SID == c.tok.User:
+		return &ops.Error{Code: ops.CodeConflict, Message: "user " + u.Name + " runs this batch (the connecting account); msilab changes neither it nor any administrator"}
+	case u.SID.RID() == 500:
+		return &ops.Error{Code: ops.CodeConflict, Message: "user " + u.Name + " is the built-in administrator (RID 500); msilab changes only a standard user"}
+	case c.h.m.Users().IsMember(win.SIDAdministrators, u.SID):
+		return &ops.Error{Code: ops.CodeConflict, Message: "user " + u.Name + " is an administrator (a member of Administrators, S-1-5-32-544); msilab changes only a standard user"}
+	}
+	return nil
 }
 
 // userLogon is user.logon: LogonUser(LOGON32_LOGON_INTERACTIVE) with the

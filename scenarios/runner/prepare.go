@@ -191,6 +191,11 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 		return info, false, nil, n, err
 	}
 	if err := out[1].Decode(nil); err != nil {
+		if errors.Is(err, &ops.Error{Code: ops.CodeConflict}) {
+			// user.ensure refuses the connecting account and any
+			// administrator: lab.yaml cannot tell the latter.
+			return info, false, nil, n, fmt.Errorf("standard_user %q (lab.yaml) is an administrator on the host, or the account msilab connects with: msilab resets its password, so it must be a separate non-administrator account (remove it from Administrators or name another): %w", h.Spec.StandardUser, err)
+		}
 		return info, false, nil, n, fmt.Errorf("lab user %s: %w", h.Spec.StandardUser, err)
 	}
 	var logon ops.UserLogon

@@ -925,6 +925,85 @@ function Get-MsiLabPathHash {
 }
 
 #endregion
+#region Host folder
+
+# msilab's host folder, C:\ProgramData\msilab (ops.HostDir), must be a
+# folder of its own (not a reparse point: a junction or a symbolic link
+# would send msilab's files elsewhere), owned by Administrators, with a
+# protected DACL that grants what ops.HostDirSDDL grants: compared by
+# meaning, the rights allowed and denied to each trustee on the folder, its
+# subfolders and files and further down, generic rights mapped, however the
+# entries are spelled or ordered. C:\ProgramData's own ACL lets every user
+# create files and folders below it (docs/evidence.md#E-programdata-acl).
+# Every batch checks it first (Invoke-MsiLabBatch); the session checks it
+# before each upload (ops.HostDirScript, create_only).
+# FileSystemAccessRule: https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.filesystemaccessrule
+# Generic rights of files: https://learn.microsoft.com/windows/win32/fileio/file-security-and-access-rights
+# Reparse points: https://learn.microsoft.com/windows/win32/fileio/reparse-points
+$script:MsiLabHostDirSddl = 'O:BAD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)'
+$script:MsiLabHostDirSections = [System.Security.AccessControl.AccessControlSections]'Owner, Access'
+
+# What a folder's explicit ACEs allow and deny, by trustee and scope: a
+# table of 'SID on scope' -> 'allow 0x.. deny 0x..'.
+function Get-MsiLabHostDirGrants {
+    param($Security)
+    $sums = @{}
+    foreach ($rule in $Security.GetAccessRules($true, $false, [System.Security.Principal.SecurityIdentifier])) {
+        $mask = [long][int]$rule.FileSystemRights
+        if ($mask -lt 0) { $mask += 4294967296 }
+        if ($mask -band 2147483648) { $mask = $mask -bor 0x120089 }
+        if ($mask -band 1073741824) { $mask = $mask -bor 0x120116 }
+        if ($mask -band 536870912) { $mask = $mask -bor 0x1200a0 }
+        if ($mask -band 268435456) { $mask = $mask -bor 0x1f01ff }
+        $mask = $mask -band 0x1f01ff
+        $ci = ([int]$rule.InheritanceFlags -band 1) -ne 0
+        $oi = ([int]$rule.InheritanceFlags -band 2) -ne 0
+        $np = ([int]$rule.PropagationFlags -band 1) -ne 0
+        $io = ([int]$rule.PropagationFlags -band 2) -ne 0
+        $scopes = @{ 'the folder' = -not $io; 'its subfolders' = $ci; 'its files' = $oi; 'folders further down' = ($ci -and -not $np); 'files further down' = ($oi -and -not $np) }
+        foreach ($scope in $scopes.Keys) {
+            if (-not $scopes[$scope]) { continue }
+            $key = $rule.IdentityReference.Value + ' on ' + $scope
+            if (-not $sums.ContainsKey($key)) { $sums[$key] = @(0, 0) }
+            if ([string]$rule.AccessControlType -eq 'Deny') { $sums[$key][1] = $sums[$key][1] -bor $mask } else { $sums[$key][0] = $sums[$key][0] -bor $mask }
+        }
+    }
+    $grants = @{}
+    foreach ($key in $sums.Keys) {
+        if ($sums[$key][0] -ne 0 -or $sums[$key][1] -ne 0) { $grants[$key] = 'allow 0x{0:x} deny 0x{1:x}' -f $sums[$key][0], $sums[$key][1] }
+    }
+    return $grants
+}
+
+# What is wrong with the host folder: '' when it is right, 'missing' when
+# it does not exist, else the problem.
+function Get-MsiLabHostDirProblem {
+    param([string] $Path)
+    if (-not [System.IO.Directory]::Exists($Path)) {
+        if ([System.IO.File]::Exists($Path)) { return "$Path is a file, not a folder" }
+        return 'missing'
+    }
+    if (([int][System.IO.File]::GetAttributes($Path) -band 0x400) -ne 0) {
+        return "$Path is a reparse point (a junction or a symbolic link), not a folder of its own"
+    }
+    $have = [System.IO.Directory]::GetAccessControl($Path, $script:MsiLabHostDirSections)
+    $want = New-Object System.Security.AccessControl.DirectorySecurity
+    $want.SetSecurityDescriptorSddlForm($script:MsiLabHostDirSddl, $script:MsiLabHostDirSections)
+    $sddl = $have.GetSecurityDescriptorSddlForm($script:MsiLabHostDirSections)
+    $owner = $have.GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+    $wantOwner = $want.GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+    if ($owner -ne $wantOwner) { return "$Path is owned by $owner, not by $wantOwner (it has $sddl)" }
+    if (-not $have.AreAccessRulesProtected) { return "$Path inherits the ACL of its parent, which lets every user create files (it has $sddl)" }
+    if (-not $have.AreAccessRulesCanonical) { return "$Path has a DACL out of canonical order (it has $sddl)" }
+    $h = Get-MsiLabHostDirGrants $have
+    $w = Get-MsiLabHostDirGrants $want
+    foreach ($key in (@($h.Keys) + @($w.Keys) | Sort-Object -Unique)) {
+        if ($h[$key] -ne $w[$key]) { return "$Path grants $key $($h[$key]) where msilab grants $($w[$key]) (it has $sddl)" }
+    }
+    return ''
+}
+
+#endregion
 #region Users
 
 # A local user name argument ($Field; absent or '' is $Default when one is
@@ -948,14 +1027,33 @@ function Find-MsiLabLocalUser {
     return (Get-LocalUser | Where-Object { $_.Name -eq $Name } | Select-Object -First 1)
 }
 
-# Whether a SID is a direct member of a local group given by its well-known
-# SID (group names are localized).
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/get-localgroupmember?view=powershell-5.1
+# The local group of a well-known SID, through the WinNT provider (ADSI):
+# group names are localized, so the name comes from the SID.
+# https://learn.microsoft.com/windows/win32/adsi/winnt-adspath
 # https://learn.microsoft.com/windows/win32/secauthz/well-known-sids
+function Get-MsiLabLocalGroup {
+    param([string] $GroupSid)
+    $account = ([System.Security.Principal.SecurityIdentifier]::new($GroupSid)).Translate([System.Security.Principal.NTAccount]).Value
+    return [ADSI]('WinNT://' + $env:COMPUTERNAME + '/' + $account.Split('\')[-1] + ',group')
+}
+
+# Whether a SID is a direct member of a local group given by its well-known
+# SID: the group's Members through the WinNT provider, compared by their
+# objectSid. Never Get-LocalGroupMember, which fails on a group holding an
+# orphaned SID or an Azure AD member ("Failed to compare two elements in
+# the array", PowerShell#2996; docs/evidence.md#E-localgroup-orphan): such
+# a member still has its objectSid here.
+# https://github.com/PowerShell/PowerShell/issues/2996
+# IADsGroup::Members: https://learn.microsoft.com/windows/win32/api/iads/nf-iads-iadsgroup-members
 function Test-MsiLabGroupMember {
     param([string] $GroupSid, [string] $Sid)
-    $members = @(Get-LocalGroupMember -SID $GroupSid | Where-Object { $null -ne $_.SID -and $_.SID.Value -eq $Sid })
-    return $members.Count -gt 0
+    $group = Get-MsiLabLocalGroup $GroupSid
+    foreach ($member in @($group.PSBase.Invoke('Members'))) {
+        $bytes = $member.GetType().InvokeMember('objectSid', 'GetProperty', $null, $member, $null)
+        if ($null -eq $bytes) { continue }
+        if (([System.Security.Principal.SecurityIdentifier]::new([byte[]]$bytes, 0)).Value -eq $Sid) { return $true }
+    }
+    return $false
 }
 
 # A user's profile folder: Win32_UserProfile's LocalPath for the SID (the
@@ -987,56 +1085,67 @@ function Get-MsiLabUser {
     }
 }
 
-# Puts a user in Users, and in Administrators when admin or out of it when
-# not (as the simulated host does).
+# Puts a user in Users (by the group's SID: its name is localized).
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/add-localgroupmember?view=powershell-5.1
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/remove-localgroupmember?view=powershell-5.1
 function Set-MsiLabUserGroups {
-    param($User, [bool] $Admin)
-    $sid = $User.SID.Value
-    if (-not (Test-MsiLabGroupMember $script:MsiLabUsersSid $sid)) {
+    param($User)
+    if (-not (Test-MsiLabGroupMember $script:MsiLabUsersSid $User.SID.Value)) {
         Add-LocalGroupMember -SID $script:MsiLabUsersSid -Member $User
     }
-    $isAdmin = Test-MsiLabGroupMember $script:MsiLabAdminsSid $sid
-    if ($Admin -and -not $isAdmin) { Add-LocalGroupMember -SID $script:MsiLabAdminsSid -Member $User }
-    if ($isAdmin -and -not $Admin) { Remove-LocalGroupMember -SID $script:MsiLabAdminsSid -Member $User }
 }
 
-# user.ensure: creates a local user if missing (password and account never
-# expire), else sets its password and enables it; then its groups. The
-# account running the batch is never changed (Conflict). Creating is all or
-# nothing: when Windows refuses the password (a standalone Server enforces
-# complexity: InvalidPasswordException, InvalidArgs) New-LocalUser can leave
-# the account behind, and a failed group change would leave one outside
+# Refuses (Conflict) to change the account running the batch, the
+# built-in Administrator (RID 500, even out of Administrators) and any
+# member of Administrators (S-1-5-32-544): user.ensure resets a password.
+# https://learn.microsoft.com/windows/win32/secauthz/well-known-sids
+function Assert-MsiLabNotAdministrator {
+    param($User)
+    $name = $User.Name
+    $sid = $User.SID.Value
+    if ($sid -eq [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value) {
+        throw (New-MsiLabError 'Conflict' "user $name runs this batch (the connecting account); msilab changes neither it nor any administrator")
+    }
+    if ($sid -match '^S-1-5-21-\d+-\d+-\d+-500$') {
+        throw (New-MsiLabError 'Conflict' "user $name is the built-in administrator (RID 500); msilab changes only a standard user")
+    }
+    if (Test-MsiLabGroupMember $script:MsiLabAdminsSid $sid) {
+        throw (New-MsiLabError 'Conflict' "user $name is an administrator (a member of Administrators, S-1-5-32-544); msilab changes only a standard user")
+    }
+}
+
+# user.ensure: creates a standard local user if missing (password and
+# account never expire, a member of Users), else sets its password and
+# enables it. The account running the batch and any administrator are
+# refused (Assert-MsiLabNotAdministrator). Creating is all or nothing: when
+# Windows refuses the password (a standalone Server enforces complexity:
+# InvalidPasswordException, InvalidArgs) New-LocalUser can leave the
+# account behind, and a failed group change would leave one outside
 # Users; either way the account it made is removed before the error.
 # New-LocalUser: https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/new-localuser?view=powershell-5.1
 # Remove-LocalUser: https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/remove-localuser?view=powershell-5.1
 # ConvertTo-SecureString: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/convertto-securestring?view=powershell-5.1
 function Set-MsiLabUser {
     param($OpArgs)
-    Assert-MsiLabArgs $OpArgs @('name', 'password', 'admin')
+    Assert-MsiLabArgs $OpArgs @('name', 'password')
     $name = Get-MsiLabUserName $OpArgs
     $password = ConvertTo-SecureString -String (Get-MsiLabString $OpArgs 'password') -AsPlainText -Force
-    $admin = Get-MsiLabBool $OpArgs 'admin'
-    $before = Get-MsiLabUser $name
     $user = Find-MsiLabLocalUser $name
+    if ($null -ne $user) { Assert-MsiLabNotAdministrator $user }
+    $before = Get-MsiLabUser $name
     $created = $null -eq $user
     if ($created) {
         try {
             $user = New-LocalUser -Name $name -Password $password -PasswordNeverExpires -AccountNeverExpires
-            Set-MsiLabUserGroups $user $admin
+            Set-MsiLabUserGroups $user
         } catch {
             $partial = Find-MsiLabLocalUser $name
             if ($null -ne $partial) { Remove-LocalUser -InputObject $partial -ErrorAction SilentlyContinue }
             throw
         }
     } else {
-        if ($user.SID.Value -eq [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value) {
-            throw (New-MsiLabError 'Conflict' "user $name runs this batch; msilab will not change it")
-        }
         Set-LocalUser -InputObject $user -Password $password
         Enable-LocalUser -InputObject $user
-        Set-MsiLabUserGroups $user $admin
+        Set-MsiLabUserGroups $user
     }
     [ordered]@{ before = $before; user = (Get-MsiLabUser $name); created = $created }
 }
@@ -1245,29 +1354,53 @@ function Get-MsiLabMutexName {
     return $name
 }
 
-# A hold's holder process, or $null when it has exited: a process that
-# started after the holder wrote state.json has only reused its PID.
-# Process.StartTime: https://learn.microsoft.com/dotnet/api/system.diagnostics.process.starttime
-function Get-MsiLabMutexHolderProcess {
-    param([int] $ProcessId, [datetime] $Written)
-    $proc = Get-Process -Id $ProcessId -ErrorAction SilentlyContinue
-    try { if ($null -ne $proc -and $proc.StartTime -le $Written) { return $proc } } catch { }
-    return $null
+# A process's identity: its ID, its start (UTC ticks, as text) and its
+# command line, from Win32_Process ($null when it is not running). An ID
+# alone names whatever process has it now: Windows reuses process IDs
+# (docs/evidence.md#E-process-id).
+# Win32_Process: https://learn.microsoft.com/windows/win32/cimwin32prov/win32-process
+function Get-MsiLabProcessIdentity {
+    param([int] $ProcessId)
+    if ($ProcessId -le 0) { return $null }
+    $p = Get-CimInstance -ClassName Win32_Process -Filter "ProcessId = $ProcessId" -ErrorAction SilentlyContinue
+    if ($null -eq $p -or $null -eq $p.CreationDate) { return $null }
+    return @{ pid = $ProcessId; start = [string]$p.CreationDate.ToUniversalTime().Ticks; command = [string]$p.CommandLine }
 }
 
-# Reads a hold's folder: @{dir; name; pid; state; process} ($null while the
-# holder starts, or once the hold has ended).
+# A hold's holder process, or $null unless the process of that ID is the
+# holder msilab started: its command line runs the holder script and, when
+# $Start is given (recorded in holder.json at mutex.hold), it started then.
+# Any other process (one that reused the ID, one a state.json names) is
+# never returned, so never stopped.
+# Get-Process: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-process?view=powershell-5.1
+function Get-MsiLabMutexHolderProcess {
+    param([int] $ProcessId, [string] $Start = '')
+    $id = Get-MsiLabProcessIdentity $ProcessId
+    if ($null -eq $id -or -not $id.command.Contains($script:MsiLabMutexHolderCommand)) { return $null }
+    if ($Start -ne '' -and $id.start -ne $Start) { return $null }
+    return (Get-Process -Id $ProcessId -ErrorAction SilentlyContinue)
+}
+
+# Reads a hold's folder: @{dir; name; pid; state; holder; process} ($null
+# while the holder starts, or once the hold has ended). pid is what the
+# holder reported in state.json; holder is what mutex.hold recorded in
+# holder.json ({pid; start}, $null if none); process is the holder's
+# process when both agree and it still runs (Get-MsiLabMutexHolderProcess).
 # File.ReadAllText: https://learn.microsoft.com/dotnet/api/system.io.file.readalltext
 function Read-MsiLabMutexHold {
     param([string] $Dir)
-    $stateFile = Join-Path $Dir 'state.json'
     try {
         $req = [System.IO.File]::ReadAllText((Join-Path $Dir 'hold.json')) | ConvertFrom-Json
-        $state = [System.IO.File]::ReadAllText($stateFile) | ConvertFrom-Json
-        $hold = @{ dir = $Dir; name = [string]$req.name; pid = [int]$state.pid; state = [string]$state.state }
-        $written = [System.IO.File]::GetLastWriteTime($stateFile)
+        $state = [System.IO.File]::ReadAllText((Join-Path $Dir 'state.json')) | ConvertFrom-Json
     } catch { return $null }
-    $hold.process = Get-MsiLabMutexHolderProcess $hold.pid $written
+    $hold = @{ dir = $Dir; name = [string]$req.name; pid = [int]$state.pid; state = [string]$state.state; holder = $null; process = $null }
+    $holderFile = Join-Path $Dir 'holder.json'
+    if ([System.IO.File]::Exists($holderFile)) {
+        try { $hold.holder = [System.IO.File]::ReadAllText($holderFile) | ConvertFrom-Json } catch { }
+    }
+    if ($null -ne $hold.holder -and [int]$hold.holder.pid -eq $hold.pid) {
+        $hold.process = Get-MsiLabMutexHolderProcess $hold.pid ([string]$hold.holder.start)
+    }
     return $hold
 }
 
@@ -1309,6 +1442,42 @@ function Get-MsiLabMutexTask {
     return @{ TaskName = ('mutex-' + [System.IO.Path]::GetFileName($Dir)); TaskPath = $script:MsiLabTaskPath }
 }
 
+# The action of a holder task: powershell.exe running the holder script.
+function Get-MsiLabMutexHolderAction {
+    return @{ Execute = (Join-Path $PSHOME 'powershell.exe'); Arguments = ('-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $script:MsiLabMutexHolderCommand) }
+}
+
+# Throws Conflict unless a hold is msilab's: state.json names the process
+# mutex.hold recorded in holder.json, and the hold's task, if registered,
+# is \msilab\mutex-<the folder's name>, runs as SYSTEM, and runs the
+# holder script in that folder. mutex.release checks every hold before it
+# stops anything.
+# Get-ScheduledTask: https://learn.microsoft.com/powershell/module/scheduledtasks/get-scheduledtask?view=windowsserver2022-ps
+function Assert-MsiLabMutexHolder {
+    param($Hold)
+    $where = "the mutex hold in $($Hold.dir) is not msilab's"
+    $tail = '; msilab stops nothing it did not start'
+    if ($null -eq $Hold.holder) {
+        throw (New-MsiLabError 'Conflict' "${where}: state.json names PID $($Hold.pid), which msilab did not record starting (no holder.json)$tail")
+    }
+    if ([int]$Hold.holder.pid -ne $Hold.pid) {
+        throw (New-MsiLabError 'Conflict' "${where}: state.json names PID $($Hold.pid), not the holder msilab started (PID $([int]$Hold.holder.pid))$tail")
+    }
+    $task = Get-MsiLabMutexTask $Hold.dir
+    $registered = Get-ScheduledTask @task -ErrorAction SilentlyContinue
+    if ($null -eq $registered) { return }
+    $name = $task.TaskPath + $task.TaskName
+    $user = [string]$registered.Principal.UserId
+    if (@('SYSTEM', 'NT AUTHORITY\SYSTEM', 'S-1-5-18') -notcontains $user) {
+        throw (New-MsiLabError 'Conflict' "${where}: its task $name runs as $user, not as SYSTEM$tail")
+    }
+    $want = Get-MsiLabMutexHolderAction
+    $actions = @($registered.Actions)
+    if ($actions.Count -ne 1 -or $actions[0].Execute -ne $want.Execute -or $actions[0].Arguments -ne $want.Arguments -or $actions[0].WorkingDirectory -ne $Hold.dir) {
+        throw (New-MsiLabError 'Conflict' "${where}: its task $name runs '$($actions[0].Execute)' in '$($actions[0].WorkingDirectory)', not msilab's holder$tail")
+    }
+}
+
 # Starts a holder process as a LocalSystem scheduled task, so that it
 # outlives the WinRM command: a process the command starts ends with it,
 # and one started through Win32_Process.Create lives in WMI's job object,
@@ -1323,8 +1492,8 @@ function Start-MsiLabMutexHolder {
     $req = ConvertTo-Json @{ name = $Name; seconds = $Seconds } -Compress
     [System.IO.File]::WriteAllText((Join-Path $dir 'hold.json'), $req)
     $task = Get-MsiLabMutexTask $dir
-    $exe = Join-Path $PSHOME 'powershell.exe'
-    $action = New-ScheduledTaskAction -Execute $exe -Argument ('-NoLogo -NoProfile -NonInteractive -EncodedCommand ' + $script:MsiLabMutexHolderCommand) -WorkingDirectory $dir
+    $want = Get-MsiLabMutexHolderAction
+    $action = New-ScheduledTaskAction -Execute $want.Execute -Argument $want.Arguments -WorkingDirectory $dir
     $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
     $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit ([TimeSpan]::FromSeconds($Seconds + 300))
     try {
@@ -1400,20 +1569,30 @@ function Invoke-MsiLabMutexHold {
     if ($before.held) { throw (New-MsiLabError 'Conflict' "$name is already held") }
     $holder = Start-MsiLabMutexHolder $name $seconds
     $state = Wait-MsiLabMutexHolder $holder
-    if ($null -eq $state -or $state.state -ne 'held') {
+    $identity = $null
+    if ($null -ne $state -and $state.state -eq 'held') {
+        $identity = Get-MsiLabProcessIdentity ([int]$state.pid)
+        if ($null -ne $identity -and -not $identity.command.Contains($script:MsiLabMutexHolderCommand)) { $identity = $null }
+    }
+    if ($null -eq $identity) {
         $proc = $null
-        if ($null -ne $state) { $proc = Get-Process -Id ([int]$state.pid) -ErrorAction SilentlyContinue }
+        if ($null -ne $state) { $proc = Get-MsiLabMutexHolderProcess ([int]$state.pid) }
         Stop-MsiLabMutexHold @{ dir = $holder.dir; process = $proc }
         if ($null -eq $state) { throw (New-MsiLabError 'Internal' "the holder of $name did not start") }
         if ($state.state -eq 'busy') { throw (New-MsiLabError 'Conflict' "$name is held by another process") }
+        if ($state.state -eq 'held') { throw (New-MsiLabError 'Internal' "the holder of $name reported PID $($state.pid), which does not run the holder script") }
         throw (New-MsiLabError 'Internal' "the holder of ${name}: $($state.message)")
     }
+    # What mutex.release checks before it stops anything: the PID and its start.
+    [System.IO.File]::WriteAllText((Join-Path $holder.dir 'holder.json'), (ConvertTo-Json @{ pid = $identity.pid; start = $identity.start } -Compress))
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 
 # mutex.release: ends msilab's holds of a mutex (and stale ones) and
 # unregisters their holder tasks; a mutex held by another process is
-# Conflict, one not held is left as it is.
+# Conflict, one not held is left as it is. Every hold is checked first
+# (Assert-MsiLabMutexHolder): one that is not msilab's is Conflict and
+# nothing is stopped.
 # https://learn.microsoft.com/dotnet/api/system.threading.mutex.releasemutex
 function Invoke-MsiLabMutexRelease {
     param($OpArgs)
@@ -1423,8 +1602,14 @@ function Invoke-MsiLabMutexRelease {
     if ($before.held -and -not $before.Contains('holder')) {
         throw (New-MsiLabError 'Conflict' "$name is held, but not by msilab")
     }
-    foreach ($hold in (Get-MsiLabMutexHolds $name)) { Stop-MsiLabMutexHold $hold }
+    $holds = Get-MsiLabMutexHolds $name
+    foreach ($hold in $holds) { Assert-MsiLabMutexHolder $hold }
+    foreach ($hold in $holds) { Stop-MsiLabMutexHold $hold }
     Remove-MsiLabMutexTasks
+    $root = Get-MsiLabMutexRoot
+    if ([System.IO.Directory]::Exists($root) -and @([System.IO.Directory]::EnumerateFileSystemEntries($root)).Count -eq 0) {
+        [System.IO.Directory]::Delete($root)
+    }
     [ordered]@{ before = $before; after = (Get-MsiLabMutex $name) }
 }
 
@@ -2762,6 +2947,13 @@ function Invoke-MsiLabOp {
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertto-json?view=powershell-5.1
 function Invoke-MsiLabBatch {
     param([Parameter(Mandatory = $true)] $Request)
+    # A host folder that is not msilab's own: no op runs (ops.HostDirError).
+    $hostDir = Join-Path $env:ProgramData 'msilab'
+    $problem = Get-MsiLabHostDirProblem $hostDir
+    if ($problem -ne '') {
+        [Console]::Out.Write((@{ v = 1; host_dir = @{ path = $hostDir; problem = $problem } } | ConvertTo-Json -Compress))
+        return
+    }
     $results = New-Object System.Collections.ArrayList
     $script:MsiLabLogons = @()
     if ($Request.PSObject.Properties['logons'] -and $null -ne $Request.logons) { $script:MsiLabLogons = @($Request.logons) }

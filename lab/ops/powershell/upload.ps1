@@ -1,16 +1,32 @@
 # msilab upload: stdin is a JSON header line {"path"}, base64 lines, then a
-# JSON trailer line {"size","sha256"}. The bytes are staged in msilab's own
-# folder, C:\ProgramData\msilab\staging (SYSTEM and Administrators only),
-# never in this account's %TEMP%, which a fault may have broken; a staged
-# file whose hash matches the trailer is copied next to the destination
-# (a copy takes the destination folder's inherited ACL, a move would keep
-# the staging folder's) and renamed over it.
+# JSON trailer line {"size","sha256"}. Staged in C:\ProgramData\msilab\staging
+# (SYSTEM and Administrators only, never this account's %TEMP%); once the
+# hash matches, written to a new file beside the destination (CreateNew,
+# an explicit DACL, owned by Administrators: a file planted there is never
+# opened) and renamed over it. Folders made below the host folder get its
+# SDDL; a reparse point there exits 3, a planted temporary file exits 4.
+# docs/evidence.md#E-create-existing-file, docs/evidence.md#E-programdata-acl
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $header = [Console]::In.ReadLine() | ConvertFrom-Json
 $dest = [System.IO.Path]::GetFullPath($header.path)
 $dir = [System.IO.Path]::GetDirectoryName($dest)
-if (-not (Test-Path -LiteralPath $dir)) {
+$root = Join-Path $env:ProgramData 'msilab'
+if ($dir.StartsWith($root + '\', 'OrdinalIgnoreCase')) {
+    $sub = $root
+    foreach ($part in $dir.Substring($root.Length + 1).Split('\')) {
+        $sub = Join-Path $sub $part
+        if (-not [System.IO.Directory]::Exists($sub)) {
+            $security = [System.Security.AccessControl.DirectorySecurity]::new()
+            $security.SetSecurityDescriptorSddlForm('O:BAD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)')
+            [void][System.IO.Directory]::CreateDirectory($sub, $security)
+        }
+        if (([int][System.IO.File]::GetAttributes($sub) -band 0x400) -ne 0) {
+            [Console]::Error.WriteLine("msilab: host folder: $sub is a reparse point")
+            exit 3
+        }
+    }
+} elseif (-not (Test-Path -LiteralPath $dir)) {
     New-Item -ItemType Directory -Path $dir -Force | Out-Null
 }
 $staging = Join-Path $env:ProgramData 'msilab\staging'
@@ -39,7 +55,23 @@ try {
         [Console]::Error.WriteLine("msilab: upload of $dest incomplete or corrupt: got SHA-256 $hash")
         exit 2
     }
-    [System.IO.File]::Copy($staged, $tmp, $true)
+    if ([System.IO.File]::Exists($tmp)) {
+        $owner = [System.IO.File]::GetAccessControl($tmp, 'Owner').GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        if ('S-1-5-32-544', 'S-1-5-18' -notcontains $owner) {
+            [Console]::Error.WriteLine("msilab: upload: $tmp exists, owned by $owner")
+            exit 4
+        }
+        [System.IO.File]::Delete($tmp)
+    }
+    $security = [System.Security.AccessControl.FileSecurity]::new()
+    $security.SetSecurityDescriptorSddlForm('O:BAD:(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x1200a9;;;BU)')
+    $in = [System.IO.File]::OpenRead($staged)
+    try {
+        $new = [System.IO.FileStream]::new($tmp, 'CreateNew', 'Write', 'None', 65536, 'None', $security)
+        try { $in.CopyTo($new) } finally { $new.Close() }
+    } finally {
+        $in.Close()
+    }
     Move-Item -LiteralPath $tmp -Destination $dest -Force
 } finally {
     Remove-Item -LiteralPath $staged -Force -ErrorAction SilentlyContinue

@@ -16,6 +16,7 @@ const (
 	ErrorPathNotFound             Errno = 3
 	ErrorAccessDenied             Errno = 5
 	ErrorFileExists               Errno = 80
+	ErrorInvalidParameter         Errno = 87
 	ErrorInvalidName              Errno = 123
 	ErrorDirNotEmpty              Errno = 145
 	ErrorAlreadyExists            Errno = 183
@@ -38,6 +39,7 @@ var errnoText = map[Errno]string{
 	ErrorPathNotFound:             "The system cannot find the path specified.",
 	ErrorAccessDenied:             "Access is denied.",
 	ErrorFileExists:               "The file exists.",
+	ErrorInvalidParameter:         "The parameter is incorrect.",
 	ErrorInvalidName:              "The filename, directory name, or volume label syntax is incorrect.",
 	ErrorDirNotEmpty:              "The directory is not empty.",
 	ErrorAlreadyExists:            "Cannot create a file when that file already exists.",

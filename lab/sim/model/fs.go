@@ -36,6 +36,9 @@ const (
 	AttrSystem    FileAttributes = 0x4
 	AttrDirectory FileAttributes = 0x10
 	AttrArchive   FileAttributes = 0x20
+	// AttrReparsePoint marks a junction or a symbolic link (D:
+	// "Reparse Points"). SetFileAttributes cannot set or clear it.
+	AttrReparsePoint FileAttributes = 0x400
 )
 
 // FileInfo describes a file or directory.
@@ -61,6 +64,7 @@ type fnode struct {
 	created  time.Time
 	modified time.Time
 	sd       win.SecurityDescriptor
+	target   string // a junction's target
 }
 
 func (n *fnode) clone() *fnode {
@@ -412,6 +416,26 @@ func (f FS) SetAttributes(tok *win.Token, path string, attrs FileAttributes) err
 	if err := check(op, l.path, l.node, tok, win.FileWriteAttributes); err != nil {
 		return err
 	}
-	l.node.attrs = attrs &^ AttrDirectory
+	l.node.attrs = attrs&^(AttrDirectory|AttrReparsePoint) | l.node.attrs&AttrReparsePoint
+	return nil
+}
+
+// Junction creates a directory junction at path pointing to target
+// (FILE_ADD_SUBDIRECTORY on the parent, as mklink /J needs): a directory
+// whose attributes carry AttrReparsePoint. The model does not follow it:
+// what lies below it is its own (G); msilab refuses a reparse point where
+// it expects its host folder, before it looks below.
+func (f FS) Junction(tok *win.Token, path, target string) error {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if err := f.m.mkdir(tok, path); err != nil {
+		return err
+	}
+	l, err := f.m.st.existing("CreateSymbolicLink", path)
+	if err != nil {
+		return err
+	}
+	l.node.attrs |= AttrReparsePoint
+	l.node.target = target
 	return nil
 }

@@ -47,7 +47,8 @@ const (
 		"D:PAI(A;;FA;;;" + string(win.SIDTrustedInstaller) + ")(A;CIIO;GA;;;" + string(win.SIDTrustedInstaller) +
 		")(A;;0x1301bf;;;SY)(A;OICIIO;GA;;;SY)(A;;0x1301bf;;;BA)(A;OICIIO;GA;;;BA)(A;;0x1200a9;;;BU)" +
 		"(A;OICIIO;GXGR;;;BU)(A;OICIIO;GA;;;CO)(A;;0x1200a9;;;AC)(A;OICIIO;GXGR;;;AC)"
-	// C:\ProgramData: users may create folders (CI write data/append/EA/attributes).
+	// C:\ProgramData: users may create files and folders (CI write data/append/EA/attributes;
+	// docs/evidence.md#E-programdata-acl).
 	programDataSDDL = "O:SYG:SYD:PAI(A;OICIIO;GA;;;SY)(A;;FA;;;SY)(A;OICIIO;GA;;;BA)(A;;FA;;;BA)" +
 		"(A;OICIIO;GXGR;;;BU)(A;;0x1200a9;;;BU)(A;CIIO;GA;;;CO)(A;CI;0x116;;;BU)"
 	// C:\Users and C:\Users\Public.

@@ -25,8 +25,10 @@ type state struct {
 	users     map[string]*User     // lower-case name -> account
 	events    []Event
 	mutexes   map[string]mutexHold
-	tasks     map[string]Task // lower-case path -> task
-	ticks     int64           // default clock: reads so far
+	tasks     map[string]Task       // lower-case path -> task
+	groups    map[win.SID][]win.SID // local group -> members by SID alone (groups.go)
+	procs     map[uint32]Process    // running long-lived processes (processes.go)
+	ticks     int64                 // default clock: reads so far
 	nextPID   uint32
 }
 
@@ -35,7 +37,8 @@ func newState() *state {
 		hives:     map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
 		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
 		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
-		tasks:   map[string]Task{},
+		tasks: map[string]Task{}, groups: map[win.SID][]win.SID{},
+		procs:   map[uint32]Process{},
 		nextPID: 1000}
 }
 
@@ -74,6 +77,11 @@ func (st *state) clone() *state {
 	}
 	c.mutexes = maps.Clone(st.mutexes)
 	c.tasks = maps.Clone(st.tasks)
+	c.procs = maps.Clone(st.procs)
+	c.groups = make(map[win.SID][]win.SID, len(st.groups))
+	for k, v := range st.groups {
+		c.groups[k] = slices.Clone(v)
+	}
 	return &c
 }
 
@@ -132,6 +140,8 @@ func (st *state) lines() State {
 	eventLines(&out, st)
 	mutexLines(&out, st)
 	taskLines(&out, st)
+	groupLines(&out, st)
+	processLines(&out, st)
 	slices.Sort(out)
 	return out
 }
@@ -145,6 +155,9 @@ func fsLines(out *[]string, path string, n *fnode) {
 	*out = append(*out, fmt.Sprintf("fs %s %s attrs=%#x size=%d sha256=%x version=%q created=%s modified=%s sd=%s",
 		strings.ToLower(path), kind, uint32(n.attrs), len(n.data), sum[:8], n.version,
 		stamp(n.created), stamp(n.modified), n.sd.String()))
+	if n.target != "" {
+		(*out)[len(*out)-1] += fmt.Sprintf(" target=%q", n.target)
+	}
 	for _, k := range sortedKids(n) {
 		fsLines(out, strings.TrimSuffix(path, `\`)+`\`+k.name, k)
 	}

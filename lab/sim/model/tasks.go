@@ -19,6 +19,8 @@ import (
 type Task struct {
 	Path    string // \folder\name
 	RunAs   string // the account, e.g. NT AUTHORITY\SYSTEM
+	Action  string // the command line it runs
+	WorkDir string // its working directory
 	Running bool
 }
 
@@ -58,6 +60,14 @@ func (t Tasks) List(prefix string) []Task {
 	return out
 }
 
+// Get returns the registered task of a path (case-insensitive).
+func (t Tasks) Get(path string) (Task, bool) {
+	t.m.mu.Lock()
+	defer t.m.mu.Unlock()
+	task, ok := t.m.st.tasks[strings.ToLower(path)]
+	return task, ok
+}
+
 // Stop ends a task's run; the task stays registered.
 func (t Tasks) Stop(path string) {
 	t.m.mu.Lock()
@@ -83,6 +93,6 @@ func (t Tasks) Delete(tok *win.Token, path string) error {
 func taskLines(out *[]string, st *state) {
 	for _, k := range slices.Sorted(maps.Keys(st.tasks)) {
 		task := st.tasks[k]
-		*out = append(*out, fmt.Sprintf("task %s runas=%q running=%v", k, task.RunAs, task.Running))
+		*out = append(*out, fmt.Sprintf("task %s runas=%q action=%q dir=%q running=%v", k, task.RunAs, task.Action, task.WorkDir, task.Running))
 	}
 }
