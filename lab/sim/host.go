@@ -21,6 +21,8 @@ type Host struct {
 
 	hvOnce sync.Once
 	hv     *hyperV // the VMs of a simulated Hyper-V host (nil: none)
+
+	commands commandLog // how clients started their commands
 }
 
 // Session is who runs a command, and in which shell.
