@@ -2,6 +2,7 @@ package ops
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,28 @@ func TestEncodeRequestASCII(t *testing.T) {
 	}
 	if err := json.Unmarshal(req.Ops[0].Args, &back); err != nil || back["password"] != args["password"] || back["plain"] != args["plain"] {
 		t.Fatalf("%s decodes to %v, %v", got, back, err)
+	}
+}
+
+// The module honours requires_previous as the simulated host does
+// (lab/sim TestRequiresPrevious): it reads the flag under its JSON name and
+// answers Skipped with the same message.
+func TestModuleHonoursRequiresPrevious(t *testing.T) {
+	mod := string(Module)
+	for _, want := range []string{
+		"$op.PSObject.Properties['requires_previous']",
+		"code = '" + CodeSkipped + "'",
+		`"not run: it requires the previous op, $($previous.op), which did not succeed"`,
+	} {
+		if !strings.Contains(mod, want) {
+			t.Errorf("MsiLab.psm1 lacks %s", want)
+		}
+	}
+	if got, want := SkippedError("service.stop").Message, "not run: it requires the previous op, service.stop, which did not succeed"; got != want {
+		t.Errorf("SkippedError: %q, want %q", got, want)
+	}
+	raw, _ := json.Marshal(MustNew(OpHostInfo, nil).AfterPrevious())
+	if !strings.Contains(string(raw), `"requires_previous":true`) {
+		t.Errorf("op JSON: %s", raw)
 	}
 }

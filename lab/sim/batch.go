@@ -57,7 +57,11 @@ func (h *Host) runBatch(s Session) Program {
 		} else {
 			resp.Results = make([]ops.Result, 0, len(req.Ops))
 			ctx := withLogons(ctx, req.Logons)
-			for _, op := range req.Ops {
+			for i, op := range req.Ops {
+				if op.RequiresPrevious && i > 0 && !resp.Results[i-1].OK {
+					resp.Results = append(resp.Results, ops.Result{Op: op.Name, Error: ops.SkippedError(req.Ops[i-1].Name)})
+					continue
+				}
 				resp.Results = append(resp.Results, h.runOp(ctx, s, op))
 			}
 		}

@@ -2758,7 +2758,9 @@ function Invoke-MsiLabOp {
 
 # Invoke-MsiLabBatch runs each op of a request and writes one JSON response
 # (depth 100, ConvertTo-Json's maximum, for registry trees). The request's
-# logons are the ops' only while the batch runs.
+# logons are the ops' only while the batch runs. An op with
+# requires_previous runs only when the op before it succeeded; otherwise it
+# is Skipped (lab/ops/protocol.go), and counts as failed for the next one.
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertto-json?view=powershell-5.1
 function Invoke-MsiLabBatch {
     param([Parameter(Mandatory = $true)] $Request)
@@ -2766,10 +2768,19 @@ function Invoke-MsiLabBatch {
     $script:MsiLabLogons = @()
     if ($Request.PSObject.Properties['logons'] -and $null -ne $Request.logons) { $script:MsiLabLogons = @($Request.logons) }
     try {
+        $previous = $null
         foreach ($op in $Request.ops) {
             $opArgs = $null
             if ($op.PSObject.Properties['args']) { $opArgs = $op.args }
-            [void]$results.Add((Invoke-MsiLabOp ([string]$op.op) $opArgs))
+            $requires = $op.PSObject.Properties['requires_previous'] -and $op.requires_previous -eq $true
+            if ($requires -and $null -ne $previous -and -not $previous.ok) {
+                $message = "not run: it requires the previous op, $($previous.op), which did not succeed"
+                $result = [ordered]@{ op = [string]$op.op; ok = $false; error = [ordered]@{ code = 'Skipped'; message = $message } }
+            } else {
+                $result = Invoke-MsiLabOp ([string]$op.op) $opArgs
+            }
+            [void]$results.Add($result)
+            $previous = $result
         }
     } finally { $script:MsiLabLogons = @() }
     $response = [ordered]@{ v = 1; results = $results.ToArray() }
