@@ -2,9 +2,12 @@ package sim_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/internal/testmsi"
+	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 )
 
@@ -44,5 +47,32 @@ func TestRequiresPrevious(t *testing.T) {
 		if err := res[6+i].Decode(&info); err != nil || info.Exists != exists {
 			t.Errorf("%s: exists %v, want %v (%v)", res[6+i].Op, info.Exists, exists, err)
 		}
+	}
+}
+
+// msi.install passes /norestart: a package that schedules a restart
+// installs, exits 3010 and is reported as reboot_required; the host keeps
+// running its batch (docs/evidence.md#E-reboot).
+func TestMsiInstallReportsRebootRequired(t *testing.T) {
+	h := testlab.NewSimHost(t, "server2022", "permachine")
+	pkg := lab.PackageDir + `\reboot.msi`
+	if _, _, err := lab.EnsureFile(h.Ctx, h.S, testmsi.WithAction(t, "permachine", "ScheduleReboot", "NOT Installed", 6650), pkg); err != nil {
+		t.Fatal(err)
+	}
+	res := h.MustRun(
+		ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkg}),
+		ops.MustNew(ops.OpHostInfo, nil).AfterPrevious(),
+		ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: lab.PackageDir + `\permachine.msi`}),
+	)
+	var run, plain ops.MsiRun
+	if err := res[0].Decode(&run); err != nil {
+		t.Fatal(err)
+	}
+	if run.ExitCode != ops.ExitRebootRequired || !run.RebootRequired || !strings.Contains(run.CommandLine, " /qn /norestart /L*v ") {
+		t.Fatalf("reboot package: exit %d, reboot_required %v, %s", run.ExitCode, run.RebootRequired, run.CommandLine)
+	}
+	// The same product is now installed: its reinstall asks for nothing.
+	if err := res[2].Decode(&plain); err != nil || plain.ExitCode != 0 || plain.RebootRequired {
+		t.Fatalf("reinstall: %+v %v", plain, err)
 	}
 }

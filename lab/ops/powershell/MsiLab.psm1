@@ -2456,19 +2456,23 @@ function Get-MsiLabMsiEvents {
     }
 }
 
-# Runs `msiexec.exe <option> "<target>" /qn /L*v "<log>" NAME="value"...`
-# for an op ($Run: action, option, target, closing event id and the
-# validated run arguments) in its context, and returns the MsiRun: exit
-# code, log, new events. The command line is built from validated parts
-# only; the run's folder is removed whatever happens.
+# Runs `msiexec.exe <option> "<target>" /qn /norestart /L*v "<log>"
+# NAME="value"...` for an op ($Run: action, option, target, closing event
+# id and the validated run arguments) in its context, and returns the
+# MsiRun: exit code, log, new events. /norestart (REBOOT=ReallySuppress):
+# under /qn a package that schedules a restart would otherwise restart the
+# host in the middle of the batch; 3010 and 1641 are reported as
+# reboot_required. The command line is built from validated parts only;
+# the run's folder is removed whatever happens.
 # Command-line options: https://learn.microsoft.com/windows/win32/msi/command-line-options
+# REBOOT property: https://learn.microsoft.com/windows/win32/msi/reboot
 function Invoke-MsiLabMsiRun {
     param([hashtable] $Run)
     $account = Get-MsiLabMsiAccount $Run.context $Run.user
     $dir = New-MsiLabRunDir $account.sid
     try {
         $log = Join-Path $dir 'msiexec.log'
-        $arguments = '{0} "{1}" /qn /L*v "{2}"{3}' -f $Run.option, $Run.target, $log, $Run.properties
+        $arguments = '{0} "{1}" /qn /norestart /L*v "{2}"{3}' -f $Run.option, $Run.target, $log, $Run.properties
         $bookmark = [decimal](Get-MsiLabEventBookmark $null).record_id
         switch ($Run.logon) {
             'winrm-network' { $exit = Invoke-MsiLabMsiexecDirect $arguments $Run.timeout }
@@ -2486,6 +2490,8 @@ function Invoke-MsiLabMsiRun {
             log          = (Read-MsiLabMsiLog $log)
             events       = $events
             timed_out    = $exit.timed_out
+            # 3010 ERROR_SUCCESS_REBOOT_REQUIRED, 1641 ERROR_SUCCESS_REBOOT_INITIATED
+            reboot_required = ($exit.exit_code -eq 3010 -or $exit.exit_code -eq 1641)
         }
     } finally { Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue }
 }

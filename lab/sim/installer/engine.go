@@ -58,6 +58,9 @@ type Request struct {
 	Properties map[string]string
 	// LogPath is the /L*v path shown on the command line ("" is msiexec.log).
 	LogPath string
+	// NoRestart is msiexec's /norestart (REBOOT=ReallySuppress): a restart
+	// the package asks for is reported as 3010, never made.
+	NoRestart bool
 }
 
 // Result is what the run produced.
@@ -128,6 +131,9 @@ func commandLine(req Request) string {
 	if ui != "" {
 		parts = append(parts, ui)
 	}
+	if req.NoRestart {
+		parts = append(parts, "/norestart")
+	}
 	parts = append(parts, "/L*v", `"`+log+`"`)
 	for _, k := range sortedKeys(req.Properties) {
 		parts = append(parts, k+`="`+req.Properties[k]+`"`)
@@ -159,6 +165,7 @@ type run struct {
 	script      []scriptOp
 	undo        []func() // rollback, newest last
 	failed      bool
+	restart     bool // ScheduleReboot or a suppressed ForceReboot: a restart is due at the end
 }
 
 func (r *run) rule(id string) { r.res.Rules = append(r.res.Rules, id) }

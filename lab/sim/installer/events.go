@@ -15,6 +15,7 @@ const (
 	EventInstalled         = 1033  // installed the product, with status
 	EventRemoved           = 1034  // removed the product, with status
 	EventReconfigured      = 1035  // reconfigured the product, with status
+	EventRestartRequired   = 1038  // a restart is required (text R, fields G)
 	EventTransactionBegin  = 1040  // R
 	EventTransactionEnd    = 1042  // R
 	EventInternalError     = 10005 // one per internal 2xxx error (R: PowerToys#8123)
