@@ -34,7 +34,8 @@ type Session struct {
 // NewHost builds a simulated host from opts (OS profile, hostname, admin account).
 func NewHost(opts Options) (*Host, error) {
 	opts = opts.withDefaults()
-	m, err := model.New(model.Options{Profile: opts.OS, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password, Clock: opts.Clock})
+	m, err := model.New(model.Options{Profile: opts.OS, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password, Clock: opts.Clock,
+		Locale: opts.Locale})
 	if err != nil {
 		return nil, err
 	}

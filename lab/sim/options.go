@@ -37,6 +37,10 @@ type Options struct {
 	OS string
 	// Hostname reported by the host; empty derives one from the OS profile.
 	Hostname string
+	// Locale is the display language of the host's messages: "" or
+	// "en-US", or "de-DE", whose MsiInstaller event messages are German
+	// (their structured data is the same; docs/evidence.md#E-localized-events).
+	Locale string
 	// MaxEnvelopeSizeKB caps a request body (HTTP 413 past it).
 	MaxEnvelopeSizeKB int
 	// MaxShellsPerUser caps open shells per user (w:QuotaLimit past it).

@@ -135,10 +135,15 @@ func (cr *CellRun) recovery(out []ops.Result) {
 	}
 }
 
-// statusZero checks the 1033/1034 event reports status 0.
+// statusZero checks the 1033/1034 events report status 0, read from their
+// data: the message text is in the host's language
+// (docs/evidence.md#E-localized-events).
 func statusZero(evs []ops.Event) bool {
 	for _, e := range evs {
-		if (e.EventID == 1033 || e.EventID == 1034) && !strings.Contains(e.Message, "status: 0.") {
+		if e.EventID != ops.EventInstalled && e.EventID != ops.EventRemoved {
+			continue
+		}
+		if status, ok := e.Status(); !ok || status != 0 {
 			return false
 		}
 	}

@@ -28,7 +28,8 @@ func TestRecoveryRejectsOverBroadFix(t *testing.T) {
 	}
 	ok, _ := json.Marshal(ops.MsiRun{ExitCode: 0, Events: []ops.Event{
 		{EventID: 11707, Message: "Product: X -- Installation completed successfully."},
-		{EventID: 1033, Message: "Windows Installer installed the product. ... Installation success or error status: 0."}}})
+		{EventID: 1033, Message: "Windows Installer installed the product. ... Installation success or error status: 0.",
+			Data: []string{"X", "1.0.0", "1033", "0", "M"}}}})
 	rerun := ops.Result{Op: ops.OpMsiInstall, OK: true, Value: ok}
 	check := func(t *testing.T) *results.CellResult {
 		t.Helper()

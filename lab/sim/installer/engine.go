@@ -203,7 +203,7 @@ func (r *run) raiseOn(write func(string, ...any), msg Message, args ...string) {
 	if r.pkg != nil {
 		write("Product: %s -- %s", r.productName(), shown)
 		r.log.line("")
-		r.ev.errorEvent(r.productName(), msg, shown)
+		r.ev.errorEvent(r.productName(), msg, args)
 	}
 	if !msg.Internal() {
 		r.log.line(shown)
@@ -214,12 +214,7 @@ func (r *run) raiseOn(write func(string, ...any), msg Message, args ...string) {
 // 10005 says: the error code, then its first three arguments (R: "The
 // arguments are: , , " for 2502 and 2503, microsoft/PowerToys#8123;
 // "110, R:\PowerToysSetup.msi, " for 2755, microsoft/PowerToys#316).
-func internalText(msg Message, args []string) string {
-	a := make([]string, 3)
-	copy(a, args)
-	return fmt.Sprintf("The installer has encountered an unexpected error installing this package. This may indicate a problem with this package. The error code is %d. The arguments are: %s",
-		int(msg), strings.Join(a, ", "))
-}
+func internalText(msg Message, args []string) string { return englishTexts.internalError(msg, args) }
 
 // productName is the package's ProductName.
 func (r *run) productName() string {

@@ -87,8 +87,7 @@ func (r *run) server() ExitCode {
 		r.maint = true
 		r.rule(RuleMaintenance)
 	}
-	r.ev.write(EventTransactionBegin, model.LevelInformation, fmt.Sprintf(
-		"Beginning a Windows Installer transaction: %s. Client Process Id: %d.", r.target(), r.log.client[0]))
+	r.ev.transaction(EventTransactionBegin, r.target(), r.log.client[0])
 	r.log.actionStart("INSTALL")
 	code := r.execute()
 	rv := 1
@@ -105,8 +104,7 @@ func (r *run) server() ExitCode {
 	r.log.s("Deferring clean up of packages/files, if any exist")
 	r.log.s("MainEngineThread is returning %d", int(code))
 	r.log.serverTail(true, "")
-	r.ev.write(EventTransactionEnd, model.LevelInformation, fmt.Sprintf(
-		"Ending a Windows Installer transaction: %s. Client Process Id: %d.", r.target(), r.log.client[0]))
+	r.ev.transaction(EventTransactionEnd, r.target(), r.log.client[0])
 	return code
 }
 
@@ -251,12 +249,9 @@ func (r *run) restartCode() ExitCode {
 	if !r.restart {
 		return ExitSuccess
 	}
-	msg := fmt.Sprintf("Windows Installer requires a system restart. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. Type of System Restart: 1. Reason for Restart: 1.",
-		r.props["ProductName"], r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"])
-	r.log.s("%s", msg)
+	r.log.s(englishTexts.restart, r.props["ProductName"], r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"])
 	r.log.line("")
-	r.ev.write(EventRestartRequired, model.LevelInformation, msg, r.props["ProductName"], r.props["ProductVersion"],
-		r.props["ProductLanguage"], "1", "1", r.props["Manufacturer"])
+	r.ev.restart(r.props)
 	if r.restartSuppressed() {
 		return ExitSuccessRebootRequired
 	}
@@ -461,6 +456,6 @@ func (r *run) outcome(code ExitCode, ran bool) {
 	r.log.s("Windows Installer %s the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. %s success or error status: %d.",
 		verb, name, r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"], what, int(code))
 	blank()
-	r.ev.status(status, verb, what, r.props, code)
+	r.ev.status(status, r.props, code)
 	r.rule(RuleEvents)
 }
