@@ -101,6 +101,12 @@ type Response struct {
 	// the requested hash; no op ran then.
 	Module  string   `json:"module,omitempty"`
 	Results []Result `json:"results,omitempty"`
+	// Error is set when the host cannot run the module at all, checked
+	// before anything is imported: NotSupported for PowerShell in
+	// Constrained Language Mode or an execution policy set by Group Policy
+	// that stops an unsigned module (docs/evidence.md#E-module-policy). No
+	// op ran then.
+	Error *Error `json:"error,omitempty"`
 }
 
 // ModuleMissing is Response.Module when the module must be (re)installed.
@@ -214,6 +220,9 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
 			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
+		}
+		if resp.Error != nil {
+			return nil, fmt.Errorf("ops: the host cannot run the op module: %w", resp.Error)
 		}
 		if resp.Module == ModuleMissing {
 			if attempt > 0 {

@@ -64,3 +64,41 @@ func TestModuleHonoursRequiresPrevious(t *testing.T) {
 		t.Errorf("op JSON: %s", raw)
 	}
 }
+
+// The batch script checks the language mode, then the execution policy
+// Group Policy sets, before it reads the request or imports the module
+// (docs/evidence.md#E-module-policy); the simulated host answers the same
+// messages (lab/sim TestModuleBlockedByPolicy).
+func TestBatchChecksPolicyFirst(t *testing.T) {
+	at := func(s string) int {
+		i := strings.Index(BatchScript, s)
+		if i < 0 {
+			t.Fatalf("batch.ps1 lacks %q", s)
+		}
+		return i
+	}
+	mode, policy, stdin, imp := at("$ExecutionContext.SessionState.LanguageMode"), at("Get-ExecutionPolicy -List"),
+		at("[Console]::In.ReadToEnd()"), at("Import-Module")
+	if !(mode < policy && policy < stdin && stdin < imp) {
+		t.Errorf("order: language mode %d, policy %d, stdin %d, import %d", mode, policy, stdin, imp)
+	}
+	// Before the language mode is known, no method of a non-core type may be called.
+	if strings.Contains(BatchScript[:at("if ($mode -ne 'FullLanguage')")], "]::") {
+		t.Error("batch.ps1 calls a static method before checking the language mode")
+	}
+	for _, msg := range []string{
+		` mode (a WDAC or AppLocker policy): the msilab module cannot be imported"}}`,
+		`"execution policy {0} is set by Group Policy ({1}): it overrides -ExecutionPolicy Bypass and stops the unsigned msilab module"`,
+	} {
+		at(msg)
+	}
+	var resp Response
+	if err := json.Unmarshal([]byte(`{"v":1,"error":{"code":"NotSupported","message":"PowerShell runs in ConstrainedLanguage mode (a WDAC or AppLocker policy): the msilab module cannot be imported"}}`), &resp); err != nil || resp.Error == nil {
+		t.Fatalf("the CLM answer does not decode: %v", err)
+	}
+	_, err := Exchange(nil, 1, func([]byte) ([]byte, error) { return []byte(`{"v":1,"error":{"code":"NotSupported","message":"x"}}`), nil },
+		func() error { t.Fatal("a host that cannot run the module must not get it installed"); return nil })
+	if err == nil || resp.Error.Code != CodeNotSupported {
+		t.Fatalf("Exchange: %v", err)
+	}
+}
