@@ -96,7 +96,9 @@ func TestBatchChecksPolicyFirst(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"v":1,"error":{"code":"NotSupported","message":"PowerShell runs in ConstrainedLanguage mode (a WDAC or AppLocker policy): the msilab module cannot be imported"}}`), &resp); err != nil || resp.Error == nil {
 		t.Fatalf("the CLM answer does not decode: %v", err)
 	}
-	_, err := Exchange(nil, 1, func([]byte) ([]byte, error) { return []byte(`{"v":1,"error":{"code":"NotSupported","message":"x"}}`), nil },
+	_, err := Exchange(nil, 1, func([]byte) ([]byte, error) {
+		return []byte(`{"v":1,"error":{"code":"NotSupported","message":"x"}}`), nil
+	},
 		func() error { t.Fatal("a host that cannot run the module must not get it installed"); return nil })
 	if err == nil || resp.Error.Code != CodeNotSupported {
 		t.Fatalf("Exchange: %v", err)
