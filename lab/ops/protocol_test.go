@@ -2,6 +2,7 @@ package ops
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -100,7 +101,7 @@ func TestBatchChecksPolicyFirst(t *testing.T) {
 		return []byte(`{"v":1,"error":{"code":"NotSupported","message":"x"}}`), nil
 	},
 		func() error { t.Fatal("a host that cannot run the module must not get it installed"); return nil })
-	if err == nil || resp.Error.Code != CodeNotSupported {
+	if !errors.Is(err, &Error{Code: CodeNotSupported}) || resp.Error.Code != CodeNotSupported {
 		t.Fatalf("Exchange: %v", err)
 	}
 }
