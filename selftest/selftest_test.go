@@ -1,0 +1,121 @@
+package selftest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/selftest"
+	"github.com/msilab/msilab/win"
+)
+
+// The self-test passes on every simulated OS profile: every op of the
+// catalog runs once, and the host is back at its baseline, as the report
+// says and as the simulated machine's whole state shows (the event log and
+// msiserver's process aside).
+func TestPassesOnEveryProfile(t *testing.T) {
+	for _, profile := range win.ProfileNames() {
+		t.Run(profile, func(t *testing.T) {
+			h := testlab.NewSimHost(t, profile, selftest.Package)
+			m := h.Srv.Host().Machine()
+			if err := selftest.Prepare(h.Ctx, h.S); err != nil {
+				t.Fatal(err)
+			}
+			before := m.State()
+			rep, err := selftest.Run(h.Ctx, h.S, h.Srv.Host().Hostname(), selftest.Options{AdminUser: h.Srv.User(),
+				StandardPassword: testlab.StandardPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if err := rep.Print(&out); err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Passed || rep.OS != profile || len(rep.Skipped()) > 0 || len(rep.Missing) > 0 {
+				t.Fatalf("the self-test failed on %s:\n%s", profile, out.String())
+			}
+			for _, spec := range ops.Catalog {
+				if !strings.Contains(out.String(), "\n"+spec.Name+" ") {
+					t.Errorf("the report has no line for %s", spec.Name)
+				}
+			}
+			a, b := model.DiffState(before, m.State())
+			var changed []string
+			for _, l := range append(a, b...) {
+				if !strings.HasPrefix(l, "event ") && !strings.HasPrefix(l, "svc msiserver ") {
+					changed = append(changed, l)
+				}
+			}
+			if len(changed) > 0 {
+				t.Errorf("the self-test left the machine changed:\n%s", strings.Join(changed, "\n"))
+			}
+		})
+	}
+}
+
+// brokenDelete is a host whose registry.delete_key answers success and
+// deletes nothing: a broken op.
+type brokenDelete struct{ lab.Session }
+
+func (b brokenDelete) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
+	sent := slices.Clone(batch)
+	for i, op := range sent {
+		if op.Name == ops.OpRegistryDeleteKey {
+			sent[i] = ops.MustNew(ops.OpHostInfo, nil)
+		}
+	}
+	res, err := b.Session.RunBatch(ctx, sent)
+	for i, op := range batch {
+		if err == nil && op.Name == ops.OpRegistryDeleteKey {
+			res[i] = ops.Result{Op: op.Name, OK: true, Value: json.RawMessage(`{}`)}
+		}
+	}
+	return res, err
+}
+
+// A broken op fails the self-test with a report that names it, says what
+// it found, and shows what the host kept.
+func TestBrokenOpFails(t *testing.T) {
+	h := testlab.NewSimHost(t, "server2022", selftest.Package)
+	if err := selftest.Prepare(h.Ctx, h.S); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := selftest.Run(h.Ctx, brokenDelete{h.S}, "broken", selftest.Options{AdminUser: h.Srv.User(),
+		StandardPassword: testlab.StandardPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := rep.Print(&out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if rep.Passed || rep.BackToBaseline {
+		t.Fatalf("a broken registry.delete_key passed:\n%s", text)
+	}
+	if got := rep.Failed(); len(got) != 1 || !strings.HasPrefix(got[0], ops.OpRegistryDeleteKey+": "+selftest.RegistryKey+" is still there") {
+		t.Errorf("failed rows %q, want registry.delete_key alone", got)
+	}
+	for _, want := range []string{
+		"registry.delete_key          FAILED",
+		"+ registry.list {\"path\":\"HKLM\\\\SOFTWARE\\\\msilab-selftest\"} = {\"path\":\"HKLM\\\\SOFTWARE\\\\msilab-selftest\",\"exists\":true",
+		"FAILED: 1 op(s) failed, the host is not back at its baseline",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q:\n%s", want, text)
+		}
+	}
+	// The JSON report says the same.
+	raw, _ := json.Marshal(rep)
+	var back selftest.Report
+	if err := json.Unmarshal(raw, &back); err != nil || back.Passed || len(back.Differences) == 0 {
+		t.Errorf("JSON report: %s (%v)", raw, err)
+	}
+}
