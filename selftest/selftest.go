@@ -176,8 +176,7 @@ type tester struct {
 	s    lab.Session
 	opts Options
 	rep  *Report
-	// stopped: a failed step whose revert the later steps depend on.
-	sim bool // the host answered sim.snapshot: a simulated host
+	sim  bool // the host answered sim.snapshot: a simulated host
 }
 
 // baseline reads what the self-test could change: remediation's probes

@@ -28,6 +28,55 @@ func (t *tester) run() {
 	restore := t.service()
 	t.msi()
 	restore()
+	t.cleanup()
+}
+
+// cleanup removes what a failed step left of the self-test's own objects
+// (its key, its folder and files, a mutex hold), and says so in a row of
+// its own; nothing when every step undid its change.
+func (t *tester) cleanup() {
+	reads := []ops.Op{ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: RegistryKey}),
+		ops.MustNew(ops.OpPathStat, ops.PathArgs{Path: Folder}), ops.MustNew(ops.OpMutexGet, ops.MutexArgs{Name: mutexName})}
+	res, err := t.s.RunBatch(t.ctx, reads)
+	if err != nil || len(res) != len(reads) {
+		return
+	}
+	var key ops.RegistryKey
+	var dir ops.PathInfo
+	var mu ops.Mutex
+	_, _, _ = decode(res, 0, &key), decode(res, 1, &dir), decode(res, 2, &mu)
+	var undo []ops.Op
+	var what []string
+	if key.Exists {
+		undo = append(undo, ops.MustNew(ops.OpRegistryDeleteKey, ops.RegistryKeyArgs{Path: RegistryKey}))
+		what = append(what, RegistryKey)
+	}
+	if dir.Exists {
+		for _, f := range []string{Folder + `\a.txt`, Folder + `\b.txt`, Folder} {
+			undo = append(undo, ops.MustNew(ops.OpPathRemove, ops.PathRemoveArgs{Path: f}))
+		}
+		what = append(what, Folder)
+	}
+	if mu.Held {
+		undo = append(undo, ops.MustNew(ops.OpMutexRelease, ops.MutexArgs{Name: mutexName}))
+		what = append(what, mutexName+" (if the self-test holds it)")
+	}
+	if len(undo) == 0 {
+		return
+	}
+	n := len(undo)
+	t.step("cleanup", append(undo, reads[:2]...), func(res []ops.Result) (string, error) {
+		for _, r := range res[:n] {
+			if err := r.Decode(nil); err != nil && (r.Error == nil || r.Error.Code != ops.CodeNotFound) {
+				return "", err
+			}
+		}
+		_, _ = decode(res, n, &key), decode(res, n+1, &dir)
+		if key.Exists || dir.Exists {
+			return "", fmt.Errorf("could not remove what failed steps left: %s", strings.Join(what, ", "))
+		}
+		return "removed what failed steps left: " + strings.Join(what, ", "), nil
+	})
 }
 
 func (t *tester) readHost() {
