@@ -60,20 +60,22 @@ func TestPassesOnEveryProfile(t *testing.T) {
 	}
 }
 
-// brokenDelete is a host whose registry.delete_key answers success and
-// deletes nothing: a broken op.
-type brokenDelete struct{ lab.Session }
+// broken is a host whose op named op answers success and does nothing.
+type broken struct {
+	lab.Session
+	op string
+}
 
-func (b brokenDelete) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
+func (b broken) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
 	sent := slices.Clone(batch)
 	for i, op := range sent {
-		if op.Name == ops.OpRegistryDeleteKey {
+		if op.Name == b.op {
 			sent[i] = ops.MustNew(ops.OpHostInfo, nil)
 		}
 	}
 	res, err := b.Session.RunBatch(ctx, sent)
 	for i, op := range batch {
-		if err == nil && op.Name == ops.OpRegistryDeleteKey {
+		if err == nil && op.Name == b.op {
 			res[i] = ops.Result{Op: op.Name, OK: true, Value: json.RawMessage(`{}`)}
 		}
 	}
@@ -87,7 +89,7 @@ func TestBrokenOpFails(t *testing.T) {
 	if err := selftest.Prepare(h.Ctx, h.S); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := selftest.Run(h.Ctx, brokenDelete{h.S}, "broken", selftest.Options{AdminUser: h.Srv.User(),
+	rep, err := selftest.Run(h.Ctx, broken{h.S, ops.OpRegistryDeleteKey}, "broken", selftest.Options{AdminUser: h.Srv.User(),
 		StandardPassword: testlab.StandardPassword})
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +119,27 @@ func TestBrokenOpFails(t *testing.T) {
 	var back selftest.Report
 	if err := json.Unmarshal(raw, &back); err != nil || back.Passed || len(back.Differences) == 0 {
 		t.Errorf("JSON report: %s (%v)", raw, err)
+	}
+}
+
+// A broken path.move fails its row and the next one (b.txt is not there to
+// remove); the cleanup removes what they left, so the host is back at its
+// baseline, and the self-test still fails.
+func TestBrokenOpCleanedUp(t *testing.T) {
+	h := testlab.NewSimHost(t, "win10-22h2", selftest.Package)
+	if err := selftest.Prepare(h.Ctx, h.S); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := selftest.Run(h.Ctx, broken{h.S, ops.OpPathMove}, "broken", selftest.Options{AdminUser: h.Srv.User(),
+		StandardPassword: testlab.StandardPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_ = rep.Print(&out)
+	got := rep.Failed()
+	if rep.Passed || !rep.BackToBaseline || len(got) != 2 || !strings.HasPrefix(got[0], ops.OpPathMove+": ") ||
+		!strings.HasPrefix(got[1], ops.OpPathRemove+": ") || !strings.Contains(out.String(), "removed what failed steps left: "+selftest.Folder) {
+		t.Fatalf("failed rows %q:\n%s", got, out.String())
 	}
 }
