@@ -153,6 +153,17 @@ func (c *checker) run(ctx context.Context) {
 	}
 	c.module(ctx, s)
 	rd, err := c.read(ctx, s)
+	if blocked := (&ops.Error{}); errors.As(err, &blocked) && blocked.Code == ops.CodeNotSupported {
+		// PowerShell cannot import the module (docs/evidence.md#E-module-policy).
+		c.add(CheckAdmin, Skipped, "not checked: the op module cannot run (see powershell)", "")
+		c.add(CheckPowerShell, Failed, blocked.Message, moduleBlockedFix(blocked.Message))
+		for _, ch := range []string{CheckWinRM, CheckLabUser, CheckLogon, CheckMsiserver, CheckFaults, CheckPending, CheckReboot, CheckDisk, CheckClock} {
+			c.add(ch, Skipped, "not checked: the op module cannot run (see powershell)", "")
+		}
+		c.snapshot(ctx)
+		c.skip(CheckBuild)
+		return
+	}
 	if err != nil {
 		reason := "the host's reads failed: " + err.Error()
 		for _, ch := range []string{CheckAdmin, CheckPowerShell, CheckWinRM, CheckLabUser, CheckLogon, CheckMsiserver,
@@ -176,6 +187,16 @@ func (c *checker) run(ctx context.Context) {
 	c.clock(rd)
 	c.snapshot(ctx)
 	c.build(rd)
+}
+
+// moduleBlockedFix is the fix for a host whose PowerShell cannot import the
+// op module: a language mode or an execution policy from Group Policy.
+func moduleBlockedFix(reason string) string {
+	if strings.Contains(reason, "Group Policy") {
+		return "set Group Policy's \"Turn on Script Execution\" (Windows Components > Windows PowerShell) to Not Configured or " +
+			"\"Allow local scripts and remote signed scripts\" for the lab hosts, then `gpupdate /force`"
+	}
+	return "exempt C:\\ProgramData\\msilab from the WDAC/AppLocker policy that constrains PowerShell on the lab host"
 }
 
 // connect dials the host (its session is the one the run will use) and

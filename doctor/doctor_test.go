@@ -364,3 +364,37 @@ func TestConnectionFailures(t *testing.T) {
 		want(t, Check(context.Background(), h, Options{}), CheckTLS, OK, "verified against")
 	})
 }
+
+// A host whose PowerShell cannot import the op module, because of
+// Constrained Language Mode or an execution policy set by Group Policy,
+// fails the powershell row naming it, with the fix for it; the checks that
+// need the module are skipped, not failed for a wrong reason.
+func TestModuleBlockedByPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		opts      sim.Options
+		text, fix string
+	}{
+		{"constrained language", sim.Options{LanguageMode: sim.LanguageConstrained}, "ConstrainedLanguage", "WDAC/AppLocker"},
+		{"machine policy AllSigned", sim.Options{MachinePolicy: "AllSigned"}, "execution policy AllSigned is set by Group Policy (MachinePolicy)", "Turn on Script Execution"},
+		{"scripts turned off", sim.Options{MachinePolicy: "Restricted"}, "execution policy Restricted is set by Group Policy (MachinePolicy)", "gpupdate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newSimHost(t, tc.opts, true)
+			rows := h.check(t)
+			want(t, rows, CheckPowerShell, Failed, tc.text)
+			if r := rowsOf(rows, CheckPowerShell)[0]; !strings.Contains(r.Fix, tc.fix) {
+				t.Errorf("fix %q lacks %q", r.Fix, tc.fix)
+			}
+			want(t, rows, CheckMsiserver, Skipped, "op module cannot run")
+			if got := Failures(rows); len(got) != 1 {
+				t.Errorf("failures %v, want the powershell row alone", got)
+			}
+		})
+	}
+	// RemoteSigned from Group Policy lets the local module run.
+	h := newSimHost(t, sim.Options{MachinePolicy: "RemoteSigned"}, false)
+	if rows := h.check(t); AnyFailed(rows) {
+		t.Errorf("RemoteSigned:\n%s", table(rows))
+	}
+}

@@ -36,10 +36,13 @@ func (f *ServiceUnregistered) Inject(_ Target, p Probe) ([]ops.Op, error) {
 		return nil, hostState("msiserver is not registered already")
 	}
 	var out []ops.Op
+	unregister := ops.MustNew(ops.OpInstallerUnregister, nil)
 	if running(s) {
+		// Not after a failed stop: the running service would be marked for deletion.
 		out = append(out, msiserverOp(ops.OpServiceStop))
+		unregister = unregister.AfterPrevious()
 	}
-	return append(out, ops.MustNew(ops.OpInstallerUnregister, nil)), nil
+	return append(out, unregister), nil
 }
 
 // Revert registers msiserver again (msiexec /regserver writes the default

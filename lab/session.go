@@ -125,6 +125,7 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	s.tr.pipeStdin.Store(cmd.Stdin != nil)
 	c, err := s.shell.ExecuteWithContext(ctx, cmd.Line)
 	var fault *WSManFault
 	if errors.As(err, &fault) && fault.Code == FaultInvalidSelectors {

@@ -367,3 +367,41 @@ func TestDigest(t *testing.T) {
 		t.Errorf("size %d, SHA-256 %s", d.Size(), d.SHA256())
 	}
 }
+
+// Commands that carry stdin ask for it as a pipe
+// (WINRS_CONSOLEMODE_STDIN=FALSE); others keep masterzen/winrm's TRUE.
+func TestStdinIsAPipe(t *testing.T) {
+	srv := startSim(t, sim.Options{})
+	s := dial(t, endpointOf(srv, lab.AuthNTLM))
+	ctx := context.Background()
+	if _, err := s.Run(ctx, lab.Command{Line: "exit /b 0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunBatch(ctx, []ops.Op{ops.MustNew(ops.OpHostInfo, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(ctx, lab.Command{Line: "exit /b 0", Stdin: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	recs := srv.Host().Commands()
+	var batch, upload int
+	for i, r := range recs {
+		want := "FALSE"
+		if r.Line == "exit /b 0" && i == 0 {
+			want = "TRUE"
+		}
+		if r.ConsoleModeStdin != want {
+			t.Errorf("command %d (%.60s): WINRS_CONSOLEMODE_STDIN %q, want %q", i, r.Line, r.ConsoleModeStdin, want)
+		}
+		if r.Line == ops.EncodedCommand(ops.BatchScript) {
+			batch++
+		}
+		if r.Line == ops.EncodedCommand(ops.UploadScript) {
+			upload++
+		}
+	}
+	// The first batch finds no module, uploads it, and is sent again.
+	if batch != 2 || upload != 1 || len(recs) != 5 {
+		t.Fatalf("commands: %d batches, %d uploads, %d in all: %+v", batch, upload, len(recs), recs)
+	}
+}

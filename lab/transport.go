@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/go-ntlmssp"
@@ -37,6 +38,10 @@ type transport struct {
 	// bases are the clients' HTTP transports, under go-ntlmssp's
 	// Negotiator (which does not pass CloseIdleConnections on).
 	bases []*http.Transport
+	// pipeStdin makes the next Command request ask for stdin as a pipe
+	// (WINRS_CONSOLEMODE_STDIN=FALSE); set by the session, which sends one
+	// command at a time, before it starts a command that carries stdin.
+	pipeStdin atomic.Bool
 }
 
 var _ winrm.Transporter = (*transport)(nil)
@@ -109,7 +114,31 @@ const receiveAction = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/R
 func (t *transport) Transport(*winrm.Endpoint) error { return nil }
 
 func (t *transport) Post(_ *winrm.Client, msg *soap.SoapMessage) (string, error) {
-	return t.post(context.Background(), msg.String())
+	body := msg.String()
+	if strings.Contains(body, commandAction) {
+		body = consoleModeStdin(body, !t.pipeStdin.Load())
+	}
+	return t.post(context.Background(), body)
+}
+
+// commandAction marks a Command request's body.
+const commandAction = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command<"
+
+// consoleStdinOption is the option masterzen/winrm puts in every Command
+// request: the command's stdin is a console.
+const consoleStdinOption = `<w:Option Name="WINRS_CONSOLEMODE_STDIN">TRUE</w:Option>`
+
+// consoleModeStdin sets a Command request's WINRS_CONSOLEMODE_STDIN.
+// masterzen/winrm always sends TRUE; a command that reads data on stdin
+// gets FALSE, a pipe, as Ansible's WinRM connection asks whenever it sends
+// stdin (docs/evidence.md#E-winrm-stdin). A request without the option as
+// masterzen/winrm writes it is left alone (the simulated host records what
+// it got, and the session tests pin FALSE).
+func consoleModeStdin(body string, console bool) string {
+	if console {
+		return body
+	}
+	return strings.Replace(body, consoleStdinOption, `<w:Option Name="WINRS_CONSOLEMODE_STDIN">FALSE</w:Option>`, 1)
 }
 
 func (t *transport) post(ctx context.Context, body string) (string, error) {

@@ -120,7 +120,6 @@ var (
 	caNotePattern     = regexp.MustCompile(`Note: 1: 1722 2: (\S+) 3: (.*?) 4: (.*)$`)
 	caFailedPattern   = regexp.MustCompile(`Action ended [^:]+:\d\d: (\S+)\. Return value 3\.`)
 	headerPattern     = regexp.MustCompile(`^=== (Verbose )?[Ll]ogging (started|stopped)`)
-	eventCodePattern  = regexp.MustCompile(`error code is (\d{4})`)
 )
 
 // evidence is what a failed install shows: its log, exit code and events.
@@ -157,7 +156,10 @@ func newEvidence(log string, exit int, events []ops.Event) *evidence {
 			content++
 		}
 	}
-	ev.uninstall = strings.Contains(log, "Removal success or error status") || strings.Contains(log, "Error 1730.")
+	// The property dump's REMOVE=ALL is the engine's own line, not a
+	// localised message (G), so it tells a removal in any language.
+	ev.uninstall = strings.Contains(log, "Removal success or error status") || strings.Contains(log, "Error 1730.") ||
+		strings.Contains(log, "Property(S): REMOVE = ALL")
 	ev.empty = strings.TrimSpace(log) == ""
 	ev.headerOnly = !ev.empty && content == 0
 	return ev
@@ -208,8 +210,8 @@ func (ev *evidence) event(id int, code int) string {
 			continue
 		}
 		if code != 0 {
-			m := eventCodePattern.FindStringSubmatch(e.Message)
-			if m == nil || m[1] != strconv.Itoa(code) {
+			// From the event's data, in any language (docs/evidence.md#E-localized-events).
+			if got, ok := e.InternalError(); !ok || got != code {
 				continue
 			}
 		}

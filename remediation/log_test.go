@@ -157,3 +157,29 @@ func TestMessages(t *testing.T) {
 		t.Errorf("Messages = %v, want %v", got, want)
 	}
 }
+
+// A removal's log is told by its engine line REMOVE = ALL too, whatever
+// the language of its status line (docs/evidence.md#E-localized-events):
+// a non-elevated silent removal is named as such, not as an install.
+func TestLocalisedRemovalLog(t *testing.T) {
+	log := func(props string) string {
+		return "MSI (s) (F4:10) [09:00:00:100]: MSI_LUA: Elevation prompt disabled for silent installs\r\n" +
+			"MSI (s) (F4:10) [09:00:00:245]: Property(S): " + props + "\r\n" +
+			"MSI (s) (F4:10) [09:00:00:248]: Windows Installer hat das Produkt entfernt. Erfolg- bzw. Fehlerstatus der Entfernung: 1603.\r\n" +
+			"MSI (c) (F8:00) [09:00:00:300]: MainEngineThread is returning 1603\r\n"
+	}
+	ids := func(fs []remediation.Finding) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.ID)
+		}
+		return out
+	}
+	if got := ids(remediation.DiagnoseLog(log("REMOVE = ALL"))); !slices.Contains(got, remediation.FindingUninstallNotElevated) ||
+		slices.Contains(got, remediation.FindingNotElevated) {
+		t.Errorf("German removal log: findings %v, want %s alone of the two", got, remediation.FindingUninstallNotElevated)
+	}
+	if got := ids(remediation.DiagnoseLog(log("UILevel = 2"))); slices.Contains(got, remediation.FindingUninstallNotElevated) {
+		t.Errorf("install log: findings %v, not %s", got, remediation.FindingUninstallNotElevated)
+	}
+}

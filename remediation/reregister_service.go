@@ -41,16 +41,21 @@ func (*ReregisterService) Applies(st *HostState, _ Finding) bool {
 	return !ok || st.Service.State == "StartPending" || st.Service.State == "StopPending"
 }
 
-// Ops stop, unregister and register; or register.
+// Ops stop, unregister and register, each only when the one before it
+// succeeded: unregistering a service whose stop failed marks it for
+// deletion, registering then fails with 1072, and the host loses msiserver
+// once it stops (docs/evidence.md#E-service-marked-for-delete). Or register.
 func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	if !st.Service.Exists {
 		return []ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}, nil
 	}
 	var out []ops.Op
+	unregister := ops.MustNew(ops.OpInstallerUnregister, nil)
 	if st.Service.State != "Stopped" {
 		out = append(out, msiserverOp(ops.OpServiceStop))
+		unregister = unregister.AfterPrevious()
 	}
-	return append(out, ops.MustNew(ops.OpInstallerUnregister, nil), ops.MustNew(ops.OpInstallerRegister, nil)), nil
+	return append(out, unregister, ops.MustNew(ops.OpInstallerRegister, nil).AfterPrevious()), nil
 }
 
 // Undo is the service as it was.
@@ -67,7 +72,7 @@ func (*ReregisterService) UndoOps(_ faults.Target, data json.RawMessage) ([]ops.
 		return nil, err
 	}
 	if !u.Exists {
-		return []ops.Op{msiserverOp(ops.OpServiceStop), ops.MustNew(ops.OpInstallerUnregister, nil)}, nil
+		return []ops.Op{msiserverOp(ops.OpServiceStop), ops.MustNew(ops.OpInstallerUnregister, nil).AfterPrevious()}, nil
 	}
 	var out []ops.Op
 	if u.StartType != "Manual" {

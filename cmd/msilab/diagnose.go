@@ -240,7 +240,9 @@ func logRun(text, context string) *ops.MsiRun {
 	if m := clientExit.FindAllStringSubmatch(text, -1); len(m) > 0 {
 		run.ExitCode, _ = strconv.Atoi(m[len(m)-1][1])
 	}
-	if strings.Contains(text, "Removal success or error status") {
+	// The property dump's REMOVE = ALL is the engine's own line, in any
+	// display language (docs/evidence.md#E-localized-events).
+	if strings.Contains(text, "Removal success or error status") || strings.Contains(text, "Property(S): REMOVE = ALL") {
 		run.Action = "uninstall"
 	}
 	return run

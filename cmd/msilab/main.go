@@ -69,6 +69,7 @@ Usage:
   msilab scenarios list|validate|explain   the scenario catalog and files
   msilab faults list|show NAME             the faults msilab can inject
   msilab doctor --lab lab.yaml             check every host before a run: one row per check, with its fix
+  msilab selftest [--lab lab.yaml]         run every op once on each host, undo it, check the host is back (report for a bug)
   msilab revert --journal FILE             restore hosts after a run was killed
   msilab revert --snapshot --lab lab.yaml  revert hosts to their clean snapshot (their snapshot driver)
   msilab sim serve [flags]    run a simulated Windows host that speaks WinRM
@@ -123,6 +124,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return faultsCmd(args[1:], stdout, stderr)
 	case "doctor":
 		return doctorCmd(ctx, args[1:], stdout, stderr)
+	case "selftest":
+		return selftestCmd(ctx, args[1:], stdout, stderr)
 	case "revert":
 		return revertCmd(ctx, args[1:], stdout, stderr)
 	case "diagnose":

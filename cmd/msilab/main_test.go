@@ -154,7 +154,7 @@ func TestHelpIsNotAnError(t *testing.T) {
 	ctx := context.Background()
 	for _, cmd := range [][]string{
 		{"run"}, {"scenarios", "list"}, {"scenarios", "validate"}, {"scenarios", "explain"}, {"revert"},
-		{"sim", "serve"}, {"sim", "rules"}, {"exec"}, {"op"}, {"upload"}, {"diagnose"}, {"remediate"},
+		{"sim", "serve"}, {"sim", "rules"}, {"exec"}, {"op"}, {"upload"}, {"diagnose"}, {"remediate"}, {"selftest"},
 	} {
 		for _, h := range []string{"-h", "--help", "-help"} {
 			args := append(slices.Clone(cmd), h)

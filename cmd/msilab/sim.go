@@ -25,6 +25,9 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	osName := fs.String("os", "", "OS profile of the simulated host")
 	hostname := fs.String("hostname", "", "host name (default: derived from the OS profile)")
 	profileFile := fs.String("profile", "", "an OS profile file (such as msilab profile capture writes) instead of a built-in --os")
+	locale := fs.String("locale", "", "display language of the host's messages: en-US (default) or de-DE (German MsiInstaller event messages)")
+	languageMode := fs.String("language-mode", "", "PowerShell language mode: FullLanguage (default) or ConstrainedLanguage (the op module cannot run)")
+	machinePolicy := fs.String("machine-policy", "", "execution policy set by Group Policy for the machine: AllSigned, RemoteSigned, Unrestricted or Restricted")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
@@ -53,7 +56,8 @@ func simServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		*password, shown = pw, "$"+*passwordEnv
 	}
-	srv, err := sim.NewServer(sim.Options{Addr: *addr, HTTPS: *https, User: *user, Password: *password, OS: *osName, Profile: prof, Hostname: *hostname})
+	srv, err := sim.NewServer(sim.Options{Addr: *addr, HTTPS: *https, User: *user, Password: *password, OS: *osName, Profile: prof, Hostname: *hostname,
+		Locale: *locale, LanguageMode: *languageMode, MachinePolicy: *machinePolicy})
 	if err != nil {
 		return err
 	}

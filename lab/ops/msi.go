@@ -81,7 +81,7 @@ const (
 	UIFull = "full" // the full UI; a UAC prompt, where one appears, is accepted (simulated hosts only)
 )
 
-// MsiInstallArgs runs `msiexec /i Package /qn /L*v <log>` as Context.
+// MsiInstallArgs runs `msiexec /i Package /qn /norestart /L*v <log>` as Context.
 type MsiInstallArgs struct {
 	// Package is the .msi's path on the host; every context must be able to read it.
 	Package string `json:"package"`
@@ -102,7 +102,7 @@ type MsiInstallArgs struct {
 	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
 }
 
-// MsiUninstallArgs runs `msiexec /x Product /qn /L*v <log>` as Context.
+// MsiUninstallArgs runs `msiexec /x Product /qn /norestart /L*v <log>` as Context.
 type MsiUninstallArgs struct {
 	// Product is a ProductCode GUID ({...}) or the path of an .msi on the host.
 	Product        string            `json:"product"`
@@ -135,6 +135,25 @@ type MsiRun struct {
 	// (simulated hosts; absent on real ones): what calibration names when
 	// a real host disagrees.
 	Rules []string `json:"rules,omitempty"`
+	// RebootRequired is true when the run succeeded and a restart is due:
+	// ExitCode 3010 (ERROR_SUCCESS_REBOOT_REQUIRED) or 1641
+	// (ERROR_SUCCESS_REBOOT_INITIATED). msi.install and msi.uninstall pass
+	// /norestart, so a package that asks for a restart never restarts the
+	// host in the middle of a batch (docs/evidence.md#E-reboot).
+	RebootRequired bool `json:"reboot_required,omitempty"`
+}
+
+// Exit codes of a successful run that needs a restart (D: "MsiExec.exe and
+// InstMsi.exe Error Messages").
+const (
+	ExitRebootRequired  = 3010 // ERROR_SUCCESS_REBOOT_REQUIRED
+	ExitRebootInitiated = 1641 // ERROR_SUCCESS_REBOOT_INITIATED
+)
+
+// RebootRequired reports an msiexec exit code that means "succeeded, a
+// restart is due".
+func RebootRequired(exitCode int) bool {
+	return exitCode == ExitRebootRequired || exitCode == ExitRebootInitiated
 }
 
 // PathHashArgs names a file to hash.

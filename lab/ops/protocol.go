@@ -26,6 +26,19 @@ const ProtocolVersion = 1
 type Op struct {
 	Name string          `json:"op"`
 	Args json.RawMessage `json:"args,omitempty"`
+	// RequiresPrevious makes the op run only when the op before it in the
+	// batch succeeded; otherwise the host skips it and answers CodeSkipped.
+	// A skipped op counts as failed for the op after it, so a chain of such
+	// ops stops at its first failure (stop, unregister, register: an
+	// unregister after a failed stop would leave the service marked for
+	// deletion, docs/evidence.md#E-service-marked-for-delete).
+	RequiresPrevious bool `json:"requires_previous,omitempty"`
+}
+
+// AfterPrevious returns op set to run only when the op before it succeeded.
+func (o Op) AfterPrevious() Op {
+	o.RequiresPrevious = true
+	return o
 }
 
 // New builds an op, encoding args as its JSON arguments.
@@ -90,6 +103,12 @@ type Response struct {
 	Results []Result `json:"results,omitempty"`
 	// HostDir is set when the host folder is not safe to use; no op ran.
 	HostDir *HostDirError `json:"host_dir,omitempty"`
+	// Error is set when the host cannot run the module at all, checked
+	// before anything is imported: NotSupported for PowerShell in
+	// Constrained Language Mode or an execution policy set by Group Policy
+	// that stops an unsigned module (docs/evidence.md#E-module-policy). No
+	// op ran then.
+	Error *Error `json:"error,omitempty"`
 }
 
 // ModuleMissing is Response.Module when the module must be (re)installed.
@@ -130,6 +149,7 @@ const (
 	CodeAccessDenied = "AccessDenied" // the acting token lacks the right
 	CodeConflict     = "Conflict"     // the object exists, is busy, or is in the wrong state
 	CodeNotSupported = "NotSupported" // the op does not apply to this kind of host
+	CodeSkipped      = "Skipped"      // not run: the op requires the previous one, which failed
 	CodeInternal     = "Internal"     // anything else
 )
 
@@ -153,6 +173,12 @@ func (e *Error) Error() string {
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code && (t.Op == "" || t.Op == e.Op)
+}
+
+// SkippedError is the result of an op skipped because the op before it,
+// which it requires, failed (the module writes the same message).
+func SkippedError(previous string) *Error {
+	return &Error{Code: CodeSkipped, Message: "not run: it requires the previous op, " + previous + ", which did not succeed"}
 }
 
 // EncodeRequest is the batch script's stdin for a batch and the logons
@@ -196,6 +222,9 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
 			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
+		}
+		if resp.Error != nil {
+			return nil, fmt.Errorf("ops: the host cannot run the op module: %w", resp.Error)
 		}
 		if resp.HostDir != nil {
 			return nil, resp.HostDir

@@ -52,7 +52,10 @@ func (h *Host) runBatch(s Session) Program {
 		}
 		resp := ops.Response{Version: ops.ProtocolVersion}
 		mod, err := h.readFile(s, ops.ModulePath)
+		blocked := h.moduleBlocked(s)
 		switch {
+		case blocked != nil:
+			resp.Error = blocked
 		case err != nil || !strings.EqualFold(fileHash(mod), req.ModuleSHA256):
 			resp.Module = ops.ModuleMissing
 		case h.hostDirProblem() != "":
@@ -61,7 +64,11 @@ func (h *Host) runBatch(s Session) Program {
 		default:
 			resp.Results = make([]ops.Result, 0, len(req.Ops))
 			ctx := withLogons(ctx, req.Logons)
-			for _, op := range req.Ops {
+			for i, op := range req.Ops {
+				if op.RequiresPrevious && i > 0 && !resp.Results[i-1].OK {
+					resp.Results = append(resp.Results, ops.Result{Op: op.Name, Error: ops.SkippedError(req.Ops[i-1].Name)})
+					continue
+				}
 				resp.Results = append(resp.Results, h.runOp(ctx, s, op))
 			}
 		}
@@ -73,6 +80,60 @@ func (h *Host) runBatch(s Session) Program {
 		p.Stdout.Write(out)
 		return 0
 	}
+}
+
+// PowerShell's Group Policy key (the "Turn on Script Execution" policy)
+// under HKLM (MachinePolicy) and the user's HKCU (UserPolicy).
+const psPolicyKey = `SOFTWARE\Policies\Microsoft\Windows\PowerShell`
+
+// moduleBlocked is the batch script's first check, made before it reads
+// anything: PowerShell in Constrained Language Mode (Options.LanguageMode),
+// or an execution policy set by Group Policy that stops the unsigned
+// module (AllSigned, or Restricted when the policy turns scripts off) is
+// NotSupported, naming it (docs/evidence.md#E-module-policy).
+func (h *Host) moduleBlocked(s Session) *ops.Error {
+	if mode := h.opts.LanguageMode; mode != "" && mode != LanguageFull {
+		return &ops.Error{Code: ops.CodeNotSupported, Message: "PowerShell runs in " + mode + " mode (a WDAC or AppLocker policy): the msilab module cannot be imported"}
+	}
+	tok, err := h.token(s)
+	if err != nil {
+		return nil
+	}
+	for _, scope := range []struct{ name, key string }{{"MachinePolicy", `HKLM\` + psPolicyKey}, {"UserPolicy", `HKCU\` + psPolicyKey}} {
+		policy := h.gpoExecutionPolicy(tok, scope.key)
+		if policy == "" {
+			continue
+		}
+		if policy == "AllSigned" || policy == "Restricted" {
+			return &ops.Error{Code: ops.CodeNotSupported, Message: "execution policy " + policy + " is set by Group Policy (" + scope.name +
+				"): it overrides -ExecutionPolicy Bypass and stops the unsigned msilab module"}
+		}
+		return nil
+	}
+	return nil
+}
+
+// gpoExecutionPolicy is the policy a "Turn on Script Execution" key sets
+// ("" when it sets none): EnableScripts 0 is Restricted; 1 takes
+// ExecutionPolicy (R: the policy's registry values).
+func (h *Host) gpoExecutionPolicy(tok *win.Token, key string) string {
+	enable, err := h.m.Registry().GetValue(tok, key, "EnableScripts")
+	if err != nil {
+		return ""
+	}
+	if enable.Num == 0 {
+		return "Restricted"
+	}
+	v, err := h.m.Registry().GetValue(tok, key, "ExecutionPolicy")
+	if err != nil {
+		return ""
+	}
+	for _, p := range []string{"AllSigned", "RemoteSigned", "Unrestricted", "Bypass"} {
+		if strings.EqualFold(v.Str, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 func (h *Host) runOp(ctx context.Context, s Session, op ops.Op) ops.Result {

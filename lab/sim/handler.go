@@ -158,6 +158,7 @@ func (h *Handler) command(req *request, sh *shell, user string) (string, error) 
 	if id == "" {
 		id = newGUID()
 	}
+	h.host.commands.add(CommandRecord{Line: line, ConsoleModeStdin: req.option("WINRS_CONSOLEMODE_STDIN")})
 	prog := h.host.Program(line, Session{User: user, Codepage: sh.codepage})
 	if _, err := sh.start(id, prog); err != nil {
 		return "", err

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -21,6 +22,8 @@ type Host struct {
 
 	hvOnce sync.Once
 	hv     *hyperV // the VMs of a simulated Hyper-V host (nil: none)
+
+	commands commandLog // how clients started their commands
 }
 
 // Session is who runs a command, and in which shell.
@@ -32,11 +35,45 @@ type Session struct {
 // NewHost builds a simulated host from opts (OS profile, hostname, admin account).
 func NewHost(opts Options) (*Host, error) {
 	opts = opts.withDefaults()
-	m, err := model.New(model.Options{Profile: opts.OS, ProfileData: opts.Profile, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password, Clock: opts.Clock})
+	m, err := model.New(model.Options{Profile: opts.OS, ProfileData: opts.Profile, Hostname: opts.Hostname, AdminUser: opts.User, AdminPassword: opts.Password, Clock: opts.Clock,
+		Locale: opts.Locale})
 	if err != nil {
 		return nil, err
 	}
+	if err := setMachinePolicy(m, opts.MachinePolicy); err != nil {
+		return nil, err
+	}
+	switch opts.LanguageMode {
+	case "", LanguageFull, LanguageConstrained:
+	default:
+		return nil, fmt.Errorf("sim: language mode %q: want %s or %s", opts.LanguageMode, LanguageFull, LanguageConstrained)
+	}
 	return &Host{m: m, admin: opts.User, opts: opts}, nil
+}
+
+// setMachinePolicy writes what Group Policy's "Turn on Script Execution"
+// writes for the machine: EnableScripts 0 for Restricted, else 1 and the
+// ExecutionPolicy (R: the policy's registry values,
+// docs/evidence.md#E-module-policy).
+func setMachinePolicy(m *model.Machine, policy string) error {
+	if policy == "" {
+		return nil
+	}
+	key := `HKLM\` + psPolicyKey
+	sys := win.SystemToken()
+	if err := m.Registry().CreateKey(sys, key); err != nil {
+		return err
+	}
+	switch policy {
+	case "Restricted":
+		return m.Registry().SetValue(sys, key, model.DWORD("EnableScripts", 0))
+	case "AllSigned", "RemoteSigned", "Unrestricted":
+		if err := m.Registry().SetValue(sys, key, model.DWORD("EnableScripts", 1)); err != nil {
+			return err
+		}
+		return m.Registry().SetValue(sys, key, model.SZ("ExecutionPolicy", policy))
+	}
+	return fmt.Errorf("sim: machine execution policy %q: want AllSigned, RemoteSigned, Unrestricted or Restricted", policy)
 }
 
 // Hostname is the machine's NetBIOS name.

@@ -177,6 +177,7 @@ func (h *Host) runMsi(ctx context.Context, s Session, req installer.Request, o m
 	}
 	req.Token, req.User, req.Properties = tok, user, o.properties
 	req.LogPath = fmt.Sprintf(`C:\ProgramData\msilab\runs\%08x\msiexec.log`, h.m.NewProcessID())
+	req.NoRestart = true // as the module: a restart is reported, never made
 	req.UI = installer.UINone
 	if o.ui == ops.UIFull {
 		req.UI = installer.UIFull
@@ -186,7 +187,8 @@ func (h *Host) runMsi(ctx context.Context, s Session, req installer.Request, o m
 		return nil, &ops.Error{Code: ops.CodeInvalidArgs, Message: err.Error()}
 	}
 	out := ops.MsiRun{Action: string(req.Action), Context: o.context, Logon: o.logon, User: h.m.LookupSID(tok.User),
-		CommandLine: res.CommandLine, ExitCode: int(res.ExitCode), Log: res.Log, Events: []ops.Event{}, Rules: res.Rules}
+		CommandLine: res.CommandLine, ExitCode: int(res.ExitCode), Log: res.Log, Events: []ops.Event{}, Rules: res.Rules,
+		RebootRequired: ops.RebootRequired(int(res.ExitCode))}
 	for _, e := range res.Events {
 		out.Events = append(out.Events, eventOf(e))
 	}

@@ -42,6 +42,20 @@ type Options struct {
 	Profile *win.Profile
 	// Hostname reported by the host; empty derives one from the OS profile.
 	Hostname string
+	// Locale is the display language of the host's messages: "" or
+	// "en-US", or "de-DE", whose MsiInstaller event messages are German
+	// (their structured data is the same; docs/evidence.md#E-localized-events).
+	Locale string
+	// LanguageMode is PowerShell's language mode on the host: "" or
+	// LanguageFull, or LanguageConstrained (as a WDAC or AppLocker policy
+	// sets it), in which the op module cannot run
+	// (docs/evidence.md#E-module-policy).
+	LanguageMode string
+	// MachinePolicy, when set, is the execution policy Group Policy's "Turn
+	// on Script Execution" sets for the machine: "AllSigned",
+	// "RemoteSigned", "Unrestricted", or "Restricted" (scripts turned off),
+	// written to the host's registry as that policy writes it.
+	MachinePolicy string
 	// MaxEnvelopeSizeKB caps a request body (HTTP 413 past it).
 	MaxEnvelopeSizeKB int
 	// MaxShellsPerUser caps open shells per user (w:QuotaLimit past it).
@@ -64,6 +78,12 @@ type Options struct {
 	// connections); nil discards them.
 	ErrorLog io.Writer
 }
+
+// PowerShell language modes (D: about_Language_Modes).
+const (
+	LanguageFull        = "FullLanguage"
+	LanguageConstrained = "ConstrainedLanguage"
+)
 
 func (o Options) logOutput() io.Writer {
 	if o.ErrorLog == nil {

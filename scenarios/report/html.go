@@ -240,7 +240,7 @@ func boxOf(c *results.CellResult) htmlBox {
 	switch c.Status {
 	case results.StatusPass:
 		b.Code = got
-		title += ", exit code " + got
+		title += ", exit code " + got + rebootNote(&c.Observed)
 	case results.StatusFail:
 		if len(c.Checks) == 0 { // it failed before its install could be checked
 			b.Code = "fail"
@@ -272,7 +272,7 @@ func boxOf(c *results.CellResult) htmlBox {
 		b.Mark, b.MarkClass = remedyMark(out), "rem-"+out
 		title += "; remediation: " + remedyWords(out)
 		if rem := c.Remediation; rem.Rerun != nil {
-			title += ", rerun exit code " + strconv.Itoa(rem.Rerun.ExitCode)
+			title += ", rerun exit code " + strconv.Itoa(rem.Rerun.ExitCode) + rebootNote(rem.Rerun)
 		}
 		var fixes []string
 		for _, f := range c.Remediation.Fixes {

@@ -194,7 +194,7 @@ func cellText(c *results.CellResult) string {
 		fmt.Fprintf(&b, "host: %s\n", c.Host)
 	}
 	if c.Status != results.StatusSkip {
-		fmt.Fprintf(&b, "exit code: expected %d, observed %d\n", c.Expected.ExitCode, c.Observed.ExitCode)
+		fmt.Fprintf(&b, "exit code: expected %d, observed %d%s\n", c.Expected.ExitCode, c.Observed.ExitCode, rebootNote(&c.Observed))
 	}
 	if c.Expected.Override != "" {
 		fmt.Fprintf(&b, "override: %s\n", oneLine(c.Expected.Override))
@@ -274,7 +274,7 @@ func remediationText(c *results.CellResult) string {
 		b.WriteString("  fixes: none applied\n")
 	}
 	if o := r.Rerun; o != nil {
-		fmt.Fprintf(&b, "  rerun: exit code %d", o.ExitCode)
+		fmt.Fprintf(&b, "  rerun: exit code %d%s", o.ExitCode, rebootNote(o))
 		if r.RunAs != "" {
 			fmt.Fprintf(&b, " as %s", r.RunAs)
 		}

@@ -134,7 +134,7 @@ func matrixText(c *results.CellResult) string {
 	got, want := strconv.Itoa(c.Observed.ExitCode), strconv.Itoa(c.Expected.ExitCode)
 	switch c.Status {
 	case results.StatusPass:
-		return "✅ " + got + remedyText(c)
+		return "✅ " + got + rebootNote(&c.Observed) + remedyText(c)
 	case results.StatusFail:
 		switch failed := failedChecks(c); {
 		case len(c.Checks) == 0:
@@ -198,7 +198,7 @@ func remedyLines(c *results.CellResult) []string {
 		lines = append(lines, "  - fixes, in order: "+strings.Join(f, ", "))
 	}
 	if r.Rerun != nil {
-		rerun := "  - rerun: exit code " + strconv.Itoa(r.Rerun.ExitCode)
+		rerun := "  - rerun: exit code " + strconv.Itoa(r.Rerun.ExitCode) + rebootNote(r.Rerun)
 		if r.RunAs != "" {
 			rerun += " as " + mdText(r.RunAs)
 		}

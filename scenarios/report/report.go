@@ -390,3 +390,12 @@ func fixState(f *results.Fix) string {
 func percent(f float64) string {
 	return strconv.Itoa(int(f*100+0.5)) + "%"
 }
+
+// rebootNote is what the reports add to an exit code whose run needs a
+// restart (3010, 1641): " (reboot required)", else "".
+func rebootNote(o *results.Observed) string {
+	if o != nil && o.RebootRequired {
+		return " (reboot required)"
+	}
+	return ""
+}

@@ -764,3 +764,29 @@ func TestPackageFailureNotRecovered(t *testing.T) {
 		}
 	})
 }
+
+// A cell whose install needs a restart says so in every report; one that
+// does not, never.
+func TestRebootRequiredInReports(t *testing.T) {
+	c := fixtureCell(fixtureSpecs[6], 0)
+	c.Expected.ExitCode, c.Observed.ExitCode = 3010, 3010
+	for _, reboot := range []bool{true, false} {
+		c.Observed.RebootRequired = reboot
+		r := Run{ID: "r1", Logs: map[string]string{}, Cells: []results.CellResult{c}}
+		var junit, md, page bytes.Buffer
+		if err := WriteJUnit(&junit, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteMarkdown(&md, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteHTML(&page, r); err != nil {
+			t.Fatal(err)
+		}
+		for name, out := range map[string]string{"junit": junit.String(), "markdown": md.String(), "html": page.String()} {
+			if got := strings.Contains(out, "reboot required"); got != reboot {
+				t.Errorf("reboot required %v: %s says it %v", reboot, name, got)
+			}
+		}
+	}
+}

@@ -81,8 +81,11 @@ type Observed struct {
 	Events   []int  `json:"events,omitempty"`   // MsiInstaller event IDs, in order
 	Log      string `json:"-"`                  // in the evidence bundle (msiexec.log), not in results.jsonl
 	// LogLines are the log lines that matched the expectation's signature.
-	LogLines []string    `json:"log_lines,omitempty"`
-	Run      *ops.MsiRun `json:"-"`
+	LogLines []string `json:"log_lines,omitempty"`
+	// RebootRequired is true when the run succeeded and a restart is due
+	// (exit 3010 or 1641; msiexec ran with /norestart, so none was made).
+	RebootRequired bool        `json:"reboot_required,omitempty"`
+	Run            *ops.MsiRun `json:"-"`
 }
 
 // Check is one of the independent signals.

@@ -20,7 +20,8 @@ func Messages(log string) []int { return remediation.Messages(log) }
 // code; messages (a subsequence of the log's); log lines (in order);
 // lines that must not appear; events (a multiset, or none).
 func Evaluate(exp scenarios.Expectation, run *ops.MsiRun) (results.Observed, []results.Check) {
-	obs := results.Observed{ExitCode: run.ExitCode, Messages: Messages(run.Log), Log: run.Log, Run: run}
+	obs := results.Observed{ExitCode: run.ExitCode, Messages: Messages(run.Log), Log: run.Log, Run: run,
+		RebootRequired: run.RebootRequired || ops.RebootRequired(run.ExitCode)}
 	for _, e := range run.Events {
 		obs.Events = append(obs.Events, e.EventID)
 	}

@@ -78,3 +78,22 @@ func TestInterleave(t *testing.T) {
 		t.Errorf("interleave = %v, want %v", got, want)
 	}
 }
+
+// A run that succeeded and needs a restart (3010, 1641) is observed as
+// reboot required; one that exited 0 is not.
+func TestEvaluateRebootRequired(t *testing.T) {
+	for _, tc := range []struct {
+		run  ops.MsiRun
+		want bool
+	}{
+		{ops.MsiRun{ExitCode: 3010, RebootRequired: true}, true},
+		{ops.MsiRun{ExitCode: 1641}, true},
+		{ops.MsiRun{ExitCode: 0}, false},
+		{ops.MsiRun{ExitCode: 1603}, false},
+	} {
+		obs, checks := Evaluate(scenarios.Expectation{ExitCode: 3010}, &tc.run)
+		if obs.RebootRequired != tc.want || checks[0].OK != (tc.run.ExitCode == 3010) {
+			t.Errorf("exit %d: reboot required %v, want %v; %+v", tc.run.ExitCode, obs.RebootRequired, tc.want, checks[0])
+		}
+	}
+}

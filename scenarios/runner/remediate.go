@@ -97,7 +97,7 @@ func (cr *CellRun) failRemediation(reason string) {
 }
 
 // recovery is step 7's check, from the rerun and the reads after it: the
-// install succeeds (exit 0, its success events) and the host is back to its
+// install succeeds (exit 0, or 3010/1641 with a restart due; its success events) and the host is back to its
 // baseline apart from the product, with no right broader than the default.
 func (cr *CellRun) recovery(out []ops.Result) {
 	rem := cr.res.Remediation
@@ -122,7 +122,7 @@ func (cr *CellRun) recovery(out []ops.Result) {
 	}
 	onlyBefore, onlyAfter := remediation.Diff(cr.remBase, after)
 	switch {
-	case rerun.ExitCode != 0:
+	case rerun.ExitCode != 0 && !obs.RebootRequired: // 3010/1641: succeeded, a restart is due (docs/evidence.md#E-reboot)
 		cr.failRemediation(fmt.Sprintf("the install still fails after the fixes: exit %d", rerun.ExitCode))
 	case !multisetContains(obs.Events, want) || !statusZero(rerun.Events):
 		cr.failRemediation(fmt.Sprintf("the rerun's events %v lack %v with status 0", obs.Events, want))
@@ -135,10 +135,15 @@ func (cr *CellRun) recovery(out []ops.Result) {
 	}
 }
 
-// statusZero checks the 1033/1034 event reports status 0.
+// statusZero checks the 1033/1034 events report status 0, read from their
+// data: the message text is in the host's language
+// (docs/evidence.md#E-localized-events).
 func statusZero(evs []ops.Event) bool {
 	for _, e := range evs {
-		if (e.EventID == 1033 || e.EventID == 1034) && !strings.Contains(e.Message, "status: 0.") {
+		if e.EventID != ops.EventInstalled && e.EventID != ops.EventRemoved {
+			continue
+		}
+		if status, ok := e.Status(); !ok || status != 0 {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,7 +29,8 @@ func TestRecoveryRejectsOverBroadFix(t *testing.T) {
 	}
 	ok, _ := json.Marshal(ops.MsiRun{ExitCode: 0, Events: []ops.Event{
 		{EventID: 11707, Message: "Product: X -- Installation completed successfully."},
-		{EventID: 1033, Message: "Windows Installer installed the product. ... Installation success or error status: 0."}}})
+		{EventID: 1033, Message: "Windows Installer installed the product. ... Installation success or error status: 0.",
+			Data: []string{"X", "1.0.0", "1033", "0", "M"}}}})
 	rerun := ops.Result{Op: ops.OpMsiInstall, OK: true, Value: ok}
 	check := func(t *testing.T) *results.CellResult {
 		t.Helper()
@@ -127,5 +129,42 @@ func TestPackageFailureIsNotRecovered(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// A rerun that succeeds and asks for a restart (3010, msiexec ran with
+// /norestart) recovers, and its observed outcome says a reboot is
+// required; a rerun that fails (1603) does not.
+func TestRecoveryWithRebootRequired(t *testing.T) {
+	_, h, s := leasedHost(t, "server2022")
+	target := faults.Target{AdminUser: h.Spec.User, StandardUser: "msilab-user", Context: ops.ContextAdminElevated}
+	base, err := remediation.Probe(context.Background(), s, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(exit int) *results.CellResult {
+		t.Helper()
+		status := "0" // 1033's status of a run that needs a restart
+		if exit != 3010 {
+			status = strconv.Itoa(exit)
+		}
+		v, _ := json.Marshal(ops.MsiRun{ExitCode: exit, RebootRequired: exit == 3010, Events: []ops.Event{
+			{EventID: 11707, Data: []string{"Product: X -- Installation completed successfully."}},
+			{EventID: 1033, Data: []string{"X", "1.0.0", "1033", status, "M"}}}})
+		probes := remediation.ProbeOps(target)
+		out, err := s.RunBatch(context.Background(), probes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := &results.CellResult{Status: results.StatusPass, Remediation: &results.Remediation{}}
+		cr := &CellRun{target: target, remBase: base, remProbes: probes, res: res, cell: scenarios.Cell{Scenario: &scenarios.Scenario{}}}
+		cr.recovery(append([]ops.Result{{Op: ops.OpMsiInstall, OK: true, Value: v}}, out...))
+		return res
+	}
+	if res := check(3010); !res.Remediation.Recovered || !res.Remediation.Rerun.RebootRequired {
+		t.Errorf("3010: recovered %v (%s), rerun %+v", res.Remediation.Recovered, res.Reason, res.Remediation.Rerun)
+	}
+	if res := check(1603); res.Remediation.Recovered || !strings.Contains(res.Reason, "still fails") {
+		t.Errorf("1603: recovered %v (%s)", res.Remediation.Recovered, res.Reason)
 	}
 }

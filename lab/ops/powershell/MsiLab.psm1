@@ -2641,19 +2641,23 @@ function Get-MsiLabMsiEvents {
     }
 }
 
-# Runs `msiexec.exe <option> "<target>" /qn /L*v "<log>" NAME="value"...`
-# for an op ($Run: action, option, target, closing event id and the
-# validated run arguments) in its context, and returns the MsiRun: exit
-# code, log, new events. The command line is built from validated parts
-# only; the run's folder is removed whatever happens.
+# Runs `msiexec.exe <option> "<target>" /qn /norestart /L*v "<log>"
+# NAME="value"...` for an op ($Run: action, option, target, closing event
+# id and the validated run arguments) in its context, and returns the
+# MsiRun: exit code, log, new events. /norestart (REBOOT=ReallySuppress):
+# under /qn a package that schedules a restart would otherwise restart the
+# host in the middle of the batch; 3010 and 1641 are reported as
+# reboot_required. The command line is built from validated parts only;
+# the run's folder is removed whatever happens.
 # Command-line options: https://learn.microsoft.com/windows/win32/msi/command-line-options
+# REBOOT property: https://learn.microsoft.com/windows/win32/msi/reboot
 function Invoke-MsiLabMsiRun {
     param([hashtable] $Run)
     $account = Get-MsiLabMsiAccount $Run.context $Run.user
     $dir = New-MsiLabRunDir $account.sid
     try {
         $log = Join-Path $dir 'msiexec.log'
-        $arguments = '{0} "{1}" /qn /L*v "{2}"{3}' -f $Run.option, $Run.target, $log, $Run.properties
+        $arguments = '{0} "{1}" /qn /norestart /L*v "{2}"{3}' -f $Run.option, $Run.target, $log, $Run.properties
         $bookmark = [decimal](Get-MsiLabEventBookmark $null).record_id
         switch ($Run.logon) {
             'winrm-network' { $exit = Invoke-MsiLabMsiexecDirect $arguments $Run.timeout }
@@ -2671,6 +2675,8 @@ function Invoke-MsiLabMsiRun {
             log          = (Read-MsiLabMsiLog $log)
             events       = $events
             timed_out    = $exit.timed_out
+            # 3010 ERROR_SUCCESS_REBOOT_REQUIRED, 1641 ERROR_SUCCESS_REBOOT_INITIATED
+            reboot_required = ($exit.exit_code -eq 3010 -or $exit.exit_code -eq 1641)
         }
     } finally { Remove-Item -LiteralPath $dir -Recurse -Force -ErrorAction SilentlyContinue }
 }
@@ -2943,7 +2949,9 @@ function Invoke-MsiLabOp {
 
 # Invoke-MsiLabBatch runs each op of a request and writes one JSON response
 # (depth 100, ConvertTo-Json's maximum, for registry trees). The request's
-# logons are the ops' only while the batch runs.
+# logons are the ops' only while the batch runs. An op with
+# requires_previous runs only when the op before it succeeded; otherwise it
+# is Skipped (lab/ops/protocol.go), and counts as failed for the next one.
 # https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/convertto-json?view=powershell-5.1
 function Invoke-MsiLabBatch {
     param([Parameter(Mandatory = $true)] $Request)
@@ -2958,10 +2966,19 @@ function Invoke-MsiLabBatch {
     $script:MsiLabLogons = @()
     if ($Request.PSObject.Properties['logons'] -and $null -ne $Request.logons) { $script:MsiLabLogons = @($Request.logons) }
     try {
+        $previous = $null
         foreach ($op in $Request.ops) {
             $opArgs = $null
             if ($op.PSObject.Properties['args']) { $opArgs = $op.args }
-            [void]$results.Add((Invoke-MsiLabOp ([string]$op.op) $opArgs))
+            $requires = $op.PSObject.Properties['requires_previous'] -and $op.requires_previous -eq $true
+            if ($requires -and $null -ne $previous -and -not $previous.ok) {
+                $message = "not run: it requires the previous op, $($previous.op), which did not succeed"
+                $result = [ordered]@{ op = [string]$op.op; ok = $false; error = [ordered]@{ code = 'Skipped'; message = $message } }
+            } else {
+                $result = Invoke-MsiLabOp ([string]$op.op) $opArgs
+            }
+            [void]$results.Add($result)
+            $previous = $result
         }
     } finally { $script:MsiLabLogons = @() }
     $response = [ordered]@{ v = 1; results = $results.ToArray() }

@@ -23,6 +23,7 @@ const (
 	ExitProductVersion        ExitCode = 1638 // ERROR_PRODUCT_VERSION
 	ExitInvalidCommandLine    ExitCode = 1639 // ERROR_INVALID_COMMAND_LINE
 	ExitSuccessRebootRequired ExitCode = 3010 // ERROR_SUCCESS_REBOOT_REQUIRED
+	ExitRebootInitiated       ExitCode = 1641 // ERROR_SUCCESS_REBOOT_INITIATED
 )
 
 var exitNames = map[ExitCode]string{
@@ -38,6 +39,7 @@ var exitNames = map[ExitCode]string{
 	ExitProductVersion:        "ERROR_PRODUCT_VERSION",
 	ExitInvalidCommandLine:    "ERROR_INVALID_COMMAND_LINE",
 	ExitSuccessRebootRequired: "ERROR_SUCCESS_REBOOT_REQUIRED",
+	ExitRebootInitiated:       "ERROR_SUCCESS_REBOOT_INITIATED",
 }
 
 func (c ExitCode) String() string {

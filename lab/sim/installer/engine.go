@@ -58,6 +58,9 @@ type Request struct {
 	Properties map[string]string
 	// LogPath is the /L*v path shown on the command line ("" is msiexec.log).
 	LogPath string
+	// NoRestart is msiexec's /norestart (REBOOT=ReallySuppress): a restart
+	// the package asks for is reported as 3010, never made.
+	NoRestart bool
 }
 
 // Result is what the run produced.
@@ -128,6 +131,9 @@ func commandLine(req Request) string {
 	if ui != "" {
 		parts = append(parts, ui)
 	}
+	if req.NoRestart {
+		parts = append(parts, "/norestart")
+	}
 	parts = append(parts, "/L*v", `"`+log+`"`)
 	for _, k := range sortedKeys(req.Properties) {
 		parts = append(parts, k+`="`+req.Properties[k]+`"`)
@@ -159,6 +165,7 @@ type run struct {
 	script      []scriptOp
 	undo        []func() // rollback, newest last
 	failed      bool
+	restart     bool // ScheduleReboot or a suppressed ForceReboot: a restart is due at the end
 }
 
 func (r *run) rule(id string) { r.res.Rules = append(r.res.Rules, id) }
@@ -196,7 +203,7 @@ func (r *run) raiseOn(write func(string, ...any), msg Message, args ...string) {
 	if r.pkg != nil {
 		write("Product: %s -- %s", r.productName(), shown)
 		r.log.line("")
-		r.ev.errorEvent(r.productName(), msg, shown)
+		r.ev.errorEvent(r.productName(), msg, args)
 	}
 	if !msg.Internal() {
 		r.log.line(shown)
@@ -207,12 +214,7 @@ func (r *run) raiseOn(write func(string, ...any), msg Message, args ...string) {
 // 10005 says: the error code, then its first three arguments (R: "The
 // arguments are: , , " for 2502 and 2503, microsoft/PowerToys#8123;
 // "110, R:\PowerToysSetup.msi, " for 2755, microsoft/PowerToys#316).
-func internalText(msg Message, args []string) string {
-	a := make([]string, 3)
-	copy(a, args)
-	return fmt.Sprintf("The installer has encountered an unexpected error installing this package. This may indicate a problem with this package. The error code is %d. The arguments are: %s",
-		int(msg), strings.Join(a, ", "))
-}
+func internalText(msg Message, args []string) string { return englishTexts.internalError(msg, args) }
 
 // productName is the package's ProductName.
 func (r *run) productName() string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/msilab/msilab/internal/testmsi"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/testpkgs"
 	"github.com/msilab/msilab/win"
@@ -656,5 +657,69 @@ func TestPackGUID(t *testing.T) {
 	}
 	if g := "{12345678-ABCD-EF01-2345-6789ABCDEF01}"; unpackGUID(packGUID(g)) != g {
 		t.Errorf("unpackGUID(packGUID(%s)) = %s", g, unpackGUID(packGUID(g)))
+	}
+}
+
+// A package whose sequence runs ScheduleReboot or ForceReboot: with
+// /norestart (REBOOT=ReallySuppress) the install completes and exits 3010,
+// with event 1038 after a 1033 whose status is 0; a silent run without it
+// exits 1641 (the installer restarts the machine); a package that asks for
+// nothing exits 0 with /norestart. docs/evidence.md#E-reboot.
+func TestRestartRequired(t *testing.T) {
+	for _, action := range []string{"ScheduleReboot", "ForceReboot"} {
+		t.Run(action, func(t *testing.T) {
+			l := newLab(t, "win11-24h2")
+			sys := win.SystemToken()
+			must(t, l.m.FS().WriteFile(sys, pkgDir+`\reboot.msi`, testmsi.WithAction(t, "permachine", action, "NOT Installed", 6650)))
+			tok, user := l.token(win.KindAdminElevated)
+			req := Request{Action: Install, Package: pkgDir + `\reboot.msi`, Token: tok, User: user, UI: UINone, NoRestart: true}
+			l.m.Snapshot("before")
+			res, err := Run(context.Background(), l.m, req)
+			must(t, err)
+			if res.ExitCode != ExitSuccessRebootRequired || !slices.Contains(res.Rules, RuleRestart) {
+				t.Fatalf("exit %v, rules %v", res.ExitCode, res.Rules)
+			}
+			if !strings.Contains(res.CommandLine, " /qn /norestart /L*v ") ||
+				!strings.Contains(res.Log, "Property(S): REBOOT = ReallySuppress") ||
+				!strings.Contains(res.Log, "MainEngineThread is returning 3010") ||
+				!strings.Contains(res.Log, "Windows Installer requires a system restart. Product Name: MsiLab PerMachine.") {
+				t.Fatalf("command line %q; log:\n%s", res.CommandLine, res.Log)
+			}
+			var ids []uint32
+			for _, e := range res.Events {
+				ids = append(ids, e.EventID)
+				if e.EventID == EventInstalled && e.Data[3] != "0" {
+					t.Errorf("1033's status: %q", e.Data[3])
+				}
+			}
+			if i, j := slices.Index(ids, EventInstalled), slices.Index(ids, EventRestartRequired); i < 0 || j < i || !slices.Contains(ids, EventInstallSucceeded) {
+				t.Fatalf("events %v", ids)
+			}
+			// Installed: the product is there, and a second install asks for no restart.
+			if _, ok := findProduct(l.m, "{92281016-51D7-4D16-BEF2-82F4FB32D003}", tok.User); !ok {
+				t.Fatal("the product is not registered")
+			}
+			again, err := Run(context.Background(), l.m, req)
+			must(t, err)
+			if again.ExitCode != ExitSuccess {
+				t.Fatalf("reinstall: exit %v", again.ExitCode)
+			}
+			// Without /norestart a silent run restarts the machine: 1641.
+			must(t, l.m.Restore("before"))
+			req.NoRestart = false
+			res, err = Run(context.Background(), l.m, req)
+			must(t, err)
+			if res.ExitCode != ExitRebootInitiated {
+				t.Fatalf("without /norestart: exit %v", res.ExitCode)
+			}
+		})
+	}
+	// A package that asks for nothing: 0, with /norestart on the command line.
+	l := newLab(t, "win11-24h2")
+	tok, user := l.token(win.KindAdminElevated)
+	res, err := Run(context.Background(), l.m, Request{Action: Install, Package: pkgDir + `\permachine.msi`, Token: tok, User: user, NoRestart: true})
+	must(t, err)
+	if res.ExitCode != ExitSuccess || slices.Contains(res.Rules, RuleRestart) {
+		t.Fatalf("permachine: exit %v, rules %v", res.ExitCode, res.Rules)
 	}
 }

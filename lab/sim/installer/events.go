@@ -15,6 +15,7 @@ const (
 	EventInstalled         = 1033  // installed the product, with status
 	EventRemoved           = 1034  // removed the product, with status
 	EventReconfigured      = 1035  // reconfigured the product, with status
+	EventRestartRequired   = 1038  // a restart is required (text R, fields G)
 	EventTransactionBegin  = 1040  // R
 	EventTransactionEnd    = 1042  // R
 	EventInternalError     = 10005 // one per internal 2xxx error (R: PowerToys#8123)
@@ -42,27 +43,50 @@ func (e *events) write(id uint32, level model.Level, msg string, data ...string)
 	e.out = append(e.out, rec)
 }
 
+func (e *events) texts() *eventTexts { return textsFor(e.m.Locale()) }
+
 func (e *events) productMessage(id uint32, level model.Level, product, text string) {
-	e.write(id, level, fmt.Sprintf("Product: %s -- %s", product, text))
+	t := e.texts()
+	e.write(id, level, fmt.Sprintf(t.product, product, t.phrase(text)))
 }
 
 // errorEvent records a message raised during the install, as the log's
 // "Product:" line shows it: 10005 for an internal error (its text ends
 // with the error's arguments: R, microsoft/PowerToys#8123), 10000+N for an
 // authored one; both at level Error (R: microsoft/PowerToys#8123,
-// cloudflare/cloudflare-docs#1190).
-func (e *events) errorEvent(product string, msg Message, shown string) {
+// cloudflare/cloudflare-docs#1190). The text is in the machine's language.
+func (e *events) errorEvent(product string, msg Message, args []string) {
 	id := uint32(eventAuthoredErrorBase + int(msg))
+	t := e.texts()
+	shown := fmt.Sprintf(t.authored, int(msg), format(msg.Text(), args))
 	if msg.Internal() {
 		id = EventInternalError
+		shown = t.internalError(msg, args)
 	}
 	e.productMessage(id, model.LevelError, product, shown)
 }
 
-// status writes 1033, 1034 or 1035 (D: the real text is quoted in docs/evidence.md#E-events).
-func (e *events) status(id uint32, verb, what string, props map[string]string, code ExitCode) {
-	level := model.LevelInformation
-	msg := fmt.Sprintf("Windows Installer %s the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. %s success or error status: %d.",
-		verb, props["ProductName"], props["ProductVersion"], props["ProductLanguage"], props["Manufacturer"], what, int(code))
-	e.write(id, level, msg, props["ProductName"], props["ProductVersion"], props["ProductLanguage"], fmt.Sprint(int(code)), props["Manufacturer"])
+// status writes 1033, 1034 or 1035 (D: the real text is quoted in
+// docs/evidence.md#E-events). Its data are the product name, version,
+// language, status and manufacturer, in that order (D: the message's
+// insertion strings %1 to %5, the status %4), whatever the language.
+func (e *events) status(id uint32, props map[string]string, code ExitCode) {
+	msg := fmt.Sprintf(e.texts().status[id], props["ProductName"], props["ProductVersion"], props["ProductLanguage"], props["Manufacturer"], int(code))
+	e.write(id, model.LevelInformation, msg, props["ProductName"], props["ProductVersion"], props["ProductLanguage"], fmt.Sprint(int(code)), props["Manufacturer"])
+}
+
+// transaction writes 1040 (begin) or 1042 (end) (R).
+func (e *events) transaction(id uint32, target string, pid uint32) {
+	f := e.texts().begin
+	if id == EventTransactionEnd {
+		f = e.texts().end
+	}
+	e.write(id, model.LevelInformation, fmt.Sprintf(f, target, pid))
+}
+
+// restart writes 1038: a restart is required (text R, fields G).
+func (e *events) restart(props map[string]string) {
+	msg := fmt.Sprintf(e.texts().restart, props["ProductName"], props["ProductVersion"], props["ProductLanguage"], props["Manufacturer"])
+	e.write(EventRestartRequired, model.LevelInformation, msg, props["ProductName"], props["ProductVersion"],
+		props["ProductLanguage"], "1", "1", props["Manufacturer"])
 }

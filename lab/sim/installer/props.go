@@ -35,6 +35,9 @@ func (r *run) initProperties() {
 		ui = "5"
 	}
 	r.setProp("UILevel", ui)
+	if r.req.NoRestart {
+		r.setProp("REBOOT", "ReallySuppress") // D: /norestart is REBOOT=ReallySuppress
+	}
 	r.setProp("ProductState", "-1")
 	if r.installed != nil {
 		r.setProp("Installed", "00:00:00")

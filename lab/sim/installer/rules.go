@@ -40,6 +40,7 @@ const (
 	RuleSuccess            = "install-success"
 	RuleUninstallSuccess   = "uninstall-success"
 	RuleEvents             = "events"
+	RuleRestart            = "restart-3010"
 )
 
 // rules is the catalog, in the order the engine meets them.
@@ -123,6 +124,10 @@ var rules = []Rule{
 	{RuleEvents, "any run that reaches the server",
 		"MsiInstaller events in the Application log with the installing user's SID: 10005 per internal 2xxx error (Error; its text ends with the error's arguments), 10000+N per authored 1xxx error (Error), 11707 and 11708 (Information), 1033/1034 with the status", "D (R for 10005's SID and text, 11708's level, 1040/1042)",
 		"docs/evidence.md#E-events; PowerToys#8123, lithnet/ad-password-protection#137"},
+	{RuleRestart, "the sequence runs ScheduleReboot or ForceReboot",
+		"with /norestart (REBOOT=ReallySuppress): the install completes, exit 3010 (ERROR_SUCCESS_REBOOT_REQUIRED), event 1038; " +
+			"silent without it: exit 1641 (ERROR_SUCCESS_REBOOT_INITIATED), the machine restarts (not simulated)", "D (1033's status 0 and 1038's fields G)",
+		"docs/evidence.md#E-reboot; REBOOT property, System Reboots (D)"},
 }
 
 // Rules lists the engine's rules.

@@ -87,8 +87,7 @@ func (r *run) server() ExitCode {
 		r.maint = true
 		r.rule(RuleMaintenance)
 	}
-	r.ev.write(EventTransactionBegin, model.LevelInformation, fmt.Sprintf(
-		"Beginning a Windows Installer transaction: %s. Client Process Id: %d.", r.target(), r.log.client[0]))
+	r.ev.transaction(EventTransactionBegin, r.target(), r.log.client[0])
 	r.log.actionStart("INSTALL")
 	code := r.execute()
 	rv := 1
@@ -99,11 +98,13 @@ func (r *run) server() ExitCode {
 	r.log.flushEnd()
 	r.log.properties("s", r.props)
 	r.outcome(code, true)
+	if code == ExitSuccess {
+		code = r.restartCode()
+	}
 	r.log.s("Deferring clean up of packages/files, if any exist")
 	r.log.s("MainEngineThread is returning %d", int(code))
 	r.log.serverTail(true, "")
-	r.ev.write(EventTransactionEnd, model.LevelInformation, fmt.Sprintf(
-		"Ending a Windows Installer transaction: %s. Client Process Id: %d.", r.target(), r.log.client[0]))
+	r.ev.transaction(EventTransactionEnd, r.target(), r.log.client[0])
 	return code
 }
 
@@ -206,6 +207,7 @@ func (r *run) execute() ExitCode {
 		}
 	}
 	if r.failed {
+		r.restart = false
 		if len(r.undo) > 0 {
 			r.log.s("User policy value 'DisableRollback' is 0")
 			r.log.s("Machine policy value 'DisableRollback' is 0")
@@ -216,6 +218,44 @@ func (r *run) execute() ExitCode {
 		return ExitInstallFailure
 	}
 	return ExitSuccess
+}
+
+// restartSuppressed reports REBOOT=ReallySuppress, which /norestart sets
+// (D: the REBOOT property reads only its first character).
+func (r *run) restartSuppressed() bool {
+	return r.req.NoRestart || strings.HasPrefix(strings.ToUpper(r.props["REBOOT"]), "R")
+}
+
+// scheduleRestart is ScheduleReboot (a restart at the end) and ForceReboot
+// (a restart now): with REBOOT=ReallySuppress both only record that a
+// restart is due, and the run returns 3010 (D: REBOOT property, System
+// Reboots). A silent run without it restarts the machine (D): the
+// simulated host does not go down, but the run exits 1641; how much of
+// the sequence a real ForceReboot lets run first is G
+// (docs/evidence.md#E-reboot).
+func (r *run) scheduleRestart(action string) {
+	r.rule(RuleRestart)
+	r.restart = true
+	if action == "ForceReboot" && !r.restartSuppressed() {
+		r.log.s("ForceReboot: the installer restarts the machine now (not simulated)")
+	}
+}
+
+// restartCode is a successful run's exit code: 0, 3010 when a restart is
+// due and suppressed, 1641 when the installer started it. A due restart
+// is logged and written as event 1038 after the status (its text R, its
+// restart type and reason G).
+func (r *run) restartCode() ExitCode {
+	if !r.restart {
+		return ExitSuccess
+	}
+	r.log.s(englishTexts.restart, r.props["ProductName"], r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"])
+	r.log.line("")
+	r.ev.restart(r.props)
+	if r.restartSuppressed() {
+		return ExitSuccessRebootRequired
+	}
+	return ExitRebootInitiated
 }
 
 // action runs one standard or custom action; it returns 1 or 3.
@@ -241,6 +281,8 @@ func (r *run) action(name string) int {
 		return 1
 	case "InstallFiles", "RemoveFiles", "WriteRegistryValues", "RemoveRegistryValues", "RegisterProduct", "PublishProduct":
 		r.schedule(name)
+	case "ScheduleReboot", "ForceReboot":
+		r.scheduleRestart(name)
 	}
 	return 1
 }
@@ -414,6 +456,6 @@ func (r *run) outcome(code ExitCode, ran bool) {
 	r.log.s("Windows Installer %s the product. Product Name: %s. Product Version: %s. Product Language: %s. Manufacturer: %s. %s success or error status: %d.",
 		verb, name, r.props["ProductVersion"], r.props["ProductLanguage"], r.props["Manufacturer"], what, int(code))
 	blank()
-	r.ev.status(status, verb, what, r.props, code)
+	r.ev.status(status, r.props, code)
 	r.rule(RuleEvents)
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"github.com/msilab/msilab/win"
 	"strconv"
 	"strings"
@@ -24,7 +25,14 @@ type Options struct {
 	// Clock replaces the model clock (default: the profile's clock_start
 	// plus one millisecond per read, so runs repeat exactly).
 	Clock func() time.Time
+	// Locale is the display language of Windows' messages: "" and "en-US"
+	// are English, "de-DE" German (Locales). It changes the text of event
+	// messages, never their structured data.
+	Locale string
 }
+
+// Locales are the display languages a simulated machine may have.
+var Locales = []string{"en-US", "de-DE"}
 
 // Folder ACLs outside the profile files. All G unless noted: shapes
 // from icacls output quoted in public reports, to confirm on real Windows.
@@ -82,6 +90,14 @@ func New(opts Options) (*Machine, error) {
 	m := newBareMachine(host, machineDomain(host), p.ClockStart)
 	m.profile = p
 	m.clock = opts.Clock
+	switch opts.Locale {
+	case "", "en-US":
+		m.locale = "en-US"
+	case "de-DE":
+		m.locale = opts.Locale
+	default:
+		return nil, fmt.Errorf("model: unknown locale %q (known: %s)", opts.Locale, strings.Join(Locales, ", "))
+	}
 	if err := m.build(opts); err != nil {
 		return nil, err
 	}
@@ -194,6 +210,9 @@ func (m *Machine) Domain() win.SID { return m.domain }
 
 // Profile is the OS profile the machine was built from.
 func (m *Machine) Profile() win.Profile { return m.profile }
+
+// Locale is the display language of the machine's messages (Options.Locale).
+func (m *Machine) Locale() string { return m.locale }
 
 // LookupSID names a SID as Windows displays it (BUILTIN\Users,
 // HOST\msilab, ...); an unknown SID prints as itself.

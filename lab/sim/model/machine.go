@@ -18,6 +18,7 @@ type Machine struct {
 	hostname   string
 	domain     win.SID
 	profile    win.Profile
+	locale     string // display language: en-US or de-DE
 }
 
 // now reads the model clock: the injected one, or the profile's start
