@@ -400,8 +400,9 @@ func TestStdinIsAPipe(t *testing.T) {
 			upload++
 		}
 	}
-	// The first batch finds no module, uploads it, and is sent again.
-	if batch != 2 || upload != 1 || len(recs) != 5 {
+	// The first batch finds no module; the host folder is checked, the
+	// module uploaded, and the batch sent again.
+	if batch != 2 || upload != 1 || len(recs) != 6 {
 		t.Fatalf("commands: %d batches, %d uploads, %d in all: %+v", batch, upload, len(recs), recs)
 	}
 }
