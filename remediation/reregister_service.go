@@ -22,7 +22,7 @@ func init() {
 	Register(Info{
 		Name: "reregister-service",
 		Summary: "service.stop msiserver if it runs, installer.unregister (msiexec /unregister), installer.register " +
-			"(msiexec /regserver); installer.register alone when it is not registered",
+			"(msiexec /regserver); installer.register alone when it is not registered; then service.configure to the OS profile's configuration",
 		Risk: RiskMedium,
 		RiskReason: "unregistering deletes the service: an install running now fails; registering writes the default " +
 			"configuration, so custom settings of the service go",
@@ -41,16 +41,19 @@ func (*ReregisterService) Applies(st *HostState, _ Finding) bool {
 	return !ok || st.Service.State == "StartPending" || st.Service.State == "StopPending"
 }
 
-// Ops stop, unregister and register; or register.
+// Ops stop, unregister and register; or register. Then they write the OS
+// profile's configuration, which /regserver does not
+// (docs/evidence.md#E-regserver-config).
 func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	if !st.Service.Exists {
-		return []ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}, nil
+		return append([]ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}, defaultConfigure(st)...), nil
 	}
 	var out []ops.Op
 	if st.Service.State != "Stopped" {
 		out = append(out, msiserverOp(ops.OpServiceStop))
 	}
-	return append(out, ops.MustNew(ops.OpInstallerUnregister, nil), ops.MustNew(ops.OpInstallerRegister, nil)), nil
+	out = append(out, ops.MustNew(ops.OpInstallerUnregister, nil), ops.MustNew(ops.OpInstallerRegister, nil))
+	return append(out, defaultConfigure(st)...), nil
 }
 
 // Undo is the service as it was.

@@ -429,15 +429,29 @@ func StateValue(op string, r ops.Result) string {
 	case op == ops.OpACLGet && r.OK:
 		val = aclMeaning(r.Value, val)
 	case op == ops.OpServiceGet && r.OK:
-		var m map[string]any
-		if json.Unmarshal(r.Value, &m) == nil {
-			delete(m, "state")
-			delete(m, "pid")
-			b, _ := json.Marshal(m)
-			val = string(b)
+		var s ops.Service
+		if json.Unmarshal(r.Value, &s) == nil {
+			val = serviceMeaning(s)
 		}
 	}
 	return val
+}
+
+// serviceMeaning renders a service's configuration as the SCM reads it
+// (docs/evidence.md#E-regserver-config): paths and names expanded and
+// case-folded (win.ServiceText, win.ServiceAccount), dependencies by name,
+// failure actions by what they do; no run state or PID.
+func serviceMeaning(s ops.Service) string {
+	if !s.Exists {
+		return s.Name + ": not registered"
+	}
+	deps := make([]string, len(s.Dependencies))
+	for i, d := range s.Dependencies {
+		deps[i] = strings.ToLower(d)
+	}
+	return fmt.Sprintf("%s: start %d, image %q, account %q, display name %q, depends on %q, description %q, failure actions %s",
+		strings.ToLower(s.Name), s.Start, win.ServiceText(s.ImagePath), win.ServiceAccount(s.ObjectName),
+		win.ServiceText(s.DisplayName), deps, win.ServiceText(s.Description), win.FailureActionsText(s.FailureActions))
 }
 
 // aclMeaning renders an acl.get result by the rights it grants

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/binary"
 	"errors"
 	"strings"
 
@@ -21,6 +22,9 @@ func init() {
 			}
 			return nil, invalidArgs("start_type must be one of " + strings.Join(ops.StartTypes, ", ") + ", not " + a.StartType)
 		}))
+	registerOp(ops.OpServiceConfigure, typed(func(a ops.ServiceConfigureArgs) error {
+		return required("name", a.Name, "start_type", a.StartType, "display_name", a.DisplayName, "image_path", a.ImagePath, "object_name", a.ObjectName)
+	}, serviceConfigure))
 	// As the module's Start-Service and Stop-Service, starting a running
 	// service or stopping a stopped one changes nothing and is no error
 	// (D: the cmdlets check the status first; the SCM's 1056/1062 stay in the model).
@@ -49,6 +53,7 @@ func (h *Host) service(name string) (ops.Service, error) {
 		Name: st.Name, Exists: true, DisplayName: st.Config.DisplayName,
 		Start: int(st.Config.Start), State: st.State.String(), PID: int(st.PID),
 		ImagePath: st.Config.ImagePath, ObjectName: st.Config.ObjectName, Dependencies: st.Config.DependOnService,
+		Description: st.Config.Description, FailureActions: st.Config.FailureActions,
 	}
 	if int(st.Config.Start) < len(ops.StartTypes) {
 		svc.StartType = ops.StartTypes[st.Config.Start]
@@ -76,4 +81,24 @@ func ignoreState(err error, code model.Errno) error {
 		return nil
 	}
 	return err
+}
+
+// serviceConfigure writes a service's whole configuration, as the
+// module's ChangeServiceConfigW and ChangeServiceConfig2W calls do.
+func serviceConfigure(c opCall, a ops.ServiceConfigureArgs) (any, error) {
+	start := -1
+	for i, st := range ops.StartTypes {
+		if st == a.StartType {
+			start = i
+		}
+	}
+	if start < 0 {
+		return nil, invalidArgs("start_type must be one of " + strings.Join(ops.StartTypes, ", ") + ", not " + a.StartType)
+	}
+	if n := len(a.FailureActions); n > 0 && (n < 20 || n < 20+8*int(binary.LittleEndian.Uint32(a.FailureActions[12:]))) {
+		return nil, invalidArgs("failure_actions holds fewer actions than its header counts")
+	}
+	cfg := win.ServiceConfig{Start: win.StartType(start), ImagePath: a.ImagePath, ObjectName: a.ObjectName, DisplayName: a.DisplayName,
+		DependOnService: a.Dependencies, Description: a.Description, FailureActions: a.FailureActions}
+	return c.serviceChange(a.Name, func() error { return c.h.m.Services().Configure(c.tok, a.Name, cfg) })
 }

@@ -544,6 +544,10 @@ function Get-MsiLabServiceInfo {
         $out.image_path = [string]$key.GetValue('ImagePath', '', $script:MsiLabNoExpand)
         $out.object_name = [string]$key.GetValue('ObjectName', '')
         $out.dependencies = [string[]]$key.GetValue('DependOnService', [string[]]@())
+        $desc = [string]$key.GetValue('Description', '', $script:MsiLabNoExpand)
+        if ($desc -ne '') { $out.description = $desc }
+        $fa = $key.GetValue('FailureActions', $null)
+        if ($fa -is [byte[]] -and $fa.Length -gt 0) { $out.failure_actions = [System.Convert]::ToBase64String($fa) }
     } finally { $key.Close() }
     if ($out.start -ge 0 -and $out.start -lt 5) { $out.start_type = $script:MsiLabStartTypes[$out.start] }
     $svc = Get-MsiLabCimByKey 'Win32_Service' @{ Name = $Name }
@@ -627,6 +631,40 @@ function Stop-MsiLabService {
         throw (New-MsiLabError 'Conflict' "service $name has running dependents: $names" 1051)
     }
     Stop-Service -InputObject $sc
+    [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
+}
+
+# service.configure: writes a service's whole recorded configuration
+# through the SCM (ChangeServiceConfigW, ChangeServiceConfig2W), as a
+# revert puts back what `msiexec /regserver` wrote its own way: start type,
+# image path, account, display name, dependencies, description and failure
+# actions (an empty one removes it). The service's registry key alone would
+# not do: the SCM keeps the configuration in memory until a restart.
+# ChangeServiceConfigW: https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-changeserviceconfigw
+# ChangeServiceConfig2W: https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-changeserviceconfig2w
+function Set-MsiLabServiceConfig {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name', 'start_type', 'display_name', 'image_path', 'object_name', 'dependencies', 'description', 'failure_actions')
+    $name = Get-MsiLabServiceName $OpArgs
+    $arg = Get-MsiLabString $OpArgs 'start_type'
+    $start = [array]::IndexOf([string[]]$script:MsiLabStartTypes, $arg)
+    if ($start -lt 0) {
+        throw (New-MsiLabError 'InvalidArgs' ('start_type must be one of {0}, not {1}' -f ($script:MsiLabStartTypes -join ', '), $arg))
+    }
+    $display = Get-MsiLabString $OpArgs 'display_name'
+    $image = Get-MsiLabString $OpArgs 'image_path'
+    $account = Get-MsiLabString $OpArgs 'object_name'
+    $deps = Get-MsiLabStrings $OpArgs 'dependencies'
+    $desc = Get-MsiLabString $OpArgs 'description' -Optional
+    $fa = Get-MsiLabBytes $OpArgs 'failure_actions'
+    if ($fa.Length -gt 0 -and ($fa.Length -lt 20 -or $fa.Length -lt 20 + 8 * [BitConverter]::ToUInt32($fa, 12))) {
+        throw (New-MsiLabError 'InvalidArgs' 'failure_actions holds fewer actions than its header counts')
+    }
+    $before = Get-MsiLabExistingService $name
+    if ($fa.Length -eq 0 -and -not $before.Contains('failure_actions')) { $fa = $null }    # none recorded, none now
+    elseif ($fa.Length -eq 0) { $fa = [byte[]]::new(20) }                                   # no actions: clears them
+    Import-MsiLabNative
+    [MsiLab.ServiceConfig]::Configure($name, $start, $image, $account, $display, $deps.ToArray(), $desc, $fa)
     [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
 }
 
@@ -3111,6 +3149,7 @@ $script:MsiLabOps = @{
     'service.set_start'     = 'Set-MsiLabServiceStart'
     'service.start'         = 'Start-MsiLabService'
     'service.stop'          = 'Stop-MsiLabService'
+    'service.configure'     = 'Set-MsiLabServiceConfig'
     'installer.unregister'  = 'Invoke-MsiLabInstallerUnregister'
     'installer.register'    = 'Invoke-MsiLabInstallerRegister'
     'registry.get'          = 'Get-MsiLabRegistryValue'

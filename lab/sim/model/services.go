@@ -93,6 +93,11 @@ func (m *Machine) config(name string) (ServiceStatus, bool) {
 	c.ObjectName = k.vals["objectname"].Str
 	c.DisplayName = k.vals["displayname"].Str
 	c.DependOnService = append([]string(nil), k.vals["dependonservice"].Multi...)
+	c.Description = k.vals["description"].Str
+	c.FailureActions = append([]byte(nil), k.vals["failureactions"].Bin...)
+	if len(c.FailureActions) == 0 {
+		c.FailureActions = nil
+	}
 	s.MarkedForDelete = k.vals["deleteflag"].Num == 1
 	if r := m.st.svc[strings.ToLower(name)]; r != nil {
 		s.State, s.PID = r.state, r.pid
@@ -129,9 +134,43 @@ func (m *Machine) writeConfig(name string, cfg win.ServiceConfig) {
 	if len(cfg.DependOnService) > 0 {
 		vals = append(vals, MultiSZ("DependOnService", cfg.DependOnService...))
 	}
+	if cfg.Description != "" {
+		vals = append(vals, SZ("Description", cfg.Description))
+	}
+	if len(cfg.FailureActions) > 0 {
+		vals = append(vals, Binary("FailureActions", cfg.FailureActions))
+	}
 	for _, v := range vals {
 		_ = m.setValue(sys, key, v)
 	}
+}
+
+// Configure rewrites a service's configuration, as ChangeServiceConfig and
+// ChangeServiceConfig2 do (sc.exe config, description, failure): start
+// type, image path, account, display name, dependencies, description and
+// failure actions; Type and ErrorControl are kept. An empty description,
+// dependency list or failure action list removes it.
+func (s Services) Configure(tok *win.Token, name string, cfg win.ServiceConfig) error {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	const op = "ChangeServiceConfig"
+	if err := adminOnly(op, name, tok); err != nil {
+		return err
+	}
+	st, ok := s.m.config(name)
+	switch {
+	case !ok:
+		return svcErr(op, name, ErrorServiceDoesNotExist, ErrServiceMissing)
+	case st.MarkedForDelete:
+		return svcErr(op, name, ErrorServiceMarkedForDelete, ErrServiceState)
+	}
+	k, _ := s.m.st.findKey(keyPath{"HKLM", []string{"SYSTEM", "CurrentControlSet", "Services", st.Name}})
+	for _, v := range []string{"dependonservice", "description", "failureactions"} {
+		delete(k.vals, v)
+	}
+	cfg.Type, cfg.ErrorControl = st.Config.Type, st.Config.ErrorControl
+	s.m.writeConfig(st.Name, cfg)
+	return nil
 }
 
 // Create installs a service, as `msiexec /regserver` does for msiserver;
