@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
@@ -106,9 +107,17 @@ func pathCreate(c opCall, a ops.PathCreateArgs) (any, error) {
 	return nil, invalidArgs(`type must be "directory" or "file", not ` + a.Type)
 }
 
+// pathMove is path.move. A folder that processes hold open inside is
+// Conflict naming them, as the module reports it after its bounded retries
+// (Restart Manager names the holders; Win32 5, as MoveFileEx fails).
 func pathMove(c opCall, a ops.PathMoveArgs) (any, error) {
 	h, tok := c.h, c.tok
 	if err := h.m.FS().Move(tok, a.From, a.To); err != nil {
+		var inUse *model.InUseError
+		if errors.As(err, &inUse) {
+			return nil, &ops.Error{Code: ops.CodeConflict, Win32: int(model.ErrorAccessDenied),
+				Message: cleanPath(a.From) + " is held open by " + strings.Join(inUse.Holders, ", ")}
+		}
 		return nil, opError(err)
 	}
 	return ops.PathMoved{From: cleanPath(a.From), To: cleanPath(a.To)}, nil

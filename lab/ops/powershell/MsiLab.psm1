@@ -869,7 +869,28 @@ function New-MsiLabPath {
     throw (New-MsiLabError 'InvalidArgs' "type must be `"directory`" or `"file`", not $type")
 }
 
-# path.move: moves or renames a file or folder; To must not exist.
+# The processes holding a file, or a file below a folder, open, as Restart
+# Manager names them (at most 1000 files are asked about); none when it
+# cannot tell.
+# RmGetList: https://learn.microsoft.com/windows/win32/api/restartmanager/nf-restartmanager-rmgetlist
+function Get-MsiLabPathHolders {
+    param([string] $Path)
+    try {
+        $files = @($Path)
+        if ([System.IO.Directory]::Exists($Path)) {
+            $files = @([System.IO.Directory]::EnumerateFiles($Path, '*', [System.IO.SearchOption]::AllDirectories) | Select-Object -First 1000)
+        }
+        if ($files.Count -eq 0) { return @() }
+        Import-MsiLabNative
+        return @([MsiLab.Holders]::Of([string[]]$files))
+    } catch { return @() }
+}
+
+# path.move: moves or renames a file or folder; To must not exist. A folder
+# with a file open inside cannot be renamed (MoveFileEx: access denied,
+# docs/evidence.md#E-installer-handles): the move is tried 5 times over
+# about 4 s (a service that was just stopped may still be closing), then
+# reported as Conflict naming the holders, when Restart Manager finds any.
 # Directory.Move: https://learn.microsoft.com/dotnet/api/system.io.directory.move
 # File.Move: https://learn.microsoft.com/dotnet/api/system.io.file.move
 function Move-MsiLabPath {
@@ -880,9 +901,21 @@ function Move-MsiLabPath {
     if ([System.IO.File]::Exists($to) -or [System.IO.Directory]::Exists($to)) {
         throw (New-MsiLabError 'Conflict' "$to already exists" 183)
     }
-    if ([System.IO.Directory]::Exists($from)) { [System.IO.Directory]::Move($from, $to) }
-    elseif ([System.IO.File]::Exists($from)) { [System.IO.File]::Move($from, $to) }
-    else { throw (New-MsiLabError 'NotFound' "$from does not exist" 2) }
+    $isDir = [System.IO.Directory]::Exists($from)
+    if (-not $isDir -and -not [System.IO.File]::Exists($from)) { throw (New-MsiLabError 'NotFound' "$from does not exist" 2) }
+    for ($attempt = 1; ; $attempt++) {
+        try {
+            if ($isDir) { [System.IO.Directory]::Move($from, $to) } else { [System.IO.File]::Move($from, $to) }
+            break
+        } catch {
+            $win32 = Get-MsiLabWin32Code $_.Exception
+            if ($win32 -notin 5, 32) { throw }
+            if ($attempt -lt 5) { Start-Sleep -Milliseconds (200 * $attempt); continue }
+            $holders = @(Get-MsiLabPathHolders $from)
+            if ($holders.Count -eq 0) { throw }
+            throw (New-MsiLabError 'Conflict' "$from is held open by $($holders -join ', ')" $win32)
+        }
+    }
     [ordered]@{ from = $from; to = $to }
 }
 

@@ -58,6 +58,7 @@ type ServiceStatus struct {
 type svcRun struct {
 	state ServiceState
 	pid   uint32
+	open  []string // paths its process holds open (HoldOpen), closed when it stops
 }
 
 // unstoppable services refuse SERVICE_CONTROL_STOP (G: RpcSs does not
@@ -334,6 +335,6 @@ func (s Services) Stop(tok *win.Token, name string) error {
 
 func svcLines(out *[]string, st *state) {
 	for name, r := range st.svc {
-		*out = append(*out, fmt.Sprintf("svc %s state=%s pid=%d", name, r.state, r.pid))
+		*out = append(*out, fmt.Sprintf("svc %s state=%s pid=%d open=%s", name, r.state, r.pid, strings.ToLower(strings.Join(r.open, ";"))))
 	}
 }

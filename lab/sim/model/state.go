@@ -25,8 +25,9 @@ type state struct {
 	users     map[string]*User     // lower-case name -> account
 	events    []Event
 	mutexes   map[string]mutexHold
-	tasks     map[string]Task // lower-case path -> task
-	ticks     int64           // default clock: reads so far
+	tasks     map[string]Task     // lower-case path -> task
+	handles   map[string][]string // process name -> paths it holds open
+	ticks     int64               // default clock: reads so far
 	nextPID   uint32
 }
 
@@ -35,7 +36,7 @@ func newState() *state {
 		hives:     map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
 		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
 		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
-		tasks:   map[string]Task{},
+		tasks: map[string]Task{}, handles: map[string][]string{},
 		nextPID: 1000}
 }
 
@@ -61,6 +62,7 @@ func (st *state) clone() *state {
 	c.svc = make(map[string]*svcRun, len(st.svc))
 	for k, v := range st.svc {
 		r := *v
+		r.open = slices.Clone(v.open)
 		c.svc[k] = &r
 	}
 	c.users = make(map[string]*User, len(st.users))
@@ -74,6 +76,10 @@ func (st *state) clone() *state {
 	}
 	c.mutexes = maps.Clone(st.mutexes)
 	c.tasks = maps.Clone(st.tasks)
+	c.handles = make(map[string][]string, len(st.handles))
+	for k, v := range st.handles {
+		c.handles[k] = slices.Clone(v)
+	}
 	return &c
 }
 
@@ -132,6 +138,7 @@ func (st *state) lines() State {
 	eventLines(&out, st)
 	mutexLines(&out, st)
 	taskLines(&out, st)
+	handleLines(&out, st)
 	slices.Sort(out)
 	return out
 }
