@@ -93,7 +93,9 @@ type Response struct {
 // ModuleMissing is Response.Module when the module must be (re)installed.
 const ModuleMissing = "missing"
 
-// Result is the outcome of one op: a value or a typed error.
+// Result is the outcome of one op: a value or a typed error. An op that
+// failed after changing part of the host (registry.delete_key stopped part
+// way) returns its value beside the error: the undo data of what it did.
 type Result struct {
 	Op    string          `json:"op"`
 	OK    bool            `json:"ok"`

@@ -85,6 +85,10 @@ func (h *Host) runOp(ctx context.Context, s Session, op ops.Op) ops.Result {
 			oe = &ops.Error{Code: ops.CodeInternal, Message: err.Error()}
 		}
 		res.Error = oe
+		var partial *partialChange
+		if errors.As(err, &partial) { // the undo data of what it did change
+			res.Value, _ = json.Marshal(value)
+		}
 		return res
 	}
 	if res.Value, err = json.Marshal(value); err != nil {
@@ -139,3 +143,10 @@ func typed[A any](check func(A) error, fn func(c opCall, a A) (any, error)) simO
 
 // noArgs is the argument type of ops that take none.
 type noArgs struct{}
+
+// partialChange is the error of an op that changed part of the host
+// before failing: its result carries the op's value beside the error.
+type partialChange struct{ err *ops.Error }
+
+func (p *partialChange) Error() string { return p.err.Error() }
+func (p *partialChange) Unwrap() error { return p.err }

@@ -489,7 +489,9 @@ function Remove-MsiLabRegistryValue {
 }
 
 # registry.delete_key: deletes a key and its subtree, returning the whole
-# tree first; a missing key is already gone.
+# tree first; a missing key is already gone. DeleteSubKeyTree deletes
+# subkey by subkey: one it may not delete stops it part way, so the error
+# carries the whole tree as it was (the result's value), the undo data.
 # RegistryKey.DeleteSubKeyTree: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.deletesubkeytree
 function Remove-MsiLabRegistryKey {
     param($OpArgs)
@@ -498,11 +500,18 @@ function Remove-MsiLabRegistryKey {
     $i = $path.LastIndexOf('\')
     if ($i -lt 0) { throw (New-MsiLabError 'InvalidArgs' "will not delete a hive: $path") }
     $before = Read-MsiLabRegKey $path (-1)
+    $out = [ordered]@{ before = $before }
     if ($before.exists) {
         $parent = Open-MsiLabRegKey ($path.Substring(0, $i)) -Writable
-        try { $parent.DeleteSubKeyTree($path.Substring($i + 1)) } finally { $parent.Close() }
+        try { $parent.DeleteSubKeyTree($path.Substring($i + 1)) }
+        catch {
+            $ex = New-MsiLabError (Get-MsiLabErrorCode $_) ("deleting $path stopped part way (the result's before holds the whole tree): " +
+                $_.Exception.GetBaseException().Message) (Get-MsiLabWin32Code $_.Exception)
+            $ex.Data['MsiLabValue'] = $out
+            throw $ex
+        } finally { $parent.Close() }
     }
-    [ordered]@{ before = $before }
+    return $out
 }
 
 #endregion
@@ -3245,6 +3254,9 @@ function Invoke-MsiLabOp {
         $win32 = Get-MsiLabWin32Code $_.Exception
         if ($win32 -ne 0) { $err.win32 = $win32 }
         $result = [ordered]@{ op = $Name; ok = $false; error = $err }
+        # An op that changed part of the host before failing returns its
+        # undo data beside the error (ops.Result).
+        if ($_.Exception.Data.Contains('MsiLabValue')) { $result.value = $_.Exception.Data['MsiLabValue'] }
     }
     if ($hive -ne '') {
         try { Dismount-MsiLabUserHive $hive }
