@@ -13,6 +13,7 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode/utf16"
 
@@ -88,7 +89,13 @@ type Response struct {
 	// the requested hash; no op ran then.
 	Module  string   `json:"module,omitempty"`
 	Results []Result `json:"results,omitempty"`
+	// Error says why the host read no request (empty stdin); no op ran.
+	Error string `json:"error,omitempty"`
 }
+
+// ErrNoRequest is the error of a batch whose request the host did not
+// get (its stdin was empty): no op ran, and the module is not at fault.
+var ErrNoRequest = errors.New("ops: the host read no batch request")
 
 // ModuleMissing is Response.Module when the module must be (re)installed.
 const ModuleMissing = "missing"
@@ -196,6 +203,9 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
 			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
+		}
+		if resp.Error != "" {
+			return nil, fmt.Errorf("%w: %s", ErrNoRequest, resp.Error)
 		}
 		if resp.Module == ModuleMissing {
 			if attempt > 0 {

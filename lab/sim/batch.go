@@ -45,12 +45,21 @@ func (h *Host) runBatch(s Session) Program {
 		if err != nil {
 			return 1
 		}
+		// As batch.ps1: empty stdin (or JSON without ops) is a request not
+		// read, answered as such; malformed JSON stops ConvertFrom-Json.
+		resp := ops.Response{Version: ops.ProtocolVersion}
+		var fields map[string]json.RawMessage
+		if t := bytes.TrimSpace(raw); len(t) == 0 || json.Unmarshal(t, &fields) == nil && fields["ops"] == nil {
+			resp.Error = "no request: stdin held no JSON batch request"
+			out, _ := json.Marshal(resp)
+			p.Stdout.Write(out)
+			return 0
+		}
 		var req ops.Request
 		if err := json.Unmarshal(raw, &req); err != nil {
 			writeCLIXMLError(p.Stderr, "ConvertFrom-Json : Invalid JSON primitive: "+err.Error())
 			return 1
 		}
-		resp := ops.Response{Version: ops.ProtocolVersion}
 		mod, err := h.readFile(s, ops.ModulePath)
 		if err != nil || !strings.EqualFold(fileHash(mod), req.ModuleSHA256) {
 			resp.Module = ops.ModuleMissing
