@@ -168,11 +168,24 @@ func (e *Error) Is(target error) bool {
 // a redirected stdin with (the Packer provisioner's commands read it from
 // a file, through cmd.exe).
 func EncodeRequest(batch []Op, logons ...Logon) ([]byte, error) {
-	req, err := json.Marshal(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch, Logons: logons})
+	req, err := EncodeJSON(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch, Logons: logons})
 	if err != nil {
 		return nil, fmt.Errorf("ops: encode batch: %w", err)
 	}
-	return asciiJSON(req), nil
+	return req, nil
+}
+
+// EncodeJSON is the one encoder of every JSON document msilab writes to a
+// host's stdin (a batch's request, a download's): JSON in ASCII, every
+// other character escaped as \uXXXX, whatever code page powershell.exe
+// decodes stdin with. The lab session and the Packer provisioner share it
+// through EncodeRequest and lab.RunBatchWith.
+func EncodeJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return asciiJSON(b), nil
 }
 
 // asciiJSON escapes every non-ASCII character of a JSON document as \uXXXX.
