@@ -3,10 +3,14 @@ package sim_test
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim"
 )
 
 // TestRegistryDeleteKeyPartial: a subkey that may not be deleted stops
@@ -48,5 +52,57 @@ func TestRegistryDeleteKeyPartial(t *testing.T) {
 	}
 	if !exists(root + `\a`) {
 		t.Errorf("the undo data did not restore %s", root+`\a`)
+	}
+}
+
+// TestServiceStuckPending: a service that hangs pending makes service.start
+// and service.stop fail, after their bounded wait, with Conflict naming
+// the state (ERROR_SERVICE_REQUEST_TIMEOUT), not wait forever; once it
+// reports, they succeed.
+func TestServiceStuckPending(t *testing.T) {
+	h := testlab.NewSimHost(t, "win11-24h2")
+	svcs := h.Srv.Host().Machine().Services()
+	svc := ops.ServiceArgs{Name: ops.InstallerService}
+	svcs.SetStuck(svc.Name, true)
+	for _, tc := range []struct{ op, want string }{{ops.OpServiceStart, "StartPending"}, {ops.OpServiceStop, "StartPending"}} {
+		err := h.Run(ops.MustNew(tc.op, svc))[0].Decode(nil)
+		var oe *ops.Error
+		if !errors.As(err, &oe) || oe.Code != ops.CodeConflict || oe.Win32 != 1053 || !strings.Contains(oe.Message, "it is "+tc.want) {
+			t.Errorf("%s of a hung service: %v, want Conflict 1053 naming %s", tc.op, err, tc.want)
+		}
+	}
+	var got ops.Service
+	if err := h.MustRun(ops.MustNew(ops.OpServiceGet, svc))[0].Decode(&got); err != nil || got.State != "StartPending" {
+		t.Fatalf("service.get of the hung service: %+v %v", got, err)
+	}
+	svcs.SetStuck(svc.Name, false)
+	if err := h.MustRun(ops.MustNew(ops.OpServiceStart, svc))[0].Decode(nil); err != nil {
+		t.Errorf("start once it reports: %v", err)
+	}
+	svcs.SetStuck(svc.Name, true)
+	err := h.Run(ops.MustNew(ops.OpServiceStop, svc))[0].Decode(nil)
+	if !errors.Is(err, &ops.Error{Code: ops.CodeConflict}) || !strings.Contains(err.Error(), "it is StopPending") {
+		t.Errorf("stop of a service hanging in its stop: %v", err)
+	}
+	svcs.SetStuck(svc.Name, false)
+	if err := h.MustRun(ops.MustNew(ops.OpServiceGet, svc))[0].Decode(&got); err != nil || got.State != "Stopped" {
+		t.Errorf("after it reports: %+v %v", got, err)
+	}
+}
+
+// TestModuleServiceWaitBounded: the module starts and stops services with
+// a bounded wait (never Start-Service or Stop-Service, which wait forever
+// on a hung service), as long as the simulated host reports.
+func TestModuleServiceWaitBounded(t *testing.T) {
+	m := regexp.MustCompile(`\$script:MsiLabServiceWaitSeconds = (\d+)`).FindStringSubmatch(string(ops.Module))
+	if m == nil || m[1] != strconv.Itoa(sim.ServiceWait) {
+		t.Errorf("the module's service wait %v is not the simulator's %d s", m, sim.ServiceWait)
+	}
+	for _, fn := range []string{"Start-MsiLabService", "Stop-MsiLabService"} {
+		body := regexp.MustCompile(`(?s)\nfunction ` + fn + ` \{\r?\n(.*?)\r?\n\}`).FindStringSubmatch(string(ops.Module))
+		if body == nil || !strings.Contains(body[1], "Wait-MsiLabServiceStatus") ||
+			strings.Contains(body[1], "Start-Service ") || strings.Contains(body[1], "Stop-Service ") {
+			t.Errorf("%s does not bound its wait", fn)
+		}
 	}
 }

@@ -612,21 +612,47 @@ function Set-MsiLabServiceStart {
     [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
 }
 
-# service.start: starts a service and waits for Running. A disabled service
-# fails with Win32 1058 (ERROR_SERVICE_DISABLED), reported as Conflict.
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/start-service?view=powershell-5.1
+# How long service.start and service.stop wait for Running or Stopped
+# (lab/sim ServiceWait): Start-Service and Stop-Service would wait forever
+# on a service stuck pending.
+$script:MsiLabServiceWaitSeconds = 60
+
+# Waits for a service to reach a state; a service still elsewhere (pending)
+# after the wait is Conflict naming its state, Win32 1053
+# (ERROR_SERVICE_REQUEST_TIMEOUT).
+# ServiceController.WaitForStatus: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.waitforstatus
+function Wait-MsiLabServiceStatus {
+    param([System.ServiceProcess.ServiceController] $Controller, [string] $Want, [string] $Name)
+    $limit = [TimeSpan]::FromSeconds($script:MsiLabServiceWaitSeconds)
+    try { $Controller.WaitForStatus([System.ServiceProcess.ServiceControllerStatus]$Want, $limit) }
+    catch {
+        $Controller.Refresh()
+        throw (New-MsiLabError 'Conflict' ("service $Name did not reach $Want within $($script:MsiLabServiceWaitSeconds) s: it is " +
+                [string]$Controller.Status) 1053)
+    }
+}
+
+# service.start: starts a service and waits, a bounded time, for Running.
+# A running service is left as it is. A disabled service fails with Win32
+# 1058 (ERROR_SERVICE_DISABLED), reported as Conflict.
+# ServiceController.Start: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.start
 function Start-MsiLabService {
     param($OpArgs)
     Assert-MsiLabArgs $OpArgs @('name')
     $name = Get-MsiLabServiceName $OpArgs
     $before = Get-MsiLabExistingService $name
-    Start-Service -InputObject ([System.ServiceProcess.ServiceController]::new($name))
+    $sc = [System.ServiceProcess.ServiceController]::new($name)
+    if ($sc.Status -ne 'Running') {
+        if ($sc.Status -eq 'Stopped') { $sc.Start() }
+        Wait-MsiLabServiceStatus $sc 'Running' $name
+    }
     [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
 }
 
-# service.stop: stops a service and waits for Stopped. Running dependents
-# are not stopped with it: Conflict, Win32 1051.
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/stop-service?view=powershell-5.1
+# service.stop: stops a service and waits, a bounded time, for Stopped. A
+# stopped service is left as it is. Running dependents are not stopped
+# with it (ServiceController.Stop would): Conflict, Win32 1051.
+# ServiceController.Stop: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.stop
 # ServiceController.DependentServices: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.dependentservices
 function Stop-MsiLabService {
     param($OpArgs)
@@ -639,7 +665,10 @@ function Stop-MsiLabService {
         $names = ($running | ForEach-Object { $_.ServiceName }) -join ', '
         throw (New-MsiLabError 'Conflict' "service $name has running dependents: $names" 1051)
     }
-    Stop-Service -InputObject $sc
+    if ($sc.Status -ne 'Stopped') {
+        if ($sc.Status -eq 'Running') { $sc.Stop() }
+        Wait-MsiLabServiceStatus $sc 'Stopped' $name
+    }
     [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
 }
 

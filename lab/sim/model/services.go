@@ -10,8 +10,9 @@ import (
 // registry key, HKLM\SYSTEM\CurrentControlSet\Services\<name> (Start,
 // Type, ErrorControl, ImagePath, ObjectName, DisplayName, DependOnService);
 // a key without a Type value is not a service. The run state (and PID) is
-// in memory. State changes are immediate: StartPending and StopPending
-// exist for callers that report them but the model never rests in them.
+// in memory. State changes are immediate, except for a service made to
+// hang (SetStuck), which rests in StartPending or StopPending, as a
+// service whose process never reports to the SCM does.
 // Changing configuration, starting and stopping need an elevated admin or
 // SYSTEM (D: "Service Security and Access Rights": the SCM and service
 // default DACLs give change/start/stop to Administrators and SYSTEM).
@@ -261,6 +262,28 @@ func (s Services) Activate(name string) error {
 	return err
 }
 
+// SetStuck makes a service hang, or stop hanging: started, it stays in
+// StartPending; stopped, in StopPending; a pending service takes no
+// control; unstuck, it reaches the state it was heading for (G: a service whose process never calls SetServiceStatus, the
+// case service.start and service.stop bound their wait for).
+func (s Services) SetStuck(name string, stuck bool) {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	l := strings.ToLower(name)
+	if stuck {
+		s.m.st.stuck[l] = true
+		return
+	}
+	delete(s.m.st.stuck, l)
+	switch r := s.m.st.svc[l]; {
+	case r == nil:
+	case r.state == ServiceStartPending: // the process reports at last
+		r.state = ServiceRunning
+	case r.state == ServiceStopPending:
+		delete(s.m.st.svc, l)
+	}
+}
+
 func (m *Machine) start(name string, visiting map[string]bool) error {
 	const op = "StartService"
 	st, ok := m.config(name)
@@ -269,7 +292,7 @@ func (m *Machine) start(name string, visiting map[string]bool) error {
 		return svcErr(op, name, ErrorServiceDoesNotExist, ErrServiceMissing)
 	case st.MarkedForDelete:
 		return svcErr(op, name, ErrorServiceMarkedForDelete, ErrServiceState)
-	case st.State == ServiceRunning:
+	case st.State != ServiceStopped: // running or pending (G for pending)
 		return svcErr(op, name, ErrorServiceAlreadyRunning, ErrServiceState)
 	case st.Config.Start == win.StartDisabled:
 		return svcErr(op, name, ErrorServiceDisabled, ErrServiceDisabled)
@@ -290,7 +313,11 @@ func (m *Machine) start(name string, visiting map[string]bool) error {
 			return svcErr(op, name, ErrorServiceDependencyFail, fmt.Errorf("%w: %w", ErrServiceDependent, err))
 		}
 	}
-	m.st.svc[strings.ToLower(name)] = &svcRun{state: ServiceRunning, pid: m.st.nextPID}
+	state := ServiceRunning
+	if m.st.stuck[strings.ToLower(name)] {
+		state = ServiceStartPending
+	}
+	m.st.svc[strings.ToLower(name)] = &svcRun{state: state, pid: m.st.nextPID}
 	m.st.nextPID += 4
 	return nil
 }
@@ -309,8 +336,10 @@ func (s Services) Stop(tok *win.Token, name string) error {
 	switch {
 	case !ok:
 		return svcErr(op, name, ErrorServiceDoesNotExist, ErrServiceMissing)
-	case st.State != ServiceRunning:
+	case st.State == ServiceStopped:
 		return svcErr(op, name, ErrorServiceNotActive, ErrServiceState)
+	case st.State != ServiceRunning: // D: ControlService, a pending service takes no control
+		return svcErr(op, name, ErrorServiceCannotAcceptCtrl, ErrServiceState)
 	}
 	for lname, r := range s.m.st.svc {
 		if r.state != ServiceRunning {
@@ -326,6 +355,10 @@ func (s Services) Stop(tok *win.Token, name string) error {
 	if unstoppable[strings.ToLower(name)] {
 		return svcErr(op, name, ErrorInvalidServiceControl, ErrServiceState)
 	}
+	if s.m.st.stuck[strings.ToLower(name)] {
+		s.m.st.svc[strings.ToLower(name)].state = ServiceStopPending
+		return nil
+	}
 	delete(s.m.st.svc, strings.ToLower(name))
 	if st.MarkedForDelete {
 		s.m.dropService(st.Name)
@@ -334,6 +367,9 @@ func (s Services) Stop(tok *win.Token, name string) error {
 }
 
 func svcLines(out *[]string, st *state) {
+	for name := range st.stuck {
+		*out = append(*out, "svc "+name+" hangs")
+	}
 	for name, r := range st.svc {
 		*out = append(*out, fmt.Sprintf("svc %s state=%s pid=%d open=%s", name, r.state, r.pid, strings.ToLower(strings.Join(r.open, ";"))))
 	}

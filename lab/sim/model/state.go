@@ -27,6 +27,7 @@ type state struct {
 	mutexes   map[string]mutexHold
 	tasks     map[string]Task     // lower-case path -> task
 	handles   map[string][]string // process name -> paths it holds open
+	stuck     map[string]bool     // lower-case service name -> hangs in StartPending/StopPending
 	ticks     int64               // default clock: reads so far
 	nextPID   uint32
 }
@@ -36,7 +37,7 @@ func newState() *state {
 		hives:     map[string]*rkey{"HKLM": newKey("HKLM"), "HKU": newKey("HKU")},
 		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
 		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
-		tasks: map[string]Task{}, handles: map[string][]string{},
+		tasks: map[string]Task{}, handles: map[string][]string{}, stuck: map[string]bool{},
 		nextPID: 1000}
 }
 
@@ -76,6 +77,7 @@ func (st *state) clone() *state {
 	}
 	c.mutexes = maps.Clone(st.mutexes)
 	c.tasks = maps.Clone(st.tasks)
+	c.stuck = maps.Clone(st.stuck)
 	c.handles = make(map[string][]string, len(st.handles))
 	for k, v := range st.handles {
 		c.handles[k] = slices.Clone(v)
