@@ -10,7 +10,7 @@ import (
 
 func init() {
 	path := func(a ops.PathArgs) error { return required("path", a.Path) }
-	registerOp(ops.OpPathStat, typed(path, func(c opCall, a ops.PathArgs) (any, error) { return c.h.statPath(a.Path) }))
+	registerOp(ops.OpPathStat, typed(path, pathStat))
 	registerOp(ops.OpPathList, typed(path, pathList))
 	registerOp(ops.OpPathCreate, typed(func(a ops.PathCreateArgs) error { return required("path", a.Path, "type", a.Type) }, pathCreate))
 	registerOp(ops.OpPathMove, typed(func(a ops.PathMoveArgs) error { return required("from", a.From, "to", a.To) }, pathMove))
@@ -51,6 +51,16 @@ func (h *Host) statPath(path string) (ops.PathInfo, error) {
 		return ops.PathInfo{Path: cleanPath(path)}, nil
 	}
 	return ops.PathInfo{}, opError(err)
+}
+
+// pathStat is path.stat for the session's token: a path it may not read
+// the attributes of is AccessDenied, never "missing" (the module tells the
+// two apart by the exception File.GetAttributes throws).
+func pathStat(c opCall, a ops.PathArgs) (any, error) {
+	if _, err := c.h.m.FS().StatAs(c.tok, a.Path); errors.Is(err, model.ErrAccessDenied) {
+		return nil, opError(err)
+	}
+	return c.h.statPath(a.Path)
 }
 
 func pathList(c opCall, a ops.PathArgs) (any, error) {

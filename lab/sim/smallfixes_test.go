@@ -106,3 +106,37 @@ func TestModuleServiceWaitBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestPathStatAccessDenied: path.stat of a file the caller may not read
+// the attributes of (nor list its folder) is AccessDenied, not "missing";
+// a missing file is still exists=false, and one whose folder may be listed
+// is found.
+func TestPathStatAccessDenied(t *testing.T) {
+	h := testlab.NewSimHost(t, "win11-24h2")
+	const dir, file = `C:\lab-stat`, `C:\lab-stat\f.txt`
+	h.MustRun(ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: dir, Type: "directory"}),
+		ops.MustNew(ops.OpPathCreate, ops.PathCreateArgs{Path: file, Type: "file"}))
+	setSD := func(path, sddl string) {
+		t.Helper()
+		if err := h.MustRun(ops.MustNew(ops.OpACLSet, ops.ACLSetArgs{Path: path, SDDL: sddl, Sections: []string{"owner", "dacl"}}))[0].Decode(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stat := func(path string) (ops.PathInfo, error) {
+		var pi ops.PathInfo
+		err := h.Run(ops.MustNew(ops.OpPathStat, ops.PathArgs{Path: path}))[0].Decode(&pi)
+		return pi, err
+	}
+	setSD(file, "O:SYD:P(A;;FA;;;SY)")
+	// The folder still lets the admin list it: the file's attributes show.
+	if pi, err := stat(file); err != nil || !pi.Exists {
+		t.Fatalf("stat with the folder listable: %+v %v", pi, err)
+	}
+	setSD(dir, "O:SYD:P(A;OICI;FA;;;SY)")
+	if pi, err := stat(file); !errors.Is(err, &ops.Error{Code: ops.CodeAccessDenied}) {
+		t.Errorf("stat of an unreadable file: %+v %v, want AccessDenied", pi, err)
+	}
+	if pi, err := stat(dir + `\missing.txt`); err != nil || pi.Exists || !pi.ParentExists {
+		t.Errorf("stat of a missing file: %+v %v, want exists=false", pi, err)
+	}
+}

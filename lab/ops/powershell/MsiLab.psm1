@@ -830,12 +830,23 @@ function ConvertTo-MsiLabPathInfo {
 }
 
 # A path as the catalog's PathInfo. For a missing path parent_exists tells
-# "file not found" (Win32 2) from "path not found" (Win32 3).
-# Get-Item: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-item?view=powershell-5.1
+# "file not found" (Win32 2) from "path not found" (Win32 3). Only those two
+# are "missing": File.GetAttributes throws for a path that exists but may
+# not be read (UnauthorizedAccessException, Win32 5), which is an error,
+# AccessDenied (Get-Item -ErrorAction SilentlyContinue would hide it).
+# File.GetAttributes: https://learn.microsoft.com/dotnet/api/system.io.file.getattributes
 function Get-MsiLabPathInfo {
     param([string] $Path)
-    $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
-    if ($null -ne $item) { return (ConvertTo-MsiLabPathInfo $item $Path) }
+    try { $attrs = [System.IO.File]::GetAttributes($Path) }
+    catch {
+        if ((Get-MsiLabWin32Code $_.Exception) -notin 2, 3) { throw }
+        $attrs = $null
+    }
+    if ($null -ne $attrs) {
+        $item = [System.IO.FileInfo]::new($Path)
+        if ($attrs -band [System.IO.FileAttributes]::Directory) { $item = [System.IO.DirectoryInfo]::new($Path) }
+        return (ConvertTo-MsiLabPathInfo $item $Path)
+    }
     $out = [ordered]@{ path = $Path; exists = $false; parent_exists = $true }
     $parent = [System.IO.Path]::GetDirectoryName($Path)
     if ($null -ne $parent) { $out.parent_exists = [System.IO.Directory]::Exists($parent) }
