@@ -1573,7 +1573,10 @@ function Get-MsiLabMutexOp {
 # The C# helpers: an interactive logon (LogonUser with
 # LOGON32_LOGON_INTERACTIVE, LoadUserProfile, CreateEnvironmentBlock,
 # CreateProcessWithTokenW, as Ansible's become does for Windows), privileges,
-# user hives (RegLoadKey) and user rights (LsaEnumerateAccountsWithUserRight).
+# user hives (RegLoadKey), user rights (LsaEnumerateAccountsWithUserRight),
+# security descriptors as stored (GetNamedSecurityInfoW,
+# SetNamedSecurityInfoW), service configuration (ChangeServiceConfigW,
+# ChangeServiceConfig2W) and the holders of open files (Restart Manager).
 # C# 5 and .NET Framework 4.x only: Windows PowerShell 5.1's Add-Type
 # compiles it (CI compiles the same text with mcs -langversion:5). A
 # double-quoted here-string without $ or backtick, so that it is literal and
