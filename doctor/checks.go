@@ -242,10 +242,10 @@ func (c *checker) msiserver(rd *reads) {
 	if s.Start != int(want.Start) {
 		diff = append(diff, fmt.Sprintf("start type %s, %s has %s", win.StartType(s.Start), p.Name, want.Start))
 	}
-	if !strings.EqualFold(s.ImagePath, want.ImagePath) {
+	if win.ServiceText(s.ImagePath) != win.ServiceText(want.ImagePath) { // by meaning: docs/evidence.md#E-regserver-config
 		diff = append(diff, fmt.Sprintf("image path %q, want %q", s.ImagePath, want.ImagePath))
 	}
-	if !strings.EqualFold(s.ObjectName, want.ObjectName) {
+	if win.ServiceAccount(s.ObjectName) != win.ServiceAccount(want.ObjectName) {
 		diff = append(diff, fmt.Sprintf("account %q, want %q", s.ObjectName, want.ObjectName))
 	}
 	if !slices.EqualFunc(s.Dependencies, want.DependOnService, strings.EqualFold) {

@@ -14,11 +14,11 @@ func init() {
 		Name:    "service-unregistered",
 		Summary: "the Windows Installer service is unregistered (msiexec /unregister): exit 1601, no log",
 		Evidence: "docs/evidence.md#E-service-disabled: msiserver unregistered (`msiexec /unregister`); 1601, no log (R, events G); " +
-			"re-registration: docs/evidence.md#E-service",
+			"re-registration: docs/evidence.md#E-service, its own configuration: docs/evidence.md#E-regserver-config",
 		Inject: "service.stop msiserver if it runs (an unregistered running service lingers until it stops), " +
 			"then installer.unregister (msiexec /unregister)",
-		Revert: "installer.register (msiexec /regserver), service.set_start to the probed start type if it was not Manual, " +
-			"service.start if it was running",
+		Revert: "installer.register (msiexec /regserver), service.configure to the probed configuration (start type, image path, " +
+			"account, display name, dependencies, description, failure actions: /regserver writes its own), service.start if it was running",
 		New: func() Fault { return &ServiceUnregistered{} },
 	})
 }
@@ -45,10 +45,11 @@ func (f *ServiceUnregistered) Inject(_ Target, p Probe) ([]ops.Op, error) {
 	return append(out, unregister), nil
 }
 
-// Revert registers msiserver again (msiexec /regserver writes the default
-// configuration, demand start), then restores a start type other than
-// Manual and the running state. installer.register leaves a registered
-// service as it is, so a second send changes nothing.
+// Revert registers msiserver again, then writes the probed configuration
+// back (msiexec /regserver writes its own: docs/evidence.md#E-regserver-config)
+// and restores the running state. installer.register leaves a registered
+// service as it is, and service.configure writes the same values again,
+// so a second send changes nothing.
 func (f *ServiceUnregistered) Revert(_ Target, undo Probe) ([]ops.Op, error) {
 	if undo.readFailed(0, 1) {
 		return nil, nil
@@ -60,14 +61,13 @@ func (f *ServiceUnregistered) Revert(_ Target, undo Probe) ([]ops.Op, error) {
 	if !s.Exists {
 		return nil, nil
 	}
-	out := []ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}
 	st, err := startTypeOf(s)
 	if err != nil {
 		return nil, err
 	}
-	if st != "Manual" {
-		out = append(out, msiserverSetStart(st))
-	}
+	cfg := ops.ConfigureAs(s)
+	cfg.Name, cfg.StartType = ops.InstallerService, st
+	out := []ops.Op{ops.MustNew(ops.OpInstallerRegister, nil), ops.MustNew(ops.OpServiceConfigure, cfg)}
 	return append(out, restoreRunning(s)...), nil
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/remediation"
-	"github.com/msilab/msilab/win"
 )
 
 // Journal kinds.
@@ -416,35 +415,16 @@ func CheckProof(entries []Entry, results []ops.Result) error {
 	return nil
 }
 
-// StateValue renders a read's result for comparing states: a service's
-// run state and PID left out (Windows starts msiserver on demand and
-// stops it when idle), a descriptor by the rights it grants (win.Meaning),
-// a failed read by its error code.
+// StateValue renders a read's result for comparing states, by meaning as
+// the runner's baseline does (remediation.StateValue): a service's
+// configuration without its run state and PID (Windows starts msiserver on
+// demand and stops it when idle), a descriptor by the rights it grants
+// (win.Meaning), a failed read by its error code.
 func StateValue(op ops.Op, r ops.Result) string {
-	if !r.OK {
-		if r.Error != nil {
-			return "error " + r.Error.Code
-		}
+	if !r.OK && r.Error == nil {
 		return "error"
 	}
-	switch op.Name {
-	case ops.OpServiceGet:
-		var m map[string]any
-		if json.Unmarshal(r.Value, &m) == nil {
-			delete(m, "state")
-			delete(m, "pid")
-			b, _ := json.Marshal(m)
-			return string(b)
-		}
-	case ops.OpACLGet:
-		var a ops.ACL
-		if json.Unmarshal(r.Value, &a) == nil && a.Exists && a.SDDL != "" {
-			if sd, err := win.ParseSDDL(a.SDDL); err == nil {
-				return a.Path + ": " + strings.Join(win.Meaning(sd), "; ")
-			}
-		}
-	}
-	return string(r.Value)
+	return remediation.StateValue(op.Name, r)
 }
 
 // ErrRevert is wrapped by CheckRevert's errors.

@@ -28,6 +28,7 @@ func installerMissing() Entry {
 		Undo: faults.Probe{
 			result(ops.OpPathStat, ops.PathInfo{Path: `C:\Windows\Installer`, Exists: true, ParentExists: true, IsDir: true}),
 			result(ops.OpPathStat, ops.PathInfo{Path: `C:\Windows\Installer.msilab-hidden`, ParentExists: true}),
+			result(ops.OpServiceGet, ops.Service{Name: ops.InstallerService, Exists: true, Start: 3, StartType: "Manual", State: "Running"}),
 		}}
 }
 
@@ -150,19 +151,21 @@ func TestRevertOpsChecksUndoData(t *testing.T) {
 func TestCheckProof(t *testing.T) {
 	entries := []Entry{installerMissing()}
 	proof, err := ProofOps(entries)
-	if err != nil || len(proof) != 2 {
+	if err != nil || len(proof) != 3 {
 		t.Fatalf("ProofOps = %v, %v", proof, err)
 	}
 	back := []ops.Result{
 		result(ops.OpPathStat, ops.PathInfo{Path: `C:\Windows\Installer`, Exists: true, ParentExists: true, IsDir: true}),
 		result(ops.OpPathStat, ops.PathInfo{Path: `C:\Windows\Installer.msilab-hidden`, ParentExists: true}),
+		// msiserver stopped by the inject: its run state is not compared.
+		result(ops.OpServiceGet, ops.Service{Name: ops.InstallerService, Exists: true, Start: 3, StartType: "Manual", State: "Stopped"}),
 	}
 	if err := CheckProof(entries, back); err != nil {
 		t.Errorf("the host is back: %v", err)
 	}
 	lost := []ops.Result{
 		result(ops.OpPathStat, ops.PathInfo{Path: `C:\Windows\Installer`, ParentExists: true}),
-		back[1],
+		back[1], back[2],
 	}
 	if err := CheckProof(entries, lost); !errors.Is(err, ErrNotBack) || !strings.Contains(err.Error(), `C:\\Windows\\Installer`) {
 		t.Errorf("Installer gone: %v, want ErrNotBack naming it", err)

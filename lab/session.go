@@ -393,7 +393,7 @@ func (d *Digest) Size() int64 { return d.size }
 func (d *Digest) SHA256() string { return strings.ToUpper(hex.EncodeToString(d.sum.Sum(nil))) }
 
 func (s *winrmSession) Download(ctx context.Context, src string, dst io.Writer) (*FileInfo, error) {
-	req, _ := json.Marshal(map[string]string{"path": src})
+	req, _ := ops.EncodeJSON(map[string]string{"path": src}) // ASCII, as a batch's request
 	dec := &downloadDecoder{dst: dst, sum: NewDigest()}
 	s.mu.Lock()
 	_, err := s.run(ctx, Command{Line: downloadCommand, Stdin: bytes.NewReader(req), Stdout: dec})

@@ -22,7 +22,7 @@ func init() {
 	Register(Info{
 		Name: "reregister-service",
 		Summary: "service.stop msiserver if it runs, installer.unregister (msiexec /unregister), installer.register " +
-			"(msiexec /regserver); installer.register alone when it is not registered",
+			"(msiexec /regserver); installer.register alone when it is not registered; then service.configure to the OS profile's configuration",
 		Risk: RiskMedium,
 		RiskReason: "unregistering deletes the service: an install running now fails; registering writes the default " +
 			"configuration, so custom settings of the service go",
@@ -45,9 +45,11 @@ func (*ReregisterService) Applies(st *HostState, _ Finding) bool {
 // succeeded: unregistering a service whose stop failed marks it for
 // deletion, registering then fails with 1072, and the host loses msiserver
 // once it stops (docs/evidence.md#E-service-marked-for-delete). Or register.
+// Then they write the OS profile's configuration, which /regserver does not
+// (docs/evidence.md#E-regserver-config).
 func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 	if !st.Service.Exists {
-		return []ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}, nil
+		return append([]ops.Op{ops.MustNew(ops.OpInstallerRegister, nil)}, defaultConfigure(st)...), nil
 	}
 	var out []ops.Op
 	unregister := ops.MustNew(ops.OpInstallerUnregister, nil)
@@ -55,7 +57,8 @@ func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 		out = append(out, msiserverOp(ops.OpServiceStop))
 		unregister = unregister.AfterPrevious()
 	}
-	return append(out, unregister, ops.MustNew(ops.OpInstallerRegister, nil).AfterPrevious()), nil
+	out = append(out, unregister, ops.MustNew(ops.OpInstallerRegister, nil).AfterPrevious())
+	return append(out, defaultConfigure(st)...), nil
 }
 
 // Undo is the service as it was.

@@ -1,8 +1,6 @@
 package remediation
 
 import (
-	"strings"
-
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/win"
 )
@@ -38,8 +36,21 @@ func defaultService(st *HostState) (win.ServiceConfig, bool) {
 	return p.Msiserver, ok
 }
 
+// defaultConfigure is the service.configure that writes the profile's
+// msiserver configuration, as `msiexec /regserver` does not
+// (docs/evidence.md#E-regserver-config); none without a profile.
+func defaultConfigure(st *HostState) []ops.Op {
+	def, ok := defaultService(st)
+	if !ok || int(def.Start) >= len(ops.StartTypes) {
+		return nil
+	}
+	return []ops.Op{ops.MustNew(ops.OpServiceConfigure, ops.ServiceConfigureArgs{Name: ops.InstallerService,
+		StartType: ops.StartTypes[def.Start], DisplayName: def.DisplayName, ImagePath: def.ImagePath, ObjectName: def.ObjectName,
+		Dependencies: def.DependOnService, Description: def.Description, FailureActions: def.FailureActions})}
+}
+
 // serviceIsDefault reports msiserver registered with its profile's
-// configuration (start type, image path, account).
+// configuration (start type, image path, account), compared by meaning.
 func serviceIsDefault(st *HostState) (bool, string) {
 	s := st.Service
 	def, ok := defaultService(st)
@@ -50,9 +61,9 @@ func serviceIsDefault(st *HostState) (bool, string) {
 		return s.Start == 3, "no OS profile: only the start type is checked"
 	case s.Start != int(def.Start):
 		return false, "msiserver's start type is " + startTypeName(s) + ", default " + ops.StartTypes[def.Start]
-	case !strings.EqualFold(s.ImagePath, def.ImagePath):
+	case win.ServiceText(s.ImagePath) != win.ServiceText(def.ImagePath):
 		return false, "msiserver's image path is " + s.ImagePath + ", default " + def.ImagePath
-	case !strings.EqualFold(s.ObjectName, def.ObjectName):
+	case win.ServiceAccount(s.ObjectName) != win.ServiceAccount(def.ObjectName):
 		return false, "msiserver runs as " + s.ObjectName + ", default " + def.ObjectName
 	}
 	return true, ""

@@ -408,27 +408,50 @@ func (st *HostState) Lines() []string {
 		if p.Name == ops.OpHostInfo || p.Name == ops.OpPathList || i >= len(st.Results) {
 			continue
 		}
-		r := st.Results[i]
-		val := string(r.Value)
-		if !r.OK && r.Error != nil {
-			val = "error " + r.Error.Code
-		}
-		if p.Name == ops.OpACLGet && r.OK {
-			val = aclMeaning(r.Value, val)
-		}
-		if p.Name == ops.OpServiceGet && r.OK {
-			var m map[string]any
-			if json.Unmarshal(r.Value, &m) == nil {
-				delete(m, "state")
-				delete(m, "pid")
-				b, _ := json.Marshal(m)
-				val = string(b)
-			}
-		}
-		lines = append(lines, fmt.Sprintf("%s %s = %s", p.Name, p.Args, val))
+		lines = append(lines, fmt.Sprintf("%s %s = %s", p.Name, p.Args, StateValue(p.Name, st.Results[i])))
 	}
 	slices.Sort(lines)
 	return lines
+}
+
+// StateValue renders a probe's result for a baseline line, by meaning
+// where Windows spells one state more than one way: an ACL by the rights
+// it grants (win.Meaning), a service by its configuration without its run
+// state and PID (Windows starts msiserver on demand and stops it when
+// idle), its paths and names compared as Windows reads them. The runner's
+// baseline check and the remediation engine both use it.
+func StateValue(op string, r ops.Result) string {
+	val := string(r.Value)
+	if !r.OK && r.Error != nil {
+		return "error " + r.Error.Code
+	}
+	switch {
+	case op == ops.OpACLGet && r.OK:
+		val = aclMeaning(r.Value, val)
+	case op == ops.OpServiceGet && r.OK:
+		var s ops.Service
+		if json.Unmarshal(r.Value, &s) == nil {
+			val = serviceMeaning(s)
+		}
+	}
+	return val
+}
+
+// serviceMeaning renders a service's configuration as the SCM reads it
+// (docs/evidence.md#E-regserver-config): paths and names expanded and
+// case-folded (win.ServiceText, win.ServiceAccount), dependencies by name,
+// failure actions by what they do; no run state or PID.
+func serviceMeaning(s ops.Service) string {
+	if !s.Exists {
+		return s.Name + ": not registered"
+	}
+	deps := make([]string, len(s.Dependencies))
+	for i, d := range s.Dependencies {
+		deps[i] = strings.ToLower(d)
+	}
+	return fmt.Sprintf("%s: start %d, image %q, account %q, display name %q, depends on %q, description %q, failure actions %s",
+		strings.ToLower(s.Name), s.Start, win.ServiceText(s.ImagePath), win.ServiceAccount(s.ObjectName),
+		win.ServiceText(s.DisplayName), deps, win.ServiceText(s.Description), win.FailureActionsText(s.FailureActions))
 }
 
 // aclMeaning renders an acl.get result by the rights it grants

@@ -45,6 +45,10 @@ type ServiceConfig struct {
 	ObjectName      string    `yaml:"object_name"`
 	DisplayName     string    `yaml:"display_name"`
 	DependOnService []string  `yaml:"depend_on_service"`
+	Description     string    `yaml:"description"`
+	// FailureActions is the FailureActions value (SERVICE_FAILURE_ACTIONS
+	// as the SCM stores it), none when empty.
+	FailureActions []byte `yaml:"-"`
 }
 
 // Profile describes one Windows version.

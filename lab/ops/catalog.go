@@ -20,6 +20,7 @@ var Catalog = []Spec{
 	{OpServiceSetStart, "set a service's start type", true},
 	{OpServiceStart, "start a service", true},
 	{OpServiceStop, "stop a service", true},
+	{OpServiceConfigure, "write a service's whole configuration (start type, image path, account, display name, dependencies, description, failure actions)", true},
 	{OpInstallerUnregister, "msiexec /unregister: delete the Windows Installer service (msiserver)", true},
 	{OpInstallerRegister, "msiexec /regserver: register the Windows Installer service (msiserver)", true},
 	{OpRegistryGet, "read a registry value", false},

@@ -172,3 +172,44 @@ func TestModuleArgsMatchCatalog(t *testing.T) {
 		}
 	}
 }
+
+// moduleFunction is the body of a function of MsiLab.psm1.
+func moduleFunction(t *testing.T, name string) string {
+	t.Helper()
+	body := regexp.MustCompile(`(?s)\nfunction ` + regexp.QuoteMeta(name) + ` \{\r?\n(.*?)\r?\n\}`).FindStringSubmatch(string(Module))
+	if body == nil {
+		t.Fatalf("no function %s in MsiLab.psm1", name)
+	}
+	return body[1]
+}
+
+// TestModuleACLsAsStored checks that acl.get and acl.set read and write the
+// descriptor through the C# Sddl helper (GetNamedSecurityInfoW,
+// SetNamedSecurityInfoW), never through .NET's ObjectSecurity, which
+// canonicalises the DACL (docs/evidence.md#E-net-canonical-acl), and that
+// the read after the set tells a hidden result by its Win32 code, not by
+// an exception type.
+func TestModuleACLsAsStored(t *testing.T) {
+	for fn, want := range map[string]string{
+		"Get-MsiLabAcl":     "[MsiLab.Sddl]::Read(",
+		"Set-MsiLabAcl":     "[MsiLab.Sddl]::Apply(",
+		"Remove-MsiLabPath": "Get-MsiLabAcl",
+	} {
+		body := moduleFunction(t, fn)
+		if !strings.Contains(body, want) {
+			t.Errorf("%s does not call %s", fn, want)
+		}
+		for _, bad := range []string{"Get-Acl", "Set-Acl", "SddlForm", "catch [System.UnauthorizedAccessException]"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s uses %s", fn, bad)
+			}
+		}
+	}
+	src := nativeSource(t)
+	for _, call := range []string{"SetNamedSecurityInfoW", "GetNamedSecurityInfoW", "ConvertStringSecurityDescriptorToSecurityDescriptorW",
+		"PROTECTED_DACL_SECURITY_INFORMATION", "UNPROTECTED_DACL_SECURITY_INFORMATION"} {
+		if !strings.Contains(src, call) {
+			t.Errorf("the C# helpers lack %s", call)
+		}
+	}
+}

@@ -13,6 +13,7 @@ package ops
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode/utf16"
 
@@ -109,12 +110,20 @@ type Response struct {
 	// that stops an unsigned module (docs/evidence.md#E-module-policy). No
 	// op ran then.
 	Error *Error `json:"error,omitempty"`
+	// NoRequest says why the host read no request (empty stdin); no op ran.
+	NoRequest string `json:"no_request,omitempty"`
 }
+
+// ErrNoRequest is the error of a batch whose request the host did not
+// get (its stdin was empty): no op ran, and the module is not at fault.
+var ErrNoRequest = errors.New("ops: the host read no batch request")
 
 // ModuleMissing is Response.Module when the module must be (re)installed.
 const ModuleMissing = "missing"
 
-// Result is the outcome of one op: a value or a typed error.
+// Result is the outcome of one op: a value or a typed error. An op that
+// failed after changing part of the host (registry.delete_key stopped part
+// way) returns its value beside the error: the undo data of what it did.
 type Result struct {
 	Op    string          `json:"op"`
 	OK    bool            `json:"ok"`
@@ -187,11 +196,24 @@ func SkippedError(previous string) *Error {
 // a redirected stdin with (the Packer provisioner's commands read it from
 // a file, through cmd.exe).
 func EncodeRequest(batch []Op, logons ...Logon) ([]byte, error) {
-	req, err := json.Marshal(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch, Logons: logons})
+	req, err := EncodeJSON(Request{Version: ProtocolVersion, ModuleSHA256: ModuleSHA256, Ops: batch, Logons: logons})
 	if err != nil {
 		return nil, fmt.Errorf("ops: encode batch: %w", err)
 	}
-	return asciiJSON(req), nil
+	return req, nil
+}
+
+// EncodeJSON is the one encoder of every JSON document msilab writes to a
+// host's stdin (a batch's request, a download's): JSON in ASCII, every
+// other character escaped as \uXXXX, whatever code page powershell.exe
+// decodes stdin with. The lab session and the Packer provisioner share it
+// through EncodeRequest and lab.RunBatchWith.
+func EncodeJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return asciiJSON(b), nil
 }
 
 // asciiJSON escapes every non-ASCII character of a JSON document as \uXXXX.
@@ -228,6 +250,9 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		}
 		if resp.HostDir != nil {
 			return nil, resp.HostDir
+		}
+		if resp.NoRequest != "" {
+			return nil, fmt.Errorf("%w: %s", ErrNoRequest, resp.NoRequest)
 		}
 		if resp.Module == ModuleMissing {
 			if attempt > 0 {

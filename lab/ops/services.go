@@ -4,10 +4,11 @@ package ops
 // registry values: Boot (0), System (1), Automatic (2), Manual (3, demand),
 // Disabled (4).
 const (
-	OpServiceGet      = "service.get"
-	OpServiceSetStart = "service.set_start"
-	OpServiceStart    = "service.start"
-	OpServiceStop     = "service.stop"
+	OpServiceGet       = "service.get"
+	OpServiceSetStart  = "service.set_start"
+	OpServiceStart     = "service.start"
+	OpServiceStop      = "service.stop"
+	OpServiceConfigure = "service.configure"
 )
 
 // ServiceArgs names a service.
@@ -34,6 +35,32 @@ type Service struct {
 	ImagePath    string   `json:"image_path,omitempty"`
 	ObjectName   string   `json:"object_name,omitempty"`
 	Dependencies []string `json:"dependencies,omitempty"`
+	Description  string   `json:"description,omitempty"` // as stored: an indirect @file,-id string on inbox services
+	// FailureActions is the FailureActions value as stored
+	// (SERVICE_FAILURE_ACTIONS: reset period, count, then type/delay pairs).
+	FailureActions []byte `json:"failure_actions,omitempty"`
+}
+
+// ServiceConfigureArgs is a service's whole configuration, written through
+// the SCM (ChangeServiceConfig, ChangeServiceConfig2), as a revert puts a
+// recorded one back: every field is written, an empty description,
+// dependency list or failure-action list removing it.
+type ServiceConfigureArgs struct {
+	Name           string   `json:"name"`
+	StartType      string   `json:"start_type"` // Boot, System, Automatic, Manual or Disabled
+	DisplayName    string   `json:"display_name"`
+	ImagePath      string   `json:"image_path"`
+	ObjectName     string   `json:"object_name"`
+	Dependencies   []string `json:"dependencies,omitempty"`
+	Description    string   `json:"description,omitempty"`
+	FailureActions []byte   `json:"failure_actions,omitempty"`
+}
+
+// ConfigureAs is the service.configure that writes s's recorded
+// configuration back.
+func ConfigureAs(s Service) ServiceConfigureArgs {
+	return ServiceConfigureArgs{Name: s.Name, StartType: s.StartType, DisplayName: s.DisplayName, ImagePath: s.ImagePath,
+		ObjectName: s.ObjectName, Dependencies: s.Dependencies, Description: s.Description, FailureActions: s.FailureActions}
 }
 
 // ServiceChange is what a changing service op returns.

@@ -45,12 +45,21 @@ func (h *Host) runBatch(s Session) Program {
 		if err != nil {
 			return 1
 		}
+		// As batch.ps1: empty stdin (or JSON without ops) is a request not
+		// read, answered as such; malformed JSON stops ConvertFrom-Json.
+		resp := ops.Response{Version: ops.ProtocolVersion}
+		var fields map[string]json.RawMessage
+		if t := bytes.TrimSpace(raw); len(t) == 0 || json.Unmarshal(t, &fields) == nil && fields["ops"] == nil {
+			resp.NoRequest = "stdin held no JSON batch request"
+			out, _ := json.Marshal(resp)
+			p.Stdout.Write(out)
+			return 0
+		}
 		var req ops.Request
 		if err := json.Unmarshal(raw, &req); err != nil {
 			writeCLIXMLError(p.Stderr, "ConvertFrom-Json : Invalid JSON primitive: "+err.Error())
 			return 1
 		}
-		resp := ops.Response{Version: ops.ProtocolVersion}
 		mod, err := h.readFile(s, ops.ModulePath)
 		blocked := h.moduleBlocked(s)
 		switch {
@@ -150,6 +159,10 @@ func (h *Host) runOp(ctx context.Context, s Session, op ops.Op) ops.Result {
 			oe = &ops.Error{Code: ops.CodeInternal, Message: err.Error()}
 		}
 		res.Error = oe
+		var partial *partialChange
+		if errors.As(err, &partial) { // the undo data of what it did change
+			res.Value, _ = json.Marshal(value)
+		}
 		return res
 	}
 	if res.Value, err = json.Marshal(value); err != nil {
@@ -204,3 +217,10 @@ func typed[A any](check func(A) error, fn func(c opCall, a A) (any, error)) simO
 
 // noArgs is the argument type of ops that take none.
 type noArgs struct{}
+
+// partialChange is the error of an op that changed part of the host
+// before failing: its result carries the op's value beside the error.
+type partialChange struct{ err *ops.Error }
+
+func (p *partialChange) Error() string { return p.err.Error() }
+func (p *partialChange) Unwrap() error { return p.err }

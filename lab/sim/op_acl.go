@@ -34,8 +34,10 @@ func (h *Host) acl(tok *win.Token, path string) (ops.ACL, error) {
 	return out, nil
 }
 
-// sections maps acl.set's section names to SECURITY_INFORMATION bits.
-func sections(names []string, sd win.SecurityDescriptor) (model.SecurityInfo, error) {
+// sections maps acl.set's section names to SECURITY_INFORMATION bits. A
+// section the SDDL lacks (no O: for owner) is refused, as the module
+// refuses it, never written as a NULL owner, group or DACL.
+func sections(names []string, sd win.SecurityDescriptor, sddl string) (model.SecurityInfo, error) {
 	if len(names) == 0 {
 		names = []string{"dacl"}
 	}
@@ -52,8 +54,9 @@ func sections(names []string, sd win.SecurityDescriptor) (model.SecurityInfo, er
 			return 0, invalidArgs("sections are owner, group and dacl, not " + sec)
 		}
 	}
-	if what&model.OwnerInfo != 0 && sd.Owner == "" || what&model.GroupInfo != 0 && sd.Group == "" {
-		return 0, invalidArgs("sddl has no O: or G: for the owner or group section")
+	if what&model.OwnerInfo != 0 && sd.Owner == "" || what&model.GroupInfo != 0 && sd.Group == "" ||
+		what&model.DACLInfo != 0 && !strings.Contains(strings.ToUpper(sddl), "D:") {
+		return 0, invalidArgs("sddl has no O:, G: or D: for a section it is to set")
 	}
 	return what, nil
 }
@@ -67,7 +70,7 @@ func aclSet(c opCall, a ops.ACLSetArgs) (any, error) {
 	if err != nil {
 		return nil, opError(err)
 	}
-	what, err := sections(a.Sections, sd)
+	what, err := sections(a.Sections, sd, a.SDDL)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/win"
 )
 
 func init() {
@@ -15,7 +16,8 @@ func init() {
 }
 
 // installerRegister is `msiexec /regserver`: it creates the msiserver
-// service with the OS profile's configuration. A registered service is
+// service with its own configuration (regserverConfig), not the one the OS
+// installed. A registered service is
 // left as it is (before == after); one marked for deletion (unregistered
 // while running) cannot be registered until it stops: Conflict,
 // ERROR_SERVICE_MARKED_FOR_DELETE (1072), as CreateService gives (D).
@@ -26,7 +28,7 @@ func installerRegister(c opCall, _ noArgs) (any, error) {
 			Code: model.ErrorServiceMarkedForDelete, Err: model.ErrServiceState})
 	}
 	return c.installerChange(func() error {
-		err := svcs.Create(c.tok, ops.InstallerService, c.h.Profile().Msiserver)
+		err := svcs.Create(c.tok, ops.InstallerService, regserverConfig(c.h.Profile().Msiserver))
 		if errors.Is(err, model.ErrServiceExists) {
 			return nil
 		}
@@ -48,4 +50,18 @@ func (c opCall) installerChange(change func() error) (any, error) {
 	}
 	after, err := c.h.service(ops.InstallerService)
 	return ops.InstallerServiceChange{Before: before, After: after}, err
+}
+
+// regserverConfig is the configuration `msiexec /regserver` writes: the
+// OS's start type, account and dependencies, but the image path expanded
+// (C:\WINDOWS\system32\msiexec.exe /V, the same program), no description
+// and no failure actions (G: msiexec creates the service itself and sets
+// no ChangeServiceConfig2 data; docs/evidence.md#E-regserver-config). A
+// revert must write the recorded configuration back.
+func regserverConfig(os win.ServiceConfig) win.ServiceConfig {
+	c := os
+	c.ImagePath = `C:\WINDOWS\system32\msiexec.exe /V`
+	c.Description, c.FailureActions = "", nil
+	c.DependOnService = append([]string(nil), os.DependOnService...)
+	return c
 }

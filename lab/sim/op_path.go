@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
@@ -9,7 +10,7 @@ import (
 
 func init() {
 	path := func(a ops.PathArgs) error { return required("path", a.Path) }
-	registerOp(ops.OpPathStat, typed(path, func(c opCall, a ops.PathArgs) (any, error) { return c.h.statPath(a.Path) }))
+	registerOp(ops.OpPathStat, typed(path, pathStat))
 	registerOp(ops.OpPathList, typed(path, pathList))
 	registerOp(ops.OpPathCreate, typed(func(a ops.PathCreateArgs) error { return required("path", a.Path, "type", a.Type) }, pathCreate))
 	registerOp(ops.OpPathMove, typed(func(a ops.PathMoveArgs) error { return required("from", a.From, "to", a.To) }, pathMove))
@@ -50,6 +51,16 @@ func (h *Host) statPath(path string) (ops.PathInfo, error) {
 		return ops.PathInfo{Path: cleanPath(path)}, nil
 	}
 	return ops.PathInfo{}, opError(err)
+}
+
+// pathStat is path.stat for the session's token: a path it may not read
+// the attributes of is AccessDenied, never "missing" (the module tells the
+// two apart by the exception File.GetAttributes throws).
+func pathStat(c opCall, a ops.PathArgs) (any, error) {
+	if _, err := c.h.m.FS().StatAs(c.tok, a.Path); errors.Is(err, model.ErrAccessDenied) {
+		return nil, opError(err)
+	}
+	return c.h.statPath(a.Path)
 }
 
 func pathList(c opCall, a ops.PathArgs) (any, error) {
@@ -106,9 +117,17 @@ func pathCreate(c opCall, a ops.PathCreateArgs) (any, error) {
 	return nil, invalidArgs(`type must be "directory" or "file", not ` + a.Type)
 }
 
+// pathMove is path.move. A folder that processes hold open inside is
+// Conflict naming them, as the module reports it after its bounded retries
+// (Restart Manager names the holders; Win32 5, as MoveFileEx fails).
 func pathMove(c opCall, a ops.PathMoveArgs) (any, error) {
 	h, tok := c.h, c.tok
 	if err := h.m.FS().Move(tok, a.From, a.To); err != nil {
+		var inUse *model.InUseError
+		if errors.As(err, &inUse) {
+			return nil, &ops.Error{Code: ops.CodeConflict, Win32: int(model.ErrorAccessDenied),
+				Message: cleanPath(a.From) + " is held open by " + strings.Join(inUse.Holders, ", ")}
+		}
 		return nil, opError(err)
 	}
 	return ops.PathMoved{From: cleanPath(a.From), To: cleanPath(a.To)}, nil

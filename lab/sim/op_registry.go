@@ -34,7 +34,7 @@ func inUserHive[A any](path func(A) string, fn func(opCall, A) (any, error)) fun
 			return err
 		})
 		if err != nil {
-			return nil, opError(err)
+			return v, opError(err) // v: what a partial change must still report
 		}
 		return v, nil
 	}
@@ -178,7 +178,11 @@ func registryDeleteKey(c opCall, a ops.RegistryKeyArgs) (any, error) {
 	}
 	if before.Exists {
 		if err := h.m.Registry().DeleteKey(tok, a.Path); err != nil {
-			return nil, opError(err)
+			// Part of the tree may be gone: the error comes with the whole
+			// tree as it was, the undo data (ops.Result.Value), as in the module.
+			oe := opError(err).(*ops.Error)
+			oe.Message = "deleting " + a.Path + " stopped part way (the result's before holds the whole tree): " + oe.Message
+			return ops.RegistryKeyChange{Before: before}, &partialChange{oe}
 		}
 	}
 	return ops.RegistryKeyChange{Before: before}, nil

@@ -143,7 +143,12 @@ var goldenSteps = []struct {
 		{"op":"service.get","args":{"name":"msiserver"}},
 		{"op":"installer.register"},
 		{"op":"installer.unregister"},
-		{"op":"installer.register"}]`},
+		{"op":"installer.register"},
+		{"op":"service.configure","args":{"name":"msiserver","start_type":"Manual","display_name":"Windows Installer","image_path":"%systemroot%\\system32\\msiexec.exe /V","object_name":"LocalSystem","dependencies":["RpcSs"],"description":"@%SystemRoot%\\system32\\msimsg.dll,-32","failure_actions":"gFEBAAAAAAAAAAAAAQAAAAAAAAABAAAAYOoAAA=="}},
+		{"op":"service.configure","args":{"name":"msiserver","start_type":"Manual","display_name":"Windows Installer","image_path":"%systemroot%\\system32\\msiexec.exe /V","object_name":"LocalSystem","dependencies":["RpcSs"],"description":"@%SystemRoot%\\system32\\msimsg.dll,-32"}},
+		{"op":"service.configure","args":{"name":"msiserver","start_type":"Sometimes","display_name":"x","image_path":"x","object_name":"LocalSystem"}},
+		{"op":"service.configure","args":{"name":"msiserver","start_type":"Manual","display_name":"x","image_path":"x","object_name":"LocalSystem","failure_actions":"gFEBAAAAAAAAAAAAAwAAAAAAAAA="}},
+		{"op":"service.configure","args":{"name":"NoSuchService","start_type":"Manual","display_name":"x","image_path":"x","object_name":"LocalSystem"}}]`},
 	// path.remove with a marker removes only the folder that holds the
 	// marker alone: the marked folder goes, marker first; an unmarked
 	// folder (put back since) is kept; a marked one with more in it is

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/scenarios"
 	"github.com/msilab/msilab/scenarios/results"
 )
@@ -158,29 +158,17 @@ func installOp(c scenarios.Cell, pkg *pkgInfo, t faults.Target) (ops.Op, error) 
 		User: user, Properties: c.Scenario.Properties, UI: c.Scenario.UI})
 }
 
-// stateLines renders probe results as sorted "op args = value" lines.
-// A service's run state and PID are left out: Windows starts msiserver on
-// demand and stops it when idle, so they are not part of a baseline.
+// stateLines renders probe results as sorted "op args = value" lines,
+// each value by meaning (remediation.StateValue): an ACL by the rights it
+// grants, a service by its configuration without its run state and PID
+// (Windows starts msiserver on demand and stops it when idle).
 func stateLines(probes []ops.Op, out []ops.Result) []string {
 	var lines []string
 	for i, p := range probes {
 		if i >= len(out) {
 			break
 		}
-		val := string(out[i].Value)
-		if !out[i].OK && out[i].Error != nil {
-			val = "error " + out[i].Error.Code
-		}
-		if p.Name == ops.OpServiceGet && out[i].OK {
-			var m map[string]any
-			if json.Unmarshal(out[i].Value, &m) == nil {
-				delete(m, "state")
-				delete(m, "pid")
-				b, _ := json.Marshal(m)
-				val = string(b)
-			}
-		}
-		lines = append(lines, fmt.Sprintf("%s %s = %s", p.Name, p.Args, val))
+		lines = append(lines, fmt.Sprintf("%s %s = %s", p.Name, p.Args, remediation.StateValue(p.Name, out[i])))
 	}
 	slices.Sort(lines)
 	return lines

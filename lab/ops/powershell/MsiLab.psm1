@@ -489,7 +489,9 @@ function Remove-MsiLabRegistryValue {
 }
 
 # registry.delete_key: deletes a key and its subtree, returning the whole
-# tree first; a missing key is already gone.
+# tree first; a missing key is already gone. DeleteSubKeyTree deletes
+# subkey by subkey: one it may not delete stops it part way, so the error
+# carries the whole tree as it was (the result's value), the undo data.
 # RegistryKey.DeleteSubKeyTree: https://learn.microsoft.com/dotnet/api/microsoft.win32.registrykey.deletesubkeytree
 function Remove-MsiLabRegistryKey {
     param($OpArgs)
@@ -498,11 +500,18 @@ function Remove-MsiLabRegistryKey {
     $i = $path.LastIndexOf('\')
     if ($i -lt 0) { throw (New-MsiLabError 'InvalidArgs' "will not delete a hive: $path") }
     $before = Read-MsiLabRegKey $path (-1)
+    $out = [ordered]@{ before = $before }
     if ($before.exists) {
         $parent = Open-MsiLabRegKey ($path.Substring(0, $i)) -Writable
-        try { $parent.DeleteSubKeyTree($path.Substring($i + 1)) } finally { $parent.Close() }
+        try { $parent.DeleteSubKeyTree($path.Substring($i + 1)) }
+        catch {
+            $ex = New-MsiLabError (Get-MsiLabErrorCode $_) ("deleting $path stopped part way (the result's before holds the whole tree): " +
+                $_.Exception.GetBaseException().Message) (Get-MsiLabWin32Code $_.Exception)
+            $ex.Data['MsiLabValue'] = $out
+            throw $ex
+        } finally { $parent.Close() }
     }
-    [ordered]@{ before = $before }
+    return $out
 }
 
 #endregion
@@ -544,6 +553,10 @@ function Get-MsiLabServiceInfo {
         $out.image_path = [string]$key.GetValue('ImagePath', '', $script:MsiLabNoExpand)
         $out.object_name = [string]$key.GetValue('ObjectName', '')
         $out.dependencies = [string[]]$key.GetValue('DependOnService', [string[]]@())
+        $desc = [string]$key.GetValue('Description', '', $script:MsiLabNoExpand)
+        if ($desc -ne '') { $out.description = $desc }
+        $fa = $key.GetValue('FailureActions', $null)
+        if ($fa -is [byte[]] -and $fa.Length -gt 0) { $out.failure_actions = [System.Convert]::ToBase64String($fa) }
     } finally { $key.Close() }
     if ($out.start -ge 0 -and $out.start -lt 5) { $out.start_type = $script:MsiLabStartTypes[$out.start] }
     $svc = Get-MsiLabCimByKey 'Win32_Service' @{ Name = $Name }
@@ -599,21 +612,47 @@ function Set-MsiLabServiceStart {
     [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
 }
 
-# service.start: starts a service and waits for Running. A disabled service
-# fails with Win32 1058 (ERROR_SERVICE_DISABLED), reported as Conflict.
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/start-service?view=powershell-5.1
+# How long service.start and service.stop wait for Running or Stopped
+# (lab/sim ServiceWait): Start-Service and Stop-Service would wait forever
+# on a service stuck pending.
+$script:MsiLabServiceWaitSeconds = 60
+
+# Waits for a service to reach a state; a service still elsewhere (pending)
+# after the wait is Conflict naming its state, Win32 1053
+# (ERROR_SERVICE_REQUEST_TIMEOUT).
+# ServiceController.WaitForStatus: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.waitforstatus
+function Wait-MsiLabServiceStatus {
+    param([System.ServiceProcess.ServiceController] $Controller, [string] $Want, [string] $Name)
+    $limit = [TimeSpan]::FromSeconds($script:MsiLabServiceWaitSeconds)
+    try { $Controller.WaitForStatus([System.ServiceProcess.ServiceControllerStatus]$Want, $limit) }
+    catch {
+        $Controller.Refresh()
+        throw (New-MsiLabError 'Conflict' ("service $Name did not reach $Want within $($script:MsiLabServiceWaitSeconds) s: it is " +
+                [string]$Controller.Status) 1053)
+    }
+}
+
+# service.start: starts a service and waits, a bounded time, for Running.
+# A running service is left as it is. A disabled service fails with Win32
+# 1058 (ERROR_SERVICE_DISABLED), reported as Conflict.
+# ServiceController.Start: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.start
 function Start-MsiLabService {
     param($OpArgs)
     Assert-MsiLabArgs $OpArgs @('name')
     $name = Get-MsiLabServiceName $OpArgs
     $before = Get-MsiLabExistingService $name
-    Start-Service -InputObject ([System.ServiceProcess.ServiceController]::new($name))
+    $sc = [System.ServiceProcess.ServiceController]::new($name)
+    if ($sc.Status -ne 'Running') {
+        if ($sc.Status -eq 'Stopped') { $sc.Start() }
+        Wait-MsiLabServiceStatus $sc 'Running' $name
+    }
     [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
 }
 
-# service.stop: stops a service and waits for Stopped. Running dependents
-# are not stopped with it: Conflict, Win32 1051.
-# https://learn.microsoft.com/powershell/module/microsoft.powershell.management/stop-service?view=powershell-5.1
+# service.stop: stops a service and waits, a bounded time, for Stopped. A
+# stopped service is left as it is. Running dependents are not stopped
+# with it (ServiceController.Stop would): Conflict, Win32 1051.
+# ServiceController.Stop: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.stop
 # ServiceController.DependentServices: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.dependentservices
 function Stop-MsiLabService {
     param($OpArgs)
@@ -626,7 +665,44 @@ function Stop-MsiLabService {
         $names = ($running | ForEach-Object { $_.ServiceName }) -join ', '
         throw (New-MsiLabError 'Conflict' "service $name has running dependents: $names" 1051)
     }
-    Stop-Service -InputObject $sc
+    if ($sc.Status -ne 'Stopped') {
+        if ($sc.Status -eq 'Running') { $sc.Stop() }
+        Wait-MsiLabServiceStatus $sc 'Stopped' $name
+    }
+    [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
+}
+
+# service.configure: writes a service's whole recorded configuration
+# through the SCM (ChangeServiceConfigW, ChangeServiceConfig2W), as a
+# revert puts back what `msiexec /regserver` wrote its own way: start type,
+# image path, account, display name, dependencies, description and failure
+# actions (an empty one removes it). The service's registry key alone would
+# not do: the SCM keeps the configuration in memory until a restart.
+# ChangeServiceConfigW: https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-changeserviceconfigw
+# ChangeServiceConfig2W: https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-changeserviceconfig2w
+function Set-MsiLabServiceConfig {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('name', 'start_type', 'display_name', 'image_path', 'object_name', 'dependencies', 'description', 'failure_actions')
+    $name = Get-MsiLabServiceName $OpArgs
+    $arg = Get-MsiLabString $OpArgs 'start_type'
+    $start = [array]::IndexOf([string[]]$script:MsiLabStartTypes, $arg)
+    if ($start -lt 0) {
+        throw (New-MsiLabError 'InvalidArgs' ('start_type must be one of {0}, not {1}' -f ($script:MsiLabStartTypes -join ', '), $arg))
+    }
+    $display = Get-MsiLabString $OpArgs 'display_name'
+    $image = Get-MsiLabString $OpArgs 'image_path'
+    $account = Get-MsiLabString $OpArgs 'object_name'
+    $deps = Get-MsiLabStrings $OpArgs 'dependencies'
+    $desc = Get-MsiLabString $OpArgs 'description' -Optional
+    $fa = Get-MsiLabBytes $OpArgs 'failure_actions'
+    if ($fa.Length -gt 0 -and ($fa.Length -lt 20 -or $fa.Length -lt 20 + 8 * [BitConverter]::ToUInt32($fa, 12))) {
+        throw (New-MsiLabError 'InvalidArgs' 'failure_actions holds fewer actions than its header counts')
+    }
+    $before = Get-MsiLabExistingService $name
+    if ($fa.Length -eq 0 -and -not $before.Contains('failure_actions')) { $fa = $null }    # none recorded, none now
+    elseif ($fa.Length -eq 0) { $fa = [byte[]]::new(20) }                                   # no actions: clears them
+    Import-MsiLabNative
+    [MsiLab.ServiceConfig]::Configure($name, $start, $image, $account, $display, $deps.ToArray(), $desc, $fa)
     [ordered]@{ before = $before; after = (Get-MsiLabServiceInfo $name) }
 }
 
@@ -650,47 +726,49 @@ function Get-MsiLabIcacls {
     return , $aces.ToArray()
 }
 
-# A file or folder's security descriptor as the catalog's ACL.
-# Get-Acl: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/get-acl?view=powershell-5.1
-# ObjectSecurity.GetSecurityDescriptorSddlForm: https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.objectsecurity.getsecuritydescriptorsddlform
+# A file or folder's security descriptor as the catalog's ACL, read as it
+# is stored (GetNamedSecurityInfoW): Get-Acl would hand back .NET's
+# canonical form, its explicit ACEs sorted and merged (dotnet/runtime
+# System.Security.AccessControl ACL.cs, CommonAcl), which a revert would
+# then write. A missing path is exists=$false; a denied read is an error.
+# GetNamedSecurityInfoW: https://learn.microsoft.com/windows/win32/api/aclapi/nf-aclapi-getnamedsecurityinfow
+# ConvertSecurityDescriptorToStringSecurityDescriptorW: https://learn.microsoft.com/windows/win32/api/sddl/nf-sddl-convertsecuritydescriptortostringsecuritydescriptorw
 function Get-MsiLabAcl {
     param([string] $Path)
     $out = [ordered]@{ path = $Path; exists = $false; protected = $false }
-    if (-not (Test-Path -LiteralPath $Path)) { return $out }
-    $acl = Get-Acl -LiteralPath $Path
-    $owner = $acl.GetOwner([System.Security.Principal.SecurityIdentifier])
+    Import-MsiLabNative
+    try { $sd = [MsiLab.Sddl]::Read($Path) }
+    catch {
+        if ((Get-MsiLabWin32Code $_.Exception) -in 2, 3) { return $out }
+        throw
+    }
     $out.exists = $true
-    $out.sddl = $acl.GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]'Owner, Group, Access')
-    if ($null -ne $owner) { $out.owner = $owner.Value }
-    $out.protected = $acl.AreAccessRulesProtected
+    $out.sddl = $sd.Sddl
+    if ($null -ne $sd.Owner) { $out.owner = $sd.Owner }
+    $out.protected = $sd.Protected
     $out.icacls = Get-MsiLabIcacls $Path
     return $out
 }
 
-# The AccessControlSections named by acl.set's sections (default: dacl).
-# https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.accesscontrolsections
+# The sections acl.set writes (default: dacl), checked against the parts
+# the SDDL holds: a section the SDDL lacks (no O: for owner) is refused,
+# never written as a NULL owner, group or DACL.
+# https://learn.microsoft.com/windows/win32/secauthz/security-descriptor-string-format
 function Get-MsiLabAclSections {
-    param($OpArgs)
-    $map = @{ owner = 'Owner'; group = 'Group'; dacl = 'Access' }
+    param($OpArgs, $Parts)
     $names = Get-MsiLabStrings $OpArgs 'sections'
     if ($names.Count -eq 0) { $names.Add('dacl') }
-    $sections = [System.Security.AccessControl.AccessControlSections]::None
+    $out = @{ owner = $false; group = $false; dacl = $false }
     foreach ($n in $names) {
-        if (-not $map.ContainsKey($n)) {
+        if (-not $out.ContainsKey($n)) {
             throw (New-MsiLabError 'InvalidArgs' "sections are owner, group and dacl, not $n")
         }
-        $sections = $sections -bor [System.Security.AccessControl.AccessControlSections]$map[$n]
+        $out[$n] = $true
     }
-    return $sections
-}
-
-# The ACL object that acl.set changes, read with its SACL when the token may
-# (SeSecurityPrivilege): Set-Acl first writes every section, so a SACL not
-# read would be cleared. Get-Acl -Audit: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/get-acl?view=powershell-5.1
-function Get-MsiLabAclForUpdate {
-    param([string] $Path)
-    try { return (Get-Acl -LiteralPath $Path -Audit) }
-    catch { return (Get-Acl -LiteralPath $Path) }
+    if (($out.owner -and -not $Parts.HasOwner) -or ($out.group -and -not $Parts.HasGroup) -or ($out.dacl -and -not $Parts.HasDacl)) {
+        throw (New-MsiLabError 'InvalidArgs' 'sddl has no O:, G: or D: for a section it is to set')
+    }
+    return $out
 }
 
 # acl.get: a file or folder's security descriptor.
@@ -701,26 +779,36 @@ function Get-MsiLabAclOp {
     Get-MsiLabAcl (Get-MsiLabPath $OpArgs 'path')
 }
 
-# acl.set: applies sections of an SDDL security descriptor. Set-Acl writes
-# the descriptor with SeRestorePrivilege enabled (an administrator may set
-# any owner); an unprotected DACL gets the parent's inheritable ACEs back.
-# ObjectSecurity.SetSecurityDescriptorSddlForm: https://learn.microsoft.com/dotnet/api/system.security.accesscontrol.objectsecurity.setsecuritydescriptorsddlform
-# Set-Acl: https://learn.microsoft.com/powershell/module/microsoft.powershell.security/set-acl?view=powershell-5.1
+# acl.set: applies sections of an SDDL security descriptor exactly as
+# written, through SetNamedSecurityInfoW: the explicit ACEs in their order
+# (Set-Acl would write .NET's sorted, merged form), the DACL protected or
+# not as its P flag says, the SACL untouched. Windows then re-inherits an
+# unprotected DACL's inherited ACEs from the parent and propagates the
+# inheritable ACEs to every child folder and file that inherits, as it does
+# for any DACL change. Setting the owner enables SeRestorePrivilege (an
+# administrator may set any owner).
+# SetNamedSecurityInfoW: https://learn.microsoft.com/windows/win32/api/aclapi/nf-aclapi-setnamedsecurityinfow
+# ConvertStringSecurityDescriptorToSecurityDescriptorW: https://learn.microsoft.com/windows/win32/api/sddl/nf-sddl-convertstringsecuritydescriptortosecuritydescriptorw
 function Set-MsiLabAcl {
     param($OpArgs)
     Assert-MsiLabArgs $OpArgs @('path', 'sddl', 'sections')
     $path = Get-MsiLabPath $OpArgs 'path'
     $sddl = Get-MsiLabString $OpArgs 'sddl'
-    $sections = Get-MsiLabAclSections $OpArgs
+    Import-MsiLabNative
+    try { $parts = [MsiLab.Sddl]::Parts($sddl) }
+    catch { throw (New-MsiLabError 'InvalidArgs' "sddl: $($_.Exception.Message)" 1337) }
+    $sections = Get-MsiLabAclSections $OpArgs $parts
     $before = Get-MsiLabAcl $path
     if (-not $before.exists) { throw (New-MsiLabError 'NotFound' "$path does not exist" 2) }
-    $acl = Get-MsiLabAclForUpdate $path
-    try { $acl.SetSecurityDescriptorSddlForm($sddl, $sections) }
-    catch { throw (New-MsiLabError 'InvalidArgs' "sddl: $($_.Exception.Message)" 1337) }
-    Set-Acl -LiteralPath $path -AclObject $acl
-    # The change is made; a DACL that denies us READ_CONTROL hides the result.
+    if ($sections.owner) {
+        try { [MsiLab.Native]::EnablePrivilege('SeRestorePrivilege') } catch { }    # not held: WRITE_OWNER decides
+    }
+    [MsiLab.Sddl]::Apply($path, $sddl, $sections.owner, $sections.group, $sections.dacl)
+    # The change is made; a DACL that denies us READ_CONTROL hides the
+    # result. The read fails with Win32 5 whatever exception carries it.
     $after = [ordered]@{ path = $path; exists = $true }
-    try { $after = Get-MsiLabAcl $path } catch [System.UnauthorizedAccessException] { }
+    try { $after = Get-MsiLabAcl $path }
+    catch { if ((Get-MsiLabErrorCode $_) -ne 'AccessDenied') { throw } }
     [ordered]@{ before = $before; after = $after }
 }
 
@@ -742,12 +830,23 @@ function ConvertTo-MsiLabPathInfo {
 }
 
 # A path as the catalog's PathInfo. For a missing path parent_exists tells
-# "file not found" (Win32 2) from "path not found" (Win32 3).
-# Get-Item: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-item?view=powershell-5.1
+# "file not found" (Win32 2) from "path not found" (Win32 3). Only those two
+# are "missing": File.GetAttributes throws for a path that exists but may
+# not be read (UnauthorizedAccessException, Win32 5), which is an error,
+# AccessDenied (Get-Item -ErrorAction SilentlyContinue would hide it).
+# File.GetAttributes: https://learn.microsoft.com/dotnet/api/system.io.file.getattributes
 function Get-MsiLabPathInfo {
     param([string] $Path)
-    $item = Get-Item -LiteralPath $Path -Force -ErrorAction SilentlyContinue
-    if ($null -ne $item) { return (ConvertTo-MsiLabPathInfo $item $Path) }
+    try { $attrs = [System.IO.File]::GetAttributes($Path) }
+    catch {
+        if ((Get-MsiLabWin32Code $_.Exception) -notin 2, 3) { throw }
+        $attrs = $null
+    }
+    if ($null -ne $attrs) {
+        $item = [System.IO.FileInfo]::new($Path)
+        if ($attrs -band [System.IO.FileAttributes]::Directory) { $item = [System.IO.DirectoryInfo]::new($Path) }
+        return (ConvertTo-MsiLabPathInfo $item $Path)
+    }
     $out = [ordered]@{ path = $Path; exists = $false; parent_exists = $true }
     $parent = [System.IO.Path]::GetDirectoryName($Path)
     if ($null -ne $parent) { $out.parent_exists = [System.IO.Directory]::Exists($parent) }
@@ -819,7 +918,28 @@ function New-MsiLabPath {
     throw (New-MsiLabError 'InvalidArgs' "type must be `"directory`" or `"file`", not $type")
 }
 
-# path.move: moves or renames a file or folder; To must not exist.
+# The processes holding a file, or a file below a folder, open, as Restart
+# Manager names them (at most 1000 files are asked about); none when it
+# cannot tell.
+# RmGetList: https://learn.microsoft.com/windows/win32/api/restartmanager/nf-restartmanager-rmgetlist
+function Get-MsiLabPathHolders {
+    param([string] $Path)
+    try {
+        $files = @($Path)
+        if ([System.IO.Directory]::Exists($Path)) {
+            $files = @([System.IO.Directory]::EnumerateFiles($Path, '*', [System.IO.SearchOption]::AllDirectories) | Select-Object -First 1000)
+        }
+        if ($files.Count -eq 0) { return @() }
+        Import-MsiLabNative
+        return @([MsiLab.Holders]::Of([string[]]$files))
+    } catch { return @() }
+}
+
+# path.move: moves or renames a file or folder; To must not exist. A folder
+# with a file open inside cannot be renamed (MoveFileEx: access denied,
+# docs/evidence.md#E-installer-handles): the move is tried 5 times over
+# about 4 s (a service that was just stopped may still be closing), then
+# reported as Conflict naming the holders, when Restart Manager finds any.
 # Directory.Move: https://learn.microsoft.com/dotnet/api/system.io.directory.move
 # File.Move: https://learn.microsoft.com/dotnet/api/system.io.file.move
 function Move-MsiLabPath {
@@ -830,9 +950,21 @@ function Move-MsiLabPath {
     if ([System.IO.File]::Exists($to) -or [System.IO.Directory]::Exists($to)) {
         throw (New-MsiLabError 'Conflict' "$to already exists" 183)
     }
-    if ([System.IO.Directory]::Exists($from)) { [System.IO.Directory]::Move($from, $to) }
-    elseif ([System.IO.File]::Exists($from)) { [System.IO.File]::Move($from, $to) }
-    else { throw (New-MsiLabError 'NotFound' "$from does not exist" 2) }
+    $isDir = [System.IO.Directory]::Exists($from)
+    if (-not $isDir -and -not [System.IO.File]::Exists($from)) { throw (New-MsiLabError 'NotFound' "$from does not exist" 2) }
+    for ($attempt = 1; ; $attempt++) {
+        try {
+            if ($isDir) { [System.IO.Directory]::Move($from, $to) } else { [System.IO.File]::Move($from, $to) }
+            break
+        } catch {
+            $win32 = Get-MsiLabWin32Code $_.Exception
+            if ($win32 -notin 5, 32) { throw }
+            if ($attempt -lt 5) { Start-Sleep -Milliseconds (200 * $attempt); continue }
+            $holders = @(Get-MsiLabPathHolders $from)
+            if ($holders.Count -eq 0) { throw }
+            throw (New-MsiLabError 'Conflict' "$from is held open by $($holders -join ', ')" $win32)
+        }
+    }
     [ordered]@{ from = $from; to = $to }
 }
 
@@ -852,8 +984,7 @@ function Remove-MsiLabPath {
     }
     $out = [ordered]@{ before = (Get-MsiLabPathInfo $path) }
     if (-not $out.before.exists) { return $out }
-    $acl = Get-Acl -LiteralPath $path
-    $out.sddl = $acl.GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]'Owner, Group, Access')
+    $out.sddl = (Get-MsiLabAcl $path).sddl
     if ($marker -ne '') {
         $markerPath = Join-Path $path $marker
         if (-not $out.before.is_dir -or -not [System.IO.File]::Exists($markerPath)) {
@@ -1627,7 +1758,10 @@ function Get-MsiLabMutexOp {
 # The C# helpers: an interactive logon (LogonUser with
 # LOGON32_LOGON_INTERACTIVE, LoadUserProfile, CreateEnvironmentBlock,
 # CreateProcessWithTokenW, as Ansible's become does for Windows), privileges,
-# user hives (RegLoadKey) and user rights (LsaEnumerateAccountsWithUserRight).
+# user hives (RegLoadKey), user rights (LsaEnumerateAccountsWithUserRight),
+# security descriptors as stored (GetNamedSecurityInfoW,
+# SetNamedSecurityInfoW), service configuration (ChangeServiceConfigW,
+# ChangeServiceConfig2W) and the holders of open files (Restart Manager).
 # C# 5 and .NET Framework 4.x only: Windows PowerShell 5.1's Add-Type
 # compiles it (CI compiles the same text with mcs -langversion:5). A
 # double-quoted here-string without $ or backtick, so that it is literal and
@@ -1931,6 +2065,423 @@ namespace MsiLab
         {
             public Rule(IdentityReference identity, int mask)
                 : base(identity, mask, false, InheritanceFlags.None, PropagationFlags.None, AccessControlType.Allow) { }
+        }
+    }
+
+    // A file or folder's security descriptor, as it is stored.
+    public sealed class SecurityInfo
+    {
+        public string Sddl;
+        public string Owner;
+        public bool Protected;
+    }
+
+    // The parts an SDDL string holds.
+    public sealed class SddlParts
+    {
+        public bool HasOwner;
+        public bool HasGroup;
+        public bool HasDacl;
+        public bool Protected;
+    }
+
+    // Security descriptors read and written as they are, through
+    // GetNamedSecurityInfoW and SetNamedSecurityInfoW: no .NET
+    // CommonSecurityDescriptor in between, which sorts and merges the
+    // ACEs of a canonical DACL (Get-Acl, Set-Acl, FileSecurity).
+    public static class Sddl
+    {
+        const int SE_FILE_OBJECT = 1;
+        const int SDDL_REVISION_1 = 1;
+        const uint OWNER_SECURITY_INFORMATION = 0x1;
+        const uint GROUP_SECURITY_INFORMATION = 0x2;
+        const uint DACL_SECURITY_INFORMATION = 0x4;
+        const uint UNPROTECTED_DACL_SECURITY_INFORMATION = 0x20000000;
+        const uint PROTECTED_DACL_SECURITY_INFORMATION = 0x80000000;
+        const ushort SE_DACL_PROTECTED = 0x1000;
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool ConvertStringSecurityDescriptorToSecurityDescriptorW(string sddl, int revision, out IntPtr sd, IntPtr size);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool ConvertSecurityDescriptorToStringSecurityDescriptorW(IntPtr sd, int revision, uint info, out IntPtr sddl, IntPtr length);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool GetSecurityDescriptorControl(IntPtr sd, out ushort control, out uint revision);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool GetSecurityDescriptorOwner(IntPtr sd, out IntPtr owner, out bool defaulted);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool GetSecurityDescriptorGroup(IntPtr sd, out IntPtr group, out bool defaulted);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool GetSecurityDescriptorDacl(IntPtr sd, out bool present, out IntPtr dacl, out bool defaulted);
+
+        [DllImport("advapi32.dll", CharSet = CharSet.Unicode)]
+        static extern int GetNamedSecurityInfoW(string name, int type, uint info, out IntPtr owner, out IntPtr group,
+            out IntPtr dacl, out IntPtr sacl, out IntPtr sd);
+
+        [DllImport("advapi32.dll", CharSet = CharSet.Unicode)]
+        static extern int SetNamedSecurityInfoW(string name, int type, uint info, IntPtr owner, IntPtr group, IntPtr dacl, IntPtr sacl);
+
+        [DllImport("kernel32.dll")]
+        static extern IntPtr LocalFree(IntPtr mem);
+
+        // Reads owner, group and DACL; a missing path is a Win32Exception
+        // with 2 or 3, a denied one with 5.
+        public static SecurityInfo Read(string path)
+        {
+            IntPtr owner, group, dacl, sacl, sd;
+            int err = GetNamedSecurityInfoW(path, SE_FILE_OBJECT,
+                OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                out owner, out group, out dacl, out sacl, out sd);
+            if (err != 0)
+            {
+                throw new Win32Exception(err);
+            }
+            try
+            {
+                SecurityInfo info = new SecurityInfo();
+                IntPtr text;
+                if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1,
+                    OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, out text, IntPtr.Zero))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+                info.Sddl = Marshal.PtrToStringUni(text);
+                LocalFree(text);
+                if (owner != IntPtr.Zero)
+                {
+                    info.Owner = new SecurityIdentifier(owner).Value;
+                }
+                ushort control;
+                uint revision;
+                if (!GetSecurityDescriptorControl(sd, out control, out revision))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+                info.Protected = (control & SE_DACL_PROTECTED) != 0;
+                return info;
+            }
+            finally
+            {
+                LocalFree(sd);
+            }
+        }
+
+        // Which parts an SDDL string holds; a malformed one is an
+        // ArgumentException.
+        public static SddlParts Parts(string sddl)
+        {
+            IntPtr sd = Convert(sddl);
+            try
+            {
+                SddlParts p = new SddlParts();
+                IntPtr owner, group, dacl;
+                bool defaulted, present;
+                GetSecurityDescriptorOwner(sd, out owner, out defaulted);
+                GetSecurityDescriptorGroup(sd, out group, out defaulted);
+                GetSecurityDescriptorDacl(sd, out present, out dacl, out defaulted);
+                ushort control;
+                uint revision;
+                GetSecurityDescriptorControl(sd, out control, out revision);
+                p.HasOwner = owner != IntPtr.Zero;
+                p.HasGroup = group != IntPtr.Zero;
+                p.HasDacl = present;
+                p.Protected = (control & SE_DACL_PROTECTED) != 0;
+                return p;
+            }
+            finally
+            {
+                LocalFree(sd);
+            }
+        }
+
+        // Applies the chosen parts of an SDDL string exactly as written:
+        // the DACL's explicit ACEs in their order, protected or not as its
+        // P flag says. SetNamedSecurityInfoW then re-inherits an
+        // unprotected DACL's inherited ACEs from the parent and propagates
+        // inheritable ACEs to every child that inherits, as Windows does
+        // for any DACL change.
+        public static void Apply(string path, string sddl, bool setOwner, bool setGroup, bool setDacl)
+        {
+            IntPtr sd = Convert(sddl);
+            try
+            {
+                IntPtr owner, group, dacl;
+                bool defaulted, present;
+                uint info = 0;
+                GetSecurityDescriptorOwner(sd, out owner, out defaulted);
+                GetSecurityDescriptorGroup(sd, out group, out defaulted);
+                GetSecurityDescriptorDacl(sd, out present, out dacl, out defaulted);
+                ushort control;
+                uint revision;
+                GetSecurityDescriptorControl(sd, out control, out revision);
+                if (setOwner)
+                {
+                    info |= OWNER_SECURITY_INFORMATION;
+                }
+                if (setGroup)
+                {
+                    info |= GROUP_SECURITY_INFORMATION;
+                }
+                if (setDacl)
+                {
+                    info |= DACL_SECURITY_INFORMATION;
+                    info |= (control & SE_DACL_PROTECTED) != 0 ? PROTECTED_DACL_SECURITY_INFORMATION : UNPROTECTED_DACL_SECURITY_INFORMATION;
+                }
+                int err = SetNamedSecurityInfoW(path, SE_FILE_OBJECT, info,
+                    setOwner ? owner : IntPtr.Zero, setGroup ? group : IntPtr.Zero, setDacl ? dacl : IntPtr.Zero, IntPtr.Zero);
+                if (err != 0)
+                {
+                    throw new Win32Exception(err);
+                }
+            }
+            finally
+            {
+                LocalFree(sd);
+            }
+        }
+
+        static IntPtr Convert(string sddl)
+        {
+            IntPtr sd;
+            if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, out sd, IntPtr.Zero))
+            {
+                throw new ArgumentException("not a security descriptor string: " + new Win32Exception(Marshal.GetLastWin32Error()).Message);
+            }
+            return sd;
+        }
+    }
+
+    // A service's configuration written through the SCM
+    // (ChangeServiceConfigW, ChangeServiceConfig2W), as sc.exe config does:
+    // the SCM keeps it in memory, so writing the service's registry key
+    // would not take effect before a restart.
+    public static class ServiceConfig
+    {
+        const uint SC_MANAGER_CONNECT = 0x1;
+        const uint SERVICE_QUERY_CONFIG = 0x1;
+        const uint SERVICE_CHANGE_CONFIG = 0x2;
+        const uint SERVICE_START = 0x10;
+        const uint SERVICE_NO_CHANGE = 0xffffffff;
+        const int SERVICE_CONFIG_DESCRIPTION = 1;
+        const int SERVICE_CONFIG_FAILURE_ACTIONS = 2;
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        struct SERVICE_DESCRIPTION
+        {
+            public string lpDescription;
+        }
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        struct SERVICE_FAILURE_ACTIONS
+        {
+            public uint dwResetPeriod;
+            public string lpRebootMsg;
+            public string lpCommand;
+            public uint cActions;
+            public IntPtr lpsaActions;
+        }
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern IntPtr OpenSCManagerW(string machine, string database, uint access);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern IntPtr OpenServiceW(IntPtr scm, string name, uint access);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool CloseServiceHandle(IntPtr handle);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool ChangeServiceConfigW(IntPtr service, uint type, uint start, uint errorControl, string binaryPath,
+            string loadOrderGroup, IntPtr tagId, string dependencies, string startName, string password, string displayName);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool ChangeServiceConfig2W(IntPtr service, int level, ref SERVICE_DESCRIPTION info);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool ChangeServiceConfig2W(IntPtr service, int level, ref SERVICE_FAILURE_ACTIONS info);
+
+        // Sets what is not null: start (0-4, or -1 to keep), image path,
+        // account, display name, dependencies (services, empty to clear),
+        // description, and failure actions as the FailureActions registry
+        // value stores them (a 20-byte SERVICE_FAILURE_ACTIONS header, the
+        // reset period first and the action count at offset 12, then 8
+        // bytes per action: type and delay).
+        public static void Configure(string name, int start, string imagePath, string objectName, string displayName,
+            string[] dependencies, string description, byte[] failureActions)
+        {
+            IntPtr scm = OpenSCManagerW(null, null, SC_MANAGER_CONNECT);
+            if (scm == IntPtr.Zero)
+            {
+                throw new Win32Exception(Marshal.GetLastWin32Error());
+            }
+            try
+            {
+                IntPtr svc = OpenServiceW(scm, name, SERVICE_QUERY_CONFIG | SERVICE_CHANGE_CONFIG | SERVICE_START);
+                if (svc == IntPtr.Zero)
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+                try
+                {
+                    string deps = null;
+                    if (dependencies != null)
+                    {
+                        deps = dependencies.Length == 0 ? "\0" : string.Join("\0", dependencies) + "\0\0";
+                    }
+                    uint st = start < 0 ? SERVICE_NO_CHANGE : (uint)start;
+                    if (!ChangeServiceConfigW(svc, SERVICE_NO_CHANGE, st, SERVICE_NO_CHANGE, imagePath, null, IntPtr.Zero,
+                        deps, objectName, null, displayName))
+                    {
+                        throw new Win32Exception(Marshal.GetLastWin32Error());
+                    }
+                    if (description != null)
+                    {
+                        SERVICE_DESCRIPTION d = new SERVICE_DESCRIPTION();
+                        d.lpDescription = description;
+                        if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, ref d))
+                        {
+                            throw new Win32Exception(Marshal.GetLastWin32Error());
+                        }
+                    }
+                    if (failureActions != null)
+                    {
+                        SetFailureActions(svc, failureActions);
+                    }
+                }
+                finally
+                {
+                    CloseServiceHandle(svc);
+                }
+            }
+            finally
+            {
+                CloseServiceHandle(scm);
+            }
+        }
+
+        static void SetFailureActions(IntPtr svc, byte[] value)
+        {
+            if (value.Length < 20)
+            {
+                throw new ArgumentException("FailureActions is shorter than its 20-byte header");
+            }
+            uint count = BitConverter.ToUInt32(value, 12);
+            if (count > 1024 || value.Length < 20 + 8 * count)
+            {
+                throw new ArgumentException("FailureActions holds fewer actions than its header counts");
+            }
+            SERVICE_FAILURE_ACTIONS fa = new SERVICE_FAILURE_ACTIONS();
+            fa.dwResetPeriod = BitConverter.ToUInt32(value, 0);
+            fa.cActions = count;
+            IntPtr actions = Marshal.AllocHGlobal((int)(8 * count) + 8);
+            try
+            {
+                Marshal.Copy(value, 20, actions, (int)(8 * count));
+                // A non-null array with no actions clears them; the reboot
+                // message and command are separate values, left as they are.
+                fa.lpsaActions = actions;
+                if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, ref fa))
+                {
+                    throw new Win32Exception(Marshal.GetLastWin32Error());
+                }
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(actions);
+            }
+        }
+    }
+
+    // The processes holding files open, through the Restart Manager.
+    public static class Holders
+    {
+        const int CCH_RM_SESSION_KEY = 32;
+        const int ERROR_MORE_DATA = 234;
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct RM_UNIQUE_PROCESS
+        {
+            public int dwProcessId;
+            public System.Runtime.InteropServices.ComTypes.FILETIME ProcessStartTime;
+        }
+
+        [StructLayout(LayoutKind.Sequential, CharSet = CharSet.Unicode)]
+        struct RM_PROCESS_INFO
+        {
+            public RM_UNIQUE_PROCESS Process;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 256)]
+            public string strAppName;
+            [MarshalAs(UnmanagedType.ByValTStr, SizeConst = 64)]
+            public string strServiceShortName;
+            public int ApplicationType;
+            public uint AppStatus;
+            public uint TSSessionId;
+            [MarshalAs(UnmanagedType.Bool)]
+            public bool bRestartable;
+        }
+
+        [DllImport("rstrtmgr.dll", CharSet = CharSet.Unicode)]
+        static extern int RmStartSession(out uint session, int flags, StringBuilder key);
+
+        [DllImport("rstrtmgr.dll")]
+        static extern int RmEndSession(uint session);
+
+        [DllImport("rstrtmgr.dll", CharSet = CharSet.Unicode)]
+        static extern int RmRegisterResources(uint session, uint nFiles, string[] files, uint nApps, IntPtr apps, uint nServices, string[] services);
+
+        [DllImport("rstrtmgr.dll")]
+        static extern int RmGetList(uint session, out uint needed, ref uint count, [In, Out] RM_PROCESS_INFO[] info, ref uint reasons);
+
+        // "name (PID n[, service s])" of each process holding one of files.
+        public static string[] Of(string[] files)
+        {
+            uint session;
+            StringBuilder key = new StringBuilder(CCH_RM_SESSION_KEY + 1);
+            int err = RmStartSession(out session, 0, key);
+            if (err != 0)
+            {
+                throw new Win32Exception(err);
+            }
+            try
+            {
+                err = RmRegisterResources(session, (uint)files.Length, files, 0, IntPtr.Zero, 0, null);
+                if (err != 0)
+                {
+                    throw new Win32Exception(err);
+                }
+                uint needed, count = 0, reasons = 0;
+                RM_PROCESS_INFO[] info = null;
+                err = RmGetList(session, out needed, ref count, null, ref reasons);
+                if (err == ERROR_MORE_DATA)
+                {
+                    info = new RM_PROCESS_INFO[needed];
+                    count = needed;
+                    err = RmGetList(session, out needed, ref count, info, ref reasons);
+                }
+                if (err != 0)
+                {
+                    throw new Win32Exception(err);
+                }
+                string[] out_ = new string[count];
+                for (int i = 0; i < count; i++)
+                {
+                    string s = info[i].strAppName + " (PID " + info[i].Process.dwProcessId;
+                    if (!string.IsNullOrEmpty(info[i].strServiceShortName))
+                    {
+                        s += ", service " + info[i].strServiceShortName;
+                    }
+                    out_[i] = s + ")";
+                }
+                return out_;
+            }
+            finally
+            {
+                RmEndSession(session);
+            }
         }
     }
 
@@ -2874,6 +3425,7 @@ $script:MsiLabOps = @{
     'service.set_start'     = 'Set-MsiLabServiceStart'
     'service.start'         = 'Start-MsiLabService'
     'service.stop'          = 'Stop-MsiLabService'
+    'service.configure'     = 'Set-MsiLabServiceConfig'
     'installer.unregister'  = 'Invoke-MsiLabInstallerUnregister'
     'installer.register'    = 'Invoke-MsiLabInstallerRegister'
     'registry.get'          = 'Get-MsiLabRegistryValue'
@@ -2936,6 +3488,9 @@ function Invoke-MsiLabOp {
         $win32 = Get-MsiLabWin32Code $_.Exception
         if ($win32 -ne 0) { $err.win32 = $win32 }
         $result = [ordered]@{ op = $Name; ok = $false; error = $err }
+        # An op that changed part of the host before failing returns its
+        # undo data beside the error (ops.Result).
+        if ($_.Exception.Data.Contains('MsiLabValue')) { $result.value = $_.Exception.Data['MsiLabValue'] }
     }
     if ($hive -ne '') {
         try { Dismount-MsiLabUserHive $hive }

@@ -29,6 +29,12 @@ foreach ($policy in @(Get-ExecutionPolicy -List)) {
     break
 }
 $request = [Console]::In.ReadToEnd() | ConvertFrom-Json
+# No request (empty stdin): its own answer, not "module missing", which
+# would have the client reinstall the module for nothing.
+if ($null -eq $request -or $null -eq $request.PSObject.Properties['ops']) {
+    [Console]::Out.Write('{"v":1,"no_request":"stdin held no JSON batch request"}')
+    exit 0
+}
 $module = Join-Path $env:ProgramData 'msilab\MsiLab.psm1'
 $bytes = $null
 if ([System.IO.File]::Exists($module)) { $bytes = [System.IO.File]::ReadAllBytes($module) }

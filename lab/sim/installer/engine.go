@@ -329,9 +329,17 @@ func (r *run) service() (model.ServiceStatus, bool) {
 			r.rule(RuleServiceUnavailable)
 			return st, false
 		}
-		r.rule(RuleServiceDemandStart)
 		st, _ = r.m.Services().Query("msiserver")
+		if st.State != model.ServiceRunning { // hung in StartPending: the COM call fails (G)
+			r.rule(RuleServiceUnavailable)
+			return st, false
+		}
+		r.rule(RuleServiceDemandStart)
 	}
+	// The service, once it has served a client, holds a handle inside
+	// C:\Windows\Installer while it idles, until it stops (G:
+	// docs/evidence.md#E-installer-handles): renaming the folder fails then.
+	r.m.Services().HoldOpen("msiserver", `C:\Windows\Installer`)
 	return st, true
 }
 

@@ -320,7 +320,7 @@ func TestClientTempGives1632(t *testing.T) {
 			must(l.t, l.m.FS().RemoveAll(win.SystemToken(), `C:\Users\msilab\AppData\Local\Temp`))
 		}},
 		{"unwritable", func(l *testLab) {
-			l.setSDDL(`C:\Users\msilab\AppData\Local\Temp`, "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(D;OICI;0x116;;;BA)")
+			l.setSDDL(`C:\Users\msilab\AppData\Local\Temp`, "D:P(D;OICI;0x116;;;BA)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

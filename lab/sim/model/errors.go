@@ -27,6 +27,7 @@ const (
 	ErrorServiceDisabled          Errno = 1058
 	ErrorCircularDependency       Errno = 1059
 	ErrorServiceDoesNotExist      Errno = 1060
+	ErrorServiceCannotAcceptCtrl  Errno = 1061
 	ErrorServiceNotActive         Errno = 1062
 	ErrorServiceDependencyFail    Errno = 1068
 	ErrorServiceMarkedForDelete   Errno = 1072

@@ -182,6 +182,27 @@ func (f FS) Stat(path string) (FileInfo, error) {
 	return l.node.info(l.path), nil
 }
 
+// StatAs is Stat for tok, as GetFileAttributesEx checks it: the object must
+// grant FILE_READ_ATTRIBUTES, or its folder FILE_LIST_DIRECTORY (D: "File
+// Security and Access Rights": listing a folder reads its entries'
+// attributes; traverse is not checked, every token holding
+// SeChangeNotifyPrivilege). A path that does not exist is not found
+// whatever the rights.
+func (f FS) StatAs(tok *win.Token, path string) (FileInfo, error) {
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	const op = "GetFileAttributesEx"
+	l, err := f.m.st.existing(op, path)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	if check(op, l.path, l.node, tok, win.FileReadAttributes) != nil &&
+		(l.parent == nil || check(op, l.path, l.parent, tok, win.FileListDirectory) != nil) {
+		return FileInfo{}, deniedErr(op, l.path, win.FileReadAttributes, tok)
+	}
+	return l.node.info(l.path), nil
+}
+
 // Exists reports whether path names a file or directory.
 func (f FS) Exists(path string) bool {
 	_, err := f.Stat(path)

@@ -138,15 +138,16 @@ func TestRepropagation(t *testing.T) {
 	must(t, fs.WriteFile(user, `C:\Windows\Temp\d\f`, nil))
 	must(t, fs.Mkdir(sys, `C:\Windows\Temp\prot`))
 	must(t, fs.SetSDDL(sys, `C:\Windows\Temp\prot`, "D:PAI(A;OICI;FA;;;SY)"))
-	// explicit ACE on the file, in non-canonical position: allow then deny
+	// explicit ACE on the file, in non-canonical position: allow then
+	// deny, kept in that order as SetNamedSecurityInfo keeps it
 	must(t, fs.SetSDDL(user, `C:\Windows\Temp\d\f`, "D:AI(A;;FR;;;WD)(D;;FW;;;AN)(A;ID;FA;;;SY)"))
-	if got := dacl(t, m, `C:\Windows\Temp\d\f`); got != "D:AI(D;;FW;;;AN)(A;;FR;;;WD)(A;ID;FA;;;BA)(A;ID;FA;;;SY)(A;ID;FA;;;"+string(testUser)+")" {
-		t.Errorf("explicit kept first, deny first, inherited recomputed: %s", got)
+	if got := dacl(t, m, `C:\Windows\Temp\d\f`); got != "D:AI(A;;FR;;;WD)(D;;FW;;;AN)(A;ID;FA;;;BA)(A;ID;FA;;;SY)(A;ID;FA;;;"+string(testUser)+")" {
+		t.Errorf("explicit kept first in their order, inherited recomputed: %s", got)
 	}
 	// A broken Temp: a deny-write ACE for SYSTEM, inheritable.
 	broken := "D:PAI(D;OICI;0x100116;;;SY)(A;CI;0x100026;;;BU)(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)(A;OICIIO;FA;;;CO)"
 	must(t, fs.SetSDDL(sys, `C:\Windows\Temp`, broken))
-	wantF := "D:AI(D;;FW;;;AN)(A;;FR;;;WD)(D;ID;0x100116;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;SY)(A;ID;FA;;;" + string(testUser) + ")"
+	wantF := "D:AI(A;;FR;;;WD)(D;;FW;;;AN)(D;ID;0x100116;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;SY)(A;ID;FA;;;" + string(testUser) + ")"
 	if got := dacl(t, m, `C:\Windows\Temp\d\f`); got != wantF {
 		t.Errorf("re-propagated file:\n got %s\nwant %s", got, wantF)
 	}

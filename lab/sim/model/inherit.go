@@ -2,7 +2,6 @@ package model
 
 import (
 	"github.com/msilab/msilab/win"
-	"slices"
 )
 
 // newObjectSD is the descriptor of an object tok creates under parent:
@@ -27,10 +26,12 @@ func newObjectSD(parent *win.SecurityDescriptor, dir bool, tok *win.Token) win.S
 	return sd
 }
 
-// explicitACEs returns the ACEs of acl that are not inherited, explicit
-// deny before explicit allow (canonical order, as icacls and Set-Acl
-// keep it). With keepAll, inherited ACEs are kept as explicit ones (a
-// DACL being protected).
+// explicitACEs returns the ACEs of acl that are not inherited, in the
+// order given: SetNamedSecurityInfo stores a DACL's explicit ACEs as the
+// caller orders them ("the caller is responsible for ensuring ACEs are
+// added in the correct order", D; only .NET's CommonSecurityDescriptor
+// sorts them: docs/evidence.md#E-net-canonical-acl). With keepAll,
+// inherited ACEs are kept as explicit ones (a DACL being protected).
 func explicitACEs(acl win.ACL, keepAll bool) []win.ACE {
 	var out []win.ACE
 	for _, a := range acl.ACEs {
@@ -42,9 +43,6 @@ func explicitACEs(acl win.ACL, keepAll bool) []win.ACE {
 		}
 		out = append(out, a)
 	}
-	slices.SortStableFunc(out, func(x, y win.ACE) int {
-		return int(y.Type) - int(x.Type) // deny (1) first
-	})
 	return out
 }
 

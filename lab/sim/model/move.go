@@ -11,7 +11,9 @@ import (
 // FILE_ADD_SUBDIRECTORY on the new parent. The object keeps its security
 // descriptor, inherited ACEs included, as a same-volume move does (D:
 // "Moving and copying files and folders" keeps permissions on one volume).
-// An existing destination is ERROR_ALREADY_EXISTS.
+// An existing destination is ERROR_ALREADY_EXISTS. A file or folder that
+// a process holds open, or a folder with one inside, cannot be moved:
+// *InUseError, ERROR_ACCESS_DENIED (see handles.go).
 func (f FS) Move(tok *win.Token, from, to string) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
@@ -36,6 +38,9 @@ func (f FS) Move(tok *win.Token, from, to string) error {
 	// Moving a directory into itself.
 	if lsrc := strings.ToLower(src.path) + `\`; strings.HasPrefix(strings.ToLower(dst.path)+`\`, lsrc) {
 		return pathErr(op, dst.path, ErrorInvalidName, ErrInvalidName)
+	}
+	if hs := f.m.holdersUnder(src.path); len(hs) > 0 {
+		return &InUseError{Op: op, Path: src.path, Holders: hs}
 	}
 	okSelf := check(op, src.path, src.node, tok, win.Delete) == nil
 	okParent := check(op, src.path, src.parent, tok, win.FileDeleteChild) == nil

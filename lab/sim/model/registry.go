@@ -23,6 +23,8 @@ type rkey struct {
 	name string
 	kids map[string]*rkey
 	vals map[string]Value
+	// denyDelete: the key's DACL denies DELETE to everyone (DenyDelete).
+	denyDelete bool
 }
 
 func newKey(name string) *rkey {
@@ -31,6 +33,7 @@ func newKey(name string) *rkey {
 
 func (k *rkey) clone() *rkey {
 	c := newKey(k.name)
+	c.denyDelete = k.denyDelete
 	for n, v := range k.vals {
 		c.vals[n] = v.clone()
 	}
@@ -191,17 +194,35 @@ func (m *Machine) createKey(tok *win.Token, path string) error {
 	return nil
 }
 
-// DeleteKey deletes a key and everything under it (RegDeleteTree). Hive
-// roots cannot be deleted.
+// DeleteKey deletes a key and everything under it, as .NET's
+// RegistryKey.DeleteSubKeyTree does: each subkey's tree first (in name
+// order), then the key. A key that denies DELETE (DenyDelete) stops it
+// there with ERROR_ACCESS_DENIED, what was deleted before it staying
+// deleted: a partial delete (D: RegDeleteKeyEx needs DELETE on the key;
+// the order is .NET's recursion). Hive roots cannot be deleted.
 func (r Registry) DeleteKey(tok *win.Token, path string) error {
 	r.m.mu.Lock()
 	defer r.m.mu.Unlock()
 	return r.m.deleteKey(tok, path)
 }
 
+// DenyDelete makes a key's DACL deny DELETE to everyone, as a key owned by
+// TrustedInstaller denies it to administrators (G: a test's stand-in for
+// any key that cannot be deleted).
+func (r Registry) DenyDelete(path string) error {
+	r.m.mu.Lock()
+	defer r.m.mu.Unlock()
+	k, _, err := r.open(win.SystemToken(), "RegSetKeySecurity", path, false)
+	if err != nil {
+		return err
+	}
+	k.denyDelete = true
+	return nil
+}
+
 func (m *Machine) deleteKey(tok *win.Token, path string) error {
 	const op = "RegDeleteTree"
-	_, kp, err := Registry{m}.open(tok, op, path, true)
+	k, kp, err := Registry{m}.open(tok, op, path, true)
 	if err != nil {
 		return err
 	}
@@ -209,7 +230,20 @@ func (m *Machine) deleteKey(tok *win.Token, path string) error {
 		return deniedErr(op, kp.String(), win.Delete, tok)
 	}
 	parent, _ := m.st.findKey(keyPath{kp.hive, kp.parts[:len(kp.parts)-1]})
-	delete(parent.kids, strings.ToLower(kp.parts[len(kp.parts)-1]))
+	return deleteTree(op, kp.String(), parent, k, tok)
+}
+
+// deleteTree deletes k's subkeys' trees, then k from parent.
+func deleteTree(op, path string, parent, k *rkey, tok *win.Token) error {
+	for _, kid := range k.sortedKids() {
+		if err := deleteTree(op, path+`\`+kid.name, k, kid, tok); err != nil {
+			return err
+		}
+	}
+	if k.denyDelete {
+		return deniedErr(op, path, win.Delete, tok)
+	}
+	delete(parent.kids, strings.ToLower(k.name))
 	return nil
 }
 
@@ -304,7 +338,11 @@ func (r Registry) Values(tok *win.Token, path string) ([]Value, error) {
 }
 
 func regLines(out *[]string, path string, k *rkey) {
-	*out = append(*out, "reg "+strings.ToLower(path))
+	if k.denyDelete {
+		*out = append(*out, "reg "+strings.ToLower(path)+" deny-delete")
+	} else {
+		*out = append(*out, "reg "+strings.ToLower(path))
+	}
 	for _, v := range k.sortedValues() {
 		*out = append(*out, fmt.Sprintf("reg %s value %q %s %q", strings.ToLower(path), strings.ToLower(v.Name), v.Type, v.Data()))
 	}

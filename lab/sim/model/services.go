@@ -10,8 +10,9 @@ import (
 // registry key, HKLM\SYSTEM\CurrentControlSet\Services\<name> (Start,
 // Type, ErrorControl, ImagePath, ObjectName, DisplayName, DependOnService);
 // a key without a Type value is not a service. The run state (and PID) is
-// in memory. State changes are immediate: StartPending and StopPending
-// exist for callers that report them but the model never rests in them.
+// in memory. State changes are immediate, except for a service made to
+// hang (SetStuck), which rests in StartPending or StopPending, as a
+// service whose process never reports to the SCM does.
 // Changing configuration, starting and stopping need an elevated admin or
 // SYSTEM (D: "Service Security and Access Rights": the SCM and service
 // default DACLs give change/start/stop to Administrators and SYSTEM).
@@ -58,6 +59,7 @@ type ServiceStatus struct {
 type svcRun struct {
 	state ServiceState
 	pid   uint32
+	open  []string // paths its process holds open (HoldOpen), closed when it stops
 }
 
 // unstoppable services refuse SERVICE_CONTROL_STOP (G: RpcSs does not
@@ -93,6 +95,11 @@ func (m *Machine) config(name string) (ServiceStatus, bool) {
 	c.ObjectName = k.vals["objectname"].Str
 	c.DisplayName = k.vals["displayname"].Str
 	c.DependOnService = append([]string(nil), k.vals["dependonservice"].Multi...)
+	c.Description = k.vals["description"].Str
+	c.FailureActions = append([]byte(nil), k.vals["failureactions"].Bin...)
+	if len(c.FailureActions) == 0 {
+		c.FailureActions = nil
+	}
 	s.MarkedForDelete = k.vals["deleteflag"].Num == 1
 	if r := m.st.svc[strings.ToLower(name)]; r != nil {
 		s.State, s.PID = r.state, r.pid
@@ -129,9 +136,43 @@ func (m *Machine) writeConfig(name string, cfg win.ServiceConfig) {
 	if len(cfg.DependOnService) > 0 {
 		vals = append(vals, MultiSZ("DependOnService", cfg.DependOnService...))
 	}
+	if cfg.Description != "" {
+		vals = append(vals, SZ("Description", cfg.Description))
+	}
+	if len(cfg.FailureActions) > 0 {
+		vals = append(vals, Binary("FailureActions", cfg.FailureActions))
+	}
 	for _, v := range vals {
 		_ = m.setValue(sys, key, v)
 	}
+}
+
+// Configure rewrites a service's configuration, as ChangeServiceConfig and
+// ChangeServiceConfig2 do (sc.exe config, description, failure): start
+// type, image path, account, display name, dependencies, description and
+// failure actions; Type and ErrorControl are kept. An empty description,
+// dependency list or failure action list removes it.
+func (s Services) Configure(tok *win.Token, name string, cfg win.ServiceConfig) error {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	const op = "ChangeServiceConfig"
+	if err := adminOnly(op, name, tok); err != nil {
+		return err
+	}
+	st, ok := s.m.config(name)
+	switch {
+	case !ok:
+		return svcErr(op, name, ErrorServiceDoesNotExist, ErrServiceMissing)
+	case st.MarkedForDelete:
+		return svcErr(op, name, ErrorServiceMarkedForDelete, ErrServiceState)
+	}
+	k, _ := s.m.st.findKey(keyPath{"HKLM", []string{"SYSTEM", "CurrentControlSet", "Services", st.Name}})
+	for _, v := range []string{"dependonservice", "description", "failureactions"} {
+		delete(k.vals, v)
+	}
+	cfg.Type, cfg.ErrorControl = st.Config.Type, st.Config.ErrorControl
+	s.m.writeConfig(st.Name, cfg)
+	return nil
 }
 
 // Create installs a service, as `msiexec /regserver` does for msiserver;
@@ -221,6 +262,28 @@ func (s Services) Activate(name string) error {
 	return err
 }
 
+// SetStuck makes a service hang, or stop hanging: started, it stays in
+// StartPending; stopped, in StopPending; a pending service takes no
+// control; unstuck, it reaches the state it was heading for (G: a service whose process never calls SetServiceStatus, the
+// case service.start and service.stop bound their wait for).
+func (s Services) SetStuck(name string, stuck bool) {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	l := strings.ToLower(name)
+	if stuck {
+		s.m.st.stuck[l] = true
+		return
+	}
+	delete(s.m.st.stuck, l)
+	switch r := s.m.st.svc[l]; {
+	case r == nil:
+	case r.state == ServiceStartPending: // the process reports at last
+		r.state = ServiceRunning
+	case r.state == ServiceStopPending:
+		delete(s.m.st.svc, l)
+	}
+}
+
 func (m *Machine) start(name string, visiting map[string]bool) error {
 	const op = "StartService"
 	st, ok := m.config(name)
@@ -229,7 +292,7 @@ func (m *Machine) start(name string, visiting map[string]bool) error {
 		return svcErr(op, name, ErrorServiceDoesNotExist, ErrServiceMissing)
 	case st.MarkedForDelete:
 		return svcErr(op, name, ErrorServiceMarkedForDelete, ErrServiceState)
-	case st.State == ServiceRunning:
+	case st.State != ServiceStopped: // running or pending (G for pending)
 		return svcErr(op, name, ErrorServiceAlreadyRunning, ErrServiceState)
 	case st.Config.Start == win.StartDisabled:
 		return svcErr(op, name, ErrorServiceDisabled, ErrServiceDisabled)
@@ -250,7 +313,11 @@ func (m *Machine) start(name string, visiting map[string]bool) error {
 			return svcErr(op, name, ErrorServiceDependencyFail, fmt.Errorf("%w: %w", ErrServiceDependent, err))
 		}
 	}
-	m.st.svc[strings.ToLower(name)] = &svcRun{state: ServiceRunning, pid: m.st.nextPID}
+	state := ServiceRunning
+	if m.st.stuck[strings.ToLower(name)] {
+		state = ServiceStartPending
+	}
+	m.st.svc[strings.ToLower(name)] = &svcRun{state: state, pid: m.st.nextPID}
 	m.st.nextPID += 4
 	return nil
 }
@@ -269,8 +336,10 @@ func (s Services) Stop(tok *win.Token, name string) error {
 	switch {
 	case !ok:
 		return svcErr(op, name, ErrorServiceDoesNotExist, ErrServiceMissing)
-	case st.State != ServiceRunning:
+	case st.State == ServiceStopped:
 		return svcErr(op, name, ErrorServiceNotActive, ErrServiceState)
+	case st.State != ServiceRunning: // D: ControlService, a pending service takes no control
+		return svcErr(op, name, ErrorServiceCannotAcceptCtrl, ErrServiceState)
 	}
 	for lname, r := range s.m.st.svc {
 		if r.state != ServiceRunning {
@@ -286,6 +355,10 @@ func (s Services) Stop(tok *win.Token, name string) error {
 	if unstoppable[strings.ToLower(name)] {
 		return svcErr(op, name, ErrorInvalidServiceControl, ErrServiceState)
 	}
+	if s.m.st.stuck[strings.ToLower(name)] {
+		s.m.st.svc[strings.ToLower(name)].state = ServiceStopPending
+		return nil
+	}
 	delete(s.m.st.svc, strings.ToLower(name))
 	if st.MarkedForDelete {
 		s.m.dropService(st.Name)
@@ -294,7 +367,10 @@ func (s Services) Stop(tok *win.Token, name string) error {
 }
 
 func svcLines(out *[]string, st *state) {
+	for name := range st.stuck {
+		*out = append(*out, "svc "+name+" hangs")
+	}
 	for name, r := range st.svc {
-		*out = append(*out, fmt.Sprintf("svc %s state=%s pid=%d", name, r.state, r.pid))
+		*out = append(*out, fmt.Sprintf("svc %s state=%s pid=%d open=%s", name, r.state, r.pid, strings.ToLower(strings.Join(r.open, ";"))))
 	}
 }

@@ -28,6 +28,8 @@ type state struct {
 	tasks     map[string]Task       // lower-case path -> task
 	groups    map[win.SID][]win.SID // local group -> members by SID alone (groups.go)
 	procs     map[uint32]Process    // running long-lived processes (processes.go)
+	handles   map[string][]string   // process name -> paths it holds open
+	stuck     map[string]bool       // lower-case service name -> hangs in StartPending/StopPending
 	ticks     int64                 // default clock: reads so far
 	nextPID   uint32
 }
@@ -38,7 +40,7 @@ func newState() *state {
 		hiveFiles: map[string]*rkey{}, rights: defaultRights(),
 		svc: map[string]*svcRun{}, users: map[string]*User{}, mutexes: map[string]mutexHold{},
 		tasks: map[string]Task{}, groups: map[win.SID][]win.SID{},
-		procs:   map[uint32]Process{},
+		procs: map[uint32]Process{}, handles: map[string][]string{}, stuck: map[string]bool{},
 		nextPID: 1000}
 }
 
@@ -64,6 +66,7 @@ func (st *state) clone() *state {
 	c.svc = make(map[string]*svcRun, len(st.svc))
 	for k, v := range st.svc {
 		r := *v
+		r.open = slices.Clone(v.open)
 		c.svc[k] = &r
 	}
 	c.users = make(map[string]*User, len(st.users))
@@ -81,6 +84,11 @@ func (st *state) clone() *state {
 	c.groups = make(map[win.SID][]win.SID, len(st.groups))
 	for k, v := range st.groups {
 		c.groups[k] = slices.Clone(v)
+	}
+	c.stuck = maps.Clone(st.stuck)
+	c.handles = make(map[string][]string, len(st.handles))
+	for k, v := range st.handles {
+		c.handles[k] = slices.Clone(v)
 	}
 	return &c
 }
@@ -142,6 +150,7 @@ func (st *state) lines() State {
 	taskLines(&out, st)
 	groupLines(&out, st)
 	processLines(&out, st)
+	handleLines(&out, st)
 	slices.Sort(out)
 	return out
 }

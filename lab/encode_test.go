@@ -1,0 +1,62 @@
+package lab_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/lab/sim"
+	"github.com/msilab/msilab/win"
+)
+
+// TestStdinIsASCII: a batch and a download send their JSON through the one
+// encoder, ops.EncodeJSON, so a path or password with non-ASCII characters
+// reaches the host's stdin as \u escapes: a request with a byte above 0x7e
+// is dropped here, and both still succeed.
+func TestStdinIsASCII(t *testing.T) {
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer srv.Close()
+	const name = `C:\Windows\Temp\José-ü.txt`
+	if err := srv.Host().Machine().FS().WriteFile(win.SystemToken(), name, []byte("données")); err != nil {
+		t.Fatal(err)
+	}
+	g := testlab.NewGate(srv.URL())
+	front := httptest.NewServer(g)
+	defer front.Close()
+	u, _ := url.Parse(front.URL)
+	port, _ := strconv.Atoi(u.Port())
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g.DropWhen(func(stdin []byte) bool {
+		for _, c := range stdin {
+			if c > 0x7e {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := s.RunBatch(context.Background(), []ops.Op{ops.MustNew(ops.OpPathStat, ops.PathArgs{Path: name})}); err != nil {
+		t.Fatalf("a batch naming %s: %v", name, err)
+	}
+	var back bytes.Buffer
+	if _, err := s.Download(context.Background(), name, &back); err != nil || back.String() != "données" {
+		t.Fatalf("download of %s: %q, %v", name, back.String(), err)
+	}
+	want, _ := ops.EncodeJSON(ops.Request{Version: ops.ProtocolVersion, ModuleSHA256: ops.ModuleSHA256})
+	if got, _ := ops.EncodeRequest(nil); !bytes.Equal(got, want) {
+		t.Errorf("EncodeRequest %s is not EncodeJSON's %s", got, want)
+	}
+}
