@@ -431,17 +431,17 @@ func StateValue(op string, r ops.Result) string {
 	case op == ops.OpServiceGet && r.OK:
 		var s ops.Service
 		if json.Unmarshal(r.Value, &s) == nil {
-			val = serviceMeaning(s)
+			val = ServiceMeaning(s)
 		}
 	}
 	return val
 }
 
-// serviceMeaning renders a service's configuration as the SCM reads it
+// ServiceMeaning renders a service's configuration as the SCM reads it
 // (docs/evidence.md#E-regserver-config): paths and names expanded and
 // case-folded (win.ServiceText, win.ServiceAccount), dependencies by name,
 // failure actions by what they do; no run state or PID.
-func serviceMeaning(s ops.Service) string {
+func ServiceMeaning(s ops.Service) string {
 	if !s.Exists {
 		return s.Name + ": not registered"
 	}

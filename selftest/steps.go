@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/testpkgs"
 	"github.com/msilab/msilab/win"
 )
@@ -407,7 +408,7 @@ func (t *tester) service() (restore func()) {
 		return fmt.Sprintf("%s, %s", before.StartType, before.State), nil
 	})
 	if res == nil {
-		for _, op := range []string{ops.OpServiceSetStart, ops.OpServiceStart, ops.OpServiceStop, ops.OpInstallerUnregister, ops.OpInstallerRegister} {
+		for _, op := range []string{ops.OpServiceSetStart, ops.OpServiceStart, ops.OpServiceStop, ops.OpInstallerUnregister, ops.OpInstallerRegister, ops.OpServiceConfigure} {
 			t.skip(op, "msiserver could not be read")
 		}
 		return func() {}
@@ -436,7 +437,7 @@ func (t *tester) service() (restore func()) {
 		return before.StartType + " written as it was", nil
 	})
 	if before.StartType == "Disabled" {
-		for _, op := range []string{ops.OpServiceStart, ops.OpServiceStop, ops.OpInstallerUnregister, ops.OpInstallerRegister} {
+		for _, op := range []string{ops.OpServiceStart, ops.OpServiceStop, ops.OpInstallerUnregister, ops.OpInstallerRegister, ops.OpServiceConfigure} {
 			t.skip(op, "msiserver is disabled on this host: fix that first (msilab doctor)")
 		}
 		return func() {}
@@ -456,6 +457,7 @@ func (t *tester) service() (restore func()) {
 	if stopped == nil {
 		t.skip(ops.OpInstallerUnregister, "msiserver did not stop: unregistering a running service marks it for deletion")
 		t.skip(ops.OpInstallerRegister, "not unregistered")
+		t.skip(ops.OpServiceConfigure, "not unregistered")
 	} else {
 		t.step(ops.OpInstallerUnregister, []ops.Op{ops.MustNew(ops.OpInstallerUnregister, nil), get}, func(res []ops.Result) (string, error) {
 			var s ops.Service
@@ -476,6 +478,23 @@ func (t *tester) service() (restore func()) {
 				return "", fmt.Errorf("msiserver is not registered")
 			}
 			return "msiserver registered: " + s.StartType, nil
+		})
+		// msiexec /regserver writes its own values (docs/evidence.md#E-regserver-config):
+		// the configuration read first is written back whole.
+		cfg := ops.ConfigureAs(before)
+		cfg.Name = ops.InstallerService
+		t.step(ops.OpServiceConfigure, []ops.Op{ops.MustNew(ops.OpServiceConfigure, cfg), get}, func(res []ops.Result) (string, error) {
+			var s ops.Service
+			if _, err := allOK(res); err != nil {
+				return "", err
+			}
+			if err := decode(res, 1, &s); err != nil {
+				return "", err
+			}
+			if remediation.ServiceMeaning(before) != remediation.ServiceMeaning(s) {
+				return "", fmt.Errorf("msiserver reads %+v after writing %+v", s, before)
+			}
+			return "msiserver's configuration written back as read", nil
 		})
 	}
 	// Back as it was: the start type (msiexec /regserver writes Manual),

@@ -30,10 +30,12 @@ var ModuleSHA256 = func() string {
 
 // BatchScript runs a batch: stdin is a Request, stdout a Response. It
 // imports the very bytes whose hash it checked, and the module checks the
-// host folder before any op (a Response with HostDir set).
-//
+// host folder before any op (a Response with HostDir set). It is sent
+// compacted, as UploadScript is.
+var BatchScript = compactScript(batchScript)
+
 //go:embed powershell/batch.ps1
-var BatchScript string
+var batchScript string
 
 // UploadScript writes a file: stdin is a JSON header line {"path"}, base64
 // lines, then a JSON trailer line {"size","sha256"}. The bytes are staged in
