@@ -242,10 +242,15 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
-		_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
-		return err
-	})
+	if s.closed {
+		return nil, ErrClosed
+	}
+	res, err := sendRecorded(ctx, len(batch), func() ([]ops.Result, error) {
+		return RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
+			_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
+			return err
+		})
+	}, s.reconnect)
 	if err != nil {
 		return nil, fmt.Errorf("lab: %s: %w", s.ep.Host, err)
 	}
@@ -259,7 +264,8 @@ func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Resu
 //
 // The request carries the logons of ctx (WithLogons) beside the ops.
 func RunBatchWith(ctx context.Context, batch []ops.Op, run func(context.Context, Command) (*Output, error), install func(context.Context) error) ([]ops.Result, error) {
-	req, err := ops.EncodeRequest(batch, LogonsFrom(ctx)...)
+	forget, _ := ctx.Value(forgetKey{}).([]string)
+	req, err := ops.EncodeBatch(ops.Request{Ops: batch, Logons: LogonsFrom(ctx), ID: BatchIDFrom(ctx), Forget: forget})
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +274,7 @@ func RunBatchWith(ctx context.Context, batch []ops.Op, run func(context.Context,
 		if err != nil {
 			return nil, err
 		}
+		noteReplayed(ctx, out.Stdout)
 		return out.Stdout, nil
 	}
 	return ops.Exchange(req, len(batch), send, func() error { return install(ctx) })

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -150,7 +151,9 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		cell := order[i]
 		revert, proof := batches[cell].revert, batches[cell].proof
 		if len(revert)+len(proof) > 0 {
-			res, err := s.RunBatch(ctx, append(append([]ops.Op(nil), revert...), proof...))
+			// Sent under an ID, so resent (not run again) when its answer is lost.
+			bctx := lab.WithBatchID(ctx, ops.BatchID(j.Run(), cell, "revert", 0))
+			res, err := s.RunBatch(bctx, append(append([]ops.Op(nil), revert...), proof...))
 			if err != nil {
 				return err
 			}
@@ -165,6 +168,16 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 			return err
 		}
 		fmt.Fprintf(stdout, "reverted %s on %s (%d ops, %d reads match the state before)\n", cell, name, len(revert), len(proof))
+	}
+	// The host's records of the runs' batches, and of this revert's, go.
+	forget := []string{j.Run() + "_"}
+	for _, e := range entries {
+		if e.Run != "" && !slices.Contains(forget, e.Run+"_") {
+			forget = append(forget, e.Run+"_")
+		}
+	}
+	if _, err := s.RunBatch(lab.WithForget(ctx, forget...), nil); err != nil {
+		return fmt.Errorf("forget the batch records: %w", err)
 	}
 	return nil
 }

@@ -64,6 +64,13 @@ type Request struct {
 	// beside the ops, never in an op's arguments, so that a batch as msilab
 	// records it (results, evidence, journal) holds no password.
 	Logons []Logon `json:"logons,omitempty"`
+	// ID names a batch that changes the host (BatchID): the host records
+	// its response under the ID before answering, and a resend with the
+	// same ID gets that response back without running the ops again.
+	ID string `json:"id,omitempty"`
+	// Forget lists ID prefixes whose records the host deletes before the
+	// ops run (a run's records, when it ends).
+	Forget []string `json:"forget,omitempty"`
 }
 
 // Logon is an account's password. User is the account's name, bare or as
@@ -88,6 +95,8 @@ type Response struct {
 	// the requested hash; no op ran then.
 	Module  string   `json:"module,omitempty"`
 	Results []Result `json:"results,omitempty"`
+	// Batch is how the host handled a request with an ID (nil: none).
+	Batch *BatchStatus `json:"batch,omitempty"`
 }
 
 // ModuleMissing is Response.Module when the module must be (re)installed.
@@ -193,7 +202,7 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		}
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
-			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
+			return nil, &ResponseError{Err: fmt.Errorf("batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))}
 		}
 		if resp.Module == ModuleMissing {
 			if attempt > 0 {
@@ -204,8 +213,11 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 			}
 			continue
 		}
+		if resp.Batch != nil && resp.Batch.Interrupted {
+			return nil, &BatchInterruptedError{ID: resp.Batch.ID}
+		}
 		if len(resp.Results) != n {
-			return nil, fmt.Errorf("ops: batch of %d ops got %d results", n, len(resp.Results))
+			return nil, &ResponseError{Err: fmt.Errorf("batch of %d ops got %d results", n, len(resp.Results))}
 		}
 		return resp.Results, nil
 	}

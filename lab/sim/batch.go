@@ -50,16 +50,22 @@ func (h *Host) runBatch(s Session) Program {
 			writeCLIXMLError(p.Stderr, "ConvertFrom-Json : Invalid JSON primitive: "+err.Error())
 			return 1
 		}
-		resp := ops.Response{Version: ops.ProtocolVersion}
+		resp := &ops.Response{Version: ops.ProtocolVersion}
 		mod, err := h.readFile(s, ops.ModulePath)
 		if err != nil || !strings.EqualFold(fileHash(mod), req.ModuleSHA256) {
 			resp.Module = ops.ModuleMissing
-		} else {
-			resp.Results = make([]ops.Result, 0, len(req.Ops))
-			ctx := withLogons(ctx, req.Logons)
-			for _, op := range req.Ops {
-				resp.Results = append(resp.Results, h.runOp(ctx, s, op))
+		} else if len(req.Forget) > 0 || req.ID != "" {
+			// Batches with an ID run at most once (batchrecord.go).
+			var err error
+			if resp, err = h.runRecorded(ctx, s, req); err != nil {
+				writeCLIXMLError(p.Stderr, err.Error())
+				return 1
 			}
+			if resp == nil { // killed mid-batch: no answer, no record
+				return 1
+			}
+		} else {
+			resp.Results = h.runOps(ctx, s, req)
 		}
 		out, err := json.Marshal(resp)
 		if err != nil {
@@ -69,6 +75,16 @@ func (h *Host) runBatch(s Session) Program {
 		p.Stdout.Write(out)
 		return 0
 	}
+}
+
+// runOps runs a request's ops in order, with its logons.
+func (h *Host) runOps(ctx context.Context, s Session, req ops.Request) []ops.Result {
+	results := make([]ops.Result, 0, len(req.Ops))
+	ctx = withLogons(ctx, req.Logons)
+	for _, op := range req.Ops {
+		results = append(results, h.runOp(ctx, s, op))
+	}
+	return results
 }
 
 func (h *Host) runOp(ctx context.Context, s Session, op ops.Op) ops.Result {

@@ -21,6 +21,8 @@ type Host struct {
 
 	hvOnce sync.Once
 	hv     *hyperV // the VMs of a simulated Hyper-V host (nil: none)
+
+	batches batchLocks // one send at a time per batch ID (batchrecord.go)
 }
 
 // Session is who runs a command, and in which shell.

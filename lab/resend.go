@@ -1,0 +1,198 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/msilab/msilab/internal/textutil"
+	"github.com/msilab/msilab/lab/ops"
+)
+
+// Exactly-once batches. A batch sent with an ID (WithBatchID) is recorded
+// by the host under that ID before it answers (ops.Request.ID), so when
+// its answer is lost (a dropped, reset or truncated connection, a Receive
+// or a stdin Send that failed) the session sends it again, with the same
+// ID, on a new shell and connection: the host answers the recorded
+// response and runs nothing twice. Every send and its error is counted in
+// the context's BatchStats, so no retry is silent.
+
+type batchIDKey struct{}
+type resendKey struct{}
+type batchStatsKey struct{}
+type forgetKey struct{}
+
+// WithBatchID returns a context whose next batch carries id (ops.BatchID).
+func WithBatchID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, batchIDKey{}, id)
+}
+
+// BatchIDFrom is the ID WithBatchID put in ctx ("" for none).
+func BatchIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(batchIDKey{}).(string)
+	return id
+}
+
+// WithForget returns a context whose batches ask the host to delete the
+// records of the batch IDs starting with the prefixes (ops.Request.Forget).
+func WithForget(ctx context.Context, prefixes ...string) context.Context {
+	return context.WithValue(ctx, forgetKey{}, prefixes)
+}
+
+// WithBatchStats returns a context whose batches count their sends in st.
+func WithBatchStats(ctx context.Context, st *BatchStats) context.Context {
+	return context.WithValue(ctx, batchStatsKey{}, st)
+}
+
+// WithResendPolicy returns a context whose batches are resent as pol
+// says instead of as DefaultResend does (Sends 1: never).
+func WithResendPolicy(ctx context.Context, pol ResendPolicy) context.Context {
+	return context.WithValue(ctx, resendKey{}, pol)
+}
+
+// resendPolicy is ctx's policy, or DefaultResend.
+func resendPolicy(ctx context.Context) ResendPolicy {
+	if pol, ok := ctx.Value(resendKey{}).(ResendPolicy); ok && pol.Sends > 0 {
+		return pol
+	}
+	return DefaultResend
+}
+
+// BatchStats counts what a batch's delivery took.
+type BatchStats struct {
+	mu sync.Mutex
+	// Sends is how many times batches were sent; Resends how many of
+	// those were resends after a lost or partial answer.
+	Sends, Resends int
+	// Replayed is how many answers were the host's record of a batch that
+	// had run already (a resend whose first send had reached the host).
+	Replayed int
+	// Errors are the transport errors that caused the resends, and the
+	// last one when the resends ran out.
+	Errors []string
+}
+
+func (st *BatchStats) add(f func(*BatchStats)) {
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	f(st)
+}
+
+// Snapshot is a copy of the counts.
+func (st *BatchStats) Snapshot() BatchStats {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return BatchStats{Sends: st.Sends, Resends: st.Resends, Replayed: st.Replayed, Errors: append([]string(nil), st.Errors...)}
+}
+
+func statsFrom(ctx context.Context) *BatchStats {
+	st, _ := ctx.Value(batchStatsKey{}).(*BatchStats)
+	return st
+}
+
+// ResendPolicy bounds the resends of a batch with an ID.
+type ResendPolicy struct {
+	// Sends is the most sends of one batch (the first included).
+	Sends int
+	// Backoff is the wait before the first resend, doubled before each
+	// next one up to MaxBackoff.
+	Backoff, MaxBackoff time.Duration
+}
+
+// DefaultResend is the resend policy of sessions.
+var DefaultResend = ResendPolicy{Sends: 6, Backoff: 50 * time.Millisecond, MaxBackoff: 2 * time.Second}
+
+// Resendable reports whether err is a lost or partial answer that a
+// resend under the same batch ID may recover: a transport failure, a
+// WS-Management fault other than a refusal of the credentials, or a
+// response that arrived cut.
+func Resendable(err error) bool {
+	var (
+		unreachable *UnreachableError
+		transport   *TransportError
+		fault       *WSManFault
+		partial     *ops.ResponseError
+	)
+	return errors.As(err, &unreachable) || errors.As(err, &transport) || errors.As(err, &fault) ||
+		errors.As(err, &partial) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// sendRecorded runs send (one send of a batch) and resends it while its
+// answer is lost, as ctx's policy allows; reconnect opens a new shell and
+// connection before each resend. A batch with ops and no ID is sent once:
+// the host keeps no record of it, so a resend could apply it twice. One
+// with no ops only forgets records, which is safe to repeat.
+func sendRecorded(ctx context.Context, nops int, send func() ([]ops.Result, error), reconnect func() error) ([]ops.Result, error) {
+	st, id, pol := statsFrom(ctx), BatchIDFrom(ctx), resendPolicy(ctx)
+	once := id == "" && nops > 0
+	wait := pol.Backoff
+	for try := 1; ; try++ {
+		st.add(func(s *BatchStats) {
+			s.Sends++
+			if try > 1 {
+				s.Resends++
+			}
+		})
+		res, err := send()
+		if err == nil || once || !Resendable(err) || ctx.Err() != nil {
+			return res, err
+		}
+		st.add(func(s *BatchStats) { s.Errors = append(s.Errors, textutil.Truncate(err.Error(), 300)) })
+		for {
+			if try >= pol.Sends {
+				return nil, fmt.Errorf("batch %q: %d sends, no complete answer: %w", id, try, err)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, err
+			case <-t.C:
+			}
+			wait = min(2*wait, pol.MaxBackoff)
+			rerr := reconnect()
+			if rerr == nil {
+				break
+			}
+			// A reconnect that fails counts as a send that failed.
+			st.add(func(s *BatchStats) { s.Errors = append(s.Errors, "reconnect: "+textutil.Truncate(rerr.Error(), 300)) })
+			if !Resendable(rerr) {
+				return nil, fmt.Errorf("batch %q: no new shell to resend on: %w", id, rerr)
+			}
+			err = rerr
+			try++
+		}
+	}
+}
+
+// noteReplayed counts a batch answer that was the host's record.
+func noteReplayed(ctx context.Context, stdout []byte) {
+	var resp struct {
+		Batch *ops.BatchStatus `json:"batch"`
+	}
+	if json.Unmarshal(stdout, &resp) == nil && resp.Batch != nil && resp.Batch.Replayed {
+		statsFrom(ctx).add(func(s *BatchStats) { s.Replayed++ })
+	}
+}
+
+// reconnect drops the session's shell and connections and opens a new
+// shell on a new connection. The old shell is deleted if the host still
+// answers; if not, the host expires it.
+func (s *winrmSession) reconnect() error {
+	s.tr.closeIdle()
+	sh, err := s.client.CreateShell()
+	if err != nil {
+		return err
+	}
+	old := s.shell
+	s.shell = sh
+	_ = old.Close()
+	return nil
+}
