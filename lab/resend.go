@@ -37,6 +37,33 @@ func BatchIDFrom(ctx context.Context) string {
 	return id
 }
 
+// WithBatchIDs returns a context whose batches sent without an ID of
+// their own get prefix-1, prefix-2... in the order they are sent.
+func WithBatchIDs(ctx context.Context, prefix string) context.Context {
+	return context.WithValue(ctx, batchSeqKey{}, &batchSeq{prefix: prefix})
+}
+
+type batchSeqKey struct{}
+
+type batchSeq struct {
+	mu     sync.Mutex
+	prefix string
+	n      int
+}
+
+// withNextID gives a batch without an ID the next of ctx's WithBatchIDs.
+func withNextID(ctx context.Context) context.Context {
+	seq, ok := ctx.Value(batchSeqKey{}).(*batchSeq)
+	if !ok || BatchIDFrom(ctx) != "" {
+		return ctx
+	}
+	seq.mu.Lock()
+	seq.n++
+	id := fmt.Sprintf("%s-%d", seq.prefix, seq.n)
+	seq.mu.Unlock()
+	return WithBatchID(ctx, id)
+}
+
 // WithForget returns a context whose batches ask the host to delete the
 // records of the batch IDs starting with the prefixes (ops.Request.Forget).
 func WithForget(ctx context.Context, prefixes ...string) context.Context {
@@ -182,17 +209,26 @@ func noteReplayed(ctx context.Context, stdout []byte) {
 	}
 }
 
-// reconnect drops the session's shell and connections and opens a new
-// shell on a new connection. The old shell is deleted if the host still
-// answers; if not, the host expires it.
+// reconnect drops the session's connections and opens a new shell on a
+// new connection. The old shell is kept until the batch is answered
+// (dropStale): the batch may still run in it, and the resend waits for it
+// on the host.
 func (s *winrmSession) reconnect() error {
 	s.tr.closeIdle()
 	sh, err := s.client.CreateShell()
 	if err != nil {
 		return err
 	}
-	old := s.shell
+	s.stale = append(s.stale, s.shell)
 	s.shell = sh
-	_ = old.Close()
 	return nil
+}
+
+// dropStale deletes the shells that resends left; one the host does not
+// answer for expires there (its idle timeout).
+func (s *winrmSession) dropStale() {
+	for _, sh := range s.stale {
+		_ = sh.Close()
+	}
+	s.stale = nil
 }

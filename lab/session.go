@@ -75,6 +75,10 @@ type winrmSession struct {
 	mu     sync.Mutex
 	shell  *winrm.Shell
 	closed bool
+	// stale are shells left by resends (resend.go), deleted once the
+	// batch is answered: deleting one earlier would kill a batch still
+	// running in it.
+	stale []*winrm.Shell
 }
 
 var _ Session = (*winrmSession)(nil)
@@ -144,8 +148,12 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	// stdin is not waited for: once the command has ended, a caller's
 	// reader that blocks must not block Run (the goroutine ends when it
 	// returns). A Send that gets no answer (a dropped connection) ends the
-	// command: the program would wait for its input forever. A Send the host
-	// answers with a fault is not that: the command ended before its input.
+	// input: a program that got all of it runs to its end (a batch the host
+	// records, which a resend then finds), one that did not reads a cut
+	// input and fails before it acts. Only when the end of the input cannot
+	// be sent either is the command ended: it would wait for its input
+	// forever. A Send the host answers with a fault is not that: the
+	// command ended before its input.
 	var stdinMu sync.Mutex
 	var stdinErr error
 	if cmd.Stdin != nil {
@@ -155,7 +163,9 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 				stdinMu.Lock()
 				stdinErr = err
 				stdinMu.Unlock()
-				_ = c.Close()
+				if cerr := c.Stdin.Close(); cerr != nil && !errors.As(cerr, &fault) {
+					_ = c.Close()
+				}
 			}
 		}()
 	}
@@ -165,7 +175,9 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	go func() { defer wg.Done(); _, _ = io.Copy(stderr, c.Stderr) }()
 	c.Wait()
 	wg.Wait()
-	if stopWatch() {
+	// A command whose Receive was lost may still run on the host: it is
+	// left to end there (a resend of a batch waits for it), not terminated.
+	if stopWatch() && !Resendable(c.Error()) {
 		_ = c.Close()
 	}
 	out.ExitCode = c.ExitCode()
@@ -245,12 +257,14 @@ func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Resu
 	if s.closed {
 		return nil, ErrClosed
 	}
+	ctx = withNextID(ctx)
 	res, err := sendRecorded(ctx, len(batch), func() ([]ops.Result, error) {
 		return RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
 			_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
 			return err
 		})
 	}, s.reconnect)
+	s.dropStale()
 	if err != nil {
 		return nil, fmt.Errorf("lab: %s: %w", s.ep.Host, err)
 	}

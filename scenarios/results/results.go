@@ -43,7 +43,10 @@ type CellResult struct {
 	// and connection); Replayed how many answers were the host's record
 	// of a batch that had already run. TransportErrors are the transport
 	// errors met, over all attempts: what each retry answered.
-	Resends         int      `json:"resends,omitempty"`
+	Resends int `json:"resends,omitempty"`
+	// Sends is how many batches the cell's attempts sent in all, resends,
+	// reconciliations and remediation included.
+	Sends           int      `json:"sends,omitempty"`
 	Replayed        int      `json:"replayed,omitempty"`
 	TransportErrors []string `json:"transport_errors,omitempty"`
 	// Reconciled says how the host was brought back after an

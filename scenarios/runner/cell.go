@@ -56,6 +56,7 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 			r.reconcile(ctx, cr, err)
 			st := cr.stats.Snapshot()
 			res.Resends += st.Resends
+			res.Sends += st.Sends
 			res.Replayed += st.Replayed
 			res.TransportErrors = append(res.TransportErrors, st.Errors...)
 		}

@@ -371,9 +371,11 @@ func isInfra(err error) bool {
 		transport   *lab.TransportError
 		fault       *lab.WSManFault
 		auth        *lab.AuthError
+		partial     *ops.ResponseError
+		interrupted *ops.BatchInterruptedError
 	)
 	return errors.As(err, &unreachable) || errors.As(err, &transport) || errors.As(err, &fault) ||
-		errors.As(err, &auth) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, lab.ErrClosed) ||
+		errors.As(err, &auth) || errors.As(err, &partial) || errors.As(err, &interrupted) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, lab.ErrClosed) ||
 		errors.Is(err, errInfra)
 }
 

@@ -74,7 +74,7 @@ func builtinCells(t *testing.T, name, os string) []scenarios.Cell {
 
 // changedLines counts state lines that differ from the clean snapshot,
 // apart from the event log and msiserver's run state.
-func changedLines(t *testing.T, m *model.Machine) []string {
+func changedLines(t testing.TB, m *model.Machine) []string {
 	t.Helper()
 	clean, err := m.SnapshotState("msilab-clean")
 	if err != nil {
