@@ -157,19 +157,25 @@ func runFlaky(tb testing.TB, osProfile string, patterns []string, opts testlab.F
 // normalized are state lines without what preparing a run changes, and
 // without the event log and msiserver's run state (Windows starts and
 // stops it on its own): the standard user's password is set afresh (its
-// hash is left out), a package a cell needs is uploaded.
+// hash is left out), a package a cell needs is uploaded. Last write
+// times are left out too.
 func normalized(lines []string) []string {
 	var out []string
 	for _, l := range lines {
 		if strings.HasPrefix(l, "event ") || strings.HasPrefix(l, "svc msiserver ") || strings.HasPrefix(l, `fs c:\programdata\msilab\packages\`) {
 			continue
 		}
-		out = append(out, passwordField.ReplaceAllString(l, ""))
+		out = append(out, modifiedField.ReplaceAllString(passwordField.ReplaceAllString(l, ""), ""))
 	}
 	return out
 }
 
-var passwordField = regexp.MustCompile(` password=[0-9a-f]+`)
+// passwordField is a user's password hash; modifiedField a file's last
+// write time (a folder's changes when a file is made and removed in it).
+var (
+	passwordField = regexp.MustCompile(` password=[0-9a-f]+`)
+	modifiedField = regexp.MustCompile(` modified=\S+`)
+)
 
 // checkFlaky reports what the network must never cause: a product
 // failure, a host off its baseline, a cell left for msilab revert.
@@ -226,9 +232,9 @@ func TestFlakySweep(t *testing.T) {
 		modes = []string{"sim", "real"}
 	}
 	const osProfile = "win11-24h2"
-	clean := runFlaky(t, osProfile, nil, testlab.FlakyOptions{}, false, nil)
-	t.Logf("clean network: %d cells, %d pass, %d fail, %d infra, %d sends", clean.Cells, clean.Pass, clean.Fail, clean.Infra, clean.Sends)
 	for _, mode := range modes {
+		clean := runFlaky(t, osProfile, nil, testlab.FlakyOptions{}, mode == "real", nil)
+		t.Logf("SWEEP mode=%s clean network: %d cells, %d pass, %d fail, %d infra, %d sends", mode, clean.Cells, clean.Pass, clean.Fail, clean.Infra, clean.Sends)
 		for _, rate := range []float64{0.01, 0.03} {
 			var tot flakyOutcome
 			var offBase, pending, quarantined int

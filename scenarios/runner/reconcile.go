@@ -29,8 +29,12 @@ import (
 // ErrNotReconciled is wrapped when a host could not be shown back at its baseline.
 var ErrNotReconciled = errors.New("runner: host not reconciled")
 
-// reconcileTimeout bounds a reconciliation.
+// reconcileTimeout bounds a reconciliation, its tries included.
 const reconcileTimeout = 3 * time.Minute
+
+// reconcileTries is how many times a reconciliation that meets the
+// network is tried before the host is quarantined.
+const reconcileTries = 3
 
 var cellSeq atomic.Int64
 
@@ -52,7 +56,14 @@ func (r *run) reconcile(parent context.Context, cr *CellRun, err error) {
 	} else if cr.cleaned {
 		why = "the cleanup left the host off its baseline"
 	}
-	rerr := cr.Reconcile(ctx)
+	// A reconciliation that meets the network is tried again: each try
+	// reads back and reverts from the journal, safe to repeat.
+	var rerr error
+	for try := 1; try <= reconcileTries; try++ {
+		if rerr = cr.Reconcile(ctx); rerr == nil || !isInfra(rerr) {
+			break
+		}
+	}
 	if rerr == nil {
 		cr.res.Reconciled = append(cr.res.Reconciled, fmt.Sprintf("attempt %d: host %s reconciled (%s)", cr.res.Attempts, cr.host.Spec.Name, why))
 		return
