@@ -89,9 +89,15 @@ func resendPolicy(ctx context.Context) ResendPolicy {
 	return DefaultResend
 }
 
-// BatchStats counts what a batch's delivery took.
+// BatchStats counts what delivering batches took; it is safe for
+// concurrent use.
 type BatchStats struct {
 	mu sync.Mutex
+	c  BatchCounts
+}
+
+// BatchCounts are BatchStats' counts.
+type BatchCounts struct {
 	// Sends is how many times batches were sent; Resends how many of
 	// those were resends after a lost or partial answer.
 	Sends, Resends int
@@ -103,20 +109,22 @@ type BatchStats struct {
 	Errors []string
 }
 
-func (st *BatchStats) add(f func(*BatchStats)) {
+func (st *BatchStats) add(f func(*BatchCounts)) {
 	if st == nil {
 		return
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	f(st)
+	f(&st.c)
 }
 
 // Snapshot is a copy of the counts.
-func (st *BatchStats) Snapshot() BatchStats {
+func (st *BatchStats) Snapshot() BatchCounts {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return BatchStats{Sends: st.Sends, Resends: st.Resends, Replayed: st.Replayed, Errors: append([]string(nil), st.Errors...)}
+	c := st.c
+	c.Errors = append([]string(nil), c.Errors...)
+	return c
 }
 
 func statsFrom(ctx context.Context) *BatchStats {
@@ -161,7 +169,7 @@ func sendRecorded(ctx context.Context, nops int, send func() ([]ops.Result, erro
 	once := id == "" && nops > 0
 	wait := pol.Backoff
 	for try := 1; ; try++ {
-		st.add(func(s *BatchStats) {
+		st.add(func(s *BatchCounts) {
 			s.Sends++
 			if try > 1 {
 				s.Resends++
@@ -171,7 +179,7 @@ func sendRecorded(ctx context.Context, nops int, send func() ([]ops.Result, erro
 		if err == nil || once || !Resendable(err) || ctx.Err() != nil {
 			return res, err
 		}
-		st.add(func(s *BatchStats) { s.Errors = append(s.Errors, textutil.Truncate(err.Error(), 300)) })
+		st.add(func(s *BatchCounts) { s.Errors = append(s.Errors, textutil.Truncate(err.Error(), 300)) })
 		for {
 			if try >= pol.Sends {
 				return nil, fmt.Errorf("batch %q: %d sends, no complete answer: %w", id, try, err)
@@ -189,7 +197,7 @@ func sendRecorded(ctx context.Context, nops int, send func() ([]ops.Result, erro
 				break
 			}
 			// A reconnect that fails counts as a send that failed.
-			st.add(func(s *BatchStats) { s.Errors = append(s.Errors, "reconnect: "+textutil.Truncate(rerr.Error(), 300)) })
+			st.add(func(s *BatchCounts) { s.Errors = append(s.Errors, "reconnect: "+textutil.Truncate(rerr.Error(), 300)) })
 			if !Resendable(rerr) {
 				return nil, fmt.Errorf("batch %q: no new shell to resend on: %w", id, rerr)
 			}
@@ -205,7 +213,7 @@ func noteReplayed(ctx context.Context, stdout []byte) {
 		Batch *ops.BatchStatus `json:"batch"`
 	}
 	if json.Unmarshal(stdout, &resp) == nil && resp.Batch != nil && resp.Batch.Replayed {
-		statsFrom(ctx).add(func(s *BatchStats) { s.Replayed++ })
+		statsFrom(ctx).add(func(s *BatchCounts) { s.Replayed++ })
 	}
 }
 
