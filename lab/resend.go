@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -204,6 +205,38 @@ func sendRecorded(ctx context.Context, nops int, send func() ([]ops.Result, erro
 			err = rerr
 			try++
 		}
+	}
+}
+
+// uploadResent uploads data to dst, again while the answer is lost, as
+// ctx's policy allows (counted in its BatchStats): an upload is staged and
+// checked by hash before it takes its place, so it is safe to repeat.
+func uploadResent(ctx context.Context, s Session, data []byte, dst string) (*FileInfo, error) {
+	st, pol := statsFrom(ctx), resendPolicy(ctx)
+	wait := pol.Backoff
+	for try := 1; ; try++ {
+		st.add(func(c *BatchCounts) {
+			c.Sends++
+			if try > 1 {
+				c.Resends++
+			}
+		})
+		info, err := s.Upload(ctx, bytes.NewReader(data), dst)
+		if err == nil || !Resendable(err) || ctx.Err() != nil {
+			return info, err
+		}
+		st.add(func(c *BatchCounts) { c.Errors = append(c.Errors, textutil.Truncate(err.Error(), 300)) })
+		if try >= pol.Sends {
+			return nil, fmt.Errorf("%d uploads, none answered: %w", try, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		wait = min(2*wait, pol.MaxBackoff)
 	}
 }
 

@@ -257,7 +257,9 @@ func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Resu
 	if s.closed {
 		return nil, ErrClosed
 	}
-	ctx = withNextID(ctx)
+	if len(batch) > 0 { // a request that only forgets records is not recorded
+		ctx = withNextID(ctx)
+	}
 	res, err := sendRecorded(ctx, len(batch), func() ([]ops.Result, error) {
 		return RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
 			_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)

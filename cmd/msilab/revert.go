@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
@@ -137,11 +138,14 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		}
 		batches[cell] = cellBatch{revert, proof}
 	}
-	s, err := lab.Dial(ctx, ep)
+	s, err := dialResent(ctx, ep)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	// Every batch of the revert has an ID, so a lost answer is resent and
+	// nothing runs twice.
+	ctx = lab.WithBatchIDs(ctx, ops.BatchID(j.Run(), "revert "+name, "b", 0))
 	logons, err := revertLogons(ctx, s, ep, spec, entries)
 	if err != nil {
 		return err
@@ -152,8 +156,7 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		revert, proof := batches[cell].revert, batches[cell].proof
 		if len(revert)+len(proof) > 0 {
 			// Sent under an ID, so resent (not run again) when its answer is lost.
-			bctx := lab.WithBatchID(ctx, ops.BatchID(j.Run(), cell, "revert", 0))
-			res, err := s.RunBatch(bctx, append(append([]ops.Op(nil), revert...), proof...))
+			res, err := s.RunBatch(ctx, append(append([]ops.Op(nil), revert...), proof...))
 			if err != nil {
 				return err
 			}
@@ -180,6 +183,26 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		return fmt.Errorf("forget the batch records: %w", err)
 	}
 	return nil
+}
+
+// dialResent connects to ep, again while the network loses the answers,
+// as lab.DefaultResend bounds it.
+func dialResent(ctx context.Context, ep lab.Endpoint) (lab.Session, error) {
+	wait := lab.DefaultResend.Backoff
+	for try := 1; ; try++ {
+		s, err := lab.Dial(ctx, ep)
+		if err == nil || !lab.Resendable(err) || try >= lab.DefaultResend.Sends || ctx.Err() != nil {
+			return s, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		wait = min(2*wait, lab.DefaultResend.MaxBackoff)
+	}
 }
 
 // hostEndpoint finds how to reach a journal's host: the inventory entry
