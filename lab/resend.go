@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/masterzen/winrm"
+
 	"github.com/msilab/msilab/internal/textutil"
 	"github.com/msilab/msilab/lab/ops"
 )
@@ -250,18 +252,29 @@ func noteReplayed(ctx context.Context, stdout []byte) {
 	}
 }
 
-// reconnect drops the session's connections and opens a new shell on a
-// new connection. The old shell is kept until the batch is answered
-// (dropStale): the batch may still run in it, and the resend waits for it
-// on the host.
+// reconnect opens a new shell on a new client and new connections: a
+// command left running on the old ones (whose input's end may be lost)
+// keeps its Receives there. The old shell is kept until the batch is
+// answered (dropStale): the batch may still run in it, and the resend
+// waits for it on the host.
 func (s *winrmSession) reconnect() error {
-	s.tr.closeIdle()
-	sh, err := s.client.CreateShell()
+	tr, err := newTransport(s.ep)
 	if err != nil {
 		return err
 	}
-	s.stale = append(s.stale, s.shell)
-	s.shell = sh
+	params := winrm.NewParameters(isoDuration(s.ep.OperationTimeout.Seconds()), "en-US", envelopeSize)
+	params.TransportDecorator = func() winrm.Transporter { return tr }
+	client, err := winrm.NewClientWithParameters(&winrm.Endpoint{Host: s.ep.Host, Port: s.ep.Port, HTTPS: s.ep.HTTPS}, s.ep.User, s.ep.Password, params)
+	if err != nil {
+		return fmt.Errorf("lab: winrm client: %w", err)
+	}
+	sh, err := client.CreateShell()
+	if err != nil {
+		tr.closeIdle()
+		return err
+	}
+	s.stale, s.staleTr = append(s.stale, s.shell), append(s.staleTr, s.tr)
+	s.shell, s.client, s.tr = sh, client, tr
 	return nil
 }
 
@@ -271,5 +284,8 @@ func (s *winrmSession) dropStale() {
 	for _, sh := range s.stale {
 		_ = sh.Close()
 	}
-	s.stale = nil
+	for _, tr := range s.staleTr {
+		tr.closeIdle()
+	}
+	s.stale, s.staleTr = nil, nil
 }

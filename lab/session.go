@@ -44,6 +44,12 @@ type Command struct {
 	Stdin io.Reader // nil: no input
 	// Stdout and Stderr, when set, receive output as it arrives instead of Output.
 	Stdout, Stderr io.Writer
+	// Recorded: the host records the command's outcome under an ID (a
+	// batch, lab.WithBatchID) and its caller resends it on a new shell.
+	// When the end of its input may not have arrived, it is left to end on
+	// the host (its shell is deleted once the resend is answered) instead
+	// of being terminated: it may be running the batch the resend waits for.
+	Recorded bool
 }
 
 // Output is what a command printed and how it exited.
@@ -77,8 +83,9 @@ type winrmSession struct {
 	closed bool
 	// stale are shells left by resends (resend.go), deleted once the
 	// batch is answered: deleting one earlier would kill a batch still
-	// running in it.
-	stale []*winrm.Shell
+	// running in it. staleTr are their transports.
+	stale   []*winrm.Shell
+	staleTr []*transport
 }
 
 var _ Session = (*winrmSession)(nil)
@@ -156,6 +163,7 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	// command ended before its input.
 	var stdinMu sync.Mutex
 	var stdinErr error
+	abandon := make(chan struct{})
 	if cmd.Stdin != nil {
 		go func() {
 			var fault *WSManFault
@@ -164,7 +172,11 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 				stdinErr = err
 				stdinMu.Unlock()
 				if cerr := c.Stdin.Close(); cerr != nil && !errors.As(cerr, &fault) {
-					_ = c.Close()
+					if cmd.Recorded {
+						close(abandon)
+					} else {
+						_ = c.Close()
+					}
 				}
 			}
 		}()
@@ -173,8 +185,17 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	wg.Add(2)
 	go func() { defer wg.Done(); _, _ = io.Copy(stdout, c.Stdout) }()
 	go func() { defer wg.Done(); _, _ = io.Copy(stderr, c.Stderr) }()
-	c.Wait()
-	wg.Wait()
+	ended := make(chan struct{})
+	go func() { c.Wait(); wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-abandon: // its Receives end when its shell is deleted
+		stopWatch()
+		stdinMu.Lock()
+		serr := stdinErr
+		stdinMu.Unlock()
+		return nil, &TransportError{URL: s.ep.URL(), Err: fmt.Errorf("sending stdin (the command is left to its shell): %w", serr)}
+	}
 	// A command whose Receive was lost may still run on the host: it is
 	// left to end there (a resend of a batch waits for it), not terminated.
 	if stopWatch() && !Resendable(c.Error()) {
@@ -286,7 +307,7 @@ func RunBatchWith(ctx context.Context, batch []ops.Op, run func(context.Context,
 		return nil, err
 	}
 	send := func(req []byte) ([]byte, error) {
-		out, err := run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
+		out, err := run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req), Recorded: BatchIDFrom(ctx) != ""})
 		if err != nil {
 			return nil, err
 		}
