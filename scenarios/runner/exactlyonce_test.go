@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/scenarios/results"
@@ -27,7 +29,10 @@ func loseOneAnswer(t *testing.T, match string, opts Options) (results.CellResult
 	} else {
 		g.LoseAnswerWhen(testlab.StdinHas(match))
 	}
-	opts.Out, opts.Revert = t.TempDir(), RevertJournal
+	if opts.Out == "" {
+		opts.Out = t.TempDir()
+	}
+	opts.Revert = RevertJournal
 	sum, err := Run(context.Background(), pool, builtinCells(t, "temp-acl-system-read-only", "win11-24h2"), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +90,27 @@ func onceProblems(t *testing.T, c results.CellResult, srv *sim.Server) []string 
 // A lost answer after the inject: the inject is not applied twice (a
 // second one would probe the broken ACL as the baseline of a retry).
 func TestLostAnswerAfterInject(t *testing.T) {
-	c, srv := loseOneAnswer(t, `"op":"acl.set"`, Options{})
+	out := t.TempDir()
+	c, srv := loseOneAnswer(t, `"op":"acl.set"`, Options{Out: out})
 	checkOnce(t, c, srv)
+	// The journal has the intent (the fault's undo, naming its batch)
+	// before the send, and the outcome after it.
+	entries, err := journal.Read(filepath.Join(out, "journal.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	intent, outcome := -1, -1
+	for i, e := range entries {
+		if e.Kind == journal.KindFault && e.Batch != "" && len(e.Undo) > 0 {
+			intent = i
+		}
+		if intent >= 0 && e.Kind == journal.KindBatch && e.Batch == entries[intent].Batch && e.Outcome == "answered" {
+			outcome = i
+		}
+	}
+	if intent < 0 || outcome < intent {
+		t.Errorf("journal: fault intent at %d, its batch's outcome at %d: want both, in that order", intent, outcome)
+	}
 }
 
 // A lost answer after the install: the status is the install's as it ran
