@@ -157,10 +157,11 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	// returns). A Send that gets no answer (a dropped connection) ends the
 	// input: a program that got all of it runs to its end (a batch the host
 	// records, which a resend then finds), one that did not reads a cut
-	// input and fails before it acts. Only when the end of the input cannot
-	// be sent either is the command ended: it would wait for its input
-	// forever. A Send the host answers with a fault is not that: the
-	// command ended before its input.
+	// input and fails before it acts. When the end of the input may not
+	// have arrived either, a Recorded command is left to its shell (Run
+	// returns; the resend deletes that shell once answered) and any other
+	// is ended: it may wait for its input forever. A Send the host answers
+	// with a fault is not that: the command ended before its input.
 	var stdinMu sync.Mutex
 	var stdinErr error
 	abandon := make(chan struct{})
