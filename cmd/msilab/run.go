@@ -121,8 +121,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			len(sum.Cells), sum.Counts[results.StatusPass], sum.Counts[results.StatusFail], sum.Counts[results.StatusInfra],
 			sum.Counts[results.StatusSkip], sum.Duration.Round(time.Millisecond), sum.Commands,
 			float64(sum.Commands)/float64(max(1, len(sum.Cells))), sum.PrepCommands)
-		if sum.Resends > 0 {
-			fmt.Fprintf(stdout, "%d batches resent after a lost answer (each run once on its host)\n", sum.Resends)
+		if sum.Resends+sum.PrepResends > 0 {
+			fmt.Fprintf(stdout, "%d sends repeated after a lost answer, %d of them preparing hosts (a batch runs once on its host however often it is sent)\n",
+				sum.Resends+sum.PrepResends, sum.PrepResends)
 		}
 		var quarantined []string
 		for _, why := range sum.Quarantined {

@@ -182,7 +182,7 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	// Its batches are resent when their answer is lost, and run once; their
 	// records go before the clean state is saved.
 	prefix := ops.BatchID(r.journal.Run(), "prepare "+h.Spec.Name, fmt.Sprintf("p%d", r.nextSeq()), 0)
-	ctx = lab.WithBatchIDs(lab.WithLogons(ctx, logons...), prefix)
+	ctx = lab.WithBatchStats(lab.WithBatchIDs(lab.WithLogons(ctx, logons...), prefix), &r.prepStats)
 	infoOp, _ := ops.New(ops.OpHostInfo, nil)
 	userOp, _ := ops.New(ops.OpUserEnsure, ops.UserEnsureArgs{Name: h.Spec.StandardUser, Password: password})
 	logonOp, _ := ops.New(ops.OpUserLogon, ops.UserLogonArgs{Name: h.Spec.StandardUser})

@@ -119,8 +119,9 @@ type Summary struct {
 	Duration time.Duration
 	// Commands counts WinRM commands: per cell, and host preparation.
 	Commands, PrepCommands int
-	// Resends counts the batches sent again after a lost answer.
-	Resends int
+	// Resends counts the batches sent again after a lost answer, by the
+	// cells and by host preparation.
+	Resends, PrepResends int
 	// Quarantined are the hosts taken out of the run, and why.
 	Quarantined map[string]string
 }
@@ -185,7 +186,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	r.forgetBatches(ctx)
 	r.giveBack()
 
-	sum := &Summary{Counts: map[string]int{}, PrepCommands: r.prepCommands}
+	sum := &Summary{Counts: map[string]int{}, PrepCommands: r.prepCommands, PrepResends: r.prepStats.Snapshot().Resends}
 	for _, c := range cells {
 		res, ok := r.done(c.ID)
 		if !ok {
@@ -235,6 +236,7 @@ type run struct {
 	finished     map[string]results.CellResult
 	prepCommands int
 	quarantines  map[*lab.Host]string // host -> why it serves no more cells (reconcile.go)
+	prepStats    lab.BatchStats       // the sends of host preparation
 }
 
 // hostInfo is what preparing a host learned.
