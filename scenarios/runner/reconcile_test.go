@@ -2,9 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/msilab/msilab/lab"
+	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/scenarios/results"
 )
 
@@ -41,5 +45,29 @@ func TestUnreconciledHostIsQuarantined(t *testing.T) {
 	}
 	if tempOwner(t, srv) == clean {
 		t.Error("Temp's owner is back: nothing should have touched the quarantined host")
+	}
+}
+
+// What rests on a lost, partial or interrupted answer is an
+// infrastructure error, never a product result; a host's own answer (an
+// op that failed) is not.
+func TestLostObservationsAreInfra(t *testing.T) {
+	for _, err := range []error{
+		fmt.Errorf("install: %w", &ops.ResponseError{Err: errors.New("batch response is not JSON")}),
+		fmt.Errorf("inject: %w", &ops.BatchInterruptedError{ID: "r_c_s1_a1"}),
+		fmt.Errorf("lab: h: %w", &lab.TransportError{URL: "http://h/wsman", Err: errors.New("EOF")}),
+		fmt.Errorf("%w: %w", ErrNotReconciled, &lab.TransportError{URL: "http://h/wsman", Err: errors.New("reset")}),
+	} {
+		if !isInfra(err) {
+			t.Errorf("%v: not an infrastructure error", err)
+		}
+	}
+	for _, err := range []error{
+		fmt.Errorf("fault injection failed: %w", &ops.Error{Op: ops.OpACLSet, Code: ops.CodeAccessDenied, Message: "denied"}),
+		fmt.Errorf("%w: the state differs from the baseline", ErrNotReconciled),
+	} {
+		if isInfra(err) {
+			t.Errorf("%v: an infrastructure error", err)
+		}
 	}
 }
