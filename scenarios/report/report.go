@@ -39,6 +39,9 @@ type Run struct {
 	// Scenarios maps a scenario name to its definition (optional): the HTML
 	// report then shows each scenario's summary and references.
 	Scenarios map[string]*scenarios.Scenario
+	// Quarantined are the hosts taken out of the run because they could
+	// not be shown back at their baseline, and why.
+	Quarantined map[string]string
 }
 
 // File names WriteAll writes.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,7 +27,8 @@ func TestUnreconciledHostIsQuarantined(t *testing.T) {
 	if len(cells) < 2 {
 		t.Fatalf("%d cells", len(cells))
 	}
-	sum, err := Run(context.Background(), pool, cells, Options{Out: t.TempDir(), Revert: RevertJournal})
+	out := t.TempDir()
+	sum, err := Run(context.Background(), pool, cells, Options{Out: out, Revert: RevertJournal})
 	wait()
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +45,10 @@ func TestUnreconciledHostIsQuarantined(t *testing.T) {
 		if c.Status != results.StatusInfra || !strings.Contains(c.Reason, "gated quarantined") || c.Commands != 0 {
 			t.Errorf("%s: %s (%s), %d commands: want an infrastructure error naming the quarantine, nothing sent", c.ID, c.Status, c.Reason, c.Commands)
 		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(md), "1 host(s) quarantined") || !strings.Contains(string(md), "`gated`: host gated quarantined") {
+		t.Errorf("summary.md does not name the quarantined host (%v):\n%.600s", err, md)
 	}
 	if tempOwner(t, srv) == clean {
 		t.Error("Temp's owner is back: nothing should have touched the quarantined host")

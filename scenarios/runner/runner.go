@@ -213,6 +213,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	for _, c := range cells {
 		rep.Scenarios[c.Scenario.Name] = c.Scenario
 	}
+	rep.Quarantined = sum.Quarantined
 	if err := report.WriteAll(opts.Out, rep); err != nil {
 		return sum, fmt.Errorf("runner: reports: %w", err)
 	}
