@@ -28,6 +28,9 @@ const (
 	// KindRemediation: a fix is about to be applied; Ops undo it.
 	KindRemediation = "remediation"
 	KindDone        = "done" // the cell's cleanup finished: nothing left to revert
+	// KindBatch is a batch's outcome: Batch is its ID (the one the entries
+	// of its intent name), Outcome "answered" or the error that lost the answer.
+	KindBatch = "batch"
 )
 
 // Entry is one line of the journal.
@@ -55,6 +58,11 @@ type Entry struct {
 	FixUndo json.RawMessage `json:"fix_undo,omitempty"`
 	// Run is the ID of the run that wrote the entry.
 	Run string `json:"run,omitempty"`
+	// Batch is the ID of the batch that makes an entry's change (its
+	// intent), or whose outcome a batch entry records; the host keeps its
+	// answer under that ID (ops.Request.ID) until the run forgets it.
+	Batch   string `json:"batch,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
 }
 
 // Journal appends entries to a file, each synced to disk before Append
@@ -177,6 +185,10 @@ func (j *Journal) Append(e Entry) error {
 	}
 	return nil
 }
+
+// Run is the run ID the journal gives its entries; the run's batch IDs
+// start with it (ops.BatchID).
+func (j *Journal) Run() string { return j.run }
 
 // Close closes the journal file.
 func (j *Journal) Close() error { return j.f.Close() }
@@ -332,7 +344,7 @@ func checkEntry(e Entry) error {
 		if e.User != "" && !strings.EqualFold(e.User, e.Target.StandardUser) {
 			return bad("user %q is not the host's standard user", e.User)
 		}
-	case KindFault, KindRemediation, KindDone:
+	case KindFault, KindRemediation, KindDone, KindBatch:
 	default:
 		return bad("unknown kind")
 	}

@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -45,7 +44,7 @@ func EnsureFile(ctx context.Context, s Session, data []byte, dst string) (*FileI
 	if err := res[1].Decode(nil); err != nil {
 		return nil, false, fmt.Errorf("lab: create %s: %w", parentDir(dst), err)
 	}
-	info, err := s.Upload(ctx, bytes.NewReader(data), dst)
+	info, err := uploadResent(ctx, s, data, dst)
 	if err != nil {
 		return nil, false, err
 	}

@@ -44,6 +44,12 @@ type Command struct {
 	Stdin io.Reader // nil: no input
 	// Stdout and Stderr, when set, receive output as it arrives instead of Output.
 	Stdout, Stderr io.Writer
+	// Recorded: the host records the command's outcome under an ID (a
+	// batch, lab.WithBatchID) and its caller resends it on a new shell.
+	// When the end of its input may not have arrived, it is left to end on
+	// the host (its shell is deleted once the resend is answered) instead
+	// of being terminated: it may be running the batch the resend waits for.
+	Recorded bool
 }
 
 // Output is what a command printed and how it exited.
@@ -75,6 +81,11 @@ type winrmSession struct {
 	mu     sync.Mutex
 	shell  *winrm.Shell
 	closed bool
+	// stale are shells left by resends (resend.go), deleted once the
+	// batch is answered: deleting one earlier would kill a batch still
+	// running in it. staleTr are their transports.
+	stale   []*winrm.Shell
+	staleTr []*transport
 }
 
 var _ Session = (*winrmSession)(nil)
@@ -145,10 +156,16 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	// stdin is not waited for: once the command has ended, a caller's
 	// reader that blocks must not block Run (the goroutine ends when it
 	// returns). A Send that gets no answer (a dropped connection) ends the
-	// command: the program would wait for its input forever. A Send the host
-	// answers with a fault is not that: the command ended before its input.
+	// input: a program that got all of it runs to its end (a batch the host
+	// records, which a resend then finds), one that did not reads a cut
+	// input and fails before it acts. When the end of the input may not
+	// have arrived either, a Recorded command is left to its shell (Run
+	// returns; the resend deletes that shell once answered) and any other
+	// is ended: it may wait for its input forever. A Send the host answers
+	// with a fault is not that: the command ended before its input.
 	var stdinMu sync.Mutex
 	var stdinErr error
+	abandon := make(chan struct{})
 	if cmd.Stdin != nil {
 		go func() {
 			var fault *WSManFault
@@ -156,7 +173,13 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 				stdinMu.Lock()
 				stdinErr = err
 				stdinMu.Unlock()
-				_ = c.Close()
+				if cerr := c.Stdin.Close(); cerr != nil && !errors.As(cerr, &fault) {
+					if cmd.Recorded {
+						close(abandon)
+					} else {
+						_ = c.Close()
+					}
+				}
 			}
 		}()
 	}
@@ -164,9 +187,20 @@ func (s *winrmSession) run(ctx context.Context, cmd Command) (*Output, error) {
 	wg.Add(2)
 	go func() { defer wg.Done(); _, _ = io.Copy(stdout, c.Stdout) }()
 	go func() { defer wg.Done(); _, _ = io.Copy(stderr, c.Stderr) }()
-	c.Wait()
-	wg.Wait()
-	if stopWatch() {
+	ended := make(chan struct{})
+	go func() { c.Wait(); wg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-abandon: // its Receives end when its shell is deleted
+		stopWatch()
+		stdinMu.Lock()
+		serr := stdinErr
+		stdinMu.Unlock()
+		return nil, &TransportError{URL: s.ep.URL(), Err: fmt.Errorf("sending stdin (the command is left to its shell): %w", serr)}
+	}
+	// A command whose Receive was lost may still run on the host: it is
+	// left to end there (a resend of a batch waits for it), not terminated.
+	if stopWatch() && !Resendable(c.Error()) {
 		_ = c.Close()
 	}
 	out.ExitCode = c.ExitCode()
@@ -243,10 +277,19 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
-		_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
-		return err
-	})
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if len(batch) > 0 { // a request that only forgets records is not recorded
+		ctx = withNextID(ctx)
+	}
+	res, err := sendRecorded(ctx, len(batch), func() ([]ops.Result, error) {
+		return RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
+			_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
+			return err
+		})
+	}, s.reconnect)
+	s.dropStale()
 	if err != nil {
 		return nil, fmt.Errorf("lab: %s: %w", s.ep.Host, err)
 	}
@@ -260,15 +303,17 @@ func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Resu
 //
 // The request carries the logons of ctx (WithLogons) beside the ops.
 func RunBatchWith(ctx context.Context, batch []ops.Op, run func(context.Context, Command) (*Output, error), install func(context.Context) error) ([]ops.Result, error) {
-	req, err := ops.EncodeRequest(batch, LogonsFrom(ctx)...)
+	forget, _ := ctx.Value(forgetKey{}).([]string)
+	req, err := ops.EncodeBatch(ops.Request{Ops: batch, Logons: LogonsFrom(ctx), ID: BatchIDFrom(ctx), Forget: forget})
 	if err != nil {
 		return nil, err
 	}
 	send := func(req []byte) ([]byte, error) {
-		out, err := run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req)})
+		out, err := run(ctx, Command{Line: batchCommand, Stdin: bytes.NewReader(req), Recorded: BatchIDFrom(ctx) != ""})
 		if err != nil {
 			return nil, err
 		}
+		noteReplayed(ctx, out.Stdout)
 		return out.Stdout, nil
 	}
 	return ops.Exchange(req, len(batch), send, func() error { return install(ctx) })

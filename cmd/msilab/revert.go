@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab"
@@ -136,11 +138,14 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		}
 		batches[cell] = cellBatch{revert, proof}
 	}
-	s, err := lab.Dial(ctx, ep)
+	s, err := dialResent(ctx, ep)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	// Every batch of the revert has an ID, so a lost answer is resent and
+	// nothing runs twice.
+	ctx = lab.WithBatchIDs(ctx, ops.BatchID(j.Run(), "revert "+name, "b", 0))
 	logons, err := revertLogons(ctx, s, ep, spec, entries)
 	if err != nil {
 		return err
@@ -150,6 +155,7 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		cell := order[i]
 		revert, proof := batches[cell].revert, batches[cell].proof
 		if len(revert)+len(proof) > 0 {
+			// Sent under an ID, so resent (not run again) when its answer is lost.
 			res, err := s.RunBatch(ctx, append(append([]ops.Op(nil), revert...), proof...))
 			if err != nil {
 				return err
@@ -166,7 +172,37 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		}
 		fmt.Fprintf(stdout, "reverted %s on %s (%d ops, %d reads match the state before)\n", cell, name, len(revert), len(proof))
 	}
+	// The host's records of the runs' batches, and of this revert's, go.
+	forget := []string{j.Run() + "_"}
+	for _, e := range entries {
+		if e.Run != "" && !slices.Contains(forget, e.Run+"_") {
+			forget = append(forget, e.Run+"_")
+		}
+	}
+	if _, err := s.RunBatch(lab.WithForget(ctx, forget...), nil); err != nil {
+		return fmt.Errorf("forget the batch records: %w", err)
+	}
 	return nil
+}
+
+// dialResent connects to ep, again while the network loses the answers,
+// as lab.DefaultResend bounds it.
+func dialResent(ctx context.Context, ep lab.Endpoint) (lab.Session, error) {
+	wait := lab.DefaultResend.Backoff
+	for try := 1; ; try++ {
+		s, err := lab.Dial(ctx, ep)
+		if err == nil || !lab.Resendable(err) || try >= lab.DefaultResend.Sends || ctx.Err() != nil {
+			return s, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		wait = min(2*wait, lab.DefaultResend.MaxBackoff)
+	}
 }
 
 // hostEndpoint finds how to reach a journal's host: the inventory entry

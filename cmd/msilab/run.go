@@ -146,6 +146,18 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			len(sum.Cells), sum.Counts[results.StatusPass], sum.Counts[results.StatusFail], sum.Counts[results.StatusInfra],
 			sum.Counts[results.StatusSkip], sum.Duration.Round(time.Millisecond), sum.Commands,
 			float64(sum.Commands)/float64(max(1, len(sum.Cells))), sum.PrepCommands)
+		if sum.Resends+sum.PrepResends > 0 {
+			fmt.Fprintf(stdout, "%d sends repeated after a lost answer, %d of them preparing hosts (a batch runs once on its host however often it is sent)\n",
+				sum.Resends+sum.PrepResends, sum.PrepResends)
+		}
+		var quarantined []string
+		for _, why := range sum.Quarantined {
+			quarantined = append(quarantined, why)
+		}
+		sort.Strings(quarantined)
+		for _, why := range quarantined {
+			fmt.Fprintf(stdout, "%s\n", why)
+		}
 		fmt.Fprintf(stdout, "reports: %s\n", strings.Join([]string{filepath.Join(f.out, "report.html"), filepath.Join(f.out, "junit.xml"),
 			filepath.Join(f.out, "summary.md"), filepath.Join(f.out, "results.jsonl")}, ", "))
 	}

@@ -137,7 +137,14 @@ func TestRunBadInput(t *testing.T) {
 
 // Killing a run mid-cell, then `msilab revert --journal`, leaves every
 // host as it was before the cell.
-func TestKillThenRevertJournal(t *testing.T) {
+func TestKillThenRevertJournal(t *testing.T) { killThenRevert(t, 0) }
+
+// The same through a lossy network: the run, and both reverts, talk to
+// the host through a testlab.FlakyProxy that drops, resets, cuts or
+// delays 3% of the chunks; revert resends its batches as the runner does.
+func TestKillThenRevertJournalLossy(t *testing.T) { killThenRevert(t, 0.03) }
+
+func killThenRevert(t *testing.T, rate float64) {
 	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", OS: "win11-24h2"})
 	if err != nil {
 		t.Fatal(err)
@@ -145,8 +152,22 @@ func TestKillThenRevertJournal(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	g := testlab.NewGate(srv.URL())
-	front := httptest.NewServer(g)
-	defer front.Close()
+	gate := httptest.NewServer(g)
+	defer gate.Close()
+	frontURL := gate.URL
+	if rate > 0 {
+		proxy, err := testlab.NewFlakyProxy(strings.TrimPrefix(gate.URL, "http://"), testlab.FlakyOptions{Seed: 5, Rate: rate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			proxy.Close()
+			if proxy.Chunks() == 0 || len(proxy.Counts()) == 0 {
+				t.Errorf("the proxy injected %v over %d chunks: the test did not meet a lossy network", proxy.Counts(), proxy.Chunks())
+			}
+		}()
+		frontURL = "http://" + proxy.Addr()
+	}
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "lab.yaml")
 	os.WriteFile(inv, []byte(fmt.Sprintf(`hosts:
@@ -158,7 +179,7 @@ func TestKillThenRevertJournal(t *testing.T) {
     user: %s
     password_env: MSILAB_TEST_PW
     snapshot: {driver: sim}
-`, front.URL, srv.User())), 0o644)
+`, frontURL, srv.User())), 0o644)
 	out := filepath.Join(dir, "out")
 	// The fault is in, the install is sent: the host stops answering.
 	held := g.HoldWhen(testlab.StdinHas(`"op":"msi.install"`))

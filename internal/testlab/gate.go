@@ -24,6 +24,12 @@ type Gate struct {
 	dropIt  bool              // ...drop it, or else hold it
 	held    chan struct{}     // closed when a triggered request is held
 	p       *httputil.ReverseProxy
+	target  *url.URL
+	// lose: the request whose stdin matches goes through, then the answer
+	// that ends its command is lost (losing: that answer is awaited).
+	lose   func([]byte) bool
+	losing bool
+	lost   int
 }
 
 // NewGate proxies to target (a URL; its path is ignored).
@@ -33,7 +39,7 @@ func NewGate(target string) *Gate {
 		panic(err)
 	}
 	u.Path = ""
-	g := &Gate{open: make(chan struct{}), p: httputil.NewSingleHostReverseProxy(u)}
+	g := &Gate{open: make(chan struct{}), p: httputil.NewSingleHostReverseProxy(u), target: u}
 	g.p.ErrorLog = log.New(io.Discard, "", 0) // requests of clients that went away
 	close(g.open)
 	return g
@@ -84,6 +90,23 @@ func (g *Gate) DropWhen(match func(stdin []byte) bool) {
 	g.trigger, g.dropIt = match, true
 }
 
+// LoseAnswerWhen lets the first request whose WinRM stdin matches reach
+// the host, then loses the answer that reports its command's end: the
+// host runs the command and the connection drops before the client hears
+// of it (its stdout and exit code). Lost says how many were lost.
+func (g *Gate) LoseAnswerWhen(match func(stdin []byte) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.lose, g.losing = match, false
+}
+
+// Lost is how many answers LoseAnswerWhen lost.
+func (g *Gate) Lost() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.lost
+}
+
 // StdinHas matches stdin containing s (an op name, say).
 func StdinHas(s string) func([]byte) bool {
 	return func(b []byte) bool { return bytes.Contains(b, []byte(s)) }
@@ -114,12 +137,22 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			close(g.held)
 		}
 	}
+	if g.lose != nil && g.lose(stdinOf(body)) {
+		g.lose, g.losing = nil, true
+	}
+	// A Receive may be sent before the Send it answers: whether its answer
+	// is lost is decided when the answer arrives.
+	losing := (g.losing || g.lose != nil) && bytes.Contains(body, []byte(receiveAction))
 	ch := g.open
 	drop := g.drop > 0
 	if drop {
 		g.drop--
 	}
 	g.mu.Unlock()
+	if losing && !drop {
+		g.forwardOrLose(w, r)
+		return
+	}
 	if drop {
 		if hj, ok := w.(http.Hijacker); ok {
 			if c, _, err := hj.Hijack(); err == nil {
@@ -135,4 +168,47 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.p.ServeHTTP(w, r)
+}
+
+// receiveAction marks a WinRM Receive request.
+const receiveAction = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive<"
+
+// commandDone marks a Receive answer that ends a command.
+var commandDone = []byte("CommandState/Done")
+
+// forwardOrLose sends a Receive to the host and passes its answer on,
+// unless it ends the command: then the connection is dropped instead.
+func (g *Gate) forwardOrLose(w http.ResponseWriter, r *http.Request) {
+	out := r.Clone(r.Context())
+	out.URL.Scheme, out.URL.Host, out.Host, out.RequestURI = g.target.Scheme, g.target.Host, g.target.Host, ""
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	g.mu.Lock()
+	lose := g.losing && bytes.Contains(data, commandDone)
+	if lose {
+		g.losing = false
+		g.lost++
+	}
+	g.mu.Unlock()
+	if lose {
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	w.Write(data)
 }

@@ -78,6 +78,13 @@ type Request struct {
 	// beside the ops, never in an op's arguments, so that a batch as msilab
 	// records it (results, evidence, journal) holds no password.
 	Logons []Logon `json:"logons,omitempty"`
+	// ID names a batch that changes the host (BatchID): the host records
+	// its response under the ID before answering, and a resend with the
+	// same ID gets that response back without running the ops again.
+	ID string `json:"id,omitempty"`
+	// Forget lists ID prefixes whose records the host deletes before the
+	// ops run (a run's records, when it ends).
+	Forget []string `json:"forget,omitempty"`
 }
 
 // Logon is an account's password. User is the account's name, bare or as
@@ -112,6 +119,8 @@ type Response struct {
 	Error *Error `json:"error,omitempty"`
 	// NoRequest says why the host read no request (empty stdin); no op ran.
 	NoRequest string `json:"no_request,omitempty"`
+	// Batch is how the host handled a request with an ID (nil: none).
+	Batch *BatchStatus `json:"batch,omitempty"`
 }
 
 // ErrNoRequest is the error of a batch whose request the host did not
@@ -243,7 +252,7 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 		}
 		var resp Response
 		if err := json.Unmarshal(bytes.TrimSpace(out), &resp); err != nil {
-			return nil, fmt.Errorf("ops: batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))
+			return nil, &ResponseError{Err: fmt.Errorf("batch response is not JSON (%v): %q", err, textutil.Truncate(string(out), 200))}
 		}
 		if resp.Error != nil {
 			return nil, fmt.Errorf("ops: the host cannot run the op module: %w", resp.Error)
@@ -263,8 +272,11 @@ func Exchange(req []byte, n int, send func(req []byte) ([]byte, error), install 
 			}
 			continue
 		}
+		if resp.Batch != nil && resp.Batch.Interrupted {
+			return nil, &BatchInterruptedError{ID: resp.Batch.ID}
+		}
 		if len(resp.Results) != n {
-			return nil, fmt.Errorf("ops: batch of %d ops got %d results", n, len(resp.Results))
+			return nil, &ResponseError{Err: fmt.Errorf("batch of %d ops got %d results", n, len(resp.Results))}
 		}
 		return resp.Results, nil
 	}

@@ -47,7 +47,7 @@ func (h *Host) runBatch(s Session) Program {
 		}
 		// As batch.ps1: empty stdin (or JSON without ops) is a request not
 		// read, answered as such; malformed JSON stops ConvertFrom-Json.
-		resp := ops.Response{Version: ops.ProtocolVersion}
+		resp := &ops.Response{Version: ops.ProtocolVersion}
 		var fields map[string]json.RawMessage
 		if t := bytes.TrimSpace(raw); len(t) == 0 || json.Unmarshal(t, &fields) == nil && fields["ops"] == nil {
 			resp.NoRequest = "stdin held no JSON batch request"
@@ -70,16 +70,18 @@ func (h *Host) runBatch(s Session) Program {
 		case h.hostDirProblem() != "":
 			// The module checks the host folder before any op.
 			resp.HostDir = &ops.HostDirError{Path: ops.HostDir, Problem: h.hostDirProblem()}
-		default:
-			resp.Results = make([]ops.Result, 0, len(req.Ops))
-			ctx := withLogons(ctx, req.Logons)
-			for i, op := range req.Ops {
-				if op.RequiresPrevious && i > 0 && !resp.Results[i-1].OK {
-					resp.Results = append(resp.Results, ops.Result{Op: op.Name, Error: ops.SkippedError(req.Ops[i-1].Name)})
-					continue
-				}
-				resp.Results = append(resp.Results, h.runOp(ctx, s, op))
+		case len(req.Forget) > 0 || req.ID != "":
+			// Batches with an ID run at most once (batchrecord.go).
+			var err error
+			if resp, err = h.runRecorded(ctx, s, req); err != nil {
+				writeCLIXMLError(p.Stderr, err.Error())
+				return 1
 			}
+			if resp == nil { // killed mid-batch: no answer, no record
+				return 1
+			}
+		default:
+			resp.Results = h.runOps(ctx, s, req)
 		}
 		out, err := json.Marshal(resp)
 		if err != nil {
@@ -143,6 +145,20 @@ func (h *Host) gpoExecutionPolicy(tok *win.Token, key string) string {
 		}
 	}
 	return ""
+}
+
+// runOps runs a request's ops in order, with its logons.
+func (h *Host) runOps(ctx context.Context, s Session, req ops.Request) []ops.Result {
+	results := make([]ops.Result, 0, len(req.Ops))
+	ctx = withLogons(ctx, req.Logons)
+	for i, op := range req.Ops {
+		if op.RequiresPrevious && i > 0 && !results[i-1].OK {
+			results = append(results, ops.Result{Op: op.Name, Error: ops.SkippedError(req.Ops[i-1].Name)})
+			continue
+		}
+		results = append(results, h.runOp(ctx, s, op))
+	}
+	return results
 }
 
 func (h *Host) runOp(ctx context.Context, s Session, op ops.Op) ops.Result {

@@ -24,6 +24,7 @@ type Host struct {
 	hv     *hyperV // the VMs of a simulated Hyper-V host (nil: none)
 
 	commands commandLog // how clients started their commands
+	batches  batchLocks // one send at a time per batch ID (batchrecord.go)
 }
 
 // Session is who runs a command, and in which shell.

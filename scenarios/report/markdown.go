@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -56,6 +57,18 @@ func WriteMarkdown(w io.Writer, r Run) error {
 		fmt.Fprintf(b, " · %d other", n.Other)
 	}
 	b.WriteString("\n\n")
+	if len(r.Quarantined) > 0 {
+		hosts := make([]string, 0, len(r.Quarantined))
+		for h := range r.Quarantined {
+			hosts = append(hosts, h)
+		}
+		sort.Strings(hosts)
+		fmt.Fprintf(b, "**%d host(s) quarantined** (not shown back at their baseline; no cell ran on them after):\n\n", len(hosts))
+		for _, h := range hosts {
+			fmt.Fprintf(b, "- %s: %s\n", mdCode(h), mdText(oneLine(r.Quarantined[h])))
+		}
+		b.WriteString("\n")
+	}
 	if rn := CountRemediation(r.Cells); rn.Total > 0 {
 		fmt.Fprintf(b, "**%d remediated**: %d recovered · %d fix n/a · %d not recovered\n\n", rn.Total, rn.Recovered, rn.NotApplicable, rn.NotRecovered)
 	}
@@ -114,6 +127,12 @@ func WriteMarkdown(w io.Writer, r Run) error {
 			}
 			if c.Host != "" {
 				fmt.Fprintf(b, "- host: %s\n", mdCode(c.Host))
+			}
+			for _, e := range c.TransportErrors {
+				fmt.Fprintf(b, "- transport error: %s\n", mdText(oneLine(e)))
+			}
+			for _, rc := range c.Reconciled {
+				fmt.Fprintf(b, "- %s\n", mdText(oneLine(rc)))
 			}
 			if c.Evidence != "" {
 				fmt.Fprintf(b, "- evidence: %s\n", mdCode(c.Evidence))

@@ -43,6 +43,9 @@ type Run struct {
 	// of the same profile (msilab run --calibrate; nil: none): the HTML
 	// report adds a calibration column.
 	Calibration map[string]*results.Calibration
+	// Quarantined are the hosts taken out of the run because they could
+	// not be shown back at their baseline, and why.
+	Quarantined map[string]string
 }
 
 // File names WriteAll writes.

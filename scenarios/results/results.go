@@ -38,6 +38,21 @@ type CellResult struct {
 	// Commands is how many WinRM commands the cell sent (snapshot revert aside).
 	Commands int `json:"commands"`
 	Attempts int `json:"attempts"`
+	// Resends is how many batch sends, over all attempts, were resends
+	// of a batch whose answer was lost or cut (same batch ID, new shell
+	// and connection); Replayed how many answers were the host's record
+	// of a batch that had already run. TransportErrors are the transport
+	// errors met, over all attempts: what each retry answered.
+	Resends int `json:"resends,omitempty"`
+	// Sends is how many batches the cell's attempts sent in all, resends,
+	// reconciliations and remediation included.
+	Sends           int      `json:"sends,omitempty"`
+	Replayed        int      `json:"replayed,omitempty"`
+	TransportErrors []string `json:"transport_errors,omitempty"`
+	// Reconciled says how the host was brought back after an
+	// infrastructure error (the journal's undo read back, reverted and
+	// compared with the baseline), or why it was quarantined.
+	Reconciled []string `json:"reconciled,omitempty"`
 
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`

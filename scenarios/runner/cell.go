@@ -42,12 +42,26 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 			break
 		}
 		res.Host = host.Spec.Name
+		if why := r.quarantined(host); why != "" { // a cell never starts on a host not known to be at its baseline
+			r.pool.Release(host)
+			res.Status, res.Reason = results.StatusInfra, why
+			continue
+		}
 		if r.live != nil {
 			r.live.started(host.Spec.Name, c.ID)
 		}
-		runRes, err = r.attempt(ctx, host, c, &res)
+		var cr *CellRun
+		runRes, cr, err = r.attempt(ctx, host, c, &res)
 		if err != nil && isInfra(err) {
 			host.Reset()
+		}
+		if cr != nil {
+			r.reconcile(ctx, cr, err)
+			st := cr.stats.Snapshot()
+			res.Resends += st.Resends
+			res.Sends += st.Sends
+			res.Replayed += st.Replayed
+			res.TransportErrors = append(res.TransportErrors, st.Errors...)
 		}
 		if r.live != nil {
 			r.live.stopped(host.Spec.Name)
@@ -61,6 +75,7 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 			break
 		}
 		res.Status, res.Reason = results.StatusInfra, err.Error()
+		res.TransportErrors = append(res.TransportErrors, fmt.Sprintf("attempt %d: %v", attempt, err))
 	}
 	res.Duration = time.Since(res.Started)
 	writeEvidence(r.opts.Out, &res, c.Scenario, runRes)
@@ -70,10 +85,10 @@ func (r *run) cell(ctx context.Context, c scenarios.Cell) results.CellResult {
 // attempt takes the cell once through its lifecycle on a leased host.
 // Cleanup (revert, uninstall, baseline check) runs on every path out,
 // with its own context so that Ctrl-C and timeouts still clean up.
-func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, res *results.CellResult) (runRes *ops.MsiRun, err error) {
-	cr, err := r.begin(parent, host, c, res)
+func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, res *results.CellResult) (runRes *ops.MsiRun, cr *CellRun, err error) {
+	cr, err = r.begin(parent, host, c, res)
 	if err != nil || res.Status == results.StatusSkip {
-		return nil, err
+		return nil, cr, err
 	}
 	ctx, cancel := context.WithTimeout(parent, r.opts.CellTimeout)
 	defer cancel()
@@ -97,6 +112,7 @@ func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, 
 			}
 			return
 		}
+		cr.snapshotted = true
 		if !cr.cleaned { // the snapshot undid what the journal could not
 			cr.cleaned = true
 			if jerr := r.journal.Append(journal.Entry{Kind: journal.KindDone, Cell: c.ID, Host: host.Spec.Name}); jerr != nil && err == nil {
@@ -105,19 +121,19 @@ func (r *run) attempt(parent context.Context, host *lab.Host, c scenarios.Cell, 
 		}
 	}()
 	if err = cr.Baseline(ctx); err != nil {
-		return nil, err
+		return nil, cr, err
 	}
 	if err = cr.Inject(ctx); err != nil {
-		return nil, err
+		return nil, cr, err
 	}
 	if runRes, err = cr.Install(ctx); err != nil {
-		return nil, err
+		return nil, cr, err
 	}
 	cr.Check(runRes)
 	if err = cr.Remediate(ctx, runRes); err != nil { // steps 6 and 7
-		return runRes, err
+		return runRes, cr, err
 	}
-	return runRes, nil
+	return runRes, cr, nil
 }
 
 func decodeFaults(sc *scenarios.Scenario) ([]faults.Fault, error) {

@@ -75,8 +75,10 @@ func (l *Lab) Begin(ctx context.Context, c scenarios.Cell) (cr *CellRun, res *re
 	return cr, res, release, nil
 }
 
-// Close returns refused hosts to the pool and closes the journal.
+// Close has the hosts forget the lab's batch records, returns refused
+// hosts to the pool and closes the journal.
 func (l *Lab) Close() error {
+	l.r.forgetBatches(context.Background())
 	l.r.giveBack()
 	return l.r.journal.Close()
 }

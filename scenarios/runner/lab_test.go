@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -30,7 +31,7 @@ var stdoutStream = regexp.MustCompile(`(<[^>]*Stream[^>]*Name="stdout"[^>]*>)([^
 // that blanks the OS profile in what its commands print, host.info's
 // answer included (ops.HostInfo.Profile, empty on real hosts, is how the
 // runner tells a simulated host). It returns the proxy's URL.
-func asRealHost(t *testing.T, srv *sim.Server, osProfile string) string {
+func asRealHost(t testing.TB, srv *sim.Server, osProfile string) string {
 	t.Helper()
 	target, err := url.Parse(srv.URL())
 	if err != nil {
@@ -39,6 +40,7 @@ func asRealHost(t *testing.T, srv *sim.Server, osProfile string) string {
 	target.Path = ""
 	profile := []byte(`"profile":"` + osProfile + `"`)
 	p := httputil.NewSingleHostReverseProxy(target)
+	p.ErrorLog = log.New(io.Discard, "", 0) // requests cut by a test's proxy in front
 	p.ModifyResponse = func(r *http.Response) error {
 		body, err := io.ReadAll(r.Body)
 		r.Body.Close()

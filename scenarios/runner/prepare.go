@@ -178,7 +178,11 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	}
 	logons := []ops.Logon{{User: h.Endpoint.User, Password: h.Endpoint.Password},
 		{User: h.Spec.StandardUser, Password: password}}
-	ctx = lab.WithLogons(ctx, logons...)
+	base := ctx
+	// Its batches are resent when their answer is lost, and run once; their
+	// records go before the clean state is saved.
+	prefix := ops.BatchID(r.journal.Run(), "prepare "+h.Spec.Name, fmt.Sprintf("p%d", r.nextSeq()), 0)
+	ctx = lab.WithBatchStats(lab.WithBatchIDs(lab.WithLogons(ctx, logons...), prefix), &r.prepStats)
 	infoOp, _ := ops.New(ops.OpHostInfo, nil)
 	userOp, _ := ops.New(ops.OpUserEnsure, ops.UserEnsureArgs{Name: h.Spec.StandardUser, Password: password})
 	logonOp, _ := ops.New(ops.OpUserLogon, ops.UserLogonArgs{Name: h.Spec.StandardUser})
@@ -216,7 +220,10 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 			return info, false, nil, n, fmt.Errorf("package %s: %w", name, err)
 		}
 	}
-	if err := h.SaveClean(ctx); err != nil {
+	if _, err := s.RunBatch(lab.WithForget(base, prefix), nil); err != nil {
+		return info, false, nil, n, err
+	}
+	if err := h.SaveClean(base); err != nil {
 		return info, false, nil, n, err
 	}
 	return info, info.Profile != "", logons, n, nil

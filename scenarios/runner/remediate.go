@@ -26,7 +26,7 @@ func (cr *CellRun) Remediate(ctx context.Context, run *ops.MsiRun) error {
 	}
 	rem := &results.Remediation{StateBefore: cr.remBase.Lines()}
 	cr.res.Remediation = rem
-	rep, err := remediation.Remediate(ctx, cr.s, cr.target, run, remediation.Options{Before: cr.remFailed,
+	rep, err := remediation.Remediate(ctx, sender{cr.s, cr}, cr.target, run, remediation.Options{Before: cr.remFailed,
 		BeforeStep: func(st remediation.Step) error {
 			e := journal.Entry{Kind: journal.KindRemediation, Fix: st.Fix, FixUndo: st.Undo}
 			if err := cr.journal(&e); err != nil {

@@ -158,7 +158,7 @@ func TestRevertWithoutDriver(t *testing.T) {
 func TestRevertAutoAfterInfraError(t *testing.T) {
 	pool, _, g := gatedHost(t, "win11-24h2")
 	g.DropWhen(testlab.StdinHas(`"op":"msi.install"`))
-	sum, err := Run(context.Background(), pool, builtinCells(t, "temp-acl-system-read-only", "win11-24h2"), Options{Out: t.TempDir()})
+	sum, err := Run(context.Background(), pool, builtinCells(t, "temp-acl-system-read-only", "win11-24h2"), Options{Out: t.TempDir(), Resend: lab.ResendPolicy{Sends: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,10 @@ type Options struct {
 	// SkipPreflight skips msilab doctor's checks of each host before its
 	// first cell (a host that fails them is refused: its cells do not run).
 	SkipPreflight bool
+	// Resend bounds the resends of a batch whose answer was lost (zero:
+	// lab.DefaultResend; Sends 1: none, every lost answer is an
+	// infrastructure error of the cell).
+	Resend lab.ResendPolicy
 	// Revert is the revert policy (default auto): journal (the journal's
 	// undo only, checked by the baseline comparison), snapshot (revert
 	// the host's snapshot before every cell) or auto (the journal, and
@@ -129,6 +133,11 @@ type Summary struct {
 	Duration time.Duration
 	// Commands counts WinRM commands: per cell, and host preparation.
 	Commands, PrepCommands int
+	// Resends counts the batches sent again after a lost answer, by the
+	// cells and by host preparation.
+	Resends, PrepResends int
+	// Quarantined are the hosts taken out of the run, and why.
+	Quarantined map[string]string
 }
 
 // OK reports whether every cell reproduced its expectation.
@@ -188,9 +197,10 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	}
 	r.prepare(ctx, todo)
 	r.work(ctx, interleave(todo))
+	r.forgetBatches(ctx)
 	r.giveBack()
 
-	sum := &Summary{Counts: map[string]int{}, PrepCommands: r.prepCommands}
+	sum := &Summary{Counts: map[string]int{}, PrepCommands: r.prepCommands, PrepResends: r.prepStats.Snapshot().Resends}
 	for _, c := range cells {
 		res, ok := r.done(c.ID)
 		if !ok {
@@ -201,8 +211,17 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 		sum.Cells = append(sum.Cells, res)
 		sum.Counts[res.Status]++
 		sum.Commands += res.Commands
+		sum.Resends += res.Resends
 	}
 	sum.Duration = time.Since(start)
+	r.mu.Lock()
+	for h, why := range r.quarantines {
+		if sum.Quarantined == nil {
+			sum.Quarantined = map[string]string{}
+		}
+		sum.Quarantined[h.Spec.Name] = why
+	}
+	r.mu.Unlock()
 	rep := report.Run{ID: r.runID(), Started: start.UTC(), Duration: sum.Duration, ToolVersion: opts.ToolVersion,
 		Lab: opts.Lab, Shard: opts.Shard, Cells: sum.Cells, Logs: r.logs(sum.Cells), Scenarios: map[string]*scenarios.Scenario{}}
 	for _, c := range cells {
@@ -211,6 +230,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 	if opts.Calibration != nil {
 		rep.Calibration = opts.Calibration(sum.Cells)
 	}
+	rep.Quarantined = sum.Quarantined
 	if err := report.WriteAll(opts.Out, rep); err != nil {
 		return sum, fmt.Errorf("runner: reports: %w", err)
 	}
@@ -244,7 +264,9 @@ type run struct {
 	removed      []*lab.Host         // refused hosts taken out of the pool
 	finished     map[string]results.CellResult
 	prepCommands int
-	live         *live // the terminal's status line (nil: none)
+	live         *live                // the terminal's status line (nil: none)
+	quarantines  map[*lab.Host]string // host -> why it serves no more cells (reconcile.go)
+	prepStats    lab.BatchStats       // the sends of host preparation
 }
 
 // hostInfo is what preparing a host learned.
@@ -389,9 +411,11 @@ func isInfra(err error) bool {
 		transport   *lab.TransportError
 		fault       *lab.WSManFault
 		auth        *lab.AuthError
+		partial     *ops.ResponseError
+		interrupted *ops.BatchInterruptedError
 	)
 	return errors.As(err, &unreachable) || errors.As(err, &transport) || errors.As(err, &fault) ||
-		errors.As(err, &auth) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, lab.ErrClosed) ||
+		errors.As(err, &auth) || errors.As(err, &partial) || errors.As(err, &interrupted) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, lab.ErrClosed) ||
 		errors.Is(err, errInfra)
 }
 

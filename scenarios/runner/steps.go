@@ -44,6 +44,16 @@ type CellRun struct {
 	remBase   *remediation.HostState
 	remFailed *remediation.HostState
 	rerun     *ops.Op
+
+	// Exactly-once delivery (lab.WithBatchID): seq tells this CellRun's
+	// batch IDs from another's of the same cell, step counts its batches,
+	// intent is set while journaled changes wait for their batch, and
+	// stats counts the sends.
+	seq, step int
+	intent    bool
+	stats     lab.BatchStats
+	// snapshotted: the host was reverted to its snapshot after the cell.
+	snapshotted bool
 }
 
 // begin readies a cell on a leased host: the host is prepared and reverted
@@ -83,7 +93,7 @@ func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *
 		return nil, err
 	}
 	cr := &CellRun{r: r, host: host, s: s, cell: c, res: res, fs: fs, pkg: r.packages[c.Scenario.Package], logons: hi.logons,
-		target: faults.Target{AdminUser: host.Spec.User, StandardUser: host.Spec.StandardUser, Context: c.Context}}
+		target: faults.Target{AdminUser: host.Spec.User, StandardUser: host.Spec.StandardUser, Context: c.Context}, seq: r.nextSeq()}
 	if r.opts.Remediate && c.Expect.ExitCode != 0 {
 		cr.remProbes = remediation.ProbeOps(cr.target)
 	}
@@ -94,17 +104,61 @@ func (r *run) begin(ctx context.Context, host *lab.Host, c scenarios.Cell, res *
 func (cr *CellRun) batch(ctx context.Context, b []ops.Op) ([]ops.Result, error) {
 	cr.res.Commands++
 	cr.res.Record.Batches = append(cr.res.Record.Batches, b)
-	out, err := cr.s.RunBatch(lab.WithLogons(ctx, cr.logons...), b)
+	return cr.send(lab.WithLogons(ctx, cr.logons...), b)
+}
+
+// send sends a batch under the cell's next batch ID: the host runs it
+// once however often its answer is lost and it is resent. When journaled
+// changes wait for it, its outcome is journaled after it.
+func (cr *CellRun) send(ctx context.Context, b []ops.Op) ([]ops.Result, error) {
+	id := cr.batchID()
+	cr.step++
+	ctx = lab.WithBatchStats(lab.WithBatchID(ctx, id), &cr.stats)
+	if cr.r.opts.Resend.Sends > 0 {
+		ctx = lab.WithResendPolicy(ctx, cr.r.opts.Resend)
+	}
+	out, err := cr.s.RunBatch(ctx, b)
 	if err == nil && len(out) != len(b) {
 		err = fmt.Errorf("%w: %d results for %d ops", errInfra, len(out), len(b))
+	}
+	if cr.intent {
+		cr.intent = false
+		e := journal.Entry{Kind: journal.KindBatch, Batch: id, Outcome: "answered"}
+		if err != nil {
+			e.Outcome = "no answer: " + err.Error()
+		}
+		if jerr := cr.journal(&e); jerr != nil && err == nil {
+			err = jerr
+		}
 	}
 	return out, err
 }
 
-// journal fills in the cell's fields and appends e (synced).
+// batchID is the ID of the cell's next batch.
+func (cr *CellRun) batchID() string {
+	return ops.BatchID(cr.r.journal.Run(), cr.cell.ID, fmt.Sprintf("c%d.s%d", cr.seq, cr.step), cr.res.Attempts)
+}
+
+// journal fills in the cell's fields and appends e (synced). A change's
+// entry names the batch that will make it.
 func (cr *CellRun) journal(e *journal.Entry) error {
 	e.Cell, e.Host, e.Endpoint, e.Target = cr.cell.ID, cr.host.Spec.Name, cr.host.Endpoint.URL(), cr.target
+	if e.Kind != journal.KindBatch && e.Kind != journal.KindDone {
+		e.Batch = cr.batchID()
+		cr.intent = true
+	}
 	return cr.r.journal.Append(*e)
+}
+
+// sender is the cell's session as the remediation engine uses it: its
+// batches go through send (IDs, outcomes), counted by the engine.
+type sender struct {
+	lab.Session
+	cr *CellRun
+}
+
+func (s sender) RunBatch(ctx context.Context, b []ops.Op) ([]ops.Result, error) {
+	return s.cr.send(ctx, b)
 }
 
 // journalInstall records, before it is sent, an install whose product a

@@ -3517,6 +3517,98 @@ function Invoke-MsiLabBatch {
         [Console]::Out.Write((@{ v = 1; host_dir = @{ path = $hostDir; problem = $problem } } | ConvertTo-Json -Compress))
         return
     }
+    if ($Request.PSObject.Properties['forget'] -and $null -ne $Request.forget) {
+        foreach ($prefix in @($Request.forget)) { Remove-MsiLabBatchRecords ([string]$prefix) }
+    }
+    $id = ''
+    if ($Request.PSObject.Properties['id'] -and $null -ne $Request.id) { $id = [string]$Request.id }
+    if ($id -eq '') {
+        [Console]::Out.Write(((Invoke-MsiLabBatchOps $Request) | ConvertTo-Json -Depth 100 -Compress))
+        return
+    }
+    Invoke-MsiLabRecordedBatch $Request $id
+}
+
+# Batches with an ID run at most once. The response is recorded in
+# C:\ProgramData\msilab\batches\<ID>.json (SYSTEM and Administrators only)
+# before it is written out; a resend with the same ID gets the record back,
+# marked replayed, and runs nothing. <ID>.started marks a batch running:
+# found with no record once the mutex is ours, its process died mid-batch,
+# and the resend answers interrupted and runs nothing. Sends of one ID wait
+# for each other on the named mutex Global\msilab-batch-<ID> (a mutex whose
+# owner died is acquired with AbandonedMutexException).
+# Mutex: https://learn.microsoft.com/dotnet/api/system.threading.mutex.waitone?view=netframework-4.8
+# File.WriteAllText (UTF-8, no BOM): https://learn.microsoft.com/dotnet/api/system.io.file.writealltext?view=netframework-4.8
+function Invoke-MsiLabRecordedBatch {
+    param($Request, [string] $Id)
+    Test-MsiLabBatchId $Id
+    $dir = Get-MsiLabBatchDir
+    $record = Join-Path $dir "$Id.json"
+    $started = Join-Path $dir "$Id.started"
+    $suffix = ',"batch":{"id":"' + $Id + '"}}'
+    $mutex = New-Object System.Threading.Mutex($false, "Global\msilab-batch-$Id")
+    $owned = $false
+    try {
+        try { $owned = $mutex.WaitOne() } catch [System.Threading.AbandonedMutexException] { $owned = $true }
+        if ([System.IO.File]::Exists($record)) {
+            $text = [System.IO.File]::ReadAllText($record)
+            if (-not $text.EndsWith($suffix)) { throw "batch record $record is damaged" }
+            $text = $text.Substring(0, $text.Length - $suffix.Length) + ',"batch":{"id":"' + $Id + '","replayed":true}}'
+        } elseif ([System.IO.File]::Exists($started)) {
+            $text = '{"v":1,"batch":{"id":"' + $Id + '","interrupted":true}}'
+        } else {
+            [System.IO.File]::WriteAllText($started, '')
+            $response = Invoke-MsiLabBatchOps $Request
+            $response.batch = [ordered]@{ id = $Id }
+            $text = $response | ConvertTo-Json -Depth 100 -Compress
+            [System.IO.File]::WriteAllText($record, $text)
+            [System.IO.File]::Delete($started)
+        }
+        [Console]::Out.Write($text)
+    } finally {
+        if ($owned) { $mutex.ReleaseMutex() }
+        $mutex.Dispose()
+    }
+}
+
+# The folder of the batch records, created when missing: SYSTEM and
+# Administrators only (protected), as the staging folder.
+function Get-MsiLabBatchDir {
+    $dir = Join-Path $env:ProgramData 'msilab\batches'
+    if (-not [System.IO.Directory]::Exists($dir)) {
+        $security = [System.Security.AccessControl.DirectorySecurity]::new()
+        $security.SetSecurityDescriptorSddlForm('D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)')
+        [void][System.IO.Directory]::CreateDirectory($dir, $security)
+    }
+    return $dir
+}
+
+# A batch ID names files: the characters of ops.CheckBatchID only.
+function Test-MsiLabBatchId {
+    param([string] $Id)
+    if ($Id -cnotmatch '^[A-Za-z0-9][A-Za-z0-9._~-]{0,149}$' -or $Id.Contains('..')) {
+        throw "batch ID '$Id': want 1 to 150 of A-Z a-z 0-9 . _ ~ -, starting with a letter or digit, no '..'"
+    }
+}
+
+# Deletes the batch records and markers whose ID starts with Prefix, and
+# the folder once it is empty.
+function Remove-MsiLabBatchRecords {
+    param([string] $Prefix)
+    Test-MsiLabBatchId $Prefix
+    $dir = Join-Path $env:ProgramData 'msilab\batches'
+    if (-not [System.IO.Directory]::Exists($dir)) { return }
+    foreach ($file in [System.IO.Directory]::GetFiles($dir)) {
+        if ([System.IO.Path]::GetFileName($file).StartsWith($Prefix, [System.StringComparison]::OrdinalIgnoreCase)) {
+            [System.IO.File]::Delete($file)
+        }
+    }
+    if ([System.IO.Directory]::GetFileSystemEntries($dir).Count -eq 0) { [System.IO.Directory]::Delete($dir) }
+}
+
+# Runs a request's ops and returns the response (not yet written).
+function Invoke-MsiLabBatchOps {
+    param($Request)
     $results = New-Object System.Collections.ArrayList
     $script:MsiLabLogons = @()
     if ($Request.PSObject.Properties['logons'] -and $null -ne $Request.logons) { $script:MsiLabLogons = @($Request.logons) }
@@ -3536,8 +3628,7 @@ function Invoke-MsiLabBatch {
             $previous = $result
         }
     } finally { $script:MsiLabLogons = @() }
-    $response = [ordered]@{ v = 1; results = $results.ToArray() }
-    [Console]::Out.Write(($response | ConvertTo-Json -Depth 100 -Compress))
+    return [ordered]@{ v = 1; results = $results.ToArray() }
 }
 
 Export-ModuleMember -Function Invoke-MsiLabBatch
