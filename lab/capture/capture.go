@@ -272,7 +272,7 @@ func serviceConfig(k ops.RegistryKey) (win.ServiceConfig, error) {
 	return win.ServiceConfig{
 		Start: win.StartType(start), Type: uint32(v["Type"].Number), ErrorControl: uint32(v["ErrorControl"].Number),
 		ImagePath: v["ImagePath"].String, ObjectName: v["ObjectName"].String, DisplayName: v["DisplayName"].String,
-		DependOnService: v["DependOnService"].Strings,
+		DependOnService: v["DependOnService"].Strings, Description: v["Description"].String,
 	}, nil
 }
 
