@@ -58,7 +58,10 @@ func (*ReregisterService) Ops(st *HostState, _ Finding) ([]ops.Op, error) {
 		unregister = unregister.AfterPrevious()
 	}
 	out = append(out, unregister, ops.MustNew(ops.OpInstallerRegister, nil).AfterPrevious())
-	return append(out, defaultConfigure(st)...), nil
+	for _, op := range defaultConfigure(st) {
+		out = append(out, op.AfterPrevious())
+	}
+	return out, nil
 }
 
 // Undo is the service as it was.

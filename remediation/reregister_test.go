@@ -45,7 +45,8 @@ func TestReregisterStopsAfterAFailedStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(batch) != 3 || batch[0].Name != ops.OpServiceStop || batch[0].RequiresPrevious || !batch[1].RequiresPrevious || !batch[2].RequiresPrevious {
+	if len(batch) != 4 || batch[0].Name != ops.OpServiceStop || batch[0].RequiresPrevious || !batch[1].RequiresPrevious || !batch[2].RequiresPrevious ||
+		batch[3].Name != ops.OpServiceConfigure || !batch[3].RequiresPrevious {
 		t.Fatalf("ops: %+v", batch)
 	}
 	// stopAll stops msidep then msiserver, as a reboot or an admin would,
