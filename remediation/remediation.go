@@ -38,9 +38,26 @@ type Finding struct {
 	Confidence float64 `json:"confidence"`
 	// Scenario is the built-in scenario that reproduces it ("" if none).
 	Scenario string `json:"scenario,omitempty"`
+	// NoScenario says why no built-in scenario reproduces it yet.
+	NoScenario string `json:"no_scenario,omitempty"`
 	// Fixes are the fixes that address it, in the order the engine tries
-	// them (least invasive first).
+	// them (least invasive first); NoFix says why none on the host applies.
 	Fixes []string `json:"fixes,omitempty"`
+	NoFix string   `json:"no_fix,omitempty"`
+	// Lines are the input's lines quoted as evidence, with their numbers.
+	Lines []QuotedLine `json:"lines,omitempty"`
+	// RuledOut says why competing causes were ruled out, or what would
+	// tell them apart.
+	RuledOut []string `json:"ruled_out,omitempty"`
+	// Label is the cause's evidence label (D, R, G) and Sources its sources.
+	Label   string   `json:"label,omitempty"`
+	Sources []string `json:"sources,omitempty"`
+}
+
+// QuotedLine is a line of the input quoted as evidence.
+type QuotedLine struct {
+	N    int    `json:"n"`
+	Text string `json:"text"`
 }
 
 // Applied is a fix as it was applied.

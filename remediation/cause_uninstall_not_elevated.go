@@ -1,0 +1,31 @@
+package remediation
+
+// FindingUninstallNotElevated: a per-machine product removed silently
+// without an elevated token (docs/evidence.md#E-lua-uninstall).
+const FindingUninstallNotElevated = "uninstall-not-elevated"
+
+func init() {
+	RegisterCause(Cause{
+		ID:         FindingUninstallNotElevated,
+		Rank:       140,
+		Summary:    `a per-machine product removed silently without an elevated token (1730, exit 1603)`,
+		Label:      "R",
+		Sources:    []string{"docs/evidence.md#E-lua-uninstall"},
+		Scenario:   "silent-uninstall-not-elevated",
+		Fixes:      []string{"run-elevated"},
+		RuledOutBy: "an elevated removal (an elevated prompt or SYSTEM)",
+		Signature:  []Sig{Msg(1730), sigLUA},
+		Log: func(in *Input) *LogVerdict {
+			if !in.Has(Msg(1730)) && !(in.Has(sigLUA) && in.Uninstall && in.Exit != 0) {
+				return nil
+			}
+			conf := 0.9
+			if !in.Has(Msg(1730)) {
+				conf = 0.5 // rejected earlier (1625 on Server)
+			}
+			return &LogVerdict{Confidence: conf, Lines: append(in.Firsts(sigLUA, Msg(1730), ActionEnd("InstallInitialize", 3)), in.exitLines()...)}
+		},
+		Probes: []string{"none: the install context decides"},
+		Host:   elevationHost,
+	})
+}
