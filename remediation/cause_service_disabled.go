@@ -122,11 +122,11 @@ func serviceHost(id string) func(h *HostView) HostVerdict {
 
 func init() {
 	RegisterCause(Cause{
-		ID:      FindingServiceDisabled,
-		Rank:    60,
-		Summary: `the Windows Installer service (msiserver) is Disabled: msiexec cannot reach it (exit 1601)`,
-		Label:   "R, events G",
-		Sources: []string{"docs/evidence.md#E-service-disabled", "https://learn.microsoft.com/en-us/windows/win32/msi/error-codes"},
+		ID:       FindingServiceDisabled,
+		Rank:     60,
+		Summary:  `the Windows Installer service (msiserver) is Disabled: msiexec cannot reach it (exit 1601)`,
+		Label:    "R, events G",
+		Sources:  []string{"docs/evidence.md#E-service-disabled", "https://learn.microsoft.com/en-us/windows/win32/msi/error-codes"},
 		Scenario: "service-disabled",
 		Fixes:    []string{"service-manual-start", "reregister-service"},
 		RuledOutBy: "msiserver's start type not Disabled (msilab diagnose --host); a client line 'Failed to connect to server. Error: 0x80070005' " +

@@ -33,11 +33,11 @@ func userTempAmbiguity(in *Input) string {
 
 func init() {
 	RegisterCause(Cause{
-		ID:      FindingUserTempMissing,
-		Rank:    40,
-		Summary: `the installing user's %TEMP% is missing: the client gives up before reaching the service (exit 1632)`,
-		Label:   "code D, trigger R, details G",
-		Sources: []string{"docs/evidence.md#E-user-temp", "https://learn.microsoft.com/en-us/windows/win32/msi/error-codes"},
+		ID:       FindingUserTempMissing,
+		Rank:     40,
+		Summary:  `the installing user's %TEMP% is missing: the client gives up before reaching the service (exit 1632)`,
+		Label:    "code D, trigger R, details G",
+		Sources:  []string{"docs/evidence.md#E-user-temp", "https://learn.microsoft.com/en-us/windows/win32/msi/error-codes"},
 		Scenario: "user-temp-missing",
 		Fixes:    []string{"recreate-user-temp"},
 		RuledOutBy: `the user's %TEMP% existing (msilab diagnose --host); a 1632 returned by the service (MSI (s)) or a Note 2336 naming ` +

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
-
 )
 
 // DecodeLog decodes a verbose log as msiexec or a user's editor wrote it:
@@ -106,4 +105,3 @@ func Messages(log string) []int {
 	}
 	return out
 }
-
