@@ -38,6 +38,7 @@ const (
 	FactServerReturn  = "server-returned" // Server returned unexpected error N attempting to install package p.
 	FactRunScript     = "running-script"  // Running Script: path
 	FactRunOnServer   = "run-on-server"   // Client-side and UI is none or basic: Running entire install on the server.
+	FactServiceStart  = "service-start"   // the Service Control Manager's "The Windows Installer service failed to start…" (Args [what, reason])
 )
 
 var (
@@ -68,15 +69,18 @@ var (
 	rejecting   = regexp.MustCompile(`^Rejecting product '([^']*)': (.*)$`)
 	serverRet   = regexp.MustCompile(`^Server returned unexpected error (\d+) attempting to install package (.*?)\.?$`)
 	sourcemgmt  = regexp.MustCompile(`^SOURCEMGMT: (.*)$`)
-	runScript   = regexp.MustCompile(`^Running Script: (.*)$`)
+	// The Service Control Manager's events 7000, 7001, 7009, 7023 about msiserver.
+	scmStart  = regexp.MustCompile(`^(?:A timeout was reached .* for )?[Tt]he Windows Installer service (failed to start|depends on .*? service which failed to start|terminated|to connect)[^:]*?(?:: ?(.*))?$`)
+	runScript = regexp.MustCompile(`^Running Script: (.*)$`)
 	// Messages 1721/1722: "Action X, location: L, command: C"; 1723: "Action X, entry: E, library: L".
 	caMsgArgs  = regexp.MustCompile(`Action (\S+?), location: (.*?), command: (.*?)\s*$`)
 	dllMsgArgs = regexp.MustCompile(`Action (\S+?), entry: (.*?), library: (.*?)\s*$`)
 	// Paths and system errors of 1303, 1304, 1310, 1926.
 	m1303 = regexp.MustCompile(`access this directory: (.*?)\.\s+The installation cannot continue`)
 	m1310 = regexp.MustCompile(`Error writing to file: (.*?)\.\s+(?:System error (-?\d+)\.)?`)
-	m1304 = regexp.MustCompile(`Error writing to file (.*?)\. (?:Verify|System error)`)
+	m1304 = regexp.MustCompile(`(?i)Error writing to file:? (.*?)\.\s+Verify`)
 	m1926 = regexp.MustCompile(`Could not set file security for file '(.*?)'\. Error: (\d+)\.`)
+	m1324 = regexp.MustCompile(`The folder path '(.*?)' contains an invalid character`)
 	m1612 = regexp.MustCompile(`^The (?:feature you are trying to use is on a network resource|installation source for this product) `)
 	// separators a paste puts where it left lines out.
 	separator = regexp.MustCompile(`^\s*(?:\.{3,}|…+|\[\.\.\.\]|\(\.\.\.\)|\[?snip\]?|<snip>|-{3,}\s*snip\s*-{3,}|\[…\])\s*$`)
@@ -400,6 +404,9 @@ func classifyFact(l *Line, body string) bool {
 		l.Num = atoi(m[1])
 		return fact(FactServerReturn, m[1], m[2])
 	}
+	if m := scmStart.FindStringSubmatch(body); m != nil {
+		return fact(FactServiceStart, m[1], strings.TrimSpace(m[2]))
+	}
 	if m := sourcemgmt.FindStringSubmatch(body); m != nil {
 		return fact(FactSourceMgmt, m[1])
 	}
@@ -478,6 +485,10 @@ func messageArgs(num int, text string) []string {
 	case 2755:
 		if m := serverRet.FindStringSubmatch(text); m != nil {
 			return []string{m[1], m[2]}
+		}
+	case 1324:
+		if m := m1324.FindStringSubmatch(text); m != nil {
+			return []string{m[1]}
 		}
 	case 2203:
 		if i := strings.Index(text, "Database: "); i >= 0 {
