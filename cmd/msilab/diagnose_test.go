@@ -119,32 +119,35 @@ func TestDiagnoseLogEvidenceExcerpt(t *testing.T) {
 	// --json: the findings, highest first; "-" reads stdin.
 	stdin = strings.NewReader(evidence2503)
 	t.Cleanup(func() { stdin = os.Stdin })
-	out, err := msilab(t, "diagnose", "--log", "-", "--json")
-	var fs []remediation.Finding
-	if err != nil || json.Unmarshal([]byte(out), &fs) != nil || len(fs) < 2 {
-		t.Fatalf("--json: %v\n%s", err, out)
+	out, err := msilab(t, "diagnose", "--log", "-", "--format", "json")
+	var ans remediation.Answer
+	if err != nil || json.Unmarshal([]byte(out), &ans) != nil || len(ans.Findings) < 1 || len(ans.Candidates) < 1 {
+		t.Fatalf("--format json: %v\n%s", err, out)
 	}
-	if fs[0].ID != remediation.FindingTempACL || fs[0].Scenario != "temp-acl-system-read-only" || fs[0].Confidence < fs[1].Confidence {
-		t.Errorf("--json: first %+v, then %+v", fs[0], fs[1])
+	fs := append(ans.Findings, ans.Candidates...)
+	if ans.Verdict != remediation.VerdictCause || fs[0].ID != remediation.FindingTempACL || fs[0].Scenario != "temp-acl-system-read-only" ||
+		fs[0].Confidence < fs[1].Confidence || len(fs[0].Lines) == 0 || fs[0].Lines[0].N != 4 {
+		t.Errorf("--format json: %s, first %+v, then %+v", ans.Verdict, fs[0], fs[1])
 	}
 }
 
 // No finding is not an error; an unreadable file is.
 func TestDiagnoseLogNoCause(t *testing.T) {
-	for _, c := range []struct{ name, text, why string }{
-		{"empty", "", "is empty"},
-		{"blank", "\r\n  \r\n", "is empty"},
-		{"unrelated", "Build started.\nAll 12 tests passed.\n", "none of the log signatures"},
-		{"success", "MSI (c) (F4:FC) [09:00:00:090]: MainEngineThread is returning 0\n", "successful install"},
+	for _, c := range []struct{ name, text, why, verdict string }{
+		{"empty", "", "no known cause: ", remediation.VerdictEmpty},
+		{"blank", "\r\n  \r\n", "no known cause: ", remediation.VerdictEmpty},
+		{"unrelated", "Build started.\nAll 12 tests passed.\n", "not a Windows Installer log: ", remediation.VerdictNotMSI},
+		{"success", "MSI (c) (F4:FC) [09:00:00:090]: MainEngineThread is returning 0\n", "successful install", remediation.VerdictNoFailure},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := writeFile(t, c.name+".log", []byte(c.text))
 			out, err := msilab(t, "diagnose", "--log", file)
-			if err != nil || !strings.HasPrefix(out, "no known cause: ") || !strings.Contains(out, c.why) {
+			if err != nil || !strings.Contains(out, c.why) {
 				t.Fatalf("%v\n%s", err, out)
 			}
 			out, err = msilab(t, "diagnose", "--log", file, "--json")
-			if err != nil || strings.TrimSpace(out) != "[]" {
+			var ans remediation.Answer
+			if err != nil || json.Unmarshal([]byte(out), &ans) != nil || ans.Verdict != c.verdict || len(ans.Findings) != 0 {
 				t.Fatalf("--json: %v %q", err, out)
 			}
 		})
@@ -236,11 +239,12 @@ func TestDiagnoseHost(t *testing.T) {
 	// The host and the log agree: the highest confidence, installer-acl refuted.
 	file := writeFile(t, "install.log", utf16LE(evidence2503, true))
 	out, err = msilab(t, append([]string{"diagnose", "--host", "--log", file, "--json"}, ep...)...)
-	var fs []remediation.Finding
-	if err != nil || json.Unmarshal([]byte(out), &fs) != nil || len(fs) == 0 {
+	var ans remediation.Answer
+	if err != nil || json.Unmarshal([]byte(out), &ans) != nil || len(ans.Findings) == 0 {
 		t.Fatalf("--host --log: %v\n%s", err, out)
 	}
-	if fs[0].ID != remediation.FindingTempACL || fs[0].Confidence < 0.9 || !strings.Contains(strings.Join(fs[0].Evidence, "\n"), "exit code 1603") {
+	fs := append(ans.Findings, ans.Candidates...)
+	if fs[0].ID != remediation.FindingTempACL || fs[0].Confidence < 0.9 || !strings.Contains(strings.Join(fs[0].Evidence, "\n"), "line 13: MainEngineThread is returning 1603") {
 		t.Errorf("--host --log: first %+v", fs[0])
 	}
 	for _, f := range fs[1:] {
