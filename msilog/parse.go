@@ -81,7 +81,6 @@ var (
 	m1304 = regexp.MustCompile(`(?i)Error writing to file:? (.*?)\.\s+Verify`)
 	m1926 = regexp.MustCompile(`Could not set file security for file '(.*?)'\. Error: (\d+)\.`)
 	m1324 = regexp.MustCompile(`The folder path '(.*?)' contains an invalid character`)
-	m1612 = regexp.MustCompile(`^The (?:feature you are trying to use is on a network resource|installation source for this product) `)
 	// separators a paste puts where it left lines out.
 	separator = regexp.MustCompile(`^\s*(?:\.{3,}|…+|\[\.\.\.\]|\(\.\.\.\)|\[?snip\]?|<snip>|-{3,}\s*snip\s*-{3,}|\[…\])\s*$`)
 	// event fields: Event Viewer's "Copy details as text", wevtutil /f:text, Get-WinEvent | Format-List.
@@ -415,10 +414,6 @@ func classifyFact(l *Line, body string) bool {
 	}
 	if strings.HasPrefix(body, "Client-side and UI is none or basic: Running entire install on the server") {
 		return fact(FactRunOnServer)
-	}
-	if m1612.MatchString(body) {
-		l.Kind, l.Fact, l.Num = KindMessage, FactText, 1612
-		return true
 	}
 	for _, tm := range textMessages {
 		if strings.HasPrefix(body, tm.prefix) {

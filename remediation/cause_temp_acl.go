@@ -70,7 +70,11 @@ func init() {
 			if e := elevation(in); e < 0 || e == 0 && nonElevated(in.Context) {
 				scenario = "temp-acl-users-write-removed"
 			}
-			return &LogVerdict{Confidence: 0.7, Lines: lines, Notes: markerAmbiguity(in), Scenario: scenario,
+			conf := 0.7
+			if !in.Has(sigIPIDenied) && !(in.Has(sig2503) && in.Has(sig2502)) {
+				conf = 0.45 // one message alone (a dialog's 2503): the family, not yet its cause
+			}
+			return &LogVerdict{Confidence: conf, Lines: lines, Notes: markerAmbiguity(in), Scenario: scenario,
 				RuledOut: []string{"a missing source (1612) or a missing package gives 2203 on the package, not on the .ipi with -2147287035: not this family"}}
 		},
 		Probes: []string{`acl.get C:\Windows\Temp`, `path.stat C:\Windows\Temp`, "user.get"},
