@@ -116,6 +116,7 @@ type parser struct {
 	wevtutil    bool // an Event[N]: line
 	winEvent    bool // Get-WinEvent's table header, rows or list fields
 	other       int  // non-blank lines that carry nothing known
+	plainHeader bool // a "=== Logging started/stopped" header without "Verbose"
 	lastTime    [2]int
 	times       []int // event times in input order (seconds, for newest-first)
 }
@@ -228,7 +229,11 @@ func (p *parser) eventLine(n int, text, t string) bool {
 		}
 		p.event = atoi(val)
 	case field == "Message" && !p.winEvent:
-		return false
+		probe := Line{}
+		if val == "" || !classify(&probe, val) {
+			return false
+		}
+		p.winEvent = true // Get-WinEvent | Format-List, pasted from its Message field
 	}
 	p.eventFields++
 	p.add(Line{N: n, Text: text, Kind: KindEvent, Name: field, Args: []string{val}, Event: max(p.event, 0)})
@@ -499,7 +504,7 @@ func messageArgs(num int, text string) []string {
 // finish decides the input's form.
 func (p *parser) finish() {
 	lg := p.log
-	var msi, hdrStart, hdrStop, logKinds, events, messages, separators int
+	var msi, hdrStart, hdrStop, logKinds, events, messages, separators, facts, scm int
 	for _, l := range lg.Lines {
 		switch {
 		case l.Side != "":
@@ -516,8 +521,17 @@ func (p *parser) finish() {
 			} else {
 				hdrStop++
 			}
-		case KindActionStart, KindActionEnd, KindProperty, KindCustomAction:
+			if l.Name == "" {
+				p.plainHeader = true
+			}
+		case KindActionStart, KindActionEnd, KindProperty, KindCustomAction, KindNote, KindPolicy:
 			logKinds++
+		case KindFact:
+			if l.Fact == FactServiceStart {
+				scm++
+			} else if l.Fact != "" {
+				facts++
+			}
 		case KindMessage, KindStatus:
 			if l.Event == 0 {
 				messages++
@@ -554,9 +568,11 @@ func (p *parser) finish() {
 		lg.Form = FormGetWinEvent
 	case p.eventFields > 0:
 		lg.Form = FormEventViewer
-	case hdrStart+hdrStop > 0 || logKinds > 0:
+	case p.plainHeader:
 		lg.Form = FormNonVerbose
-	case p.productLines() > 0:
+	case logKinds > 0 || facts > 0:
+		lg.Form = FormExcerpt // lines of a log without their MSI (x) prefix
+	case p.productLines()+scm > 0:
 		lg.Form = FormEventViewer // Event Viewer's General tab: the message text only
 	case messages > 0:
 		lg.Form = FormDialog

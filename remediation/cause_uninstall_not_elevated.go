@@ -1,8 +1,15 @@
 package remediation
 
+import "github.com/msilab/msilab/msilog"
+
 // FindingUninstallNotElevated: a per-machine product removed silently
 // without an elevated token (docs/evidence.md#E-lua-uninstall).
 const FindingUninstallNotElevated = "uninstall-not-elevated"
+
+// sigRemoval is a removal's status line or event.
+var sigRemoval = Sig{"Removal success or error status, or event 1034/11724/11725", func(l msilog.Line) bool {
+	return l.Fact == msilog.FactRemoval || l.Event == 1034 || l.Event == 11724 || l.Event == 11725
+}}
 
 func init() {
 	RegisterCause(Cause{
@@ -23,7 +30,8 @@ func init() {
 			if !in.Has(Msg(1730)) {
 				conf = 0.5 // rejected earlier (1625 on Server)
 			}
-			return &LogVerdict{Confidence: conf, Lines: append(in.Firsts(sigLUA, Msg(1730), ActionEnd("InstallInitialize", 3)), in.exitLines()...)}
+			lines := in.Firsts(sigLUA, Msg(1730), ActionEnd("InstallInitialize", 3), sigRemoval)
+			return &LogVerdict{Confidence: conf, Lines: append(lines, in.exitLines()...)}
 		},
 		Probes: []string{"none: the install context decides"},
 		Host:   elevationHost,
