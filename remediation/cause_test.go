@@ -93,7 +93,7 @@ func TestDistinctions(t *testing.T) {
 	post := "\nMSI (c) (3C:44) [14:02:11:263]: MainEngineThread is returning 1601\n"
 	for _, c := range []struct {
 		name, log, first string
-		never           []string
+		never            []string
 	}{
 		{"1601 access denied", pre + "0x80070005" + post, remediation.FindingServiceAccessDenied,
 			[]string{remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered, remediation.FindingServiceUnresponsive}},
