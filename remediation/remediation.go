@@ -13,8 +13,14 @@
 // A fix is one file, remediation/<name>.go: a struct implementing Fix
 // (Applies, Ops, Undo and UndoOps, Verify), optionally RunAser, Waiter or Noter,
 // registered in init with its Info (name, summary, risk and why, the
-// finding IDs it addresses), and named in those findings' FindingInfo.Fixes
-// in the order the engine tries them. Its ops come from the probed state
+// finding IDs it addresses), and named in those causes' Fixes in the
+// order the engine tries them.
+//
+// A cause is one file too, remediation/cause_<name>.go (see cause.go and
+// CREATING_FAULTS.md): its log signature as typed matchers over a parsed
+// input (package msilog), its host condition, what rules it out, its
+// fixes and its reproducing scenario. Explain turns a parsed input into
+// an Answer: the cause, or "insufficient evidence" with what to collect. Its ops come from the probed state
 // and the OS profile (lab/sim/model's profiles: the default ACLs, the
 // service's configuration), never from a fixed "open it up" value.
 package remediation
