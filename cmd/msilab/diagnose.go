@@ -201,7 +201,9 @@ func parseLog(ctx context.Context, path string) (*msilog.Log, error) {
 		defer f.Close()
 		r = f
 	}
-	log, err := msilog.Parse(ctx, ctxReader(ctx, r), msilog.Options{MaxBytes: maxLogSize})
+	cr, stop := ctxReader(ctx, r)
+	log, err := msilog.Parse(ctx, cr, msilog.Options{MaxBytes: maxLogSize})
+	stop()
 	var nl *msilog.NotLogError
 	switch {
 	case errors.Is(err, msilog.ErrTooLarge):
@@ -214,19 +216,20 @@ func parseLog(ctx context.Context, path string) (*msilog.Log, error) {
 	return log, nil
 }
 
-// ctxReader reads r in chunks from a goroutine, so that a read that
-// blocks (a pipe whose writer is silent) ends with ctx.
-func ctxReader(ctx context.Context, r io.Reader) io.Reader {
+// ctxReader reads r from a goroutine, so that a read that blocks (a
+// pipe whose writer is silent) ends with ctx; stop ends the copy once the
+// reader is done with it.
+func ctxReader(ctx context.Context, r io.Reader) (io.Reader, func()) {
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := io.Copy(pw, r)
 		pw.CloseWithError(err)
 	}()
-	go func() {
-		<-ctx.Done()
-		pw.CloseWithError(ctx.Err())
-	}()
-	return pr
+	unwatch := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+	return pr, func() {
+		unwatch()
+		pr.Close() // a copy blocked writing ends; one blocked reading r ends with r
+	}
 }
 
 // readChunks reads r to its end in chunks of logChunk, at most max bytes

@@ -387,3 +387,47 @@ func TestDiagnoseRemediateErrors(t *testing.T) {
 		}
 	}
 }
+
+// The answer's forms on the command line: a cause with its quoted lines
+// and what rules out its look-alikes; insufficient evidence with each
+// number's meaning and what to collect; a blocked stdin ends with ctx.
+func TestDiagnoseLogAnswers(t *testing.T) {
+	denied := "MSI (c) (3C:44) [14:02:11:231]: Grabbed execution mutex.\n" +
+		"MSI (c) (3C:44) [14:02:11:260]: Failed to connect to server. Error: 0x80070005\n" +
+		"MSI (c) (3C:44) [14:02:11:263]: MainEngineThread is returning 1601\n"
+	out, err := msilab(t, "diagnose", "--log", writeFile(t, "denied.log", utf16LE(strings.ReplaceAll(denied, "\n", "\r\n"), false)))
+	for _, want := range []string{"excerpt (utf-16le", "exit code 1601 (line 3)", "1. service-access-denied (confidence 0.90)",
+		"line 2: MSI (c) (3C:44) [14:02:11:260]: Failed to connect to server. Error: 0x80070005", "ruled out, or what would tell it apart:",
+		"re-registering the service is the wrong advice", "reproduce: none yet:", "fixes: run-elevated"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("lacks %q (%v):\n%s", want, err, out)
+		}
+	}
+	if strings.Contains(out, "\n2. ") || strings.Contains(out, "2. service-") {
+		t.Errorf("a second cause named:\n%s", out)
+	}
+	dialog := "The installer has encountered an unexpected error installing this package. This may indicate a problem with this package. The error code is 2503.\n"
+	out, err = msilab(t, "diagnose", "--log", writeFile(t, "dialog.txt", []byte(dialog)))
+	for _, want := range []string{"dialog (utf-8", "insufficient evidence", "message 2503: RunScript was called when not marked in progress (line 1)",
+		"collect next:", "/L*v", "possible causes below confidence 0.50 (not an answer):"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("lacks %q (%v):\n%s", want, err, out)
+		}
+	}
+	if _, err := msilab(t, "diagnose", "--log", writeFile(t, "x.log", []byte(dialog)), "--format", "yaml"); err == nil {
+		t.Error("--format yaml accepted")
+	}
+	// A silent pipe: parseLog returns once the context ends.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	stdin = pr
+	t.Cleanup(func() { stdin = os.Stdin })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := parseLog(ctx, "-"); done <- err }()
+	pw.Write([]byte("MSI (c) (10:20) [12:00:00:000]: "))
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("a blocked stdin: %v, want context.Canceled", err)
+	}
+}
