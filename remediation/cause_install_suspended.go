@@ -25,10 +25,17 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.85, Lines: append(lines, in.exitLines()...)}
 		},
-		Probes: []string{`registry.list HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`, `path.stat C:\Config.Msi`},
+		Probes: []string{`registry.list HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`, `path.stat C:\Config.Msi`,
+			`registry.get ` + sessionManagerKey + ` PendingFileRenameOperations`},
 		Host: func(h *HostView) HostVerdict {
-			return HostVerdict{Run: sign(h.St.Suspended), Holds: h.St.Suspended,
-				Evidence: []string{map[bool]string{true: `the InProgress key or C:\Config.Msi exists: an install is suspended`, false: `no InProgress key, no C:\Config.Msi`}[h.St.Suspended]}}
+			ev := `no InProgress key, no C:\Config.Msi`
+			if h.St.Suspended {
+				ev = `the InProgress key or C:\Config.Msi exists: an install is suspended`
+			}
+			if h.St.RebootPending {
+				ev += "; PendingFileRenameOperations is set: a reboot is pending (restart before retrying)"
+			}
+			return HostVerdict{Run: sign(h.St.Suspended), Holds: h.St.Suspended, Evidence: []string{ev}}
 		},
 	})
 }

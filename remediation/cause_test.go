@@ -213,3 +213,18 @@ func TestJudgeCountsWrongCauses(t *testing.T) {
 		}
 	}
 }
+
+// The host confirms or refutes a suspended install: the InProgress key
+// (or C:\Config.Msi) and a pending reboot.
+func TestCauseInstallSuspendedHost(t *testing.T) {
+	run := &ops.MsiRun{Action: "install", Log: "Info 1704. An installation for Widget is currently suspended.  You must undo the changes made by that installation to continue.  Do you want to undo those changes?\n", ExitCode: 1604}
+	fs := remediation.Diagnose(&remediation.HostState{Suspended: true, RebootPending: true}, run, ops.ContextAdminElevated)
+	if len(fs) == 0 || fs[0].ID != remediation.FindingInstallSuspended || fs[0].Confidence != 0.95 ||
+		!strings.Contains(strings.Join(fs[0].Evidence, "\n"), "reboot is pending") {
+		t.Fatalf("confirmed: %+v", fs)
+	}
+	fs = remediation.Diagnose(&remediation.HostState{}, run, ops.ContextAdminElevated)
+	if len(fs) == 0 || fs[0].ID != remediation.FindingInstallSuspended || fs[0].Confidence >= remediation.AnswerThreshold {
+		t.Fatalf("refuted: %+v", fs)
+	}
+}

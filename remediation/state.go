@@ -36,6 +36,9 @@ const (
 	// stale (G: the layout Windows Installer leaves, to confirm).
 	inProgressKey = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`
 	configMsi     = `C:\Config.Msi`
+	// sessionManagerKey's PendingFileRenameOperations lists files replaced
+	// at the next boot: a reboot is pending (docs/evidence.md#E-pending-reboot, D).
+	sessionManagerKey = `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`
 )
 
 // UserTempDir is the %TEMP% of a user's profile (C:\Users\<user>\AppData\Local\Temp).
@@ -115,6 +118,8 @@ type HostState struct {
 	// (the InProgress key or C:\Config.Msi exists).
 	InstallerTmp []string `json:"installer_tmp,omitempty"`
 	Suspended    bool     `json:"suspended,omitempty"`
+	// RebootPending is true when Session Manager's PendingFileRenameOperations is set.
+	RebootPending bool `json:"reboot_pending,omitempty"`
 
 	// Probes and Results are the reads as taken, for Lines and records.
 	Probes  []ops.Op     `json:"probes"`
@@ -160,6 +165,7 @@ func ProbeOps(t faults.Target) []ops.Op {
 		ops.MustNew(ops.OpPathList, ops.PathArgs{Path: InstallerDir}),
 		ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: inProgressKey}),
 		pathStat(configMsi),
+		regGet(sessionManagerKey, "PendingFileRenameOperations"),
 	}
 	if u := t.ContextUser(); u != "" {
 		dir := UserTempDir(u)
@@ -261,6 +267,11 @@ func (st *HostState) read(p ops.Op, r ops.Result, userTemp string) error {
 			var v ops.RegistryValue
 			err := decode(&v)
 			st.Domain.Domain = v.String
+			return err
+		case strings.EqualFold(arg.Path, sessionManagerKey) && strings.EqualFold(arg.Name, "PendingFileRenameOperations"):
+			var v ops.RegistryValue
+			err := decode(&v)
+			st.RebootPending = v.Exists
 			return err
 		case strings.EqualFold(arg.Path, gpStateKey) && strings.EqualFold(arg.Name, "Distinguished-Name"):
 			var v ops.RegistryValue
