@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/msilog"
 )
@@ -42,8 +43,9 @@ type Cause struct {
 	Signature []Sig
 	// Log reads a run's evidence: nil when the signature is absent.
 	Log func(in *Input) *LogVerdict
-	// Probes are the reads Host needs (each is in ProbeOps).
-	Probes []string
+	// Probes are the reads Host needs: ProbeOps takes each once, and a
+	// read HostState has no field for is decoded with HostState.Value.
+	Probes func(t faults.Target) []ops.Op
 	// Host reads the probed state (nil: the host cannot show it).
 	Host func(h *HostView) HostVerdict
 	// Rank orders findings of equal confidence (lower first).

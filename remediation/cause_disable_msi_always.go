@@ -45,7 +45,7 @@ func init() {
 			}
 			return nil
 		},
-		Probes: []string{`registry.get ` + PolicyKey + ` DisableMSI`},
+		Probes: probes(regGet(PolicyKey, "DisableMSI")),
 		Host: func(h *HostView) HostVerdict {
 			on := h.Sig.disableMSI == 2
 			v := HostVerdict{Run: sign(on), Holds: on, Evidence: []string{h.Sig.disableMSIEv}}

@@ -36,7 +36,7 @@ func init() {
 			}
 			return v
 		},
-		Probes: []string{`registry.get ` + PolicyKey + ` DisableMSI`, "host.info"},
+		Probes: probes(regGet(PolicyKey, "DisableMSI"), hostInfo()),
 		Host: func(h *HostView) HostVerdict {
 			dm, ne := h.Sig.disableMSI, nonElevated(h.Context)
 			scenario := "per-user-server-default"

@@ -1,5 +1,11 @@
 package remediation
 
+import "github.com/msilab/msilab/lab/ops"
+
+// pendingRenames reads Session Manager's PendingFileRenameOperations:
+// files replaced at the next boot, a reboot pending (docs/evidence.md#E-pending-reboot, D).
+var pendingRenames = regGet(`HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`, "PendingFileRenameOperations")
+
 // FindingInstallSuspended: an earlier install was suspended or is still
 // in progress and must be rolled back first (1604, 1704, 1705).
 const FindingInstallSuspended = "install-suspended"
@@ -25,14 +31,16 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.85, Lines: append(lines, in.exitLines()...)}
 		},
-		Probes: []string{`registry.list HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`, `path.stat C:\Config.Msi`,
-			`registry.get ` + sessionManagerKey + ` PendingFileRenameOperations`},
+		// The InProgress key and C:\Config.Msi are read for every cause
+		// (HostState.Suspended); the pending reboot only for this one.
+		Probes: probes(regList(inProgressKey), pathStat(configMsi), pendingRenames),
 		Host: func(h *HostView) HostVerdict {
 			ev := `no InProgress key, no C:\Config.Msi`
 			if h.St.Suspended {
 				ev = `the InProgress key or C:\Config.Msi exists: an install is suspended`
 			}
-			if h.St.RebootPending {
+			var v ops.RegistryValue
+			if r, ok := h.St.Result(pendingRenames); ok && r.Decode(&v) == nil && v.Exists {
 				ev += "; PendingFileRenameOperations is set: a reboot is pending (restart before retrying)"
 			}
 			return HostVerdict{Run: sign(h.St.Suspended), Holds: h.St.Suspended, Evidence: []string{ev}}

@@ -42,7 +42,7 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.35, Lines: lines, Notes: markerAmbiguity(in)}
 		},
-		Probes: []string{`acl.get C:\Windows\Installer`, `path.stat C:\Windows\Installer`},
+		Probes: probes(aclGet(InstallerDir), pathStat(InstallerDir)),
 		Host: func(h *HostView) HostVerdict {
 			s := h.Sig.installer
 			blocks := s.deviates && s.sysCant || !s.read && s.deviates

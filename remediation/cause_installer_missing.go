@@ -52,7 +52,7 @@ func init() {
 			}
 			return nil
 		},
-		Probes: []string{`path.stat C:\Windows\Installer`, `acl.get C:\Windows\Installer`},
+		Probes: probes(pathStat(InstallerDir), aclGet(InstallerDir)),
 		Host: func(h *HostView) HostVerdict {
 			words := InstallerDir + " exists"
 			if h.Sig.installerMissing {

@@ -1,6 +1,9 @@
 package remediation
 
-import "github.com/msilab/msilab/msilog"
+import (
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/msilog"
+)
 
 // FindingMutexHeld: another install holds Global\_MSIExecute (docs/evidence.md#E-mutex).
 const FindingMutexHeld = "mutex-held"
@@ -24,7 +27,7 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.9, Lines: append(lines, in.exitLines()...)}
 		},
-		Probes: []string{`mutex.get Global\_MSIExecute`},
+		Probes: probes(ops.MustNew(ops.OpMutexGet, ops.MutexArgs{Name: ops.MutexExecute})),
 		Host: func(h *HostView) HostVerdict {
 			v := HostVerdict{Run: sign(h.Sig.mutexHeld), Holds: h.Sig.mutexHeld, Evidence: []string{h.Sig.mutexEv}}
 			if h.Sig.mutexHeld {

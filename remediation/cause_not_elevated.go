@@ -60,7 +60,6 @@ func init() {
 			}
 			return v
 		},
-		Probes: []string{"none: the install context decides"},
-		Host:   elevationHost,
+		Host: elevationHost,
 	})
 }

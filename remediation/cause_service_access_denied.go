@@ -41,7 +41,6 @@ func init() {
 			}
 			return v
 		},
-		Probes: []string{"none: the install context and its logon decide"},
 		Host: func(h *HostView) HostVerdict {
 			return HostVerdict{Holds: nonElevated(h.Context)}
 		},

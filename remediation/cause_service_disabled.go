@@ -143,7 +143,7 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.4, Lines: lines, Notes: []string{why, serviceAmbiguity(in)}}
 		},
-		Probes: []string{"service.get msiserver"},
+		Probes: probes(msiserverGet()),
 		Host:   serviceHost(FindingServiceDisabled),
 	})
 }

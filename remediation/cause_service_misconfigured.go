@@ -14,7 +14,7 @@ func init() {
 		NoScenario: "no built-in fault changes msiserver's image path or account",
 		Fixes:      []string{"reregister-service"},
 		RuledOutBy: "msiserver's image path, account and start type equal to the OS profile's",
-		Probes:     []string{"service.get msiserver", "host.info"},
+		Probes:     probes(msiserverGet(), hostInfo()),
 		Host:       serviceHost(FindingServiceMisconfigured),
 	})
 }

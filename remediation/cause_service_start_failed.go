@@ -32,7 +32,7 @@ func init() {
 			}
 			return nil
 		},
-		Probes: []string{"service.get msiserver", "host.info"},
+		Probes: probes(msiserverGet(), hostInfo()),
 		Host: func(h *HostView) HostVerdict {
 			p := h.Sig.serviceProblem
 			bad := p == FindingServiceMisconfigured || p == FindingServiceUnresponsive

@@ -31,7 +31,7 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.35, Lines: lines, Notes: []string{why, serviceAmbiguity(in)}}
 		},
-		Probes: []string{"service.get msiserver"},
+		Probes: probes(msiserverGet()),
 		Host:   serviceHost(FindingServiceUnregistered),
 	})
 }

@@ -22,7 +22,7 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.15, Lines: lines, Notes: []string{why, serviceAmbiguity(in)}}
 		},
-		Probes: []string{"service.get msiserver"},
+		Probes: probes(msiserverGet()),
 		Host:   serviceHost(FindingServiceUnresponsive),
 	})
 }

@@ -1,6 +1,10 @@
 package remediation
 
-import "github.com/msilab/msilab/msilog"
+import (
+	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/msilog"
+)
 
 // FindingTempACL: C:\Windows\Temp keeps SYSTEM or the user from creating
 // the in-progress marker (docs/evidence.md#E-temp-acl, R).
@@ -77,7 +81,9 @@ func init() {
 			return &LogVerdict{Confidence: conf, Lines: lines, Notes: markerAmbiguity(in), Scenario: scenario,
 				RuledOut: []string{"a missing source (1612) or a missing package gives 2203 on the package, not on the .ipi with -2147287035: not this family"}}
 		},
-		Probes: []string{`acl.get C:\Windows\Temp`, `path.stat C:\Windows\Temp`, "user.get"},
+		Probes: func(t faults.Target) []ops.Op {
+			return append([]ops.Op{aclGet(TempDir), pathStat(TempDir)}, userProbes(t)...)
+		},
 		Host: func(h *HostView) HostVerdict {
 			s := h.Sig.temp
 			blocks := s.deviates && (s.sysCant || s.usersCant || s.userCant) || !s.read && s.deviates

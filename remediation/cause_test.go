@@ -36,10 +36,8 @@ func TestCauseCatalog(t *testing.T) {
 	for _, sc := range scs {
 		builtin[sc.Name] = true
 	}
-	var probeNames []string
-	for _, op := range remediation.ProbeOps(faults.Target{AdminUser: "a", StandardUser: "u", Context: ops.ContextStandardUser}) {
-		probeNames = append(probeNames, op.Name)
-	}
+	tgt := faults.Target{AdminUser: "a", StandardUser: "u", Context: ops.ContextStandardUser}
+	probes := remediation.ProbeOps(tgt)
 	for _, c := range remediation.Causes() {
 		n := 0
 		for _, s := range srcs {
@@ -66,11 +64,20 @@ func TestCauseCatalog(t *testing.T) {
 				t.Errorf("%s: %v", c.ID, err)
 			}
 		}
-		for _, p := range c.Probes {
-			op := strings.Fields(p)[0]
-			if op != "none:" && !slices.Contains(probeNames, op) {
-				t.Errorf("%s reads %s, which ProbeOps does not take", c.ID, p)
+		if c.Probes != nil {
+			for _, op := range c.Probes(tgt) {
+				if !slices.ContainsFunc(probes, func(p ops.Op) bool { return p.Name == op.Name && string(p.Args) == string(op.Args) }) {
+					t.Errorf("%s reads %s %s, which ProbeOps does not take", c.ID, op.Name, op.Args)
+				}
 			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range probes {
+		if k := p.Name + string(p.Args); seen[k] {
+			t.Errorf("ProbeOps takes %s %s twice", p.Name, p.Args)
+		} else {
+			seen[k] = true
 		}
 	}
 	if len(remediation.Causes()) < 25 {
@@ -218,7 +225,27 @@ func TestJudgeCountsWrongCauses(t *testing.T) {
 // (or C:\Config.Msi) and a pending reboot.
 func TestCauseInstallSuspendedHost(t *testing.T) {
 	run := &ops.MsiRun{Action: "install", Log: "Info 1704. An installation for Widget is currently suspended.  You must undo the changes made by that installation to continue.  Do you want to undo those changes?\n", ExitCode: 1604}
-	fs := remediation.Diagnose(&remediation.HostState{Suspended: true, RebootPending: true}, run, ops.ContextAdminElevated)
+	// The pending reboot is the cause's own probe, read back by HostState.Result.
+	tgt := faults.Target{AdminUser: "a", Context: ops.ContextAdminElevated}
+	probes := remediation.ProbeOps(tgt)
+	results := make([]ops.Result, len(probes))
+	found := false
+	for i, p := range probes {
+		results[i] = ops.Result{Op: p.Name, OK: false}
+		if p.Name == ops.OpRegistryGet && strings.Contains(string(p.Args), "PendingFileRenameOperations") {
+			results[i] = ops.Result{Op: p.Name, OK: true, Value: []byte(`{"exists":true,"type":"REG_MULTI_SZ"}`)}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("ProbeOps does not read PendingFileRenameOperations")
+	}
+	st, err := remediation.ReadState(tgt, probes, results)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Suspended = true
+	fs := remediation.Diagnose(st, run, ops.ContextAdminElevated)
 	if len(fs) == 0 || fs[0].ID != remediation.FindingInstallSuspended || fs[0].Confidence != 0.95 ||
 		!strings.Contains(strings.Join(fs[0].Evidence, "\n"), "reboot is pending") {
 		t.Fatalf("confirmed: %+v", fs)

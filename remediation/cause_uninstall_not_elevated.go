@@ -33,7 +33,6 @@ func init() {
 			lines := in.Firsts(sigLUA, Msg(1730), ActionEnd("InstallInitialize", 3), sigRemoval)
 			return &LogVerdict{Confidence: conf, Lines: append(lines, in.exitLines()...)}
 		},
-		Probes: []string{"none: the install context decides"},
 		Host:   elevationHost,
 	})
 }

@@ -54,7 +54,7 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.45, Lines: lines, Notes: []string{why, userTempAmbiguity(in)}}
 		},
-		Probes: []string{"user.get", `path.stat C:\Users\<user>\AppData\Local\Temp`},
+		Probes: userProbes,
 		Host: func(h *HostView) HostVerdict {
 			st, missing := h.St, h.Sig.userTempMissing
 			v := HostVerdict{Holds: missing && h.Context != "system"}

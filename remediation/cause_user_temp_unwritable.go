@@ -29,7 +29,7 @@ func init() {
 			}
 			return &LogVerdict{Confidence: 0.45, Lines: lines, Notes: []string{why, userTempAmbiguity(in)}}
 		},
-		Probes: []string{"user.get", `acl.get C:\Users\<user>\AppData\Local\Temp`},
+		Probes: userProbes,
 		Host: func(h *HostView) HostVerdict {
 			st, s := h.St, h.Sig.userTemp
 			v := HostVerdict{Holds: s.userCant && h.Context != "system"}

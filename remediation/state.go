@@ -36,9 +36,6 @@ const (
 	// stale (G: the layout Windows Installer leaves, to confirm).
 	inProgressKey = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\InProgress`
 	configMsi     = `C:\Config.Msi`
-	// sessionManagerKey's PendingFileRenameOperations lists files replaced
-	// at the next boot: a reboot is pending (docs/evidence.md#E-pending-reboot, D).
-	sessionManagerKey = `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`
 )
 
 // UserTempDir is the %TEMP% of a user's profile (C:\Users\<user>\AppData\Local\Temp).
@@ -118,8 +115,6 @@ type HostState struct {
 	// (the InProgress key or C:\Config.Msi exists).
 	InstallerTmp []string `json:"installer_tmp,omitempty"`
 	Suspended    bool     `json:"suspended,omitempty"`
-	// RebootPending is true when Session Manager's PendingFileRenameOperations is set.
-	RebootPending bool `json:"reboot_pending,omitempty"`
 
 	// Probes and Results are the reads as taken, for Lines and records.
 	Probes  []ops.Op     `json:"probes"`
@@ -165,13 +160,58 @@ func ProbeOps(t faults.Target) []ops.Op {
 		ops.MustNew(ops.OpPathList, ops.PathArgs{Path: InstallerDir}),
 		ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: inProgressKey}),
 		pathStat(configMsi),
-		regGet(sessionManagerKey, "PendingFileRenameOperations"),
 	}
-	if u := t.ContextUser(); u != "" {
-		dir := UserTempDir(u)
-		out = append(out, ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: u}), aclGet(dir), pathStat(dir))
+	out = append(out, userProbes(t)...)
+	// Then what causes read beyond these, each once, in rank order.
+	for _, c := range Causes() {
+		if c.Probes == nil {
+			continue
+		}
+		for _, op := range c.Probes(t) {
+			if !slices.ContainsFunc(out, func(o ops.Op) bool { return sameOp(o, op) }) {
+				out = append(out, op)
+			}
+		}
 	}
 	return out
+}
+
+// userProbes read the context user and its %TEMP% (none for system).
+func userProbes(t faults.Target) []ops.Op {
+	u := t.ContextUser()
+	if u == "" {
+		return nil
+	}
+	dir := UserTempDir(u)
+	return []ops.Op{ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: u}), aclGet(dir), pathStat(dir)}
+}
+
+// probes is a cause's fixed reads.
+func probes(list ...ops.Op) func(faults.Target) []ops.Op {
+	return func(faults.Target) []ops.Op { return list }
+}
+
+func hostInfo() ops.Op { return ops.MustNew(ops.OpHostInfo, nil) }
+func msiserverGet() ops.Op {
+	return ops.MustNew(ops.OpServiceGet, ops.ServiceArgs{Name: ops.InstallerService})
+}
+func regList(path string) ops.Op {
+	return ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: path})
+}
+
+// sameOp reports the same read: name and arguments.
+func sameOp(a, b ops.Op) bool { return a.Name == b.Name && string(a.Args) == string(b.Args) }
+
+// Result is the result of a probe a cause declared (false when it was
+// not taken or failed): a cause reads its own probes this way, without a
+// field in HostState.
+func (st *HostState) Result(op ops.Op) (ops.Result, bool) {
+	for i, p := range st.Probes {
+		if sameOp(p, op) && i < len(st.Results) && st.Results[i].OK {
+			return st.Results[i], true
+		}
+	}
+	return ops.Result{}, false
 }
 
 // Probe takes ProbeOps on a host (one batch) and reads them.
@@ -267,11 +307,6 @@ func (st *HostState) read(p ops.Op, r ops.Result, userTemp string) error {
 			var v ops.RegistryValue
 			err := decode(&v)
 			st.Domain.Domain = v.String
-			return err
-		case strings.EqualFold(arg.Path, sessionManagerKey) && strings.EqualFold(arg.Name, "PendingFileRenameOperations"):
-			var v ops.RegistryValue
-			err := decode(&v)
-			st.RebootPending = v.Exists
 			return err
 		case strings.EqualFold(arg.Path, gpStateKey) && strings.EqualFold(arg.Name, "Distinguished-Name"):
 			var v ops.RegistryValue
