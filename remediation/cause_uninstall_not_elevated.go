@@ -33,6 +33,6 @@ func init() {
 			lines := in.Firsts(sigLUA, Msg(1730), ActionEnd("InstallInitialize", 3), sigRemoval)
 			return &LogVerdict{Confidence: conf, Lines: append(lines, in.exitLines()...)}
 		},
-		Host:   elevationHost,
+		Host: elevationHost,
 	})
 }
