@@ -23,7 +23,7 @@ func init() {
 				return &LogVerdict{Confidence: 0.9, Lines: append(lines, in.exitLines()...),
 					Notes: []string{"1639 is ERROR_INVALID_COMMAND_LINE (D); msiexec shows its usage text for it"}}
 			case in.Exit == 2:
-				return &LogVerdict{Confidence: 0.5, Lines: in.exitLines(),
+				return &LogVerdict{Confidence: 0.45, Lines: in.exitLines(),
 					Notes: []string{"exit 2 is ERROR_FILE_NOT_FOUND (D): a file the command line names does not exist (G): check the package path and the log folder"}}
 			}
 			return nil

@@ -40,7 +40,7 @@ func init() {
 			case pv == "2":
 				return &LogVerdict{Confidence: 0.95, Lines: append([]msilog.Line{pl}, in.exitLines()...)}
 			case in.Exit == 1625 && pv == "" && !in.Has(Fact(msilog.FactRejecting)) && !in.Empty:
-				return &LogVerdict{Confidence: 0.5, Lines: in.exitLines(),
+				return &LogVerdict{Confidence: 0.45, Lines: in.exitLines(),
 					Notes: []string{"exit 1625 (ERROR_INSTALL_PACKAGE_REJECTED, D) without a policy line or a rejection line"}}
 			}
 			return nil

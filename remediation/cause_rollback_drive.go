@@ -35,7 +35,7 @@ func init() {
 				v.Confidence = 0.7
 				v.Notes = []string{fmt.Sprintf("1926 on %s with error 5 (access denied): that drive's Config.Msi denies the service (R)", m.Arg(0))}
 			default:
-				v.Confidence = 0.5
+				v.Confidence = 0.45 // another error: the drive's Config.Msi, but not why
 				v.Notes = []string{fmt.Sprintf("1926 on %s with error %s", m.Arg(0), m.Arg(1))}
 			}
 			return v

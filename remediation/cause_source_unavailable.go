@@ -45,7 +45,7 @@ func init() {
 			}
 			conf := 0.9
 			if len(strong) == 0 && in.Exit != 1612 {
-				conf = 0.6 // SOURCEMGMT gave up, the outcome is not in the input
+				conf = 0.45 // SOURCEMGMT gave up on a source; whether another was found is not in the input
 			}
 			return &LogVerdict{Confidence: conf, Lines: append(append(strong, src...), in.exitLines()...),
 				RuledOut: []string{"temp-acl and the 2503 family: 2203 on the package or the .ipi with a not-found code is a look-up, not a denied marker"}}

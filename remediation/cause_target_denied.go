@@ -30,7 +30,7 @@ func init() {
 			if m, ok := in.First(Msg(1310)); ok {
 				conf, what := 0.9, "access denied"
 				if m.Arg(1) != "5" {
-					conf, what = 0.5, fmt.Sprintf("system error %s (%s)", m.Arg(1), orAny(msilog.SystemError(m.Arg(1))))
+					conf, what = 0.45, fmt.Sprintf("system error %s (%s)", m.Arg(1), orAny(msilog.SystemError(m.Arg(1))))
 				}
 				return &LogVerdict{Confidence: conf, Lines: append([]msilog.Line{m}, in.exitLines()...),
 					Notes: []string{fmt.Sprintf("1310: writing %s failed: %s", m.Arg(0), what)}}

@@ -285,3 +285,52 @@ func TestCorpusEvidenceSupportsCause(t *testing.T) {
 		t.Errorf("only %d findings checked", checked)
 	}
 }
+
+// Every hand-written input gives the same answer in each encoding and
+// line end people have: UTF-16LE with and without its mark, CRLF or LF,
+// and ANSI; its quoted lines keep their numbers.
+func TestCorpusEncodings(t *testing.T) {
+	hand, _ := filepath.Glob(filepath.Join(corpusDir, "hand", "*.txt"))
+	for _, p := range hand {
+		want, raw := explainFile(t, p)
+		text := strings.ReplaceAll(string(raw), "\r\n", "\n")
+		crlf := strings.ReplaceAll(text, "\n", "\r\n")
+		ansi, ok := to1252(crlf)
+		variants := map[string][]byte{"utf16-bom-crlf": utf16LE(crlf, true), "utf16-lf": utf16LE(text, false), "utf8-crlf": []byte(crlf)}
+		if ok {
+			variants["ansi-crlf"] = ansi
+		}
+		for name, b := range variants {
+			log, err := msilog.Parse(context.Background(), bytes.NewReader(b), msilog.Options{})
+			if err != nil {
+				t.Errorf("%s as %s: %v", p, name, err)
+				continue
+			}
+			got := remediation.Explain(log, nil, -1, "")
+			if got.Verdict != want.Verdict || got.Input.Form != want.Input.Form || firstID(got.Findings) != firstID(want.Findings) {
+				t.Errorf("%s as %s: %s %s %q, want %s %s %q", p, name, got.Input.Form, got.Verdict, firstID(got.Findings),
+					want.Input.Form, want.Verdict, firstID(want.Findings))
+				continue
+			}
+			if len(want.Findings) > 0 && fmt.Sprint(got.Findings[0].Lines) != fmt.Sprint(want.Findings[0].Lines) {
+				t.Errorf("%s as %s: quoted %v, want %v", p, name, got.Findings[0].Lines, want.Findings[0].Lines)
+			}
+		}
+	}
+}
+
+// to1252 encodes text in Windows-1252 (false when a character has no byte there).
+func to1252(s string) ([]byte, bool) {
+	var out []byte
+	for _, r := range s {
+		switch {
+		case r < 0x80 || r >= 0xA0 && r <= 0xFF:
+			out = append(out, byte(r))
+		case r == '€':
+			out = append(out, 0x80)
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
