@@ -211,7 +211,9 @@ func (l *Log) Exit() (code int, line Line, ok bool) {
 				engineC = x
 			}
 		case FactStatus:
-			status = x
+			if status == nil || !l.NewestFirst {
+				status = x // events pasted newest first: the first is the latest
+			}
 		}
 	}
 	for _, x := range []*Line{engineC, engine, status} {
