@@ -224,3 +224,24 @@ func TestParseKeepsOnlyKnownLines(t *testing.T) {
 		t.Errorf("lines %d other %d total %d", len(l.Lines), l.Other, l.Total)
 	}
 }
+
+// A tool's time stamp before pasted lines is not part of them.
+func TestParsePastePrefix(t *testing.T) {
+	l := ParseString("> 6:35:20 PM: CustomAction Setup returned actual error code 1 (note this may not be 100% accurate if translation happened inside sandbox)\n" +
+		"> 6:35:20 PM: MSI (s) (BC:CC) [18:35:18:952]: Note: 1: 2205 2:  3: Error \n")
+	if ca := find(l, KindCustomAction, 1); ca == nil || ca.Name != "Setup" {
+		t.Errorf("custom action: %+v", l.Lines)
+	}
+	if n := find(l, KindNote, 2205); n == nil || n.Side != "s" || n.Time != "18:35:18:952" {
+		t.Errorf("note: %+v", n)
+	}
+}
+
+// BenchmarkParse reads a verbose log of about 1 MB.
+func BenchmarkParse(b *testing.B) {
+	in := strings.Repeat(strings.ReplaceAll(verbose, "\n", "\r\n"), 600)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		ParseString(in)
+	}
+}

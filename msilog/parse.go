@@ -81,6 +81,8 @@ var (
 	m1304 = regexp.MustCompile(`(?i)Error writing to file:? (.*?)\.\s+Verify`)
 	m1926 = regexp.MustCompile(`Could not set file security for file '(.*?)'\. Error: (\d+)\.`)
 	m1324 = regexp.MustCompile(`The folder path '(.*?)' contains an invalid character`)
+	// pastePrefix is a tool's time stamp before a pasted line.
+	pastePrefix = regexp.MustCompile(`^\d{1,2}:\d\d:\d\d(?: ?[AP]M)?: `)
 	// separators a paste puts where it left lines out.
 	separator = regexp.MustCompile(`^\s*(?:\.{3,}|…+|\[\.\.\.\]|\(\.\.\.\)|\[?snip\]?|<snip>|-{3,}\s*snip\s*-{3,}|\[…\])\s*$`)
 	// event fields: Event Viewer's "Copy details as text", wevtutil /f:text, Get-WinEvent | Format-List.
@@ -129,9 +131,13 @@ func (p *parser) line(n int, raw string) {
 	if t == "" {
 		return
 	}
-	// Quote marks and list bullets a forum paste adds.
+	// Quote marks, list bullets and a tool's own time stamp a paste adds
+	// ("> 6:35:20 PM: CustomAction …", R: winget's validation comments).
 	t = strings.TrimSpace(strings.TrimLeft(t, ">|"))
-	if separator.MatchString(t) {
+	if loc := pastePrefix.FindStringIndex(t); loc != nil && !strings.Contains(t, "MSI (") {
+		t = t[loc[1]:]
+	}
+	if strings.ContainsAny(t[:1], ".…[(<-sS") && separator.MatchString(t) {
 		p.add(Line{N: n, Text: text, Kind: KindSeparator})
 		return
 	}
@@ -140,11 +146,18 @@ func (p *parser) line(n int, raw string) {
 	}
 	l := Line{N: n, Text: text, Event: p.currentEvent()}
 	body := t
-	if loc := msiPrefix.FindStringSubmatchIndex(t); loc != nil {
-		m := msiPrefix.FindStringSubmatch(t)
-		l.Side, l.PID, l.TID, l.Time = m[1], strings.ToUpper(m[2]), strings.ToUpper(m[3]), m[4]
-		body = strings.TrimSpace(t[loc[1]:])
-		p.checkTime(l.Side, l.Time)
+	if i := strings.Index(t, "MSI ("); i >= 0 {
+		if m := msiPrefix.FindStringSubmatchIndex(t[i:]); m != nil && m[0] == 0 {
+			sub := func(k int) string {
+				if m[2*k] < 0 {
+					return ""
+				}
+				return t[i+m[2*k] : i+m[2*k+1]]
+			}
+			l.Side, l.PID, l.TID, l.Time = sub(1), strings.ToUpper(sub(2)), strings.ToUpper(sub(3)), sub(4)
+			body = strings.TrimSpace(t[i+m[1]:])
+			p.checkTime(l.Side, l.Time)
+		}
 	}
 	if !classify(&l, body) {
 		if l.Side != "" {
@@ -186,23 +199,55 @@ func (p *parser) currentEvent() int {
 
 // eventLine reads an event form's field or row; false for other lines.
 func (p *parser) eventLine(n int, text, t string) bool {
-	if winEventHdr.MatchString(t) {
+	if strings.HasPrefix(t, "MSI (") || strings.HasPrefix(t, "Action ") || strings.HasPrefix(t, "Property(") {
+		return false // the bulk of a verbose log
+	}
+	if (strings.HasPrefix(t, "TimeCreated") || strings.HasPrefix(t, "--") || strings.HasPrefix(t, "ProviderName")) && winEventHdr.MatchString(t) {
 		p.winEvent = true
 		p.add(Line{N: n, Text: text, Kind: KindEvent, Fact: "table"})
 		return true
 	}
-	if m := winEventRow.FindStringSubmatch(t); m != nil {
-		id := atoi(m[2])
-		p.winEvent = true
-		p.event, p.inEvent = id, true
-		p.eventTime(m[1])
-		p.add(Line{N: n, Text: text, Kind: KindEvent, Name: "Id", Args: []string{m[2]}, Event: id, Time: m[1]})
-		l := Line{N: n, Text: text, Event: id}
-		if classify(&l, strings.TrimSpace(m[4])) {
-			p.add(l)
+	if t[0] >= '0' && t[0] <= '9' {
+		if m := winEventRow.FindStringSubmatch(t); m != nil {
+			return p.eventRow(n, text, m)
 		}
-		return true
 	}
+	if !strings.Contains(t, ":") || !eventFieldStart(t) {
+		return false
+	}
+	return p.eventFieldLine(n, text)
+}
+
+// eventFieldStart reports a line that begins with an event field's name.
+func eventFieldStart(t string) bool {
+	for _, f := range eventFieldNames {
+		if strings.HasPrefix(t, f) {
+			return true
+		}
+	}
+	return false
+}
+
+var eventFieldNames = []string{"Event[", "Log Name", "Source", "Date", "Event ID", "Task", "Level", "Opcode", "Keyword",
+	"User", "Computer", "Description", "TimeCreated", "ProviderName", "Id", "LevelDisplayName", "Message", "Event Xml"}
+
+// eventRow reads a row of Get-WinEvent's table.
+func (p *parser) eventRow(n int, text string, m []string) bool {
+	id := atoi(m[2])
+	p.winEvent = true
+	p.event, p.inEvent = id, true
+	p.eventTime(m[1])
+	p.add(Line{N: n, Text: text, Kind: KindEvent, Name: "Id", Args: []string{m[2]}, Event: id, Time: m[1]})
+	l := Line{N: n, Text: text, Event: id}
+	if classify(&l, strings.TrimSpace(m[4])) {
+		p.add(l)
+	}
+	return true
+}
+
+// eventFieldLine reads an event field (Event Viewer, wevtutil, Format-List).
+
+func (p *parser) eventFieldLine(n int, text string) bool {
 	m := eventField.FindStringSubmatch(text)
 	if m == nil {
 		return false
@@ -294,6 +339,19 @@ func classify(l *Line, body string) bool {
 			return true
 		}
 	}
+	if body == "" {
+		return false
+	}
+	if strings.HasPrefix(body, "DEBUG: Error ") {
+		if m := debugErr.FindStringSubmatch(body); m != nil {
+			l.Kind, l.Fact, l.Num = KindMessage, FactDebug, atoi(m[1])
+			l.Args = messageArgs(l.Num, m[2])
+			return true
+		}
+	}
+	if !mayBeKnown(body) {
+		return false
+	}
 	if m := debugErr.FindStringSubmatch(body); m != nil {
 		l.Kind, l.Fact, l.Num = KindMessage, FactDebug, atoi(m[1])
 		l.Args = messageArgs(l.Num, m[2])
@@ -306,20 +364,25 @@ func classify(l *Line, body string) bool {
 		l.Args = messageArgs(l.Num, m[4])
 		return true
 	}
-	if m := internalMsg.FindStringSubmatch(body); m != nil && strings.Contains(body, "nexpected error") {
-		l.Kind, l.Fact, l.Num, l.Name = KindMessage, FactInternal, atoi(m[2]), m[1]
-		if m[3] != "" {
-			for _, a := range strings.Split(m[3], ",") {
-				l.Args = append(l.Args, strings.TrimSpace(a))
+	if strings.Contains(body, "nexpected error") && strings.Contains(body, "rror code is") {
+		m := internalMsg.FindStringSubmatch(body)
+		if m != nil {
+			l.Kind, l.Fact, l.Num, l.Name = KindMessage, FactInternal, atoi(m[2]), m[1]
+			if m[3] != "" {
+				for _, a := range strings.Split(m[3], ",") {
+					l.Args = append(l.Args, strings.TrimSpace(a))
+				}
 			}
+			return true
 		}
-		return true
 	}
 	if m := exitLine.FindStringSubmatch(body); m != nil {
 		l.Kind, l.Fact, l.Num = KindStatus, FactExit, atoi(m[1])
 		return true
 	}
-	if m := statusLine.FindStringSubmatch(body); m != nil {
+	if !strings.Contains(body, "success or error status") {
+		// not a status line
+	} else if m := statusLine.FindStringSubmatch(body); m != nil {
 		l.Kind, l.Fact, l.Num = KindStatus, FactStatus, atoi(m[2])
 		if m[1] == "Removal" {
 			l.Fact = FactRemoval
@@ -612,4 +675,31 @@ func (p *parser) eventCount() int {
 		}
 	}
 	return n
+}
+
+// knownStarts are how the lines classify reads begin (after any MSI (x)
+// prefix and "Product: X -- "); a line that starts otherwise and has none
+// of knownParts is skipped without a regular expression.
+var knownStarts = []string{"===", "Note: 1: ", "1: ", "DEBUG: ", "Error ", "Info ", "Warning ", "MainEngineThread", "Action ",
+	"Doing action", "Property(", "PROPERTY CHANGE", "Machine policy", "User policy", "CustomAction ", "Invoking remote",
+	"WixQuietExec", "Microsoft VBScript", "Microsoft JScript", "Failed to ", "Grabbed execution", "Rejecting product",
+	"MSI_LUA", "Product installation will be elevated", "The system cannot open", "Server returned", "SOURCEMGMT",
+	"Running Script", "Client-side and UI", "The Windows Installer", "the Windows Installer", "A timeout", "Another installation",
+	"This installation", "The installation source", "You do not have", "You must be", "Windows ® Installer", "Windows (R) Installer",
+	"Product: ", "The installer has", "The folder path"}
+
+var knownParts = []string{"success or error status", "with elevated privileges", "rror code is"}
+
+func mayBeKnown(body string) bool {
+	for _, p := range knownStarts {
+		if strings.HasPrefix(body, p) {
+			return true
+		}
+	}
+	for _, p := range knownParts {
+		if strings.Contains(body, p) {
+			return true
+		}
+	}
+	return false
 }
