@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -240,6 +241,20 @@ func TestParsePastePrefix(t *testing.T) {
 // BenchmarkParse reads a verbose log of about 1 MB.
 func BenchmarkParse(b *testing.B) {
 	in := strings.Repeat(strings.ReplaceAll(verbose, "\n", "\r\n"), 600)
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		ParseString(in)
+	}
+}
+
+// BenchmarkParseSimLog reads the simulator's log of a failing custom
+// action (the corpus's), repeated to about 1 MB.
+func BenchmarkParseSimLog(b *testing.B) {
+	one, err := os.ReadFile("../remediation/testdata/corpus/sim/custom-action-fails__win11-24h2__admin-elevated.log")
+	if err != nil {
+		b.Skip(err)
+	}
+	in := strings.Repeat(string(one), 1<<20/len(one)+1)
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
 		ParseString(in)
