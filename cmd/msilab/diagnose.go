@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -296,17 +295,15 @@ func binaryRunes(text string) (n, total int) {
 	return n, total
 }
 
-// clientExit is msiexec's exit code from "MainEngineThread is returning N"
-// (the client's line is the last), or -1.
-var clientExit = regexp.MustCompile(`MainEngineThread is returning (\d+)`)
-
-// logRun is a failed run built from a log, for Diagnose and Remediate.
+// logRun is a failed run built from a log, for Remediate: its exit code
+// and action as the log states them (msilog).
 func logRun(text, context string) *ops.MsiRun {
 	run := &ops.MsiRun{Action: "install", Context: context, Log: text, ExitCode: -1}
-	if m := clientExit.FindAllStringSubmatch(text, -1); len(m) > 0 {
-		run.ExitCode, _ = strconv.Atoi(m[len(m)-1][1])
+	lg := msilog.ParseString(text)
+	if code, _, ok := lg.Exit(); ok {
+		run.ExitCode = code
 	}
-	if strings.Contains(text, "Removal success or error status") {
+	if lg.Uninstall() {
 		run.Action = "uninstall"
 	}
 	return run
@@ -359,11 +356,13 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	if !*host {
-		exit := -1
+		// --context shapes the diagnosis when given (a non-elevated
+		// context picks the non-elevated scenario); the exit code is the log's.
+		context := ""
 		if set["context"] {
-			exit = -1 // the context shapes the diagnosis; the exit code is the log's
+			context = hf.context
 		}
-		ans := remediation.Explain(parsed, nil, exit, map[bool]string{true: hf.context, false: ""}[set["context"]])
+		ans := remediation.Explain(parsed, nil, -1, context)
 		if *format == "json" {
 			return writeJSON(stdout, ans)
 		}
@@ -400,13 +399,12 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *format == "json" {
 		return writeJSON(stdout, nonNil(findings))
 	}
-	what := "state"
 	if len(findings) == 0 {
 		fmt.Fprintf(stdout, "%s, install context %s: no known cause: its state shows none of the causes msilab knows\n", hostWords(st, hf.endpoint), hf.context)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s, install context %s: %s from its %s, highest confidence first\n",
-		hostWords(st, hf.endpoint), hf.context, plural(len(findings), "finding"), what)
+	fmt.Fprintf(stdout, "%s, install context %s: %s from its state, highest confidence first\n",
+		hostWords(st, hf.endpoint), hf.context, plural(len(findings), "finding"))
 	printFindings(stdout, findings)
 	return nil
 }
