@@ -26,6 +26,12 @@ func init() {
 		Log: func(in *Input) *LogVerdict {
 			l, ok := in.First(sigAccessDenied)
 			if !ok {
+				// A 1601 without the client's code: one candidate among the service causes.
+				if lines, why, ok := serviceUnreached(in); ok && firstCode(in) == "" {
+					return &LogVerdict{Confidence: 0.3, Lines: lines, Notes: []string{why,
+						"a non-admin's msiexec from a batch or network logon exits 1601 too: the verbose log's " +
+							"'Failed to connect to server. Error: 0x…' line tells the causes apart (0x80070005 is this one)"}}
+				}
 				return nil
 			}
 			lines := append([]msilog.Line{l}, in.Firsts(Note(2774))...)

@@ -26,6 +26,10 @@ func init() {
 					RuledOut: []string{"service-disabled: a disabled service is not started at all, so no start failure is logged",
 						"service-access-denied: the refusal of a running service logs 0x80070005 on the client"}}
 			}
+			if lines, why, ok := serviceUnreached(in); ok && firstCode(in) == "" && !in.Has(sigConnect()) {
+				return &LogVerdict{Confidence: 0.25, Lines: lines, Notes: []string{why,
+					"the System log's Service Control Manager events (7000, 7001, 7009, 7023) for msiserver tell a start failure apart"}}
+			}
 			if l, ok := in.First(sigConnect(hrStartFailed...)); ok {
 				return &LogVerdict{Confidence: 0.7, Lines: append([]msilog.Line{l}, in.exitLines()...),
 					Notes: []string{l.Arg(0) + " is a service start failure (D: its system error); collect the System log's Service Control Manager events for msiserver"}}
