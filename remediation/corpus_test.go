@@ -261,28 +261,59 @@ func TestCorpusEvidenceSupportsCause(t *testing.T) {
 	checked := 0
 	for _, e := range corpusEntries(t) {
 		a, raw := explainFile(t, e.path)
-		lines := strings.Split(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n")
-		for _, f := range a.Findings {
-			if len(f.Lines) == 0 {
-				t.Errorf("%s: %s quotes no line of the input", e.path, f.ID)
-				continue
-			}
-			var quoted []string
-			for _, q := range f.Lines {
-				if q.N < 1 || q.N > len(lines) || strings.TrimSpace(lines[q.N-1]) != q.Text && !strings.Contains(lines[q.N-1], q.Text) {
-					t.Errorf("%s: %s quotes line %d as %q, the input has %q", e.path, f.ID, q.N, q.Text, lines[q.N-1])
-				}
-				quoted = append(quoted, q.Text)
-			}
-			again := remediation.Explain(msilog.ParseString(strings.Join(quoted, "\n")), nil, -1, "")
-			if !slices.ContainsFunc(again.Findings, func(g remediation.Finding) bool { return g.ID == f.ID }) {
-				t.Errorf("%s: %s is not supported by its quoted lines alone:\n%s", e.path, f.ID, strings.Join(quoted, "\n"))
-			}
-			checked++
+		for _, problem := range unsupported(a, raw) {
+			t.Errorf("%s: %s", e.path, problem)
 		}
+		checked += len(a.Findings)
 	}
 	if checked < 40 {
 		t.Errorf("only %d findings checked", checked)
+	}
+}
+
+// unsupported lists the answer's findings that its quoted lines do not
+// support: a quote that is not the input's line, or quotes from which the
+// cause is not named again.
+func unsupported(a remediation.Answer, raw []byte) []string {
+	var out []string
+	lines := strings.Split(strings.ReplaceAll(string(raw), "\r\n", "\n"), "\n")
+	for _, f := range a.Findings {
+		if len(f.Lines) == 0 {
+			out = append(out, f.ID+" quotes no line of the input")
+			continue
+		}
+		var quoted []string
+		for _, q := range f.Lines {
+			if q.N < 1 || q.N > len(lines) || !strings.Contains(lines[q.N-1], q.Text) {
+				out = append(out, fmt.Sprintf("%s quotes line %d as %q, which the input does not have", f.ID, q.N, q.Text))
+			}
+			quoted = append(quoted, q.Text)
+		}
+		again := remediation.Explain(msilog.ParseString(strings.Join(quoted, "\n")), nil, -1, "")
+		if !slices.ContainsFunc(again.Findings, func(g remediation.Finding) bool { return g.ID == f.ID }) {
+			out = append(out, f.ID+" is not supported by its quoted lines alone:\n"+strings.Join(quoted, "\n"))
+		}
+	}
+	return out
+}
+
+// The support check catches a finding its quotes do not carry, and a
+// quote the input does not have.
+func TestUnsupportedCatchesBadQuotes(t *testing.T) {
+	raw := []byte("MSI (s) (1C:20) [12:00:01:000]: Note: 1: 2503 \nMSI (s) (1C:20) [12:00:01:001]: Note: 1: 2502 \nMSI (c) (10:14) [12:00:02:000]: MainEngineThread is returning 1603\n")
+	good := remediation.Explain(msilog.ParseString(string(raw)), nil, -1, "")
+	if len(good.Findings) == 0 || len(unsupported(good, raw)) != 0 {
+		t.Fatalf("a supported answer: %v %v", ids(good.Findings), unsupported(good, raw))
+	}
+	onlyExit := remediation.Answer{Findings: []remediation.Finding{{ID: remediation.FindingTempACL, Confidence: 0.7,
+		Lines: []remediation.QuotedLine{{N: 3, Text: "MSI (c) (10:14) [12:00:02:000]: MainEngineThread is returning 1603"}}}}}
+	if p := unsupported(onlyExit, raw); len(p) != 1 || !strings.Contains(p[0], "not supported") {
+		t.Errorf("a cause its quote does not carry: %v", p)
+	}
+	misquoted := remediation.Answer{Findings: []remediation.Finding{{ID: remediation.FindingTempACL, Confidence: 0.7,
+		Lines: []remediation.QuotedLine{{N: 3, Text: "MSI (s) (1C:20) [12:00:01:000]: Note: 1: 2503"}, {N: 2, Text: "MSI (s) (1C:20) [12:00:01:001]: Note: 1: 2502"}}}}}
+	if p := unsupported(misquoted, raw); len(p) != 1 || !strings.Contains(p[0], "does not have") {
+		t.Errorf("a quote of another line: %v", p)
 	}
 }
 
