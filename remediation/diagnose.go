@@ -6,107 +6,8 @@ import (
 	"strings"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/msilog"
 )
-
-// Finding IDs: the causes the engine knows, each with the built-in
-// scenario that reproduces it and the fixes that address it.
-const (
-	FindingTempACL              = "temp-acl"
-	FindingInstallerACL         = "installer-acl"
-	FindingInstallerMissing     = "installer-missing"
-	FindingUserTempMissing      = "user-temp-missing"
-	FindingUserTempUnwritable   = "user-temp-unwritable"
-	FindingServiceDisabled      = "service-disabled"
-	FindingServiceUnregistered  = "service-unregistered"
-	FindingServiceUnresponsive  = "service-unresponsive"
-	FindingServiceMisconfigured = "service-misconfigured"
-	FindingDisableMSIAlways     = "disable-msi-always"
-	FindingDisableMSINonAdmin   = "disable-msi-non-admin"
-	FindingMutexHeld            = "mutex-held"
-	FindingNotElevated          = "per-machine-not-elevated"
-	FindingUninstallNotElevated = "uninstall-not-elevated"
-	FindingCustomAction         = "custom-action-failed"
-	// ACLs broader than the OS default: a security finding, not a cause.
-	FindingTempACLBroad      = "temp-acl-broad"
-	FindingInstallerACLBroad = "installer-acl-broad"
-	FindingUserTempACLBroad  = "user-temp-acl-broad"
-)
-
-// FindingInfo describes a finding ID.
-type FindingInfo struct {
-	ID      string
-	Summary string
-	// Scenario is the built-in scenario that reproduces it ("" if none);
-	// a finding may name a more precise one (a temp-acl variant).
-	Scenario string
-	// Fixes address it, in the order the engine tries them.
-	Fixes []string
-	// Also are the other built-in scenarios whose failure it explains
-	// first (the tests derive their expectations from Scenario and Also).
-	Also []string
-}
-
-// findingInfos is the catalog, in the order findings of equal confidence sort.
-var findingInfos = []FindingInfo{
-	{FindingTempACL, `C:\Windows\Temp's ACL keeps SYSTEM or the installing user from creating files: the in-progress marker cannot be written (2503 then 2502, exit 1603)`,
-		"temp-acl-system-read-only", []string{"restore-temp-acl"}, []string{"temp-acl-users-write-removed", "temp-acl-inheritance-broken"}},
-	{FindingInstallerACL, `C:\Windows\Installer denies SYSTEM write: the in-progress marker cannot be written (2503 then 2502, exit 1603)`,
-		"installer-acl", []string{"restore-installer-acl"}, nil},
-	{FindingInstallerMissing, `C:\Windows\Installer is missing: the service cannot stage the package there (2755 with error 110, exit 1603)`,
-		"installer-missing", []string{"recreate-installer-folder"}, nil},
-	{FindingUserTempMissing, `the installing user's %TEMP% is missing: the client gives up before reaching the service (exit 1632)`,
-		"user-temp-missing", []string{"recreate-user-temp"}, nil},
-	{FindingUserTempUnwritable, `the installing user's %TEMP% is not writable by the user (exit 1632)`,
-		"user-temp-unwritable", []string{"restore-user-temp-acl"}, nil},
-	{FindingServiceDisabled, `the Windows Installer service (msiserver) is Disabled: msiexec cannot reach it (exit 1601)`,
-		"service-disabled", []string{"service-manual-start", "reregister-service"}, nil},
-	{FindingServiceUnregistered, `the Windows Installer service is not registered (after msiexec /unregister): exit 1601`,
-		"service-unregistered", []string{"reregister-service"}, nil},
-	{FindingServiceUnresponsive, `msiserver is registered and not disabled, yet the service could not be reached or is stuck starting or stopping (exit 1601)`,
-		"", []string{"restart-service", "reregister-service"}, nil},
-	{FindingServiceMisconfigured, `msiserver's configuration differs from the OS default (image path, account or start type)`,
-		"", []string{"reregister-service"}, nil},
-	{FindingDisableMSIAlways, `the policy "Turn off Windows Installer" is Always (DisableMSI = 2): every install is rejected (exit 1625)`,
-		"disable-msi-always", []string{"relax-disable-msi"}, nil},
-	{FindingDisableMSINonAdmin, `DisableMSI = 1 (set, or absent on Windows Server): installs that do not run elevated are rejected (exit 1625)`,
-		"disable-msi-non-admin", []string{"relax-disable-msi", "run-elevated"}, []string{"per-user-server-default"}},
-	{FindingMutexHeld, `another install holds the execution mutex Global\_MSIExecute (1500, exit 1618)`,
-		"mutex-held", []string{"wait-for-mutex"}, nil},
-	{FindingNotElevated, `a per-machine package installed silently without an elevated token: nobody can accept the UAC prompt (1925, exit 1603)`,
-		"silent-per-machine-not-elevated", []string{"run-elevated"}, nil},
-	{FindingUninstallNotElevated, `a per-machine product removed silently without an elevated token (1730, exit 1603)`,
-		"silent-uninstall-not-elevated", []string{"run-elevated"}, nil},
-	{FindingCustomAction, `a deferred custom action of the package failed (1722, exit 1603): a package problem, no host fix`,
-		"custom-action-fails", nil, nil},
-	{FindingTempACLBroad, `C:\Windows\Temp's ACL gives broad groups more than the OS default (security; not a failure cause)`,
-		"", []string{"restore-temp-acl"}, nil},
-	{FindingInstallerACLBroad, `C:\Windows\Installer's ACL gives broad groups more than the OS default (security; not a failure cause)`,
-		"", []string{"restore-installer-acl"}, nil},
-	{FindingUserTempACLBroad, `the user's %TEMP% gives broad groups more than its inherited default (security; not a failure cause)`,
-		"", []string{"restore-user-temp-acl"}, nil},
-}
-
-// LookupFinding returns a finding ID's description.
-func LookupFinding(id string) (FindingInfo, bool) {
-	for _, f := range findingInfos {
-		if f.ID == id {
-			return f, true
-		}
-	}
-	return FindingInfo{}, false
-}
-
-// Findings lists the finding IDs the engine knows.
-func Findings() []FindingInfo { return slices.Clone(findingInfos) }
-
-func findingRank(id string) int {
-	for i, f := range findingInfos {
-		if f.ID == id {
-			return i
-		}
-	}
-	return len(findingInfos)
-}
 
 // Confidence levels (see Diagnose).
 const (
@@ -133,10 +34,10 @@ const (
 //     differs from it and blocks nothing;
 //   - 0.2 for a cause the run shows that the host no longer does.
 func Diagnose(st *HostState, run *ops.MsiRun, context string) []Finding {
-	var ev *evidence
+	var in *Input
 	if run != nil {
-		ev = newEvidence(run.Log, run.ExitCode, run.Events)
-		ev.uninstall = ev.uninstall || run.Action == "uninstall"
+		in = newInput(msilog.ParseString(run.Log), run.ExitCode, run.Events)
+		in.Uninstall = in.Uninstall || run.Action == "uninstall"
 		if context == "" {
 			context = run.Context
 		}
@@ -144,7 +45,7 @@ func Diagnose(st *HostState, run *ops.MsiRun, context string) []Finding {
 	if context == "" && st != nil {
 		context = st.Target.Context
 	}
-	return diagnose(st, ev, context)
+	return diagnose(st, in, context)
 }
 
 // DiagnoseLog names the causes a verbose log shows, complete or a pasted
@@ -154,81 +55,116 @@ func Diagnose(st *HostState, run *ops.MsiRun, context string) []Finding {
 // 1632 from a missing or an unwritable %TEMP%), so each is named with its
 // own confidence and the evidence says so.
 func DiagnoseLog(log string) []Finding {
-	return diagnose(nil, newEvidence(log, -1, nil), "")
+	return DiagnoseParsed(nil, msilog.ParseString(log), -1, "")
+}
+
+// DiagnoseParsed is Diagnose over a parsed input (msilog.Parse streams a
+// file): exit < 0 takes the exit code the input states; st may be nil.
+func DiagnoseParsed(st *HostState, log *msilog.Log, exit int, context string) []Finding {
+	if context == "" && st != nil {
+		context = st.Target.Context
+	}
+	return diagnose(st, newInput(log, exit, nil), context)
 }
 
 // diag collects findings, merging repeats of an ID.
 type diag struct {
 	st      *HostState
-	ev      *evidence
+	in      *Input
 	context string
 	out     []Finding
 }
 
-func (d *diag) add(id string, conf float64, scenario string, evidence ...string) *Finding {
+func (d *diag) add(id string, conf float64, scenario string, lines []msilog.Line, evidence ...string) *Finding {
+	c, _ := LookupCause(id)
+	var f *Finding
 	for i := range d.out {
 		if d.out[i].ID == id {
-			f := &d.out[i]
-			if conf > f.Confidence {
-				f.Confidence = conf
-				if scenario != "" {
-					f.Scenario = scenario
-				}
-			}
-			for _, e := range evidence {
-				if e != "" && !slices.Contains(f.Evidence, e) {
-					f.Evidence = append(f.Evidence, e)
-				}
-			}
-			return f
+			f = &d.out[i]
 		}
 	}
-	info, _ := LookupFinding(id)
-	if scenario == "" {
-		scenario = info.Scenario
+	if f == nil {
+		d.out = append(d.out, Finding{ID: id, Summary: c.Summary, Confidence: conf, Scenario: c.Scenario, NoScenario: c.NoScenario,
+			Fixes: slices.Clone(c.Fixes), NoFix: c.NoFix, Label: c.Label, Sources: slices.Clone(c.Sources)})
+		f = &d.out[len(d.out)-1]
+		if scenario != "" {
+			f.Scenario, f.NoScenario = scenario, ""
+		}
+	} else if conf > f.Confidence {
+		f.Confidence = conf
+		if scenario != "" {
+			f.Scenario, f.NoScenario = scenario, ""
+		}
 	}
-	f := Finding{ID: id, Summary: info.Summary, Confidence: conf, Scenario: scenario, Fixes: slices.Clone(info.Fixes)}
+	for _, l := range lines {
+		q := quote(l)
+		if !slices.Contains(f.Evidence, q) {
+			f.Evidence = append(f.Evidence, q)
+			if l.N > 0 {
+				f.Lines = append(f.Lines, QuotedLine{N: l.N, Text: strings.TrimSpace(l.Text)})
+			}
+		}
+	}
 	for _, e := range evidence {
-		if e != "" {
+		if e != "" && !slices.Contains(f.Evidence, e) {
 			f.Evidence = append(f.Evidence, e)
 		}
 	}
-	d.out = append(d.out, f)
-	return &d.out[len(d.out)-1]
+	return f
 }
 
-// fromRun adds a finding the run shows, with conf when there is no host
-// state, confBoth when the state confirms it and confRefuted when the
-// state was read and shows otherwise (state: +1 confirms, -1 refutes, 0
-// cannot tell).
-func (d *diag) fromRun(id string, conf float64, state int, stateEv, scenario string, evidence ...string) {
-	switch {
-	case d.st == nil || state == 0:
-	case state > 0:
-		conf = confBoth
-		evidence = append(evidence, stateEv)
-	default:
-		conf = confRefuted
-		evidence = append(evidence, "the host does not show it now: "+stateEv)
-	}
-	d.add(id, conf, scenario, evidence...)
-}
-
-func diagnose(st *HostState, ev *evidence, context string) []Finding {
-	d := &diag{st: st, ev: ev, context: context}
+func diagnose(st *HostState, in *Input, context string) []Finding {
+	d := &diag{st: st, in: in, context: context}
 	var hs hostSignals
 	if st != nil {
 		hs = readSignals(st, context)
 	}
-	if ev != nil {
-		d.runFindings(&hs)
+	if in != nil {
+		in.Context, in.State = context, st
 	}
+	view := &HostView{St: st, Sig: &hs, Context: context, In: in}
+	all := Causes()
+	hostOf := map[string]HostVerdict{}
 	if st != nil {
-		d.stateFindings(&hs)
+		for _, c := range all {
+			if c.Host != nil {
+				hostOf[c.ID] = c.Host(view)
+			}
+		}
 	}
-	if d.st != nil {
-		for i := range d.out {
-			d.out[i].Fixes = fixOrder(d.out[i], d.st)
+	if in != nil {
+		for _, c := range all {
+			if c.Log == nil {
+				continue
+			}
+			v := c.Log(in)
+			if v == nil {
+				continue
+			}
+			for _, m := range v.More {
+				d.logVerdict(c, m, hostOf)
+			}
+			d.logVerdict(c, *v, hostOf)
+		}
+	}
+	for _, c := range all {
+		hv, ok := hostOf[c.ID]
+		if !ok || hv.Alone <= 0 {
+			continue
+		}
+		ev := hv.AloneEvidence
+		if ev == nil {
+			ev = hv.Evidence
+		}
+		d.add(c.ID, hv.Alone, hv.Scenario, nil, ev...)
+	}
+	for i := range d.out {
+		f := &d.out[i]
+		if c, ok := LookupCause(f.ID); ok && c.RuledOutBy != "" && !slices.Contains(f.RuledOut, c.RuledOutBy) {
+			f.RuledOut = append(f.RuledOut, c.RuledOutBy)
+		}
+		if st != nil {
+			f.Fixes = fixOrder(*f, st)
 		}
 	}
 	slices.SortStableFunc(d.out, func(a, b Finding) int {
@@ -241,6 +177,43 @@ func diagnose(st *HostState, ev *evidence, context string) []Finding {
 		return findingRank(a.ID) - findingRank(b.ID)
 	})
 	return d.out
+}
+
+// logVerdict adds a cause's log verdict, confirmed or refuted by the host.
+func (d *diag) logVerdict(c Cause, v LogVerdict, hostOf map[string]HostVerdict) {
+	conf, scenario, notes := v.Confidence, v.Scenario, slices.Clone(v.Notes)
+	if hv, ok := hostOf[c.ID]; ok && !v.NoHost {
+		if hv.Scenario != "" {
+			scenario = hv.Scenario
+		}
+		stateEv := strings.Join(hv.Evidence, "; ")
+		switch {
+		case hv.Run > 0:
+			conf = confBoth
+			notes = append(notes, stateEv)
+		case hv.Run < 0:
+			conf = confRefuted
+			notes = append(notes, "the host does not show it now: "+stateEv)
+		}
+	}
+	f := d.add(c.ID, conf, scenario, v.Lines, notes...)
+	for _, r := range v.RuledOut {
+		if !slices.Contains(f.RuledOut, r) {
+			f.RuledOut = append(f.RuledOut, r)
+		}
+	}
+}
+
+// holds reports whether a finding's cause is still there in st for an
+// install run in context: the cause's host condition. Causes only a run
+// shows (a custom action) hold until a rerun.
+func holds(id string, st *HostState, context string) bool {
+	c, ok := LookupCause(id)
+	if !ok || c.Host == nil {
+		return true
+	}
+	hs := readSignals(st, context)
+	return c.Host(&HostView{St: st, Sig: &hs, Context: context}).Holds
 }
 
 // fixOrder puts run-elevated before relax-disable-msi when DisableMSI
@@ -398,285 +371,4 @@ func tempScenario(st *HostState, s aclSignal) string {
 		return "temp-acl-users-write-removed"
 	}
 	return ""
-}
-
-// logOnly is s when there is no host state, "" otherwise.
-func (d *diag) logOnly(s string) string {
-	if d.st != nil {
-		return ""
-	}
-	return s
-}
-
-// runFindings adds what the run shows.
-func (d *diag) runFindings(hs *hostSignals) {
-	ev, st := d.ev, d.st
-	exitEv := ev.exitFrom
-
-	// The in-progress marker could not be written: 2503 then 2502.
-	denied := ev.line(ipiDeniedPattern)
-	if denied != "" || ev.has(2503) || ev.has(2502) {
-		evs := []string{denied, ev.lineWith("Note: 1: 2503"), ev.lineWith("Note: 1: 2502"), exitEv,
-			ev.event(10005, 2503), ev.event(10005, 2502)}
-		elev := ev.elevated()
-		scenario := "temp-acl-system-read-only"
-		if elev < 0 || (elev == 0 && nonElevated(d.context)) {
-			scenario = "temp-acl-users-write-removed"
-		}
-		if st != nil {
-			if s := tempScenario(st, hs.temp); s != "" {
-				scenario = s
-			}
-		}
-		tempConf, instConf := 0.7, 0.35
-		ambiguity := d.logOnly("a log alone cannot tell C:\\Windows\\Temp's ACL (R) from C:\\Windows\\Installer's (G) or a non-elevated server script (R): diagnose the host")
-		d.fromRun(FindingTempACL, tempConf, aclState(hs.temp, hs.temp.sysCant || hs.temp.usersCant || hs.temp.userCant),
-			hs.temp.ev, scenario, append(evs, ambiguity)...)
-		d.fromRun(FindingInstallerACL, instConf, aclState(hs.installer, hs.installer.sysCant), hs.installer.ev, "",
-			append(evs, ambiguity)...)
-		// A per-machine package whose server-side script ran without
-		// elevation gives the same chain (R). The context alone cannot
-		// confirm it (a non-elevated per-user install is normal), so the
-		// host never raises this one above the log's confidence.
-		perMachine := strings.Contains(ev.log, "Property(S): ALLUSERS = 1")
-		if elev < 0 || elev == 0 && perMachine {
-			conf := 0.2
-			if elev < 0 {
-				conf = 0.5
-			}
-			d.fromRun(FindingNotElevated, conf, 0, "", "",
-				append(evs, ev.lineWith("MSI_LUA"), "the server-side script may have run without elevation (R)")...)
-		}
-	}
-
-	// The service could not stage the package in C:\Windows\Installer
-	// (2755 with error 110, R); or the marker's path is not found (2203
-	// with -2147287037: reported for a C:\Windows\Temp that is not a
-	// folder, R, so a log alone is less sure of the folder).
-	missing, conf := ev.line(stagePattern), 0.9
-	if missing == "" {
-		missing, conf = ev.line(ipiMissingPattern), 0.5
-	}
-	if missing != "" {
-		state := 0
-		if st != nil {
-			state = sign(hs.installerMissing)
-		}
-		amb := ""
-		if conf < 0.9 {
-			amb = d.logOnly("2203 with -2147287037 is also what a missing C:\\Windows\\Temp gives (R): diagnose the host")
-		}
-		d.fromRun(FindingInstallerMissing, conf, state, InstallerDir+map[bool]string{true: " does not exist", false: " exists"}[hs.installerMissing],
-			"", missing, ev.lineWith("DEBUG: Error 2755"), ev.lineWith("DEBUG: Error 2203"), exitEv, ev.event(10005, 2755), ev.event(10005, 2203), amb)
-	}
-
-	// Policies.
-	policy := disableMSIPattern.FindStringSubmatch(ev.log)
-	if policy != nil && policy[1] == "2" || ev.exit == 1625 && policy == nil && !strings.Contains(ev.log, "Rejecting product") && !ev.empty {
-		conf := 0.95
-		if policy == nil {
-			conf = 0.5
-		}
-		state := 0
-		if st != nil {
-			state = sign(hs.disableMSI == 2)
-		}
-		d.fromRun(FindingDisableMSIAlways, conf, state, hs.disableMSIEv, "", ev.line(disableMSIPattern), exitEv)
-	}
-	if rejecting := ev.lineWith("Non-assigned apps are disabled for non-admin users"); rejecting != "" {
-		scenario := "disable-msi-non-admin"
-		note := ""
-		if policy == nil || policy[1] != "1" {
-			scenario = "per-user-server-default"
-			note = "no 'DisableMsi' policy line: the value is absent, which Windows Server treats as 1 (R)"
-		}
-		state := 0
-		if st != nil {
-			state = sign(hs.disableMSI == 1 && nonElevated(d.context))
-			if st.DisableMSI.Exists {
-				scenario = "disable-msi-non-admin"
-			} else {
-				scenario = "per-user-server-default"
-			}
-		}
-		d.fromRun(FindingDisableMSINonAdmin, 0.9, state, hs.disableMSIEv, scenario, rejecting, ev.line(disableMSIPattern), note, exitEv)
-	}
-
-	// The execution mutex.
-	mutex := ev.lineWith("Failed to grab execution mutex")
-	if mutex != "" || ev.has(1500) || ev.exit == 1618 {
-		state := 0
-		if st != nil {
-			state = sign(hs.mutexHeld)
-		}
-		d.fromRun(FindingMutexHeld, 0.9, state, hs.mutexEv, "", mutex, ev.lineWith("Error 1500"), exitEv)
-	}
-
-	// Elevation: 1925 and 1730.
-	lua := ev.lineWith("MSI_LUA: Elevation prompt disabled for silent installs")
-	if ev.has(1925) || (lua != "" && !ev.uninstall && ev.exit != 0) {
-		conf := 0.9
-		if !ev.has(1925) {
-			conf = 0.5 // rejected earlier (1625 on Server); elevating is the fix all the same
-		}
-		state := 0
-		if st != nil && d.context != "" {
-			state = sign(nonElevated(d.context))
-		}
-		d.fromRun(FindingNotElevated, conf, state, "install context "+d.context, "",
-			lua, ev.lineWith("Error 1925."), exitEv, ev.event(11925, 0))
-	}
-	if ev.has(1730) || (lua != "" && ev.uninstall && ev.exit != 0) {
-		conf := 0.9
-		if !ev.has(1730) {
-			conf = 0.5 // rejected earlier (1625 on Server)
-		}
-		state := 0
-		if st != nil && d.context != "" {
-			state = sign(nonElevated(d.context))
-		}
-		d.fromRun(FindingUninstallNotElevated, conf, state, "install context "+d.context, "",
-			lua, ev.lineWith("Error 1730."), ev.lineWith("InstallInitialize. Return value 3."), exitEv, ev.event(11730, 0))
-	}
-
-	// A custom action: no host fix; say which and what it ran.
-	if ev.has(1722) {
-		ca, line := ev.customAction()
-		what := "custom action " + ca.Name
-		if ca.Location != "" || ca.Command != "" {
-			what += fmt.Sprintf(" ran %s %s", ca.Location, ca.Command)
-		}
-		d.add(FindingCustomAction, 0.9, "", what+": fix the package or what the action needs; no host fix", line,
-			ev.line(caFailedPattern), exitEv, ev.event(11722, 0))
-	}
-
-	// Nothing written, or only the header: the client stopped early.
-	switch {
-	case ev.exit == 1632 || (ev.headerOnly && ev.exit < 0):
-		why := "the log has only its header: msiexec stopped on the client before the service was reached"
-		if ev.exit == 1632 {
-			why = "exit 1632 (ERROR_INSTALL_TEMP_UNWRITABLE, D)"
-		}
-		amb := d.logOnly("a log cannot tell a missing %TEMP% from an unwritable one: diagnose the host")
-		mState, uState := 0, 0
-		if st != nil && !st.SystemContext() && st.User.Exists {
-			mState = sign(hs.userTempMissing)
-			uState = aclState(hs.userTemp, hs.userTemp.userCant)
-		}
-		d.fromRun(FindingUserTempMissing, 0.45, mState, st.userTempWords(hs.userTempMissing), "", why, amb)
-		d.fromRun(FindingUserTempUnwritable, 0.45, uState, hs.userTemp.ev, "", why, amb)
-	case ev.exit == 1601 || (ev.empty && ev.exit < 0):
-		why := "no verbose log at all: msiexec could not reach the Windows Installer service"
-		if ev.exit == 1601 {
-			why = "exit 1601 (ERROR_INSTALL_SERVICE_FAILURE, D) and " + map[bool]string{true: "no log", false: "a log"}[ev.empty]
-		}
-		amb := d.logOnly("a log cannot tell a disabled service from an unregistered one: diagnose the host")
-		for _, id := range []string{FindingServiceDisabled, FindingServiceUnregistered, FindingServiceUnresponsive} {
-			conf := map[string]float64{FindingServiceDisabled: 0.4, FindingServiceUnregistered: 0.35, FindingServiceUnresponsive: 0.15}[id]
-			state := 0
-			if st != nil {
-				state = sign(hs.serviceProblem == id)
-				if hs.serviceProblem == "" && id == FindingServiceUnresponsive && ev.exit == 1601 {
-					state = 1 // configured right, yet not reached
-				}
-			}
-			d.fromRun(id, conf, state, hs.serviceEv, "", why, amb)
-		}
-	}
-}
-
-// userTempWords describes the user's %TEMP% (st may be nil).
-func (st *HostState) userTempWords(missing bool) string {
-	if st == nil {
-		return ""
-	}
-	if missing {
-		return st.UserTemp.Path + " does not exist"
-	}
-	return st.UserTemp.Path + " exists"
-}
-
-// stateFindings adds what the host shows whatever the run did.
-func (d *diag) stateFindings(hs *hostSignals) {
-	st := d.st
-	acl := func(s aclSignal, blocks bool, id, broadID, scenario string) {
-		switch {
-		case blocks:
-			d.add(id, confState, scenario, s.ev, "differs from the OS default: "+s.why)
-		case s.deviates && len(s.broad) == 0:
-			d.add(id, confStateMinor, scenario, s.ev, "differs from the OS default, blocks no write: "+s.why)
-		}
-		if len(s.broad) > 0 {
-			d.add(broadID, confBroad, "", append([]string{s.ev}, s.broad...)...)
-		}
-	}
-	acl(hs.temp, hs.temp.deviates && (hs.temp.sysCant || hs.temp.usersCant || hs.temp.userCant) ||
-		!hs.temp.read && hs.temp.deviates, FindingTempACL, FindingTempACLBroad, tempScenario(st, hs.temp))
-	acl(hs.installer, hs.installer.deviates && hs.installer.sysCant || !hs.installer.read && hs.installer.deviates,
-		FindingInstallerACL, FindingInstallerACLBroad, "")
-	if hs.installerMissing {
-		d.add(FindingInstallerMissing, confState, "", InstallerDir+" does not exist")
-	}
-	if !st.SystemContext() && st.User.Exists {
-		if hs.userTempMissing {
-			d.add(FindingUserTempMissing, confState, "", st.UserTemp.Path+" does not exist")
-		}
-		acl(hs.userTemp, hs.userTemp.deviates && hs.userTemp.userCant || !hs.userTemp.read && hs.userTemp.deviates,
-			FindingUserTempUnwritable, FindingUserTempACLBroad, "")
-	}
-	if hs.serviceProblem != "" {
-		d.add(hs.serviceProblem, confState, "", hs.serviceEv)
-	}
-	switch {
-	case hs.disableMSI == 2:
-		d.add(FindingDisableMSIAlways, confState, "", hs.disableMSIEv)
-	case hs.disableMSI == 1 && nonElevated(d.context):
-		scenario := "per-user-server-default"
-		if st.DisableMSI.Exists {
-			scenario = "disable-msi-non-admin"
-		}
-		d.add(FindingDisableMSINonAdmin, confState, scenario, hs.disableMSIEv, "install context "+d.context)
-	}
-	if hs.mutexHeld {
-		d.add(FindingMutexHeld, confState, "", hs.mutexEv)
-	}
-}
-
-// holds reports whether a finding's cause is still there in st for an
-// install run as runAs ("" is the finding's own context): the host no
-// longer shows it, or the install is run in a context it does not touch.
-// Causes only a run shows (a custom action) hold until a rerun.
-func holds(id string, st *HostState, context string) bool {
-	hs := readSignals(st, context)
-	switch id {
-	case FindingTempACL:
-		return hs.temp.deviates && (hs.temp.sysCant || hs.temp.usersCant || hs.temp.userCant) || !hs.temp.read && hs.temp.deviates
-	case FindingInstallerACL:
-		return hs.installer.deviates && hs.installer.sysCant || !hs.installer.read && hs.installer.deviates
-	case FindingTempACLBroad:
-		return len(hs.temp.broad) > 0
-	case FindingInstallerACLBroad:
-		return len(hs.installer.broad) > 0
-	case FindingUserTempACLBroad:
-		return len(hs.userTemp.broad) > 0
-	case FindingInstallerMissing:
-		return hs.installerMissing
-	case FindingUserTempMissing:
-		return hs.userTempMissing && context != ops.ContextSystem
-	case FindingUserTempUnwritable:
-		return hs.userTemp.userCant && context != ops.ContextSystem
-	case FindingServiceDisabled, FindingServiceUnregistered, FindingServiceMisconfigured:
-		return hs.serviceProblem == id
-	case FindingServiceUnresponsive:
-		return hs.serviceProblem == id || st.Service.State != "Running"
-	case FindingDisableMSIAlways:
-		return hs.disableMSI == 2
-	case FindingDisableMSINonAdmin:
-		return hs.disableMSI == 2 || hs.disableMSI == 1 && nonElevated(context)
-	case FindingMutexHeld:
-		return hs.mutexHeld
-	case FindingNotElevated, FindingUninstallNotElevated:
-		return nonElevated(context)
-	}
-	return true
 }

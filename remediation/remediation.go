@@ -13,8 +13,14 @@
 // A fix is one file, remediation/<name>.go: a struct implementing Fix
 // (Applies, Ops, Undo and UndoOps, Verify), optionally RunAser, Waiter or Noter,
 // registered in init with its Info (name, summary, risk and why, the
-// finding IDs it addresses), and named in those findings' FindingInfo.Fixes
-// in the order the engine tries them. Its ops come from the probed state
+// finding IDs it addresses), and named in those causes' Fixes in the
+// order the engine tries them.
+//
+// A cause is one file too, remediation/cause_<name>.go (see cause.go and
+// CREATING_FAULTS.md): its log signature as typed matchers over a parsed
+// input (package msilog), its host condition, what rules it out, its
+// fixes and its reproducing scenario. Explain turns a parsed input into
+// an Answer: the cause, or "insufficient evidence" with what to collect. Its ops come from the probed state
 // and the OS profile (lab/sim/model's profiles: the default ACLs, the
 // service's configuration), never from a fixed "open it up" value.
 package remediation
@@ -38,9 +44,26 @@ type Finding struct {
 	Confidence float64 `json:"confidence"`
 	// Scenario is the built-in scenario that reproduces it ("" if none).
 	Scenario string `json:"scenario,omitempty"`
+	// NoScenario says why no built-in scenario reproduces it yet.
+	NoScenario string `json:"no_scenario,omitempty"`
 	// Fixes are the fixes that address it, in the order the engine tries
-	// them (least invasive first).
+	// them (least invasive first); NoFix says why none on the host applies.
 	Fixes []string `json:"fixes,omitempty"`
+	NoFix string   `json:"no_fix,omitempty"`
+	// Lines are the input's lines quoted as evidence, with their numbers.
+	Lines []QuotedLine `json:"lines,omitempty"`
+	// RuledOut says why competing causes were ruled out, or what would
+	// tell them apart.
+	RuledOut []string `json:"ruled_out,omitempty"`
+	// Label is the cause's evidence label (D, R, G) and Sources its sources.
+	Label   string   `json:"label,omitempty"`
+	Sources []string `json:"sources,omitempty"`
+}
+
+// QuotedLine is a line of the input quoted as evidence.
+type QuotedLine struct {
+	N    int    `json:"n"`
+	Text string `json:"text"`
 }
 
 // Applied is a fix as it was applied.

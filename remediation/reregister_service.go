@@ -26,7 +26,7 @@ func init() {
 		Risk: RiskMedium,
 		RiskReason: "unregistering deletes the service: an install running now fails; registering writes the default " +
 			"configuration, so custom settings of the service go",
-		Addresses: []string{FindingServiceUnregistered, FindingServiceDisabled, FindingServiceMisconfigured, FindingServiceUnresponsive},
+		Addresses: []string{FindingServiceUnregistered, FindingServiceDisabled, FindingServiceMisconfigured, FindingServiceUnresponsive, FindingServiceStartFailed},
 		New:       func() Fix { return &ReregisterService{} },
 	})
 }

@@ -26,7 +26,7 @@ func init() {
 		Summary:    "service.stop msiserver (unless stopped), service.start msiserver, and path.remove of stale MSI*.tmp in C:\\Windows\\Installer",
 		Risk:       RiskMedium,
 		RiskReason: "stopping msiserver ends an install in progress (it rolls back): it applies only while no install holds the execution mutex",
-		Addresses:  []string{FindingServiceUnresponsive},
+		Addresses:  []string{FindingServiceUnresponsive, FindingServiceStartFailed},
 		New:        func() Fix { return &RestartService{} },
 	})
 }

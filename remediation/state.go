@@ -161,11 +161,57 @@ func ProbeOps(t faults.Target) []ops.Op {
 		ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: inProgressKey}),
 		pathStat(configMsi),
 	}
-	if u := t.ContextUser(); u != "" {
-		dir := UserTempDir(u)
-		out = append(out, ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: u}), aclGet(dir), pathStat(dir))
+	out = append(out, userProbes(t)...)
+	// Then what causes read beyond these, each once, in rank order.
+	for _, c := range Causes() {
+		if c.Probes == nil {
+			continue
+		}
+		for _, op := range c.Probes(t) {
+			if !slices.ContainsFunc(out, func(o ops.Op) bool { return sameOp(o, op) }) {
+				out = append(out, op)
+			}
+		}
 	}
 	return out
+}
+
+// userProbes read the context user and its %TEMP% (none for system).
+func userProbes(t faults.Target) []ops.Op {
+	u := t.ContextUser()
+	if u == "" {
+		return nil
+	}
+	dir := UserTempDir(u)
+	return []ops.Op{ops.MustNew(ops.OpUserGet, ops.UserArgs{Name: u}), aclGet(dir), pathStat(dir)}
+}
+
+// probes is a cause's fixed reads.
+func probes(list ...ops.Op) func(faults.Target) []ops.Op {
+	return func(faults.Target) []ops.Op { return list }
+}
+
+func hostInfo() ops.Op { return ops.MustNew(ops.OpHostInfo, nil) }
+func msiserverGet() ops.Op {
+	return ops.MustNew(ops.OpServiceGet, ops.ServiceArgs{Name: ops.InstallerService})
+}
+func regList(path string) ops.Op {
+	return ops.MustNew(ops.OpRegistryList, ops.RegistryKeyArgs{Path: path})
+}
+
+// sameOp reports the same read: name and arguments.
+func sameOp(a, b ops.Op) bool { return a.Name == b.Name && string(a.Args) == string(b.Args) }
+
+// Result is the result of a probe a cause declared (false when it was
+// not taken or failed): a cause reads its own probes this way, without a
+// field in HostState.
+func (st *HostState) Result(op ops.Op) (ops.Result, bool) {
+	for i, p := range st.Probes {
+		if sameOp(p, op) && i < len(st.Results) && st.Results[i].OK {
+			return st.Results[i], true
+		}
+	}
+	return ops.Result{}, false
 }
 
 // Probe takes ProbeOps on a host (one batch) and reads them.

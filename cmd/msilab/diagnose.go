@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -18,22 +17,30 @@ import (
 	"github.com/msilab/msilab/internal/fileutil"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/msilog"
 	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/scenarios"
 )
 
 const diagnoseUsage = `Usage:
-  msilab diagnose --log FILE [--json]
-      name the causes a verbose log shows
-  msilab diagnose --host ENDPOINT FLAGS [--context C] [--log FILE] [--json]
+  msilab diagnose --log FILE [--format text|json]
+      name the causes a log shows
+  msilab diagnose --host ENDPOINT FLAGS [--context C] [--log FILE] [--format text|json]
       probe a host for them (with --log, read together with its failed install's log)
 
-FILE is an msiexec verbose log (/L*v), complete or a pasted excerpt, in
-UTF-16 (with or without its byte order mark), UTF-8 or ANSI, a regular
-file of at most 512 MiB; "-" reads stdin. Prints the findings, highest confidence first, each with its
-evidence and the built-in scenario that reproduces it ("msilab run --only
-NAME"). A log alone cannot tell some causes apart (C:\Windows\Temp's ACL
-from C:\Windows\Installer's, say): --host reads the host's state. No
+FILE is what you have of the failed install, told apart by its content: an
+msiexec verbose log (/L*v) whole, an excerpt or several pasted together, a
+non-verbose log (/L), MsiInstaller events as Event Viewer, Get-WinEvent or
+wevtutil qe /f:text print them, or the text of the error dialog; in UTF-16
+(with or without its byte order mark), UTF-8 or ANSI, CRLF or LF; a regular
+file of at most 512 MiB, read as a stream; "-" reads stdin. Prints the
+cause with its confidence, the evidence lines quoted with their numbers,
+why its look-alikes are ruled out (or what would tell them apart), the
+built-in scenario that reproduces it ("msilab run --only NAME") and the
+fixes. When no cause is supported, it says "insufficient evidence" and
+lists each message and exit number with its documented meaning and what to
+collect next. A log alone cannot tell some causes apart (C:\Windows\Temp's
+ACL from C:\Windows\Installer's, say): --host reads the host's state. No
 recognisable cause is not an error (exit 0).
 
 Flags:
@@ -166,6 +173,64 @@ func readLog(ctx context.Context, path string) (string, error) {
 	return text, nil
 }
 
+// parseLog reads and parses what --log names ("-" is stdin) as a
+// stream: a regular file only, at most maxLogSize bytes, stopping at
+// ctx's end even while a read blocks.
+func parseLog(ctx context.Context, path string) (*msilog.Log, error) {
+	name := path
+	var r io.Reader
+	if path == "-" {
+		name, r = "stdin", stdin
+	} else {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("read log: %w", err)
+		}
+		if !fi.Mode().IsRegular() {
+			return nil, usagef("--log %s is not a regular file (a %s): give the file msiexec /L*v wrote, or - for stdin", path, fileutil.Kind(fi.Mode()))
+		}
+		if fi.Size() > maxLogSize {
+			return nil, fmt.Errorf("%w: %s is %d MiB, more than the %d MiB msilab reads: give the part around the failure "+
+				"(for example: tail -c 200000000 %s | msilab diagnose --log -)", errLogTooLarge, path, fi.Size()>>20, maxLogSize>>20, path)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("read log: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	cr, stop := ctxReader(ctx, r)
+	log, err := msilog.Parse(ctx, cr, msilog.Options{MaxBytes: maxLogSize})
+	stop()
+	var nl *msilog.NotLogError
+	switch {
+	case errors.Is(err, msilog.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %s is more than the %d MiB msilab reads: give the part around the failure", errLogTooLarge, name, maxLogSize>>20)
+	case errors.As(err, &nl):
+		return nil, fmt.Errorf("%s is not a Windows Installer log: %s", name, nl.Why)
+	case err != nil:
+		return nil, fmt.Errorf("read log %s: %w", name, err)
+	}
+	return log, nil
+}
+
+// ctxReader reads r from a goroutine, so that a read that blocks (a
+// pipe whose writer is silent) ends with ctx; stop ends the copy once the
+// reader is done with it.
+func ctxReader(ctx context.Context, r io.Reader) (io.Reader, func()) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err)
+	}()
+	unwatch := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+	return pr, func() {
+		unwatch()
+		pr.Close() // a copy blocked writing ends; one blocked reading r ends with r
+	}
+}
+
 // readChunks reads r to its end in chunks of logChunk, at most max bytes
 // (errLogTooLarge past that), returning at ctx's end even while a read
 // blocks (a pipe whose writer is silent).
@@ -230,19 +295,15 @@ func binaryRunes(text string) (n, total int) {
 	return n, total
 }
 
-// clientExit is msiexec's exit code from "MainEngineThread is returning N"
-// (the client's line is the last), or -1.
-var clientExit = regexp.MustCompile(`MainEngineThread is returning (\d+)`)
-
-// logRun is a failed run built from a log, for Diagnose and Remediate.
+// logRun is a failed run built from a log, for Remediate: its exit code
+// and action as the log states them (msilog).
 func logRun(text, context string) *ops.MsiRun {
 	run := &ops.MsiRun{Action: "install", Context: context, Log: text, ExitCode: -1}
-	if m := clientExit.FindAllStringSubmatch(text, -1); len(m) > 0 {
-		run.ExitCode, _ = strconv.Atoi(m[len(m)-1][1])
+	lg := msilog.ParseString(text)
+	if code, _, ok := lg.Exit(); ok {
+		run.ExitCode = code
 	}
-	// The property dump's REMOVE = ALL is the engine's own line, in any
-	// display language (docs/evidence.md#E-localized-events).
-	if strings.Contains(text, "Removal success or error status") || strings.Contains(text, "Property(S): REMOVE = ALL") {
+	if lg.Uninstall() {
 		run.Action = "uninstall"
 	}
 	return run
@@ -256,12 +317,19 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	hf.register(fs)
 	host := fs.Bool("host", false, "probe the host the endpoint flags name (implied by --endpoint)")
 	logFile := fs.String("log", "", `the failed install's verbose log ("-" reads stdin)`)
-	asJSON := fs.Bool("json", false, "print the findings as JSON")
+	format := fs.String("format", "text", "output format: text or json")
+	asJSON := fs.Bool("json", false, "the same as --format json")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("msilab diagnose takes flags only, got %q", fs.Args())
+	}
+	if *asJSON {
+		*format = "json"
+	}
+	if *format != "text" && *format != "json" {
+		return usagef("--format: %q is neither text nor json", *format)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -275,10 +343,10 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := hf.check(); err != nil {
 		return err
 	}
-	var text string
+	var parsed *msilog.Log
 	if *logFile != "" {
 		var err error
-		if text, err = readLog(ctx, *logFile); err != nil {
+		if parsed, err = parseLog(ctx, *logFile); err != nil {
 			return err
 		}
 	}
@@ -288,26 +356,17 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	if !*host {
-		// An empty file is no evidence without the host (the engine reads an
-		// empty log of a real run as a service that was not reached).
-		var findings []remediation.Finding
-		if strings.TrimSpace(text) != "" {
-			if set["context"] {
-				findings = remediation.Diagnose(nil, logRun(text, hf.context), hf.context)
-			} else {
-				findings = remediation.DiagnoseLog(text)
-			}
+		// --context shapes the diagnosis when given (a non-elevated
+		// context picks the non-elevated scenario); the exit code is the log's.
+		context := ""
+		if set["context"] {
+			context = hf.context
 		}
-		if *asJSON {
-			return writeJSON(stdout, nonNil(findings))
+		ans := remediation.Explain(parsed, nil, -1, context)
+		if *format == "json" {
+			return writeJSON(stdout, ans)
 		}
-		if len(findings) == 0 {
-			fmt.Fprintf(stdout, "no known cause: %s\n", noCauseWhy(text, logName))
-			return nil
-		}
-		fmt.Fprintf(stdout, "%s: %s, highest confidence first\n", logName, plural(len(findings), "finding"))
-		printFindings(stdout, findings)
-		fmt.Fprintln(stdout, "\nA log alone cannot tell every cause apart: run msilab diagnose --host with the endpoint flags (and --log) to read the host's state.")
+		printAnswer(stdout, logName, ans)
 		return nil
 	}
 
@@ -326,47 +385,28 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return hf.hostError(err)
 	}
-	var run *ops.MsiRun
-	if *logFile != "" {
-		run = logRun(text, hf.context)
-	}
-	findings := remediation.Diagnose(st, run, hf.context)
-	if *asJSON {
-		return writeJSON(stdout, nonNil(findings))
-	}
-	what := "state"
-	if run != nil {
-		what = "state and " + logName + " together"
-	}
-	if len(findings) == 0 {
-		none := "its state shows none of the causes msilab knows"
-		if run != nil {
-			none = "neither its state nor " + logName + " shows any of the causes msilab knows"
+	var findings []remediation.Finding
+	if parsed != nil {
+		ans := remediation.Explain(parsed, st, -1, hf.context)
+		if *format == "json" {
+			return writeJSON(stdout, ans)
 		}
-		fmt.Fprintf(stdout, "%s, install context %s: no known cause: %s\n", hostWords(st, hf.endpoint), hf.context, none)
-		if run != nil {
-			fmt.Fprintf(stdout, "(%s)\n", noCauseWhy(text, logName))
-		}
+		fmt.Fprintf(stdout, "%s, install context %s, with %s:\n", hostWords(st, hf.endpoint), hf.context, logName)
+		printAnswer(stdout, logName, ans)
 		return nil
 	}
-	fmt.Fprintf(stdout, "%s, install context %s: %s from its %s, highest confidence first\n",
-		hostWords(st, hf.endpoint), hf.context, plural(len(findings), "finding"), what)
+	findings = remediation.Diagnose(st, nil, hf.context)
+	if *format == "json" {
+		return writeJSON(stdout, nonNil(findings))
+	}
+	if len(findings) == 0 {
+		fmt.Fprintf(stdout, "%s, install context %s: no known cause: its state shows none of the causes msilab knows\n", hostWords(st, hf.endpoint), hf.context)
+		return nil
+	}
+	fmt.Fprintf(stdout, "%s, install context %s: %s from its state, highest confidence first\n",
+		hostWords(st, hf.endpoint), hf.context, plural(len(findings), "finding"))
 	printFindings(stdout, findings)
 	return nil
-}
-
-// noCauseWhy says why a log shows no known cause.
-func noCauseWhy(text, name string) string {
-	switch run := logRun(text, ""); {
-	case strings.TrimSpace(text) == "":
-		return name + " is empty, nothing to diagnose (a failed install whose verbose log stays empty " +
-			"usually never reached the Windows Installer service, exit 1601: run msilab diagnose --host to check it)"
-	case run.ExitCode == 0 || run.ExitCode == 3010:
-		return fmt.Sprintf("%s shows a successful install (MainEngineThread is returning %d)", name, run.ExitCode)
-	case run.ExitCode > 0:
-		return fmt.Sprintf("%s ends with exit code %d, and none of the log signatures msilab knows", name, run.ExitCode)
-	}
-	return name + " has none of the log signatures msilab knows (is it a Windows Installer verbose log, /L*v?)"
 }
 
 func hostWords(st *remediation.HostState, endpoint string) string {
@@ -418,6 +458,67 @@ func builtinScenarios() map[string]string {
 	return out
 }
 
+// printAnswer prints a diagnosis of one input.
+func printAnswer(w io.Writer, name string, a remediation.Answer) {
+	in := a.Input
+	switch a.Verdict {
+	case remediation.VerdictNotMSI:
+		fmt.Fprintf(w, "not a Windows Installer log: %s: %s\n", name, a.Why)
+		return
+	case remediation.VerdictEmpty:
+		fmt.Fprintf(w, "no known cause: %s is empty, nothing to diagnose (%s)\n", name, a.Why)
+		return
+	}
+	exit := "no exit code in it"
+	if in.Exit >= 0 && in.ExitLine > 0 {
+		exit = fmt.Sprintf("exit code %d (line %d)", in.Exit, in.ExitLine)
+	} else if in.Exit >= 0 {
+		exit = fmt.Sprintf("exit code %d", in.Exit)
+	}
+	parts := ""
+	if in.Parts > 1 {
+		parts = fmt.Sprintf(", %d parts", in.Parts)
+	}
+	if in.NewestFirst {
+		parts += ", newest first"
+	}
+	fmt.Fprintf(w, "%s: %s (%s, %s%s), %s\n", name, in.Form, in.Encoding, plural(in.Lines, "line"), parts, exit)
+	switch a.Verdict {
+	case remediation.VerdictNoFailure:
+		fmt.Fprintf(w, "no known cause: %s shows a successful install (exit code %d) and no error\n", name, in.Exit)
+		return
+	case remediation.VerdictInsufficient:
+		fmt.Fprintln(w, "\ninsufficient evidence: no cause msilab knows is supported by this input.")
+		if len(a.Numbers) > 0 {
+			fmt.Fprintln(w, "numbers found, with their documented meanings:")
+			for _, n := range a.Numbers {
+				where := ""
+				if n.Line > 0 {
+					where = fmt.Sprintf(" (line %d)", n.Line)
+				}
+				fmt.Fprintf(w, "  - %s%s\n", n.Meaning, where)
+			}
+		}
+		fmt.Fprintln(w, "collect next:")
+		for _, c := range a.Collect {
+			fmt.Fprintf(w, "  - %s\n", c)
+		}
+		if len(a.Candidates) > 0 {
+			fmt.Fprintf(w, "\npossible causes below confidence %.2f (not an answer):\n", remediation.AnswerThreshold)
+			printFindings(w, a.Candidates)
+		}
+		return
+	case remediation.VerdictCandidates:
+		fmt.Fprintln(w, "\nthe input cannot decide between these causes; what would tell them apart is under each:")
+	default:
+		fmt.Fprintf(w, "\n%s, highest confidence first:\n", plural(len(a.Findings), "finding"))
+	}
+	printFindings(w, append(a.Findings, a.Candidates...))
+	for _, c := range a.Collect {
+		fmt.Fprintf(w, "\ncollect next: %s\n", c)
+	}
+}
+
 // printFindings prints findings in their order, numbered, with their
 // evidence, the scenario that reproduces each and the fixes.
 func printFindings(w io.Writer, findings []remediation.Finding) {
@@ -430,7 +531,15 @@ func printFindings(w io.Writer, findings []remediation.Finding) {
 				fmt.Fprintf(w, "     - %s\n", e)
 			}
 		}
+		if len(f.RuledOut) > 0 {
+			fmt.Fprintln(w, "   ruled out, or what would tell it apart:")
+			for _, r := range f.RuledOut {
+				fmt.Fprintf(w, "     - %s\n", r)
+			}
+		}
 		switch summary, ok := catalog[f.Scenario]; {
+		case f.Scenario == "" && f.NoScenario != "":
+			fmt.Fprintf(w, "   reproduce: %s\n", f.NoScenario)
 		case f.Scenario == "":
 			fmt.Fprintln(w, "   reproduce: no built-in scenario reproduces it")
 		case ok:
@@ -440,8 +549,13 @@ func printFindings(w io.Writer, findings []remediation.Finding) {
 		}
 		if len(f.Fixes) > 0 {
 			fmt.Fprintf(w, "   fixes: %s (msilab remediate --dry-run shows what they would run)\n", strings.Join(f.Fixes, ", "))
+		} else if f.NoFix != "" {
+			fmt.Fprintf(w, "   fixes: none on the host: %s\n", f.NoFix)
 		} else {
 			fmt.Fprintln(w, "   fixes: none on the host")
+		}
+		if f.Label != "" {
+			fmt.Fprintf(w, "   evidence label %s; sources: %s\n", f.Label, strings.Join(f.Sources, ", "))
 		}
 	}
 }

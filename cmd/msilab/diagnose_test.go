@@ -119,32 +119,35 @@ func TestDiagnoseLogEvidenceExcerpt(t *testing.T) {
 	// --json: the findings, highest first; "-" reads stdin.
 	stdin = strings.NewReader(evidence2503)
 	t.Cleanup(func() { stdin = os.Stdin })
-	out, err := msilab(t, "diagnose", "--log", "-", "--json")
-	var fs []remediation.Finding
-	if err != nil || json.Unmarshal([]byte(out), &fs) != nil || len(fs) < 2 {
-		t.Fatalf("--json: %v\n%s", err, out)
+	out, err := msilab(t, "diagnose", "--log", "-", "--format", "json")
+	var ans remediation.Answer
+	if err != nil || json.Unmarshal([]byte(out), &ans) != nil || len(ans.Findings) < 1 || len(ans.Candidates) < 1 {
+		t.Fatalf("--format json: %v\n%s", err, out)
 	}
-	if fs[0].ID != remediation.FindingTempACL || fs[0].Scenario != "temp-acl-system-read-only" || fs[0].Confidence < fs[1].Confidence {
-		t.Errorf("--json: first %+v, then %+v", fs[0], fs[1])
+	fs := append(ans.Findings, ans.Candidates...)
+	if ans.Verdict != remediation.VerdictCause || fs[0].ID != remediation.FindingTempACL || fs[0].Scenario != "temp-acl-system-read-only" ||
+		fs[0].Confidence < fs[1].Confidence || len(fs[0].Lines) == 0 || fs[0].Lines[0].N != 4 {
+		t.Errorf("--format json: %s, first %+v, then %+v", ans.Verdict, fs[0], fs[1])
 	}
 }
 
 // No finding is not an error; an unreadable file is.
 func TestDiagnoseLogNoCause(t *testing.T) {
-	for _, c := range []struct{ name, text, why string }{
-		{"empty", "", "is empty"},
-		{"blank", "\r\n  \r\n", "is empty"},
-		{"unrelated", "Build started.\nAll 12 tests passed.\n", "none of the log signatures"},
-		{"success", "MSI (c) (F4:FC) [09:00:00:090]: MainEngineThread is returning 0\n", "successful install"},
+	for _, c := range []struct{ name, text, why, verdict string }{
+		{"empty", "", "no known cause: ", remediation.VerdictEmpty},
+		{"blank", "\r\n  \r\n", "no known cause: ", remediation.VerdictEmpty},
+		{"unrelated", "Build started.\nAll 12 tests passed.\n", "not a Windows Installer log: ", remediation.VerdictNotMSI},
+		{"success", "MSI (c) (F4:FC) [09:00:00:090]: MainEngineThread is returning 0\n", "successful install", remediation.VerdictNoFailure},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := writeFile(t, c.name+".log", []byte(c.text))
 			out, err := msilab(t, "diagnose", "--log", file)
-			if err != nil || !strings.HasPrefix(out, "no known cause: ") || !strings.Contains(out, c.why) {
+			if err != nil || !strings.Contains(out, c.why) {
 				t.Fatalf("%v\n%s", err, out)
 			}
 			out, err = msilab(t, "diagnose", "--log", file, "--json")
-			if err != nil || strings.TrimSpace(out) != "[]" {
+			var ans remediation.Answer
+			if err != nil || json.Unmarshal([]byte(out), &ans) != nil || ans.Verdict != c.verdict || len(ans.Findings) != 0 {
 				t.Fatalf("--json: %v %q", err, out)
 			}
 		})
@@ -236,11 +239,12 @@ func TestDiagnoseHost(t *testing.T) {
 	// The host and the log agree: the highest confidence, installer-acl refuted.
 	file := writeFile(t, "install.log", utf16LE(evidence2503, true))
 	out, err = msilab(t, append([]string{"diagnose", "--host", "--log", file, "--json"}, ep...)...)
-	var fs []remediation.Finding
-	if err != nil || json.Unmarshal([]byte(out), &fs) != nil || len(fs) == 0 {
+	var ans remediation.Answer
+	if err != nil || json.Unmarshal([]byte(out), &ans) != nil || len(ans.Findings) == 0 {
 		t.Fatalf("--host --log: %v\n%s", err, out)
 	}
-	if fs[0].ID != remediation.FindingTempACL || fs[0].Confidence < 0.9 || !strings.Contains(strings.Join(fs[0].Evidence, "\n"), "exit code 1603") {
+	fs := append(ans.Findings, ans.Candidates...)
+	if fs[0].ID != remediation.FindingTempACL || fs[0].Confidence < 0.9 || !strings.Contains(strings.Join(fs[0].Evidence, "\n"), "line 13: MainEngineThread is returning 1603") {
 		t.Errorf("--host --log: first %+v", fs[0])
 	}
 	for _, f := range fs[1:] {
@@ -381,5 +385,49 @@ func TestDiagnoseRemediateErrors(t *testing.T) {
 		if !errors.As(err, &ae) || !strings.Contains(err.Error(), srv.URL()) {
 			t.Errorf("%s, wrong password: %v", cmd, err)
 		}
+	}
+}
+
+// The answer's forms on the command line: a cause with its quoted lines
+// and what rules out its look-alikes; insufficient evidence with each
+// number's meaning and what to collect; a blocked stdin ends with ctx.
+func TestDiagnoseLogAnswers(t *testing.T) {
+	denied := "MSI (c) (3C:44) [14:02:11:231]: Grabbed execution mutex.\n" +
+		"MSI (c) (3C:44) [14:02:11:260]: Failed to connect to server. Error: 0x80070005\n" +
+		"MSI (c) (3C:44) [14:02:11:263]: MainEngineThread is returning 1601\n"
+	out, err := msilab(t, "diagnose", "--log", writeFile(t, "denied.log", utf16LE(strings.ReplaceAll(denied, "\n", "\r\n"), false)))
+	for _, want := range []string{"excerpt (utf-16le", "exit code 1601 (line 3)", "1. service-access-denied (confidence 0.90)",
+		"line 2: MSI (c) (3C:44) [14:02:11:260]: Failed to connect to server. Error: 0x80070005", "ruled out, or what would tell it apart:",
+		"re-registering the service is the wrong advice", "reproduce: none yet:", "fixes: run-elevated"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("lacks %q (%v):\n%s", want, err, out)
+		}
+	}
+	if strings.Contains(out, "\n2. ") || strings.Contains(out, "2. service-") {
+		t.Errorf("a second cause named:\n%s", out)
+	}
+	dialog := "The installer has encountered an unexpected error installing this package. This may indicate a problem with this package. The error code is 2503.\n"
+	out, err = msilab(t, "diagnose", "--log", writeFile(t, "dialog.txt", []byte(dialog)))
+	for _, want := range []string{"dialog (utf-8", "insufficient evidence", "message 2503: RunScript was called when not marked in progress (line 1)",
+		"collect next:", "/L*v", "possible causes below confidence 0.50 (not an answer):"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("lacks %q (%v):\n%s", want, err, out)
+		}
+	}
+	if _, err := msilab(t, "diagnose", "--log", writeFile(t, "x.log", []byte(dialog)), "--format", "yaml"); err == nil {
+		t.Error("--format yaml accepted")
+	}
+	// A silent pipe: parseLog returns once the context ends.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	stdin = pr
+	t.Cleanup(func() { stdin = os.Stdin })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := parseLog(ctx, "-"); done <- err }()
+	pw.Write([]byte("MSI (c) (10:20) [12:00:00:000]: "))
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("a blocked stdin: %v, want context.Canceled", err)
 	}
 }

@@ -119,6 +119,7 @@ type outcome struct {
 
 func check(t *testing.T, res *Result, want outcome) {
 	t.Helper()
+	parsedAgrees(t, res)
 	if res.ExitCode != want.exit {
 		t.Errorf("exit code = %v, want %v (rules %v)\n%s", res.ExitCode, want.exit, res.Rules, res.Log)
 	}
