@@ -43,6 +43,16 @@ var logAlternatives = map[string][]string{
 	"service-unregistered": {remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered},
 }
 
+// awaitingCause are built-in failures whose cause the finding catalog
+// does not know yet (causes are becoming plug-ins, one file each): each
+// entry says what the cause's file must say. The closed loop checks only
+// that the failure reproduces, and fails once a finding names the
+// scenario, so that the entry goes when its cause comes.
+var awaitingCause = map[string]string{
+	"service-access-batch-logon": "1601 with 0x80070005 (Note 2774): the service refuses a non-admin's batch or network logon; " +
+		"no host fix (the logon is the cause): run the install from an interactive logon, or elevated",
+}
+
 // logFirst lists the findings a log alone may put first for a scenario.
 func logFirst(scenario string) []string {
 	if alt, ok := logAlternatives[scenario]; ok {
@@ -99,6 +109,12 @@ func TestRemediateBuiltinFailures(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range cells {
 		seen[c.Scenario.Name] = true
+		if _, ok := awaitingCause[c.Scenario.Name]; ok {
+			if f, named := firstFinding[c.Scenario.Name]; named {
+				t.Errorf("%s: finding %s names it now: remove it from awaitingCause", c.ID, f)
+			}
+			continue
+		}
 		if _, ok := firstFinding[c.Scenario.Name]; !ok {
 			t.Errorf("%s fails (exit %d) but no finding names it: add it to its finding's Scenario or Also (remediation/diagnose.go)",
 				c.ID, c.Expect.ExitCode)
@@ -149,11 +165,20 @@ func remediateCell(t *testing.T, l *simLab, c scenarios.Cell) {
 		if uninstall {
 			return l.uninstall(sc.Package, context)
 		}
-		return l.install(sc.Package, context, sc.Properties, sc.UI)
+		logon := ""
+		if context == c.Context {
+			logon = sc.Logon
+		}
+		return l.installLogon(sc.Package, context, logon, sc.Properties, sc.UI)
 	}
 	failed := rerun(c.Context)
 	if failed.ExitCode != c.Expect.ExitCode {
 		t.Fatalf("the failure: exit %d, want %d\n%s", failed.ExitCode, c.Expect.ExitCode, failed.Log)
+	}
+	if _, ok := awaitingCause[sc.Name]; ok {
+		t.Logf("reproduced; its cause is not in the catalog yet: %s", awaitingCause[sc.Name])
+		cleanup(t, l, c, &remediation.Report{}, fs, modelBase, "")
+		return
 	}
 
 	// A log alone names the cause, or one it cannot be told from.
