@@ -25,6 +25,7 @@ var wantFaults = map[string][]string{
 	"disable-msi":             {"value"},
 	"always-install-elevated": nil,
 	"mutex-held":              {"seconds"},
+	"target-acl":              {"folder"},
 }
 
 // checkEvidence: a fault's Evidence cites rows of docs/evidence.md that
@@ -127,6 +128,11 @@ func TestDecodeRejectsBadValues(t *testing.T) {
 		{"disable-msi", `{"value":3}`, "value"},
 		{"mutex-held", `{"seconds":0}`, "seconds"},
 		{"mutex-held", `{"seconds":86401}`, "seconds"},
+		{"target-acl", `{"folder":"C:\\Windows\\Temp\\x"}`, "folder"},
+		{"target-acl", `{"folder":"C:\\Program Files"}`, "folder"},
+		{"target-acl", `{"folder":"relative\\path"}`, "folder"},
+		{"target-acl", `{"folder":"C:\\Program Files\\..\\Windows"}`, "folder"},
+		{"target-acl", `{"folder":"C:\\Users\\Public\\x"}`, "folder"},
 	} {
 		_, err := faults.Decode(tc.name, []byte(tc.params))
 		var pe *faults.ParamError
@@ -153,6 +159,7 @@ func TestDecodeRejectsBadValues(t *testing.T) {
 	for _, tc := range []struct{ name, params string }{
 		{"temp-acl", `{"variant":"inheritance-broken"}`}, {"user-temp", `{"state":"unwritable"}`},
 		{"disable-msi", `{"value":1}`}, {"mutex-held", `{"seconds":86400}`}, {"mutex-held", `{"seconds":1}`},
+		{"target-acl", `{"folder":"D:\\Apps\\Vendor\\"}`},
 	} {
 		if _, err := faults.Decode(tc.name, []byte(tc.params)); err != nil {
 			t.Errorf("%s %s: %v", tc.name, tc.params, err)

@@ -51,6 +51,8 @@ var logAlternatives = map[string][]string{
 var awaitingCause = map[string]string{
 	"service-access-batch-logon": "1601 with 0x80070005 (Note 2774): the service refuses a non-admin's batch or network logon; " +
 		"no host fix (the logon is the cause): run the install from an interactive logon, or elevated",
+	"target-acl-system-denied": "1303 naming the folder SYSTEM may not write: fix restore-target-acl " +
+		"(the deny entries naming SYSTEM removed from that folder and the folder above it)",
 }
 
 // logFirst lists the findings a log alone may put first for a scenario.

@@ -658,3 +658,55 @@ func TestPackGUID(t *testing.T) {
 		t.Errorf("unpackGUID(packGUID(%s)) = %s", g, unpackGUID(packGUID(g)))
 	}
 }
+
+// A target the installing token cannot write (docs/evidence.md#E-target-acl):
+// a folder it cannot create, or an existing folder that takes no new file
+// from it, is Error 1303 with the folder; an existing file it cannot
+// replace is Error 1310 with the system error and the file. Each rolls
+// back to the state before.
+func TestTargetDenied(t *testing.T) {
+	const (
+		msilab  = `C:\Program Files (x86)\MsiLab`
+		product = msilab + `\PerMachine`
+		deny    = "D:(D;OICI;0x116;;;SY)"
+	)
+	failed := func(msg Message, note string, text string) outcome {
+		return outcome{exit: ExitInstallFailure, messages: []Message{msg},
+			log:    []string{note, "Product: MsiLab PerMachine -- Error " + text, "Error " + text, "InstallFinalize. Return value 3.", "MainEngineThread is returning 1603"},
+			events: []uint32{EventTransactionBegin, 10000 + uint32(msg), EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"}
+	}
+	dirText := "1303. The installer has insufficient privileges to access this directory: " + product + ".  The installation cannot continue."
+	for _, tc := range []struct {
+		name  string
+		setup func(l *testLab)
+		want  outcome
+	}{
+		{"the parent denies SYSTEM new folders", func(l *testLab) {
+			must(t, l.m.FS().MkdirAll(win.SystemToken(), msilab))
+			l.setSDDL(msilab, deny)
+		}, failed(MsgDirPrivileges, "Note: 1: 1303 2: "+product+" ", dirText)},
+		{"the product folder denies SYSTEM new files", func(l *testLab) {
+			must(t, l.m.FS().MkdirAll(win.SystemToken(), product))
+			l.setSDDL(product, deny)
+		}, failed(MsgDirPrivileges, "Note: 1: 1303 2: "+product+" ", dirText)},
+		{"the file denies SYSTEM write", func(l *testLab) {
+			must(t, l.m.FS().MkdirAll(win.SystemToken(), product))
+			must(t, l.m.FS().WriteFile(win.SystemToken(), product+`\readme.txt`, []byte("old")))
+			l.setSDDL(product+`\readme.txt`, "D:(D;;0x116;;;SY)")
+		}, failed(MsgFileWrite, "Note: 1: 1310 2: 5 3: "+product+`\readme.txt `,
+			"1310. Error writing to file: "+product+`\readme.txt.  System error 5.`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, "")
+			tc.setup(l)
+			before := l.m.State()
+			check(t, l.install("permachine", win.KindAdminElevated, UINone), tc.want)
+			onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
+			for _, s := range append(onlyBefore, onlyAfter...) {
+				if !strings.HasPrefix(s, "event ") && !strings.HasPrefix(s, "svc msiserver state=") { // started on demand
+					t.Errorf("rollback left a change: %s", s)
+				}
+			}
+		})
+	}
+}

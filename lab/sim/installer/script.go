@@ -71,7 +71,13 @@ func (r *run) installFile(f fileRow) scriptOp {
 		tok := r.opToken()
 		created, err := mkdirs(r.m, tok, dir)
 		r.undoRemove(created)
-		if err != nil {
+		_, statErr := r.m.FS().Stat(path)
+		// A folder that exists but takes no new file from the token is
+		// reported as the folder too, not as the file (R: sqlitebrowser/
+		// sqlitebrowser#1841, EDDiscovery/EDDiscovery#2057: an existing
+		// install folder denying access gives 1303 with the folder;
+		// docs/evidence.md#E-target-acl).
+		if err != nil || statErr != nil && !r.canWrite(tok, dir) {
 			r.rule(RuleTargetDenied)
 			r.log.note("s", MsgDirPrivileges, dir)
 			r.raise(MsgDirPrivileges, dir)
