@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/remediation"
@@ -41,18 +42,6 @@ var logAlternatives = map[string][]string{
 	"user-temp-unwritable": {remediation.FindingUserTempMissing, remediation.FindingUserTempUnwritable},
 	"service-disabled":     {remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered},
 	"service-unregistered": {remediation.FindingServiceDisabled, remediation.FindingServiceUnregistered},
-}
-
-// awaitingCause are built-in failures whose cause the finding catalog
-// does not know yet (causes are becoming plug-ins, one file each): each
-// entry says what the cause's file must say. The closed loop checks only
-// that the failure reproduces, and fails once a finding names the
-// scenario, so that the entry goes when its cause comes.
-var awaitingCause = map[string]string{
-	"service-access-batch-logon": "1601 with 0x80070005 (Note 2774): the service refuses a non-admin's batch or network logon; " +
-		"no host fix (the logon is the cause): run the install from an interactive logon, or elevated",
-	"target-acl-system-denied": "1303 naming the folder SYSTEM may not write: fix restore-target-acl " +
-		"(the deny entries naming SYSTEM removed from that folder and the folder above it)",
 }
 
 // logFirst lists the findings a log alone may put first for a scenario.
@@ -111,9 +100,9 @@ func TestRemediateBuiltinFailures(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range cells {
 		seen[c.Scenario.Name] = true
-		if _, ok := awaitingCause[c.Scenario.Name]; ok {
+		if _, ok := testlab.AwaitingCause[c.Scenario.Name]; ok {
 			if f, named := firstFinding[c.Scenario.Name]; named {
-				t.Errorf("%s: finding %s names it now: remove it from awaitingCause", c.ID, f)
+				t.Errorf("%s: finding %s names it now: remove it from testlab.AwaitingCause (internal/testlab)", c.ID, f)
 			}
 			continue
 		}
@@ -177,8 +166,8 @@ func remediateCell(t *testing.T, l *simLab, c scenarios.Cell) {
 	if failed.ExitCode != c.Expect.ExitCode {
 		t.Fatalf("the failure: exit %d, want %d\n%s", failed.ExitCode, c.Expect.ExitCode, failed.Log)
 	}
-	if _, ok := awaitingCause[sc.Name]; ok {
-		t.Logf("reproduced; its cause is not in the catalog yet: %s", awaitingCause[sc.Name])
+	if _, ok := testlab.AwaitingCause[sc.Name]; ok {
+		t.Logf("reproduced; its cause is not in the catalog yet: %s", testlab.AwaitingCause[sc.Name])
 		cleanup(t, l, c, &remediation.Report{}, fs, modelBase, "")
 		return
 	}

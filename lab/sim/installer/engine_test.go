@@ -710,3 +710,57 @@ func TestTargetDenied(t *testing.T) {
 		})
 	}
 }
+
+// A custom action whose program is not there cannot be run: Error 1721
+// with the action, the program and its command line, no exit code line,
+// rollback (docs/evidence.md#E-custom-action-1721). With the program in
+// place the engine no longer says it is missing (what it runs then is
+// the simulator's limit, custom-action-emulated).
+func TestCustomActionMissingProgram(t *testing.T) {
+	const prog = `C:\Program Files (x86)\MsiLab\CaMissingExe\MsiLabSetup.exe`
+	l := newLab(t, "")
+	before := l.m.State()
+	res := l.install("ca-missing-exe", win.KindAdminElevated, UINone)
+	check(t, res, outcome{exit: ExitInstallFailure, messages: []Message{MsgProgramNotRun},
+		log: []string{"CustomActionSchedule(Action=MsiLabDeferredMissingExe,ActionType=3122,Source=" + prog + ",Target=/quiet,)",
+			"Note: 1: 1721 2: MsiLabDeferredMissingExe 3: " + prog + " 4: /quiet ",
+			"Product: MsiLab CustomAction Missing Exe -- Error 1721. There is a problem with this Windows Installer package. A program required for this install to complete could not be run. " +
+				"Contact your support personnel or package vendor. Action: MsiLabDeferredMissingExe, location: " + prog + ", command: /quiet ",
+			"InstallFinalize. Return value 3.", "Executing op: Header(", "MainEngineThread is returning 1603"},
+		notLog: []string{"returned actual error code"},
+		events: []uint32{EventTransactionBegin, 11721, EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"})
+	if !slices.Contains(res.Rules, RuleCustomActionMissing) {
+		t.Errorf("rules %v lack %s", res.Rules, RuleCustomActionMissing)
+	}
+	onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
+	for _, s := range append(onlyBefore, onlyAfter...) {
+		if !strings.HasPrefix(s, "event ") && !strings.HasPrefix(s, "svc msiserver state=") {
+			t.Errorf("rollback left a change: %s", s)
+		}
+	}
+
+	must(t, l.m.FS().MkdirAll(win.SystemToken(), prog[:strings.LastIndexByte(prog, '\\')]))
+	must(t, l.m.FS().WriteFile(win.SystemToken(), prog, []byte("MZ")))
+	res = l.install("ca-missing-exe", win.KindAdminElevated, UINone)
+	if slices.Contains(res.Rules, RuleCustomActionMissing) || !slices.Contains(res.Rules, RuleCustomActionRun) {
+		t.Errorf("with the program there: rules %v", res.Rules)
+	}
+	// Programs are looked up by full path only.
+	for _, tc := range []struct {
+		base           int
+		source, target string
+		want           string
+	}{
+		{50, prog, "/quiet", prog},
+		{18, prog, "", prog},
+		{34, `C:\Program Files (x86)\MsiLab\`, `"C:\Tools\a b.exe" --x`, `C:\Tools\a b.exe`},
+		{34, `C:\Program Files (x86)\MsiLab\`, `bin\tool.exe /s`, `C:\Program Files (x86)\MsiLab\bin\tool.exe`},
+		{34, `C:\Program Files (x86)\MsiLab\`, `cmd.exe /c del x`, ""}, // a PATH search: not modelled
+		{2, "BinaryKey", "/s", ""},
+		{1, "Dll", "Entry", ""},
+	} {
+		if got := caProgram(tc.base, tc.source, tc.target); got != tc.want {
+			t.Errorf("caProgram(%d, %q, %q) = %q, want %q", tc.base, tc.source, tc.target, got, tc.want)
+		}
+	}
+}

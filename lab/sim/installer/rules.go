@@ -15,31 +15,32 @@ type Rule struct {
 
 // Rule IDs. A Result lists the ones that decided its outcome.
 const (
-	RuleServiceUnavailable = "service-unavailable"
-	RuleServiceDemandStart = "service-demand-start"
-	RuleClientTemp         = "client-temp"
-	RulePackageOpen        = "package-open"
-	RuleDisableMSIAlways   = "disablemsi-always"
-	RuleDisableMSINonAdmin = "disablemsi-nonadmin"
-	RuleExecutionMutex     = "execution-mutex"
-	RuleServiceAccess      = "service-access-1601"
-	RuleElevateAdmin       = "elevate-admin"
-	RuleElevateConsent     = "elevate-consent"
-	RuleAlwaysElevated     = "always-install-elevated"
-	RuleLUASilent          = "lua-silent-1925"
-	RuleLUAUninstall       = "lua-uninstall-1730"
-	RuleMarkerDenied       = "marker-denied-2503-2502"
-	RuleMarkerPathMissing  = "marker-path-missing-2203"
-	RuleInstallerMissing   = "installer-missing-2755"
-	RuleTargetDenied       = "target-denied"
-	RuleCustomActionFailed = "custom-action-1722"
-	RuleCustomActionRun    = "custom-action-emulated"
-	RuleMaintenance        = "maintenance-reconfigure"
-	RuleOtherVersion       = "other-version-1638"
-	RuleNotInstalled       = "uninstall-unknown-product"
-	RuleSuccess            = "install-success"
-	RuleUninstallSuccess   = "uninstall-success"
-	RuleEvents             = "events"
+	RuleServiceUnavailable  = "service-unavailable"
+	RuleServiceDemandStart  = "service-demand-start"
+	RuleClientTemp          = "client-temp"
+	RulePackageOpen         = "package-open"
+	RuleDisableMSIAlways    = "disablemsi-always"
+	RuleDisableMSINonAdmin  = "disablemsi-nonadmin"
+	RuleExecutionMutex      = "execution-mutex"
+	RuleServiceAccess       = "service-access-1601"
+	RuleElevateAdmin        = "elevate-admin"
+	RuleElevateConsent      = "elevate-consent"
+	RuleAlwaysElevated      = "always-install-elevated"
+	RuleLUASilent           = "lua-silent-1925"
+	RuleLUAUninstall        = "lua-uninstall-1730"
+	RuleMarkerDenied        = "marker-denied-2503-2502"
+	RuleMarkerPathMissing   = "marker-path-missing-2203"
+	RuleInstallerMissing    = "installer-missing-2755"
+	RuleTargetDenied        = "target-denied"
+	RuleCustomActionFailed  = "custom-action-1722"
+	RuleCustomActionRun     = "custom-action-emulated"
+	RuleCustomActionMissing = "custom-action-1721"
+	RuleMaintenance         = "maintenance-reconfigure"
+	RuleOtherVersion        = "other-version-1638"
+	RuleNotInstalled        = "uninstall-unknown-product"
+	RuleSuccess             = "install-success"
+	RuleUninstallSuccess    = "uninstall-success"
+	RuleEvents              = "events"
 )
 
 // rules is the catalog, in the order the engine meets them.
@@ -104,6 +105,10 @@ var rules = []Rule{
 	{RuleCustomActionFailed, "a deferred EXE custom action (types 2, 18, 34, 50) without 'continue on error' exits non-zero",
 		"CustomAction <CA> returned actual error code N, Note: 1: 1722, Product: ... -- Error 1722. ..., Error 1722. ...; Action ended ...: InstallFinalize. Return value 3.; rollback; exit 1603; events 11722, 11708, 1033 (1603)", "D (the error), R (the log)",
 		"docs/evidence.md#E-custom-action; Custom Action Return Processing Options; error 1722 (D); Particular/ServicePulse#139, microsoft/winget-pkgs#196915"},
+	{RuleCustomActionMissing, "an EXE custom action's program (a full path: its source, or a type 34's first word) is not a file, e.g. a program the package never installs",
+		"Note: 1: 1721 2: <action> 3: <location> 4: <command>, Product: ... -- Error 1721. ..., Error 1721. ... Action: <action>, location: <location>, command: <command>; a deferred one ends InstallFinalize (or InstallExecute) with Return value 3; rollback; exit 1603; events 11721, 11708, 1033 (1603); no 'returned actual error code' line",
+		"D (the message), R (the log and the trigger)",
+		"docs/evidence.md#E-custom-action-1721; Windows Installer error 1721 (D); stascorp/rdpwrap#409, DNSCrypt/SimpleDnsCrypt#157"},
 	{RuleCustomActionRun, "an EXE custom action runs in the simulator",
 		"only `cmd.exe /c exit N` is emulated (exit N); any other program fails with Error 1721; DLL and script custom actions fail with Error 1723",
 		"G (a limit of the simulator)", "docs/evidence.md#E-custom-action-emulation"},

@@ -1,0 +1,17 @@
+package testlab
+
+// AwaitingCause lists the built-in failures whose cause the remediation
+// engine's finding catalog does not know yet (causes are becoming
+// plug-ins, one file each), with what that cause must say and fix. Their
+// cells must reproduce; the closed loop (diagnose, fix, rerun) is not
+// required of them. remediation's closed-loop test fails once a finding
+// names one of them, so that its entry goes when its cause comes.
+var AwaitingCause = map[string]string{
+	"service-access-batch-logon": "1601 with 0x80070005 (Note 2774): the service refuses a non-admin's batch or network logon; " +
+		"no host fix (the logon is the cause; re-registering or restarting the service is the wrong advice): " +
+		"run the install from an interactive logon, or elevated",
+	"target-acl-system-denied": "1303 naming a folder SYSTEM may not write (docs/evidence.md#E-target-acl): " +
+		"fix restore-target-acl on the folder the message names and the folder above it",
+	"custom-action-missing-exe": "1721 naming the action, its program and its command line (docs/evidence.md#E-custom-action-1721): " +
+		"a package problem, no host fix",
+}
