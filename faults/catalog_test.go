@@ -26,6 +26,7 @@ var wantFaults = map[string][]string{
 	"always-install-elevated": nil,
 	"mutex-held":              {"seconds"},
 	"target-acl":              {"folder"},
+	"source-missing":          {"product"},
 }
 
 // checkEvidence: a fault's Evidence cites rows of docs/evidence.md that
@@ -133,6 +134,7 @@ func TestDecodeRejectsBadValues(t *testing.T) {
 		{"target-acl", `{"folder":"relative\\path"}`, "folder"},
 		{"target-acl", `{"folder":"C:\\Program Files\\..\\Windows"}`, "folder"},
 		{"target-acl", `{"folder":"C:\\Users\\Public\\x"}`, "folder"},
+		{"source-missing", `{"product":"92281016-51D7-4D16-BEF2-82F4FB32D003"}`, "product"},
 	} {
 		_, err := faults.Decode(tc.name, []byte(tc.params))
 		var pe *faults.ParamError
@@ -263,6 +265,7 @@ func TestEveryFaultOnEveryProfile(t *testing.T) {
 				if name == "service-stopped" {
 					startMsiserver(l)
 				}
+				installFor(l, name)
 				undo := l.probe(f, tgt)
 				batch, err := f.Inject(tgt, undo)
 				if err != nil {
@@ -276,8 +279,9 @@ func TestEveryFaultOnEveryProfile(t *testing.T) {
 				if d := l.detect(f, tgt); d.Present {
 					t.Errorf("%s: detected after revert: %s", name, d.Evidence)
 				}
+				uninstallFor(l, name)
 			}
-			l.assertBaseline(`C:\Windows\Installer`, `C:\Users\msilab\AppData\Local\Temp`)
+			l.assertBaseline(`C:\Windows\Installer`, `C:\Users\msilab\AppData\Local\Temp`, `C:\ProgramData\msilab\packages\permachine.msi`)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/msilab/msilab/faults"
 	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/remediation"
@@ -166,8 +167,12 @@ func remediateCell(t *testing.T, l *simLab, c scenarios.Cell) {
 	if failed.ExitCode != c.Expect.ExitCode {
 		t.Fatalf("the failure: exit %d, want %d\n%s", failed.ExitCode, c.Expect.ExitCode, failed.Log)
 	}
-	if _, ok := testlab.AwaitingCause[sc.Name]; ok {
-		t.Logf("reproduced; its cause is not in the catalog yet: %s", testlab.AwaitingCause[sc.Name])
+	if why, ok := testlab.AwaitingCause[sc.Name]; ok {
+		t.Logf("reproduced; its cause is not in the catalog yet: %s", why)
+		if uninstall { // the faults first: the removal may need what they took
+			revertThenRemove(t, l, c, fs, modelBase)
+			return
+		}
 		cleanup(t, l, c, &remediation.Report{}, fs, modelBase, "")
 		return
 	}
@@ -282,6 +287,28 @@ func cleanup(t *testing.T, l *simLab, c scenarios.Cell, rep *remediation.Report,
 	}
 	l.assertModelBaseline(modelBase, remediation.InstallerDir, remediation.UserTempDir(tgt.ContextUser()), `C:\Windows`,
 		`C:\Users\`+tgt.ContextUser()+`\AppData\Local`)
+}
+
+// revertThenRemove reverts an uninstall cell's faults, removes the
+// product its setup installed, and checks the model against its baseline.
+func revertThenRemove(t *testing.T, l *simLab, c scenarios.Cell, fs []injected, modelBase model.State) {
+	t.Helper()
+	tgt := l.target(c.Context)
+	for i := len(fs) - 1; i >= 0; i-- {
+		revert, err := fs[i].f.Revert(tgt, fs[i].undo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range l.run(revert...) {
+			if err := r.Decode(nil); err != nil && !isNotFound(r) {
+				t.Errorf("revert: %v", err)
+			}
+		}
+	}
+	if u := l.uninstall(c.Scenario.Package, ops.ContextAdminElevated); u.ExitCode != 0 {
+		t.Errorf("removal after the revert: exit %d\n%s", u.ExitCode, u.Log)
+	}
+	l.assertModelBaseline(modelBase, remediation.InstallerDir, lab.PackageDir+`\`+c.Scenario.Package+".msi") // moved and back: the simulated move stamps the time
 }
 
 // injected is a fault and its undo probe.

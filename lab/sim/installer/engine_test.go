@@ -764,3 +764,44 @@ func TestCustomActionMissingProgram(t *testing.T) {
 		}
 	}
 }
+
+// The product's source list is registered; a removal by product code
+// whose cached package is gone runs from the source, and with the source
+// gone too fails with 1612 and the SOURCEMGMT lines, before any action
+// (docs/evidence.md#E-source-missing).
+func TestSourceResolution(t *testing.T) {
+	l := newLab(t, "")
+	info, _ := testpkgs.Lookup("permachine")
+	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
+		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+	key := productsKey(win.SIDSystem, packGUID(info.ProductCode)) + `\SourceList`
+	for name, want := range map[string]string{"PackageName": "permachine.msi", "LastUsedSource": "n;1;" + pkgDir + `\`} {
+		if v, err := l.m.Registry().GetValue(win.SystemToken(), key, name); err != nil || v.Str != want {
+			t.Errorf("%s\\%s = %q, %v; want %q", key, name, v.Str, err, want)
+		}
+	}
+	p, ok := findProduct(l.m, info.ProductCode, win.SIDSystem)
+	if !ok {
+		t.Fatal("not registered")
+	}
+	sys := win.SystemToken()
+	must(t, l.m.FS().Remove(sys, p.localPackage))
+	src, err := l.m.FS().ReadFile(sys, pkgDir+`\permachine.msi`)
+	must(t, err)
+	must(t, l.m.FS().Remove(sys, pkgDir+`\permachine.msi`))
+	res := l.uninstall("permachine", win.KindAdminElevated)
+	check(t, res, outcome{exit: ExitSourceAbsent, messages: []Message{MsgNoSource},
+		log: []string{"MSI (s)", "Warning: Local cached package '" + p.localPackage + "' is missing.",
+			"SOURCEMGMT: Trying source " + pkgDir + `\.`, "Note: 1: 2203 2: " + pkgDir + `\permachine.msi 3: -2147287038 `,
+			"SOURCEMGMT: Failed to resolve source", "MainEngineThread is returning 1612", "MSI (c)", "MainEngineThread is returning 1612"},
+		notLog: []string{"Action start"}})
+	if !slices.Contains(res.Rules, RuleSourceAbsent) {
+		t.Errorf("rules %v", res.Rules)
+	}
+	// The source back: the removal runs from it.
+	must(t, l.m.FS().WriteFile(sys, pkgDir+`\permachine.msi`, src))
+	res = l.uninstall("permachine", win.KindAdminElevated)
+	if res.ExitCode != ExitSuccess || !strings.Contains(res.Log, "Package we're running from ==> "+pkgDir+`\permachine.msi`) {
+		t.Errorf("removal from the source: exit %v\n%s", res.ExitCode, res.Log)
+	}
+}

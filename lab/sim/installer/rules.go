@@ -38,6 +38,7 @@ const (
 	RuleMaintenance         = "maintenance-reconfigure"
 	RuleOtherVersion        = "other-version-1638"
 	RuleNotInstalled        = "uninstall-unknown-product"
+	RuleSourceAbsent        = "source-absent-1612"
 	RuleSuccess             = "install-success"
 	RuleUninstallSuccess    = "uninstall-success"
 	RuleEvents              = "events"
@@ -119,6 +120,10 @@ var rules = []Rule{
 	{RuleOtherVersion, "installing a package whose ProductCode is installed from another package code",
 		"exit 1638; nothing changes; log: 1638's text, the ProductCode, Product: X -- Configuration failed., Windows Installer reconfigured the product. ... (the installed version) ... Reconfiguration success or error status: 1638.; events 11729 and 1035 (1638)",
 		"D (code), R (log and events), G (that the service writes them in a /qn install)", "docs/evidence.md#E-other-version; ERROR_PRODUCT_VERSION (D); hbons/SparkleShare#649, schubergphilis/mod_security#50"},
+	{RuleSourceAbsent, "a removal by product code whose cached package (C:\\Windows\\Installer\\<x>.msi) is gone, and whose source list's last used source no longer holds the package",
+		"the service logs Warning: Local cached package '<path>' is missing., the SOURCEMGMT lines (Trying source <folder>., Note: 1: 2203 with the package, Source is invalid due to missing/inaccessible package., Note: 1: 1706 ... through the net, media and URL lists), SOURCEMGMT: Failed to resolve source, MainEngineThread is returning 1612; no action runs; exit 1612; no event modelled",
+		"D (the code), R (the SOURCEMGMT lines, the cached package warning), G (the order around the warning, the events)",
+		"docs/evidence.md#E-source-missing; ERROR_INSTALL_SOURCE_ABSENT (D); owncloud/client#6861"},
 	{RuleNotInstalled, "uninstalling a product that is not installed in the user's context or per-machine",
 		"exit 1605", "D", "docs/evidence.md#E-unknown-product; ERROR_UNKNOWN_PRODUCT (D)"},
 	{RuleSuccess, "nothing stops the install",
