@@ -25,6 +25,8 @@ var wantFaults = map[string][]string{
 	"disable-msi":             {"value"},
 	"always-install-elevated": nil,
 	"mutex-held":              {"seconds"},
+	"target-acl":              {"folder"},
+	"source-missing":          {"product"},
 }
 
 // checkEvidence: a fault's Evidence cites rows of docs/evidence.md that
@@ -127,6 +129,12 @@ func TestDecodeRejectsBadValues(t *testing.T) {
 		{"disable-msi", `{"value":3}`, "value"},
 		{"mutex-held", `{"seconds":0}`, "seconds"},
 		{"mutex-held", `{"seconds":86401}`, "seconds"},
+		{"target-acl", `{"folder":"C:\\Windows\\Temp\\x"}`, "folder"},
+		{"target-acl", `{"folder":"C:\\Program Files"}`, "folder"},
+		{"target-acl", `{"folder":"relative\\path"}`, "folder"},
+		{"target-acl", `{"folder":"C:\\Program Files\\..\\Windows"}`, "folder"},
+		{"target-acl", `{"folder":"C:\\Users\\Public\\x"}`, "folder"},
+		{"source-missing", `{"product":"92281016-51D7-4D16-BEF2-82F4FB32D003"}`, "product"},
 	} {
 		_, err := faults.Decode(tc.name, []byte(tc.params))
 		var pe *faults.ParamError
@@ -153,6 +161,7 @@ func TestDecodeRejectsBadValues(t *testing.T) {
 	for _, tc := range []struct{ name, params string }{
 		{"temp-acl", `{"variant":"inheritance-broken"}`}, {"user-temp", `{"state":"unwritable"}`},
 		{"disable-msi", `{"value":1}`}, {"mutex-held", `{"seconds":86400}`}, {"mutex-held", `{"seconds":1}`},
+		{"target-acl", `{"folder":"D:\\Apps\\Vendor\\"}`},
 	} {
 		if _, err := faults.Decode(tc.name, []byte(tc.params)); err != nil {
 			t.Errorf("%s %s: %v", tc.name, tc.params, err)
@@ -256,6 +265,7 @@ func TestEveryFaultOnEveryProfile(t *testing.T) {
 				if name == "service-stopped" {
 					startMsiserver(l)
 				}
+				installFor(l, name)
 				undo := l.probe(f, tgt)
 				batch, err := f.Inject(tgt, undo)
 				if err != nil {
@@ -269,8 +279,9 @@ func TestEveryFaultOnEveryProfile(t *testing.T) {
 				if d := l.detect(f, tgt); d.Present {
 					t.Errorf("%s: detected after revert: %s", name, d.Evidence)
 				}
+				uninstallFor(l, name)
 			}
-			l.assertBaseline(`C:\Windows\Installer`, `C:\Users\msilab\AppData\Local\Temp`)
+			l.assertBaseline(`C:\Windows\Installer`, `C:\Users\msilab\AppData\Local\Temp`, `C:\ProgramData\msilab\packages\permachine.msi`)
 		})
 	}
 }

@@ -19,6 +19,16 @@ type FollowUpProber interface {
 	ProbeFollowUp(t Target, first Probe) ([]ops.Op, error)
 }
 
+// ProductBound is implemented by faults that act on an installed
+// product's files: their probe reads the product's registration, which
+// the cell's own removal of the product changes. Unchanged tells whether
+// now (the probe read again) shows the host as the fault found it, apart
+// from the product having been removed since: "" when it does, else
+// what differs. journal.CheckProof uses it instead of comparing every read.
+type ProductBound interface {
+	Unchanged(t Target, undo, now Probe) string
+}
+
 // RunProbe takes a fault's probe on a host: one batch of Probe's ops, and
 // a second batch when the fault is a FollowUpProber with follow-up reads.
 // An op that failed is kept in the probe as its result; the fault decides.

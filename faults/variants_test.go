@@ -58,6 +58,7 @@ func TestDetectAllFindsEveryVariant(t *testing.T) {
 		for _, f := range vs {
 			key := name + " " + string(faults.Params(f))
 			tgt := l.target(ops.ContextStandardUser)
+			installFor(l, name)
 			inject, err := f.Inject(tgt, l.probe(f, tgt))
 			if err != nil {
 				t.Fatalf("%s: inject: %v", key, err)

@@ -319,6 +319,30 @@ func RevertOps(entries []Entry) ([]ops.Op, error) {
 	return batch, nil
 }
 
+// RevertProofOps splits RevertOps's batch around the proof reads
+// (ProofOps): the first removal of the products, the fixes' undo and the
+// faults' reverts, then the proof, then the removal again. A fault's undo
+// data was read with the cell's products in place (an uninstall cell
+// installs its product before its faults), so the proof is read before
+// that last removal; where the first removal succeeded it finds nothing.
+func RevertProofOps(entries []Entry) (revert, proof, remove []ops.Op, err error) {
+	batch, err := RevertOps(entries)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if proof, err = ProofOps(entries); err != nil {
+		return nil, nil, nil, err
+	}
+	k := 0 // RevertOps puts the removals first, and again last when it reverts anything
+	for k < len(batch) && batch[k].Name == ops.OpMsiUninstall {
+		k++
+	}
+	if len(batch) == k {
+		return batch, proof, nil, nil
+	}
+	return batch[:len(batch)-k], proof, batch[len(batch)-k:], nil
+}
+
 // ErrEntry is wrapped when an entry is not one msilab writes.
 var ErrEntry = errors.New("journal: invalid entry")
 
@@ -410,7 +434,18 @@ func CheckProof(entries []Entry, results []ops.Result) error {
 		if err != nil {
 			return err
 		}
-		for i, op := range proofOf(f, e) {
+		proof := proofOf(f, e)
+		if pb, ok := f.(faults.ProductBound); ok { // the fault compares: the cell may have removed the product since
+			if k+len(proof) > len(results) {
+				return fmt.Errorf("%w: %d results for the proof", ErrNotBack, len(results))
+			}
+			if d := pb.Unchanged(e.Target, e.Undo, faults.Probe(results[k:k+len(proof)])); d != "" {
+				diffs = append(diffs, e.Fault+": "+d)
+			}
+			k += len(proof)
+			continue
+		}
+		for i, op := range proof {
 			if k >= len(results) {
 				return fmt.Errorf("%w: %d results for the proof", ErrNotBack, len(results))
 			}

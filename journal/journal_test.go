@@ -50,4 +50,17 @@ func TestRevertOpsOrder(t *testing.T) {
 	if len(b) < 3 || b[0].Name != ops.OpMsiUninstall || b[len(b)-1].Name != ops.OpMsiUninstall {
 		t.Errorf("RevertOps = %v, want removal, the fault's revert, removal", b)
 	}
+	// RevertProofOps puts the proof (the fault's probe) before the last removal.
+	revert, proof, remove, err := RevertProofOps(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(revert) != len(b)-1 || revert[0].Name != ops.OpMsiUninstall || revert[len(revert)-1].Name == ops.OpMsiUninstall ||
+		len(proof) != 1 || proof[0].Name != ops.OpMutexGet || len(remove) != 1 || remove[0].Name != ops.OpMsiUninstall {
+		t.Errorf("RevertProofOps = %v | %v | %v, want removal and revert | the probe | removal", revert, proof, remove)
+	}
+	// Without an install there is nothing to remove last.
+	if revert, _, remove, err := RevertProofOps(entries[:1]); err != nil || len(remove) != 0 || len(revert) == 0 {
+		t.Errorf("RevertProofOps of a fault alone = %v, remove %v, %v", revert, remove, err)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/testlab"
+	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
 	"github.com/msilab/msilab/remediation"
@@ -99,6 +101,12 @@ func TestRemediateBuiltinFailures(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range cells {
 		seen[c.Scenario.Name] = true
+		if _, ok := testlab.AwaitingCause[c.Scenario.Name]; ok {
+			if f, named := firstFinding[c.Scenario.Name]; named {
+				t.Errorf("%s: finding %s names it now: remove it from testlab.AwaitingCause (internal/testlab)", c.ID, f)
+			}
+			continue
+		}
 		if _, ok := firstFinding[c.Scenario.Name]; !ok {
 			t.Errorf("%s fails (exit %d) but no finding names it: add it to its finding's Scenario or Also (remediation/diagnose.go)",
 				c.ID, c.Expect.ExitCode)
@@ -149,11 +157,24 @@ func remediateCell(t *testing.T, l *simLab, c scenarios.Cell) {
 		if uninstall {
 			return l.uninstall(sc.Package, context)
 		}
-		return l.install(sc.Package, context, sc.Properties, sc.UI)
+		logon := ""
+		if context == c.Context {
+			logon = sc.Logon
+		}
+		return l.installLogon(sc.Package, context, logon, sc.Properties, sc.UI)
 	}
 	failed := rerun(c.Context)
 	if failed.ExitCode != c.Expect.ExitCode {
 		t.Fatalf("the failure: exit %d, want %d\n%s", failed.ExitCode, c.Expect.ExitCode, failed.Log)
+	}
+	if why, ok := testlab.AwaitingCause[sc.Name]; ok {
+		t.Logf("reproduced; its cause is not in the catalog yet: %s", why)
+		if uninstall { // the faults first: the removal may need what they took
+			revertThenRemove(t, l, c, fs, modelBase)
+			return
+		}
+		cleanup(t, l, c, &remediation.Report{}, fs, modelBase, "")
+		return
 	}
 
 	// A log alone names the cause, or one it cannot be told from.
@@ -266,6 +287,28 @@ func cleanup(t *testing.T, l *simLab, c scenarios.Cell, rep *remediation.Report,
 	}
 	l.assertModelBaseline(modelBase, remediation.InstallerDir, remediation.UserTempDir(tgt.ContextUser()), `C:\Windows`,
 		`C:\Users\`+tgt.ContextUser()+`\AppData\Local`)
+}
+
+// revertThenRemove reverts an uninstall cell's faults, removes the
+// product its setup installed, and checks the model against its baseline.
+func revertThenRemove(t *testing.T, l *simLab, c scenarios.Cell, fs []injected, modelBase model.State) {
+	t.Helper()
+	tgt := l.target(c.Context)
+	for i := len(fs) - 1; i >= 0; i-- {
+		revert, err := fs[i].f.Revert(tgt, fs[i].undo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range l.run(revert...) {
+			if err := r.Decode(nil); err != nil && !isNotFound(r) {
+				t.Errorf("revert: %v", err)
+			}
+		}
+	}
+	if u := l.uninstall(c.Scenario.Package, ops.ContextAdminElevated); u.ExitCode != 0 {
+		t.Errorf("removal after the revert: exit %d\n%s", u.ExitCode, u.Log)
+	}
+	l.assertModelBaseline(modelBase, remediation.InstallerDir, lab.PackageDir+`\`+c.Scenario.Package+".msi") // moved and back: the simulated move stamps the time
 }
 
 // injected is a fault and its undo probe.

@@ -69,12 +69,18 @@ func (l *simLab) msi(op ops.Op) ops.MsiRun {
 
 func (l *simLab) install(pkg, context string, props map[string]string, ui string) ops.MsiRun {
 	l.t.Helper()
+	return l.installLogon(pkg, context, "", props, ui)
+}
+
+// installLogon installs with a logon of the context ("" is its default).
+func (l *simLab) installLogon(pkg, context, logon string, props map[string]string, ui string) ops.MsiRun {
+	l.t.Helper()
 	user := ""
 	if context == ops.ContextStandardUser {
 		user = ops.DefaultStandardUser
 	}
 	return l.msi(ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: lab.PackageDir + `\` + pkg + ".msi",
-		Context: context, User: user, Properties: props, UI: ui}))
+		Context: context, User: user, Properties: props, UI: ui, Logon: logon}))
 }
 
 func (l *simLab) uninstall(pkg, context string) ops.MsiRun {

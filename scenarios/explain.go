@@ -137,14 +137,14 @@ func (l *Loader) Explain(w io.Writer, sc *Scenario) error {
 			}
 		}
 		if action == ActionUninstall {
-			op, err := ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: product, Context: ctx, UI: ui, Properties: sc.Properties})
+			op, err := ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: product, Context: ctx, UI: ui, Properties: sc.Properties, Logon: sc.Logon})
 			if err != nil {
 				return err
 			}
 			step("remove the product in context %s, capturing exit code, verbose log and MsiInstaller events", ctx)
 			p.op(op)
 		} else {
-			op, err := ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: host, Context: ctx, UI: ui, Properties: sc.Properties})
+			op, err := ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: host, Context: ctx, UI: ui, Properties: sc.Properties, Logon: sc.Logon})
 			if err != nil {
 				return err
 			}

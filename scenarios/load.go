@@ -217,7 +217,7 @@ func collect(files []loaded) ([]*Scenario, error) {
 // The keys of each mapping, in the order the documentation lists them.
 var (
 	scenarioKeys = []string{"name", "summary", "references", "evidence", "package", "action", "contexts", "ui",
-		"properties", "faults", "os", "expect", "overrides"}
+		"logon", "properties", "faults", "os", "expect", "overrides"}
 	expectKeys   = []string{"exit_code", "messages", "log", "not_log", "events", "no_events"}
 	overrideKeys = []string{"os", "contexts", "exit_code", "messages", "log", "not_log", "events", "no_events", "reason"}
 )
@@ -583,6 +583,16 @@ func (p *parser) scenario(root *yaml.Node) (*Scenario, *yaml.Node) {
 			sc.UI = s
 			if s != ops.UINone && s != ops.UIFull {
 				p.errf(f.val, "ui %q: expected none or full", s)
+			}
+		}
+	}
+	if f, ok := fs["logon"]; ok {
+		if s, ok := p.str(f); ok && s != "" {
+			sc.Logon = s
+			for _, c := range sc.Contexts {
+				if !slices.Contains(ops.ContextLogons[c], s) {
+					p.errf(f.val, "logon %q: context %s can use %s", s, c, strings.Join(ops.ContextLogons[c], ", "))
+				}
 			}
 		}
 	}

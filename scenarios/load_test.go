@@ -103,6 +103,8 @@ func TestParseErrors(t *testing.T) {
 				`s.yaml:13:5: override in overrides[0] names no os and no contexts`,
 				`s.yaml:13:5: override in overrides[0] changes nothing`,
 			}},
+		{"a logon a context cannot use", "name: x\npackage: permachine\ncontexts: [standard-user, system]\nlogon: s4u-task\nexpect:\n  exit_code: 0\n",
+			[]string{`s.yaml:4:8: logon "s4u-task": context system can use system-task`}},
 		{"missing keys", "summary: nothing else\n",
 			[]string{`s.yaml:1:1: missing name`, `s.yaml:1:1: missing package`, `s.yaml:1:1: missing expect`}},
 		{"override outside the scenario", "name: x\npackage: permachine\nos: [win11-24h2]\nexpect:\n  exit_code: 0\noverrides:\n  - os: [server2022]\n    contexts: [standard-user]\n    exit_code: 1\n",

@@ -27,6 +27,11 @@ type Scenario struct {
 	Contexts []string `yaml:"contexts,omitempty" json:"contexts,omitempty"`
 	// UI is "none" (default) or "full" (simulated hosts only).
 	UI string `yaml:"ui,omitempty" json:"ui,omitempty"`
+	// Logon is how every context's token is obtained: one of
+	// ops.ContextLogons of each context ("" is each context's default).
+	// A scheduled task's S4U logon (s4u-task) reproduces what Windows
+	// Installer does with a batch logon (docs/evidence.md#E-service-access).
+	Logon string `yaml:"logon,omitempty" json:"logon,omitempty"`
 	// Properties are public properties for msiexec.
 	Properties map[string]string `yaml:"properties,omitempty" json:"properties,omitempty"`
 	// Faults are injected in order and reverted in reverse.

@@ -102,9 +102,9 @@ func TestBuiltinOnSimulatedHosts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		op := ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: c.Context, UI: sc.UI, Properties: sc.Properties})
+		op := ops.MustNew(ops.OpMsiInstall, ops.MsiInstallArgs{Package: sc.HostPackage(), Context: c.Context, UI: sc.UI, Properties: sc.Properties, Logon: sc.Logon})
 		if sc.Action == ActionUninstall {
-			op = ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: c.Context, UI: sc.UI, Properties: sc.Properties})
+			op = ops.MustNew(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: info.ProductCode, Context: c.Context, UI: sc.UI, Properties: sc.Properties, Logon: sc.Logon})
 		}
 		var r ops.MsiRun
 		if err := batch(t, ctx, s, op)[0].Decode(&r); err != nil {

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-//go:embed permachine.msi peruser.msi ca-ok.msi ca-fail.msi
+//go:embed permachine.msi peruser.msi ca-ok.msi ca-fail.msi ca-missing-exe.msi
 var files embed.FS
 
 // ErrUnknown is matched (errors.Is) by every *UnknownError.
@@ -40,6 +40,11 @@ type Info struct {
 	// 3122) that runs "cmd.exe /c exit CAExitCode" on first install; "" if none.
 	DeferredCA string
 	CAExitCode int
+	// CAProgram, when set, is the program DeferredCA runs instead of
+	// cmd.exe (what the type 51 setter gives CMDEXE) and CACommand its
+	// command line: a program the package does not install (Error 1721).
+	CAProgram  string
+	CACommand  string
 	InstallDir string // directory of File, from its standard folder: `ProgramFilesFolder\MsiLab\PerMachine`
 	File       string // the one payload file
 	// RegistryKey (with hive) holds the value named RegistryValue, whose data
@@ -94,6 +99,20 @@ var infos = map[string]Info{
 		InstallDir:    `ProgramFilesFolder\MsiLab\CaFail`,
 		File:          "readme.txt",
 		RegistryKey:   `HKLM\Software\MsiLab\CaFail`,
+		RegistryValue: "Version",
+	},
+	"ca-missing-exe": {
+		Name:          "ca-missing-exe",
+		ProductCode:   "{330A1836-D16A-46D0-BB31-6D4CF98BB992}",
+		UpgradeCode:   "{428CEC4B-EC5A-47A2-BF69-3ECEEE26D9BF}",
+		ProductName:   "MsiLab CustomAction Missing Exe",
+		PerMachine:    true,
+		DeferredCA:    "MsiLabDeferredMissingExe",
+		CAProgram:     "[INSTALLDIR]MsiLabSetup.exe",
+		CACommand:     "/quiet",
+		InstallDir:    `ProgramFilesFolder\MsiLab\CaMissingExe`,
+		File:          "readme.txt",
+		RegistryKey:   `HKLM\Software\MsiLab\CaMissingExe`,
 		RegistryValue: "Version",
 	},
 }

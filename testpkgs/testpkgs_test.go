@@ -22,7 +22,7 @@ func needTool(t testing.TB, name string) string {
 }
 
 func TestNamesBytesLookup(t *testing.T) {
-	want := []string{"ca-fail", "ca-ok", "permachine", "peruser"}
+	want := []string{"ca-fail", "ca-missing-exe", "ca-ok", "permachine", "peruser"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %q, want %q", got, want)
 	}
@@ -241,10 +241,14 @@ func checkCustomActions(t *testing.T, pkg string, info Info) {
 		}
 		return
 	}
+	program, command := "[%ComSpec]", "/c exit "+strconv.Itoa(info.CAExitCode)
+	if info.CAProgram != "" {
+		program, command = info.CAProgram, info.CACommand
+	}
 	want := [][]string{
-		{"MsiLabSetCmdExe", "51", "CMDEXE", "[%ComSpec]", ""},
+		{"MsiLabSetCmdExe", "51", "CMDEXE", program, ""},
 		// 3122 = 50 (exe in a property) + 0x400 in-script + 0x800 no-impersonate.
-		{info.DeferredCA, "3122", "CMDEXE", "/c exit " + strconv.Itoa(info.CAExitCode), ""},
+		{info.DeferredCA, "3122", "CMDEXE", command, ""},
 	}
 	slices.SortFunc(cas, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
 	slices.SortFunc(want, func(a, b []string) int { return strings.Compare(a[0], b[0]) })
@@ -257,8 +261,12 @@ func checkCustomActions(t *testing.T, pkg string, info Info) {
 		seq[r[0]], _ = strconv.Atoi(r[2])
 		cond[r[0]] = r[1]
 	}
-	if s := seq["MsiLabSetCmdExe"]; s == 0 || s >= seq["CostInitialize"] {
+	if s := seq["MsiLabSetCmdExe"]; info.CAProgram == "" && (s == 0 || s >= seq["CostInitialize"]) {
 		t.Errorf("MsiLabSetCmdExe at %d, want before CostInitialize (%d)", s, seq["CostInitialize"])
+	}
+	// A program under [INSTALLDIR] is set once CostFinalize has resolved it.
+	if s := seq["MsiLabSetCmdExe"]; info.CAProgram != "" && (s <= seq["CostFinalize"] || s >= seq["InstallInitialize"]) {
+		t.Errorf("MsiLabSetCmdExe at %d, want between CostFinalize (%d) and InstallInitialize (%d)", s, seq["CostFinalize"], seq["InstallInitialize"])
 	}
 	if s := seq[info.DeferredCA]; s <= seq["InstallFiles"] || s >= seq["InstallFinalize"] {
 		t.Errorf("%s at %d, want between InstallFiles (%d) and InstallFinalize (%d)",

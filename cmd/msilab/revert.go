@@ -125,18 +125,14 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 		byCell[e.Cell] = append(byCell[e.Cell], e)
 	}
 	// Every cell's batch is built, so checked, before anything is sent.
-	type cellBatch struct{ revert, proof []ops.Op }
+	type cellBatch struct{ revert, proof, remove []ops.Op }
 	batches := map[string]cellBatch{}
 	for _, cell := range order {
-		revert, err := journal.RevertOps(byCell[cell])
+		revert, proof, remove, err := journal.RevertProofOps(byCell[cell])
 		if err != nil {
 			return fmt.Errorf("cell %s: %w", cell, err)
 		}
-		proof, err := journal.ProofOps(byCell[cell])
-		if err != nil {
-			return fmt.Errorf("cell %s: %w", cell, err)
-		}
-		batches[cell] = cellBatch{revert, proof}
+		batches[cell] = cellBatch{revert, proof, remove}
 	}
 	s, err := dialResent(ctx, ep)
 	if err != nil {
@@ -153,24 +149,25 @@ func revertHost(ctx context.Context, name string, entries []journal.Entry, inv *
 	ctx = lab.WithLogons(ctx, logons...)
 	for i := len(order) - 1; i >= 0; i-- {
 		cell := order[i]
-		revert, proof := batches[cell].revert, batches[cell].proof
-		if len(revert)+len(proof) > 0 {
+		revert, proof, remove := batches[cell].revert, batches[cell].proof, batches[cell].remove
+		if len(revert)+len(proof)+len(remove) > 0 {
 			// Sent under an ID, so resent (not run again) when its answer is lost.
-			res, err := s.RunBatch(ctx, append(append([]ops.Op(nil), revert...), proof...))
+			res, err := s.RunBatch(ctx, append(append(append([]ops.Op(nil), revert...), proof...), remove...))
 			if err != nil {
 				return err
 			}
-			if err := journal.CheckRevert(res[:len(revert)]); err != nil {
+			reverted := append(append([]ops.Result(nil), res[:len(revert)]...), res[len(revert)+len(proof):]...)
+			if err := journal.CheckRevert(reverted); err != nil {
 				return fmt.Errorf("cell %s: %w", cell, err)
 			}
-			if err := journal.CheckProof(byCell[cell], res[len(revert):]); err != nil {
+			if err := journal.CheckProof(byCell[cell], res[len(revert):len(revert)+len(proof)]); err != nil {
 				return fmt.Errorf("cell %s: cannot show the host is back, the cell stays pending: %w", cell, err)
 			}
 		}
 		if err := j.Append(journal.Entry{Kind: journal.KindDone, Cell: cell, Host: name}); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "reverted %s on %s (%d ops, %d reads match the state before)\n", cell, name, len(revert), len(proof))
+		fmt.Fprintf(stdout, "reverted %s on %s (%d ops, %d reads match the state before)\n", cell, name, len(revert)+len(remove), len(proof))
 	}
 	// The host's records of the runs' batches, and of this revert's, go.
 	forget := []string{j.Run() + "_"}

@@ -39,13 +39,14 @@ func TestMain(m *testing.M) {
 func TestRunBuiltinCatalog(t *testing.T) {
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"run", "--out", out}, &stdout, &stderr)
-	if err != nil {
-		t.Fatalf("msilab run: %v\n%s\n%s", err, stdout.String(), stderr.String())
-	}
+	runErr := run(context.Background(), []string{"run", "--out", out}, &stdout, &stderr)
 	cells, err := results.Read(filepath.Join(out, "results.jsonl"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	awaiting := awaitingFailures(cells)
+	if runErr != nil && awaiting == 0 {
+		t.Fatalf("msilab run: %v\n%s\n%s", runErr, stdout.String(), stderr.String())
 	}
 	if len(cells) < 50 {
 		t.Fatalf("only %d cells", len(cells))
@@ -54,6 +55,9 @@ func TestRunBuiltinCatalog(t *testing.T) {
 	outcomes, remediated := map[string]int{}, 0
 	for _, c := range cells {
 		oses[c.OS] = true
+		if awaitingCause(c) {
+			continue // reproduced; its cause is not in the catalog yet
+		}
 		if c.Status != results.StatusPass {
 			t.Errorf("%s: %s: %s", c.ID, c.Status, c.Reason)
 		}
@@ -94,17 +98,23 @@ func TestRunBuiltinCatalog(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
+	for _, c := range cells {
+		if awaitingCause(c) && c.Remediation != nil { // counted by the summary, not above
+			outcomes[c.Remediation.Outcome()]++
+			remediated++
+		}
+	}
 	if outcomes[results.OutcomeNotApplicable] == 0 || !strings.Contains(string(md), fmt.Sprintf("**%d remediated**: %d recovered · %d fix n/a · %d not recovered",
 		remediated, outcomes[results.OutcomeRecovered], outcomes[results.OutcomeNotApplicable],
 		outcomes[results.OutcomeOverBroad]+outcomes[results.OutcomeNotRecovered])) {
 		t.Errorf("summary.md's remediation counts differ from results.jsonl's outcomes %v:\n%.400s", outcomes, md)
 	}
-	if !strings.Contains(stdout.String(), "0 fail") {
+	if !strings.Contains(stdout.String(), fmt.Sprintf(" %d fail", awaiting)) {
 		t.Errorf("summary line: %s", stdout.String())
 	}
 	// --resume skips every finished cell.
 	stdout.Reset()
-	if err := run(context.Background(), []string{"run", "--out", out, "--resume", "--format", "json"}, &stdout, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"run", "--out", out, "--resume", "--format", "json"}, &stdout, io.Discard); err != nil && awaiting == 0 {
 		t.Fatalf("resume: %v", err)
 	}
 	var again []results.CellResult
@@ -240,6 +250,30 @@ func changed(a, b model.State) int {
 	for _, l := range append(onlyA, onlyB...) {
 		if !strings.HasPrefix(l, "event ") && !strings.HasPrefix(l, "svc msiserver ") {
 			n++
+		}
+	}
+	return n
+}
+
+// awaitingCause reports a cell of a built-in failure whose cause the
+// finding catalog does not know yet (testlab.AwaitingCause) that
+// reproduced its failure: only its remediation may have failed.
+func awaitingCause(c results.CellResult) bool {
+	_, ok := testlab.AwaitingCause[c.Scenario]
+	return ok && (c.Status == results.StatusPass || c.Status == results.StatusFail && strings.HasPrefix(c.Reason, "remediation: "))
+}
+
+// awaitingFailures counts the failed cells that awaitingCause excuses;
+// any other failure makes it 0, so that the run's error is not excused.
+func awaitingFailures(cells []results.CellResult) int {
+	n := 0
+	for _, c := range cells {
+		switch {
+		case c.Status != results.StatusFail:
+		case awaitingCause(c):
+			n++
+		default:
+			return 0
 		}
 	}
 	return n

@@ -162,16 +162,20 @@ func probeOps(fs []faults.Fault, t faults.Target) ([]ops.Op, [][2]int) {
 
 // installOp is the cell's install (or removal) in t's context.
 func installOp(c scenarios.Cell, pkg *pkgInfo, t faults.Target) (ops.Op, error) {
+	logon := c.Scenario.Logon
+	if t.Context != c.Context {
+		logon = "" // a rerun in another context (a fix's RunAs) uses that context's own logon
+	}
 	user := ""
 	if t.Context == ops.ContextStandardUser {
 		user = t.StandardUser
 	}
 	if c.Scenario.Action == scenarios.ActionUninstall {
 		return ops.New(ops.OpMsiUninstall, ops.MsiUninstallArgs{Product: pkg.productCode, Context: t.Context,
-			User: user, Properties: c.Scenario.Properties, UI: c.Scenario.UI})
+			User: user, Properties: c.Scenario.Properties, UI: c.Scenario.UI, Logon: logon})
 	}
 	return ops.New(ops.OpMsiInstall, ops.MsiInstallArgs{Package: pkg.remote, Context: t.Context,
-		User: user, Properties: c.Scenario.Properties, UI: c.Scenario.UI})
+		User: user, Properties: c.Scenario.Properties, UI: c.Scenario.UI, Logon: logon})
 }
 
 // stateLines renders probe results as sorted "op args = value" lines,

@@ -335,11 +335,22 @@ func (cr *CellRun) Cleanup(ctx context.Context) error {
 	if cr.rerun != nil {
 		pre = append([]ops.Op{*cr.rerun}, cr.remProbes...)
 	}
-	revert, err := journal.RevertOps(cr.entries)
+	// An uninstall cell's baseline was read with its setup install in
+	// place: its faults and fixes are reverted and the reads replayed
+	// before that product is removed, so that like is compared with like.
+	entries, setup := cr.entries, []journal.Entry(nil)
+	if cr.cell.Scenario.Action == scenarios.ActionUninstall && len(entries) > 0 && entries[0].Kind == journal.KindInstall {
+		entries, setup = entries[1:], entries[:1]
+	}
+	revert, err := journal.RevertOps(entries)
 	if err != nil {
 		return err
 	}
-	b := append(append(append([]ops.Op(nil), pre...), revert...), cr.probes...)
+	removeSetup, err := journal.RevertOps(setup)
+	if err != nil {
+		return err
+	}
+	b := append(append(append(append([]ops.Op(nil), pre...), revert...), cr.probes...), removeSetup...)
 	if len(b) > 0 {
 		out, err := cr.batch(ctx, b)
 		if err != nil {
@@ -349,10 +360,11 @@ func (cr *CellRun) Cleanup(ctx context.Context) error {
 			cr.recovery(out[:len(pre)])
 		}
 		out = out[len(pre):]
-		if err := journal.CheckRevert(out[:len(revert)]); err != nil {
+		reads := out[len(revert) : len(revert)+len(cr.probes)]
+		if err := journal.CheckRevert(append(append([]ops.Result(nil), out[:len(revert)]...), out[len(revert)+len(cr.probes):]...)); err != nil {
 			return err
 		}
-		cr.res.StateAfter = stateLines(cr.probes, out[len(revert):])
+		cr.res.StateAfter = stateLines(cr.probes, reads)
 	} else {
 		cr.res.StateAfter = cr.res.StateBefore
 	}

@@ -15,6 +15,7 @@ const (
 	ExitServiceFailure        ExitCode = 1601 // ERROR_INSTALL_SERVICE_FAILURE
 	ExitInstallFailure        ExitCode = 1603 // ERROR_INSTALL_FAILURE
 	ExitUnknownProduct        ExitCode = 1605 // ERROR_UNKNOWN_PRODUCT
+	ExitSourceAbsent          ExitCode = 1612 // ERROR_INSTALL_SOURCE_ABSENT
 	ExitAlreadyRunning        ExitCode = 1618 // ERROR_INSTALL_ALREADY_RUNNING
 	ExitPackageOpenFailed     ExitCode = 1619 // ERROR_INSTALL_PACKAGE_OPEN_FAILED
 	ExitPackageInvalid        ExitCode = 1620 // ERROR_INSTALL_PACKAGE_INVALID
@@ -31,6 +32,7 @@ var exitNames = map[ExitCode]string{
 	ExitServiceFailure:        "ERROR_INSTALL_SERVICE_FAILURE",
 	ExitInstallFailure:        "ERROR_INSTALL_FAILURE",
 	ExitUnknownProduct:        "ERROR_UNKNOWN_PRODUCT",
+	ExitSourceAbsent:          "ERROR_INSTALL_SOURCE_ABSENT",
 	ExitAlreadyRunning:        "ERROR_INSTALL_ALREADY_RUNNING",
 	ExitPackageOpenFailed:     "ERROR_INSTALL_PACKAGE_OPEN_FAILED",
 	ExitPackageInvalid:        "ERROR_INSTALL_PACKAGE_INVALID",
@@ -58,6 +60,7 @@ const (
 	MsgDirPrivileges      Message = 1303
 	MsgFileWrite          Message = 1310
 	MsgAnotherInstall     Message = 1500
+	MsgNoSource           Message = 1706
 	MsgServiceAccess      Message = 1719
 	MsgProgramNotRun      Message = 1721
 	MsgProgramFailed      Message = 1722
@@ -73,13 +76,16 @@ const (
 // messageText is the text of each message (D: "Windows Installer Error
 // Messages"; [n] are its arguments). 1722's as logs print it: two spaces
 // before "Action", one after the command (R: Particular/ServicePulse#139,
-// microsoft/winget-pkgs#373544); 1721's and 1723's alike (G).
+// microsoft/winget-pkgs#373544); 1721's with "Action:" after one space
+// (R: stascorp/rdpwrap#409 and the logs of docs/evidence.md#E-custom-action-1721);
+// 1723's as 1722's (G).
 var messageText = map[Message]string{
 	MsgDirPrivileges:      "The installer has insufficient privileges to access this directory: [2].  The installation cannot continue.  Log on as administrator or contact your system administrator.",
 	MsgFileWrite:          "Error writing to file: [3].  System error [2].  Verify that you have access to that directory.",
 	MsgAnotherInstall:     "Another installation is in progress. You must complete that installation before continuing this one.",
+	MsgNoSource:           "An installation package for the product [2] cannot be found. Try the installation again using a valid copy of the installation package '[3]'.",
 	MsgServiceAccess:      "The Windows Installer Service could not be accessed. This can occur if the Windows Installer is not correctly installed. Contact your support personnel for assistance.",
-	MsgProgramNotRun:      "There is a problem with this Windows Installer package. A program required for this install to complete could not be run. Contact your support personnel or package vendor.  Action [2], location: [3], command: [4] ",
+	MsgProgramNotRun:      "There is a problem with this Windows Installer package. A program required for this install to complete could not be run. Contact your support personnel or package vendor. Action: [2], location: [3], command: [4] ",
 	MsgProgramFailed:      "There is a problem with this Windows Installer package. A program run as part of the setup did not finish as expected. Contact your support personnel or package vendor.  Action [2], location: [3], command: [4] ",
 	MsgDLLNotRun:          "There is a problem with this Windows Installer package. A DLL required for this install to complete could not be run. Contact your support personnel or package vendor.  Action [2], entry: [3], library: [4] ",
 	MsgAdminToRemove:      "You must be an Administrator to remove this application. To remove this application, you can log on as an Administrator, or contact your technical support group for assistance.",

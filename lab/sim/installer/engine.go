@@ -158,6 +158,9 @@ type run struct {
 	elevated   bool
 	maint      bool // maintenance mode: the same package is installed
 	remove     bool // REMOVE=ALL
+	// sourceNeeded: a removal by product code whose cached package is gone
+	// needs the source (resolveSource).
+	sourceNeeded bool
 
 	initialized bool // InstallInitialize began the install
 	marked      bool // the in-progress marker was written
@@ -408,6 +411,12 @@ func (r *run) openPackage() (ExitCode, bool) {
 		}
 		r.installed = &p
 		path, tok = p.localPackage, win.SystemToken()
+		if !r.m.FS().Exists(path) {
+			// The cached package is gone: the service looks for the
+			// source instead (resolveSource).
+			r.sourceNeeded = true
+			return 0, true
+		}
 	}
 	data, err := r.m.FS().ReadFile(tok, path)
 	if err != nil {

@@ -724,3 +724,150 @@ func TestRestartRequired(t *testing.T) {
 		t.Fatalf("permachine: exit %v, rules %v", res.ExitCode, res.Rules)
 	}
 }
+
+// A target the installing token cannot write (docs/evidence.md#E-target-acl):
+// a folder it cannot create, or an existing folder that takes no new file
+// from it, is Error 1303 with the folder; an existing file it cannot
+// replace is Error 1310 with the system error and the file. Each rolls
+// back to the state before.
+func TestTargetDenied(t *testing.T) {
+	const (
+		msilab  = `C:\Program Files (x86)\MsiLab`
+		product = msilab + `\PerMachine`
+		deny    = "D:(D;OICI;0x116;;;SY)"
+	)
+	failed := func(msg Message, note string, text string) outcome {
+		return outcome{exit: ExitInstallFailure, messages: []Message{msg},
+			log:    []string{note, "Product: MsiLab PerMachine -- Error " + text, "Error " + text, "InstallFinalize. Return value 3.", "MainEngineThread is returning 1603"},
+			events: []uint32{EventTransactionBegin, 10000 + uint32(msg), EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"}
+	}
+	dirText := "1303. The installer has insufficient privileges to access this directory: " + product + ".  The installation cannot continue."
+	for _, tc := range []struct {
+		name  string
+		setup func(l *testLab)
+		want  outcome
+	}{
+		{"the parent denies SYSTEM new folders", func(l *testLab) {
+			must(t, l.m.FS().MkdirAll(win.SystemToken(), msilab))
+			l.setSDDL(msilab, deny)
+		}, failed(MsgDirPrivileges, "Note: 1: 1303 2: "+product+" ", dirText)},
+		{"the product folder denies SYSTEM new files", func(l *testLab) {
+			must(t, l.m.FS().MkdirAll(win.SystemToken(), product))
+			l.setSDDL(product, deny)
+		}, failed(MsgDirPrivileges, "Note: 1: 1303 2: "+product+" ", dirText)},
+		{"the file denies SYSTEM write", func(l *testLab) {
+			must(t, l.m.FS().MkdirAll(win.SystemToken(), product))
+			must(t, l.m.FS().WriteFile(win.SystemToken(), product+`\readme.txt`, []byte("old")))
+			l.setSDDL(product+`\readme.txt`, "D:(D;;0x116;;;SY)")
+		}, failed(MsgFileWrite, "Note: 1: 1310 2: 5 3: "+product+`\readme.txt `,
+			"1310. Error writing to file: "+product+`\readme.txt.  System error 5.`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, "")
+			tc.setup(l)
+			before := l.m.State()
+			check(t, l.install("permachine", win.KindAdminElevated, UINone), tc.want)
+			onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
+			for _, s := range append(onlyBefore, onlyAfter...) {
+				if !strings.HasPrefix(s, "event ") && !strings.HasPrefix(s, "svc msiserver state=") { // started on demand
+					t.Errorf("rollback left a change: %s", s)
+				}
+			}
+		})
+	}
+}
+
+// A custom action whose program is not there cannot be run: Error 1721
+// with the action, the program and its command line, no exit code line,
+// rollback (docs/evidence.md#E-custom-action-1721). With the program in
+// place the engine no longer says it is missing (what it runs then is
+// the simulator's limit, custom-action-emulated).
+func TestCustomActionMissingProgram(t *testing.T) {
+	const prog = `C:\Program Files (x86)\MsiLab\CaMissingExe\MsiLabSetup.exe`
+	l := newLab(t, "")
+	before := l.m.State()
+	res := l.install("ca-missing-exe", win.KindAdminElevated, UINone)
+	check(t, res, outcome{exit: ExitInstallFailure, messages: []Message{MsgProgramNotRun},
+		log: []string{"CustomActionSchedule(Action=MsiLabDeferredMissingExe,ActionType=3122,Source=" + prog + ",Target=/quiet,)",
+			"Note: 1: 1721 2: MsiLabDeferredMissingExe 3: " + prog + " 4: /quiet ",
+			"Product: MsiLab CustomAction Missing Exe -- Error 1721. There is a problem with this Windows Installer package. A program required for this install to complete could not be run. " +
+				"Contact your support personnel or package vendor. Action: MsiLabDeferredMissingExe, location: " + prog + ", command: /quiet ",
+			"InstallFinalize. Return value 3.", "Executing op: Header(", "MainEngineThread is returning 1603"},
+		notLog: []string{"returned actual error code"},
+		events: []uint32{EventTransactionBegin, 11721, EventInstallFailed, EventInstalled, EventTransactionEnd}, status: "1603"})
+	if !slices.Contains(res.Rules, RuleCustomActionMissing) {
+		t.Errorf("rules %v lack %s", res.Rules, RuleCustomActionMissing)
+	}
+	onlyBefore, onlyAfter := model.DiffState(before, l.m.State())
+	for _, s := range append(onlyBefore, onlyAfter...) {
+		if !strings.HasPrefix(s, "event ") && !strings.HasPrefix(s, "svc msiserver state=") {
+			t.Errorf("rollback left a change: %s", s)
+		}
+	}
+
+	must(t, l.m.FS().MkdirAll(win.SystemToken(), prog[:strings.LastIndexByte(prog, '\\')]))
+	must(t, l.m.FS().WriteFile(win.SystemToken(), prog, []byte("MZ")))
+	res = l.install("ca-missing-exe", win.KindAdminElevated, UINone)
+	if slices.Contains(res.Rules, RuleCustomActionMissing) || !slices.Contains(res.Rules, RuleCustomActionRun) {
+		t.Errorf("with the program there: rules %v", res.Rules)
+	}
+	// Programs are looked up by full path only.
+	for _, tc := range []struct {
+		base           int
+		source, target string
+		want           string
+	}{
+		{50, prog, "/quiet", prog},
+		{18, prog, "", prog},
+		{34, `C:\Program Files (x86)\MsiLab\`, `"C:\Tools\a b.exe" --x`, `C:\Tools\a b.exe`},
+		{34, `C:\Program Files (x86)\MsiLab\`, `bin\tool.exe /s`, `C:\Program Files (x86)\MsiLab\bin\tool.exe`},
+		{34, `C:\Program Files (x86)\MsiLab\`, `cmd.exe /c del x`, ""}, // a PATH search: not modelled
+		{2, "BinaryKey", "/s", ""},
+		{1, "Dll", "Entry", ""},
+	} {
+		if got := caProgram(tc.base, tc.source, tc.target); got != tc.want {
+			t.Errorf("caProgram(%d, %q, %q) = %q, want %q", tc.base, tc.source, tc.target, got, tc.want)
+		}
+	}
+}
+
+// The product's source list is registered; a removal by product code
+// whose cached package is gone runs from the source, and with the source
+// gone too fails with 1612 and the SOURCEMGMT lines, before any action
+// (docs/evidence.md#E-source-missing).
+func TestSourceResolution(t *testing.T) {
+	l := newLab(t, "")
+	info, _ := testpkgs.Lookup("permachine")
+	check(t, l.install("permachine", win.KindAdminElevated, UINone), outcome{exit: ExitSuccess,
+		events: []uint32{EventTransactionBegin, EventInstallSucceeded, EventInstalled, EventTransactionEnd}, status: "0"})
+	key := productsKey(win.SIDSystem, packGUID(info.ProductCode)) + `\SourceList`
+	for name, want := range map[string]string{"PackageName": "permachine.msi", "LastUsedSource": "n;1;" + pkgDir + `\`} {
+		if v, err := l.m.Registry().GetValue(win.SystemToken(), key, name); err != nil || v.Str != want {
+			t.Errorf("%s\\%s = %q, %v; want %q", key, name, v.Str, err, want)
+		}
+	}
+	p, ok := findProduct(l.m, info.ProductCode, win.SIDSystem)
+	if !ok {
+		t.Fatal("not registered")
+	}
+	sys := win.SystemToken()
+	must(t, l.m.FS().Remove(sys, p.localPackage))
+	src, err := l.m.FS().ReadFile(sys, pkgDir+`\permachine.msi`)
+	must(t, err)
+	must(t, l.m.FS().Remove(sys, pkgDir+`\permachine.msi`))
+	res := l.uninstall("permachine", win.KindAdminElevated)
+	check(t, res, outcome{exit: ExitSourceAbsent, messages: []Message{MsgNoSource},
+		log: []string{"MSI (s)", "Warning: Local cached package '" + p.localPackage + "' is missing.",
+			"SOURCEMGMT: Trying source " + pkgDir + `\.`, "Note: 1: 2203 2: " + pkgDir + `\permachine.msi 3: -2147287038 `,
+			"SOURCEMGMT: Failed to resolve source", "MainEngineThread is returning 1612", "MSI (c)", "MainEngineThread is returning 1612"},
+		notLog: []string{"Action start"}})
+	if !slices.Contains(res.Rules, RuleSourceAbsent) {
+		t.Errorf("rules %v", res.Rules)
+	}
+	// The source back: the removal runs from it.
+	must(t, l.m.FS().WriteFile(sys, pkgDir+`\permachine.msi`, src))
+	res = l.uninstall("permachine", win.KindAdminElevated)
+	if res.ExitCode != ExitSuccess || !strings.Contains(res.Log, "Package we're running from ==> "+pkgDir+`\permachine.msi`) {
+		t.Errorf("removal from the source: exit %v\n%s", res.ExitCode, res.Log)
+	}
+}

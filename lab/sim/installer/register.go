@@ -153,6 +153,14 @@ func (r *run) register() bool {
 		productsKey(sid, packed): {
 			model.SZ("ProductName", r.props["ProductName"]), model.SZ("PackageCode", packGUID(r.pkg.packageCode)),
 			model.DWORD("Language", uint32(atoi(r.props["ProductLanguage"])))},
+		// The source list: where a maintenance run looks for the package
+		// when it needs the source (D: "Source List"; LastUsedSource is
+		// type;index;source, n a network or local folder; the Media entry G).
+		productsKey(sid, packed) + `\SourceList`: {
+			model.SZ("PackageName", r.pkgPath[strings.LastIndexByte(r.pkgPath, '\\')+1:]),
+			model.ExpandSZ("LastUsedSource", "n;1;"+parentDir(r.pkgPath)+`\`)},
+		productsKey(sid, packed) + `\SourceList\Net`:   {model.ExpandSZ("1", parentDir(r.pkgPath)+`\`)},
+		productsKey(sid, packed) + `\SourceList\Media`: {model.SZ("1", ";")},
 		arp: {
 			model.SZ("DisplayName", r.props["ProductName"]), model.SZ("DisplayVersion", r.props["ProductVersion"]),
 			model.SZ("Publisher", r.props["Manufacturer"]), model.SZ("InstallDate", date),

@@ -15,32 +15,34 @@ type Rule struct {
 
 // Rule IDs. A Result lists the ones that decided its outcome.
 const (
-	RuleServiceUnavailable = "service-unavailable"
-	RuleServiceDemandStart = "service-demand-start"
-	RuleClientTemp         = "client-temp"
-	RulePackageOpen        = "package-open"
-	RuleDisableMSIAlways   = "disablemsi-always"
-	RuleDisableMSINonAdmin = "disablemsi-nonadmin"
-	RuleExecutionMutex     = "execution-mutex"
-	RuleServiceAccess      = "service-access-1601"
-	RuleElevateAdmin       = "elevate-admin"
-	RuleElevateConsent     = "elevate-consent"
-	RuleAlwaysElevated     = "always-install-elevated"
-	RuleLUASilent          = "lua-silent-1925"
-	RuleLUAUninstall       = "lua-uninstall-1730"
-	RuleMarkerDenied       = "marker-denied-2503-2502"
-	RuleMarkerPathMissing  = "marker-path-missing-2203"
-	RuleInstallerMissing   = "installer-missing-2755"
-	RuleTargetDenied       = "target-denied"
-	RuleCustomActionFailed = "custom-action-1722"
-	RuleCustomActionRun    = "custom-action-emulated"
-	RuleMaintenance        = "maintenance-reconfigure"
-	RuleOtherVersion       = "other-version-1638"
-	RuleNotInstalled       = "uninstall-unknown-product"
-	RuleSuccess            = "install-success"
-	RuleUninstallSuccess   = "uninstall-success"
-	RuleEvents             = "events"
-	RuleRestart            = "restart-3010"
+	RuleServiceUnavailable  = "service-unavailable"
+	RuleServiceDemandStart  = "service-demand-start"
+	RuleClientTemp          = "client-temp"
+	RulePackageOpen         = "package-open"
+	RuleDisableMSIAlways    = "disablemsi-always"
+	RuleDisableMSINonAdmin  = "disablemsi-nonadmin"
+	RuleExecutionMutex      = "execution-mutex"
+	RuleServiceAccess       = "service-access-1601"
+	RuleElevateAdmin        = "elevate-admin"
+	RuleElevateConsent      = "elevate-consent"
+	RuleAlwaysElevated      = "always-install-elevated"
+	RuleLUASilent           = "lua-silent-1925"
+	RuleLUAUninstall        = "lua-uninstall-1730"
+	RuleMarkerDenied        = "marker-denied-2503-2502"
+	RuleMarkerPathMissing   = "marker-path-missing-2203"
+	RuleInstallerMissing    = "installer-missing-2755"
+	RuleTargetDenied        = "target-denied"
+	RuleCustomActionFailed  = "custom-action-1722"
+	RuleCustomActionRun     = "custom-action-emulated"
+	RuleCustomActionMissing = "custom-action-1721"
+	RuleMaintenance         = "maintenance-reconfigure"
+	RuleOtherVersion        = "other-version-1638"
+	RuleNotInstalled        = "uninstall-unknown-product"
+	RuleSourceAbsent        = "source-absent-1612"
+	RuleSuccess             = "install-success"
+	RuleUninstallSuccess    = "uninstall-success"
+	RuleEvents              = "events"
+	RuleRestart             = "restart-3010"
 )
 
 // rules is the catalog, in the order the engine meets them.
@@ -98,12 +100,17 @@ var rules = []Rule{
 		"before Action start InstallInitialize: Note: 1: 2203 ... 3: -2147287038 twice, Server not locked: locking for product {ProductCode}, Note: 1: 2203 ... 3: -2147287037; then DEBUG: Error 2203; exit 1603; events 10005, 11708, 1033 (1603)",
 		"R",
 		"docs/evidence.md#E-installer-missing: intel/haxm#163 (the log), programmerah.com's report of 2203 from a C:\\Windows\\TEMP that was a file (the trigger)"},
-	{RuleTargetDenied, "a target folder or file cannot be created by the token that installs files (LocalSystem when elevated, the user otherwise)",
-		"Error 1303 (folder) or 1310 (file); rollback; exit 1603; events 1130x/11310, 11708, 1033 (1603)", "D (messages), G (points of the check)",
-		"docs/evidence.md#E-target-denied; Windows Installer error messages 1303 and 1310 (D)"},
+	{RuleTargetDenied, "a target folder or file cannot be created by the token that installs files (LocalSystem when elevated, the user otherwise): a folder it cannot create, an existing folder that takes no new file from it, an existing file it cannot replace",
+		"Note: 1: 1303 2: <folder> and Error 1303 naming the folder (the first two), Note: 1: 1310 2: <system error> 3: <file> and Error 1310 (the file); rollback; exit 1603; events 11303/11310, 11708, 1033 (1603)",
+		"D (messages), R (1303 for an existing folder that denies the installer), G (points of the check)",
+		"docs/evidence.md#E-target-denied and docs/evidence.md#E-target-acl; Windows Installer error messages 1303 and 1310 (D); EDDiscovery/EDDiscovery#2057, sqlitebrowser/sqlitebrowser#1841"},
 	{RuleCustomActionFailed, "a deferred EXE custom action (types 2, 18, 34, 50) without 'continue on error' exits non-zero",
 		"CustomAction <CA> returned actual error code N, Note: 1: 1722, Product: ... -- Error 1722. ..., Error 1722. ...; Action ended ...: InstallFinalize. Return value 3.; rollback; exit 1603; events 11722, 11708, 1033 (1603)", "D (the error), R (the log)",
 		"docs/evidence.md#E-custom-action; Custom Action Return Processing Options; error 1722 (D); Particular/ServicePulse#139, microsoft/winget-pkgs#196915"},
+	{RuleCustomActionMissing, "an EXE custom action's program (a full path: its source, or a type 34's first word) is not a file, e.g. a program the package never installs",
+		"Note: 1: 1721 2: <action> 3: <location> 4: <command>, Product: ... -- Error 1721. ..., Error 1721. ... Action: <action>, location: <location>, command: <command>; a deferred one ends InstallFinalize (or InstallExecute) with Return value 3; rollback; exit 1603; events 11721, 11708, 1033 (1603); no 'returned actual error code' line",
+		"D (the message), R (the log and the trigger)",
+		"docs/evidence.md#E-custom-action-1721; Windows Installer error 1721 (D); stascorp/rdpwrap#409, DNSCrypt/SimpleDnsCrypt#157"},
 	{RuleCustomActionRun, "an EXE custom action runs in the simulator",
 		"only `cmd.exe /c exit N` is emulated (exit N); any other program fails with Error 1721; DLL and script custom actions fail with Error 1723",
 		"G (a limit of the simulator)", "docs/evidence.md#E-custom-action-emulation"},
@@ -114,6 +121,10 @@ var rules = []Rule{
 	{RuleOtherVersion, "installing a package whose ProductCode is installed from another package code",
 		"exit 1638; nothing changes; log: 1638's text, the ProductCode, Product: X -- Configuration failed., Windows Installer reconfigured the product. ... (the installed version) ... Reconfiguration success or error status: 1638.; events 11729 and 1035 (1638)",
 		"D (code), R (log and events), G (that the service writes them in a /qn install)", "docs/evidence.md#E-other-version; ERROR_PRODUCT_VERSION (D); hbons/SparkleShare#649, schubergphilis/mod_security#50"},
+	{RuleSourceAbsent, "a removal by product code whose cached package (C:\\Windows\\Installer\\<x>.msi) is gone, and whose source list's last used source no longer holds the package",
+		"the service logs Warning: Local cached package '<path>' is missing., the SOURCEMGMT lines (Trying source <folder>., Note: 1: 2203 with the package, Source is invalid due to missing/inaccessible package., Note: 1: 1706 ... through the net, media and URL lists), SOURCEMGMT: Failed to resolve source, MainEngineThread is returning 1612; no action runs; exit 1612; no event modelled",
+		"D (the code), R (the SOURCEMGMT lines, the cached package warning), G (the order around the warning, the events)",
+		"docs/evidence.md#E-source-missing; ERROR_INSTALL_SOURCE_ABSENT (D); owncloud/client#6861"},
 	{RuleNotInstalled, "uninstalling a product that is not installed in the user's context or per-machine",
 		"exit 1605", "D", "docs/evidence.md#E-unknown-product; ERROR_UNKNOWN_PRODUCT (D)"},
 	{RuleSuccess, "nothing stops the install",

@@ -71,7 +71,13 @@ func (r *run) installFile(f fileRow) scriptOp {
 		tok := r.opToken()
 		created, err := mkdirs(r.m, tok, dir)
 		r.undoRemove(created)
-		if err != nil {
+		_, statErr := r.m.FS().Stat(path)
+		// A folder that exists but takes no new file from the token is
+		// reported as the folder too, not as the file (R: sqlitebrowser/
+		// sqlitebrowser#1841, EDDiscovery/EDDiscovery#2057: an existing
+		// install folder denying access gives 1303 with the folder;
+		// docs/evidence.md#E-target-acl).
+		if err != nil || statErr != nil && !r.canWrite(tok, dir) {
 			r.rule(RuleTargetDenied)
 			r.log.note("s", MsgDirPrivileges, dir)
 			r.raise(MsgDirPrivileges, dir)
@@ -387,6 +393,15 @@ func (r *run) runCustomAction(ca caRow, tok *win.Token) int {
 		r.raise(MsgDLLNotRun, ca.name, source, target)
 		return 3
 	}
+	if prog := caProgram(base, source, target); prog != "" && !r.programExists(prog) {
+		// The program is not there: it cannot be started (R: the logs of
+		// docs/evidence.md#E-custom-action-1721, the note's arguments
+		// being the action, where the program is and the command line).
+		r.rule(RuleCustomActionMissing)
+		r.log.note("s", MsgProgramNotRun, ca.name, source, target)
+		r.raise(MsgProgramNotRun, ca.name, source, target)
+		return 3
+	}
 	exe := strings.ToLower(source[strings.LastIndexByte(source, '\\')+1:])
 	m := exitCommand.FindStringSubmatch(target)
 	if exe != "cmd.exe" || m == nil {
@@ -409,6 +424,48 @@ func (r *run) runCustomAction(ca caRow, tok *win.Token) int {
 	r.log.note("s", MsgProgramFailed, ca.name, source, target)
 	r.raise(MsgProgramFailed, ca.name, source, target)
 	return 3
+}
+
+// caProgram is the file an EXE custom action starts, when it is a full
+// path: its source (types 18, 50), or the first word of a type 34's
+// command line, relative to its folder. "" when it is not a path the
+// simulator can look up: a Binary table stream (type 2) or a bare name
+// that Windows would search the PATH for (not modelled, G).
+func caProgram(base int, source, target string) string {
+	prog := source
+	if base == 34 {
+		t := strings.TrimSpace(target)
+		if strings.HasPrefix(t, `"`) {
+			t = t[1:]
+			if i := strings.IndexByte(t, '"'); i >= 0 {
+				t = t[:i]
+			}
+		} else if i := strings.IndexAny(t, " \t"); i >= 0 {
+			t = t[:i]
+		}
+		prog = t
+		if !isAbsPath(prog) && prog != "" && strings.Contains(prog, `\`) {
+			prog = strings.TrimSuffix(source, `\`) + `\` + prog
+		}
+	}
+	if base&0x7 != 2 || base == 2 || !isAbsPath(prog) {
+		return ""
+	}
+	return prog
+}
+
+func isAbsPath(p string) bool { return len(p) > 3 && p[1] == ':' && p[2] == '\\' }
+
+// programExists reports whether a custom action's program is a file. The
+// model holds only what installs and faults put there, and of C:\Windows
+// only msiexec.exe and msi.dll: a program under C:\Windows (cmd.exe) is
+// taken as there (G, a limit of the simulator).
+func (r *run) programExists(prog string) bool {
+	if strings.HasPrefix(strings.ToLower(prog), `c:\windows\`) {
+		return true
+	}
+	fi, err := r.m.FS().Stat(prog)
+	return err == nil && !fi.Dir
 }
 
 // rollback undoes the script's changes, newest first, after the failed

@@ -35,6 +35,9 @@ func (r *run) server() ExitCode {
 	r.log.s("Machine policy value 'Debug' is 0")
 	r.log.runEngine(r.log.s, r.target())
 	r.log.s("Machine policy value 'DisableUserInstalls' is 0")
+	if r.sourceNeeded && !r.resolveSource() {
+		return ExitSourceAbsent
+	}
 	// Is an install suspended? No marker: file not found, the normal case
 	// (R: prometheus-community/windows_exporter#333).
 	r.log.note("s", MsgCannotOpenDB, markerPath, stgFileNotFound)
