@@ -158,6 +158,12 @@ func missingFullControl(sd win.SecurityDescriptor) []string {
 // lacks lists what tok (named by sid) lacks of full control on the folder
 // sd and on what SYSTEM creates in it.
 func lacks(sd win.SecurityDescriptor, sid win.SID, tok *win.Token) []string {
+	return lacksNeed(sd, sid, tok, win.FileAllAccess)
+}
+
+// lacksNeed lists what tok (named by sid) lacks of self on the folder sd
+// and of full control on what SYSTEM creates in it.
+func lacksNeed(sd win.SecurityDescriptor, sid win.SID, tok *win.Token, self win.AccessMask) []string {
 	if sd.DACL.Null {
 		return nil
 	}
@@ -172,9 +178,13 @@ func lacks(sd win.SecurityDescriptor, sid win.SID, tok *win.Token) []string {
 		sd    win.SecurityDescriptor
 	}{{"the folder", sd}, {"its files", child(sd.DACL, false)}, {"its subfolders", sub}, {"files further down", child(sub.DACL, false)}}
 	var out []string
-	for _, p := range places {
+	for i, p := range places {
+		need := win.FileAllAccess
+		if i == 0 {
+			need = self
+		}
 		granted, _ := win.AccessCheck(&p.sd, tok, win.MaximumAllowed, win.FileMapping)
-		if miss := win.FileAllAccess &^ granted; miss != 0 {
+		if miss := need &^ granted; miss != 0 {
 			out = append(out, fmt.Sprintf("%s lacks (%s) on %s", win.DisplayName(sid), win.ICACLSRights(miss), p.where))
 		}
 	}

@@ -46,6 +46,12 @@ type Cause struct {
 	// Probes are the reads Host needs: ProbeOps takes each once, and a
 	// read HostState has no field for is decoded with HostState.Value.
 	Probes func(t faults.Target) []ops.Op
+	// RunProbes are reads that depend on the run's evidence (a folder a
+	// message names): the engine takes them once the failed run is read,
+	// each once, after ProbeOps, and again with every probe after a fix;
+	// Host and the cause's fixes read them back with HostState.RunProbes
+	// and HostState.Result.
+	RunProbes func(t faults.Target, in *Input) []ops.Op
 	// Host reads the probed state (nil: the host cannot show it).
 	Host func(h *HostView) HostVerdict
 	// Rank orders findings of equal confidence (lower first).

@@ -27,7 +27,7 @@ func init() {
 		Label:   "D (1721, 1723), R (WixQuietExec's lines)",
 		Sources: []string{"docs/evidence.md#E-ca-authoring", "docs/evidence.md#E-custom-action-emulation",
 			"https://learn.microsoft.com/en-us/windows/win32/msi/windows-installer-error-messages"},
-		NoScenario: "none yet: a scenario whose custom action names a program that does not exist is to come with its fault",
+		Scenario:   "custom-action-missing-exe",
 		NoFix:      "the package names a program, DLL or command line that cannot run: fix the package (quote the command's path, ship the file); nothing on the host is wrong",
 		RuledOutBy: "the action's program existing at its location and its command line quoted (collect the lines above the first 'Return value 3')",
 		Signature:  []Sig{Msg(1721), Msg(1723), sigWixQuietFailed},

@@ -18,8 +18,10 @@ func init() {
 		Label:   "R (outcome, log, logons refused), G (the right the connection checks)",
 		Sources: []string{"docs/evidence.md#E-service-access", "docs/evidence.md#E-connect-codes",
 			"https://learn.microsoft.com/en-us/windows/win32/msi/error-codes"},
-		NoScenario: "none yet: the lab's contexts log on interactively; msi.install with logon s4u-task reproduces it by hand",
-		Fixes:      []string{"run-elevated"},
+		Scenario: "service-access-batch-logon",
+		NoFix: "the logon is the cause, not the host: the service refuses a non-admin's msiexec from a batch or network logon, " +
+			"so run the install from an interactive logon (a console, RunAs) or elevated; re-registering, restarting or " +
+			"reconfiguring the service changes nothing",
 		RuledOutBy: "the same account's install from an interactive logon (RunAs, a console) reaching the service (MSI (s) lines); " +
 			"an administrator's or SYSTEM's msiexec over the same transport is accepted",
 		Signature: []Sig{sigAccessDenied, Client(Exit(1601))},

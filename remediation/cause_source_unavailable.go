@@ -29,8 +29,10 @@ func init() {
 		Sources: []string{"docs/evidence.md#E-source-absent", "https://learn.microsoft.com/en-us/windows/win32/msi/error-codes",
 			"https://learn.microsoft.com/en-us/windows/win32/msi/windows-installer-error-messages",
 			"https://github.com/wixtoolset/issues/issues/5980"},
-		NoScenario: "none yet: no built-in scenario removes a product's cached source before its repair",
-		NoFix:      "give the install its source again: run the repair or removal from the original package (msiexec /fv path\\to\\package.msi), or restore the package at its last used source",
+		Scenario: "source-missing-uninstall",
+		NoFix: "the install needs the product's original package (the same package code), which nothing on the host holds any more: " +
+			"run the repair or removal from a copy of it (msiexec /x path\\to\\package.msi, msiexec /fv path\\to\\package.msi), " +
+			"or put it back at the last used source (the product's SourceList LastUsedSource and PackageName) and run it again",
 		RuledOutBy: "the package present at the last used source (LastUsedSource under the product's SourceList key); " +
 			"the .ipi and package 2203 lines of such a log are the engine's look-ups, not the 2503 family",
 		Signature: []Sig{Exit(1612), Msg(1706), Note(1706), Msg(1612), sigSourceFailed},

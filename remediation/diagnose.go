@@ -34,18 +34,24 @@ const (
 //     differs from it and blocks nothing;
 //   - 0.2 for a cause the run shows that the host no longer does.
 func Diagnose(st *HostState, run *ops.MsiRun, context string) []Finding {
-	var in *Input
-	if run != nil {
-		in = newInput(msilog.ParseString(run.Log), run.ExitCode, run.Events)
-		in.Uninstall = in.Uninstall || run.Action == "uninstall"
-		if context == "" {
-			context = run.Context
-		}
+	in := runInput(run)
+	if run != nil && context == "" {
+		context = run.Context
 	}
 	if context == "" && st != nil {
 		context = st.Target.Context
 	}
 	return diagnose(st, in, context)
+}
+
+// runInput is a run's evidence (nil without a run).
+func runInput(run *ops.MsiRun) *Input {
+	if run == nil {
+		return nil
+	}
+	in := newInput(msilog.ParseString(run.Log), run.ExitCode, run.Events)
+	in.Uninstall = in.Uninstall || run.Action == "uninstall"
+	return in
 }
 
 // DiagnoseLog names the causes a verbose log shows, complete or a pasted
@@ -197,6 +203,7 @@ func (d *diag) logVerdict(c Cause, v LogVerdict, hostOf map[string]HostVerdict) 
 		}
 	}
 	f := d.add(c.ID, conf, scenario, v.Lines, notes...)
+	f.fromRun = true
 	for _, r := range v.RuledOut {
 		if !slices.Contains(f.RuledOut, r) {
 			f.RuledOut = append(f.RuledOut, r)
@@ -205,15 +212,16 @@ func (d *diag) logVerdict(c Cause, v LogVerdict, hostOf map[string]HostVerdict) 
 }
 
 // holds reports whether a finding's cause is still there in st for an
-// install run in context: the cause's host condition. Causes only a run
-// shows (a custom action) hold until a rerun.
-func holds(id string, st *HostState, context string) bool {
+// install run in context, in is the failed run's evidence (nil: none):
+// the cause's host condition. Causes only a run shows (a custom action)
+// hold until a rerun.
+func holds(id string, st *HostState, context string, in *Input) bool {
 	c, ok := LookupCause(id)
 	if !ok || c.Host == nil {
 		return true
 	}
 	hs := readSignals(st, context)
-	return c.Host(&HostView{St: st, Sig: &hs, Context: context}).Holds
+	return c.Host(&HostView{St: st, Sig: &hs, Context: context, In: in}).Holds
 }
 
 // fixOrder puts run-elevated before relax-disable-msi when DisableMSI

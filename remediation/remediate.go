@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,6 +94,12 @@ func Remediate(ctx context.Context, s lab.Session, t faults.Target, run *ops.Msi
 			return nil, err
 		}
 	}
+	// Then the reads the run's evidence asks for (a folder a message names).
+	in := runInput(run)
+	before, err := e.runProbes(ctx, in, before)
+	if err != nil {
+		return nil, err
+	}
 	rep := e.rep
 	rep.Before, rep.After = before, before
 	rep.Findings = Diagnose(before, run, t.Context)
@@ -102,10 +109,11 @@ func Remediate(ctx context.Context, s lab.Session, t faults.Target, run *ops.Msi
 			todo = append(todo, f)
 		}
 	}
+	todo = runFailureOnly(todo)
 	rep.Plan = Plan(todo, before)
 	if opts.DryRun {
 		for _, f := range todo {
-			if holds(f.ID, before, t.Context) {
+			if holds(f.ID, before, t.Context, in) {
 				rep.Unresolved = append(rep.Unresolved, f.ID)
 			}
 		}
@@ -115,7 +123,7 @@ func Remediate(ctx context.Context, s lab.Session, t faults.Target, run *ops.Msi
 	applied := map[string]bool{}
 	for _, f := range todo {
 		for _, name := range f.Fixes {
-			if !holds(f.ID, cur, e.context()) {
+			if !holds(f.ID, cur, e.context(), in) {
 				break
 			}
 			if applied[name] {
@@ -137,13 +145,31 @@ func Remediate(ctx context.Context, s lab.Session, t faults.Target, run *ops.Msi
 			cur = after
 			rep.After = cur
 		}
-		if holds(f.ID, cur, e.context()) {
+		if holds(f.ID, cur, e.context(), in) {
 			rep.Unresolved = append(rep.Unresolved, f.ID)
 		}
 	}
 	rep.Resolved = len(rep.Unresolved) == 0
 	rep.RunAs = e.runAs
 	return rep, nil
+}
+
+// runFailureOnly narrows the findings to fix: when the first is the
+// run's own failure and no host fix applies to it (a package's custom
+// action, the logon msiexec ran from), a fix for a cause the run does not
+// show would change the host without making this install succeed, so
+// those findings are reported, not fixed.
+func runFailureOnly(todo []Finding) []Finding {
+	if len(todo) == 0 || !todo[0].fromRun || len(todo[0].Fixes) > 0 {
+		return todo
+	}
+	var out []Finding
+	for _, f := range todo {
+		if f.fromRun {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // engine applies steps on one host.
@@ -154,6 +180,38 @@ type engine struct {
 	probes []ops.Op
 	rep    *Report
 	runAs  string
+	// run are the causes' reads of the run's evidence (Cause.RunProbes).
+	run map[string][]ops.Op
+}
+
+// runProbes takes the reads the causes ask of the run's evidence that
+// before lacks (one batch) and adds them to before and to every later
+// probe.
+func (e *engine) runProbes(ctx context.Context, in *Input, before *HostState) (*HostState, error) {
+	byCause, extra := runProbeOps(e.t, in, before.Probes)
+	if byCause == nil {
+		return before, nil
+	}
+	e.run = byCause
+	for _, list := range byCause {
+		for _, op := range list {
+			if !slices.ContainsFunc(e.probes, func(o ops.Op) bool { return sameOp(o, op) }) {
+				e.probes = append(e.probes, op)
+			}
+		}
+	}
+	st := before
+	if len(extra) > 0 {
+		res, err := e.batch(ctx, extra)
+		if err != nil {
+			return nil, err
+		}
+		if st, err = ReadState(e.t, append(slices.Clone(before.Probes), extra...), append(slices.Clone(before.Results), res...)); err != nil {
+			return nil, err
+		}
+	}
+	st.RunProbes = byCause
+	return st, nil
 }
 
 // context is the install context the rerun will use.
@@ -181,7 +239,11 @@ func (e *engine) probe(ctx context.Context) (*HostState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ReadState(e.t, e.probes, res)
+	st, err := ReadState(e.t, e.probes, res)
+	if st != nil {
+		st.RunProbes = e.run
+	}
+	return st, err
 }
 
 // changeAndProbe sends changes followed by the probes: their results and
@@ -192,6 +254,9 @@ func (e *engine) changeAndProbe(ctx context.Context, change []ops.Op) ([]ops.Res
 		return nil, nil, err
 	}
 	st, err := ReadState(e.t, e.probes, res[len(change):])
+	if st != nil {
+		st.RunProbes = e.run
+	}
 	return res[:len(change)], st, err
 }
 

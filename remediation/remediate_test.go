@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/msilab/msilab/faults"
-	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/model"
@@ -51,6 +50,15 @@ func logFirst(scenario string) []string {
 		return alt
 	}
 	return []string{firstFinding[scenario]}
+}
+
+// noFixEvidence is what the finding of a failure without a host fix must
+// quote: the action and its command, the refused connection, the source.
+var noFixEvidence = map[string][]string{
+	"custom-action-fails":        {"MsiLabDeferredFail", "/c exit"},
+	"custom-action-missing-exe":  {"MsiLabDeferredMissingExe", `MsiLabSetup.exe`, "/quiet"},
+	"service-access-batch-logon": {"Failed to connect to server. Error: 0x80070005", "1601"},
+	"source-missing-uninstall":   {"1706", "1612"},
 }
 
 // testProfiles are the OS profiles the closed loop runs on: all of them,
@@ -101,12 +109,6 @@ func TestRemediateBuiltinFailures(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range cells {
 		seen[c.Scenario.Name] = true
-		if _, ok := testlab.AwaitingCause[c.Scenario.Name]; ok {
-			if f, named := firstFinding[c.Scenario.Name]; named {
-				t.Errorf("%s: finding %s names it now: remove it from testlab.AwaitingCause (internal/testlab)", c.ID, f)
-			}
-			continue
-		}
 		if _, ok := firstFinding[c.Scenario.Name]; !ok {
 			t.Errorf("%s fails (exit %d) but no finding names it: add it to its finding's Scenario or Also (remediation/diagnose.go)",
 				c.ID, c.Expect.ExitCode)
@@ -167,16 +169,6 @@ func remediateCell(t *testing.T, l *simLab, c scenarios.Cell) {
 	if failed.ExitCode != c.Expect.ExitCode {
 		t.Fatalf("the failure: exit %d, want %d\n%s", failed.ExitCode, c.Expect.ExitCode, failed.Log)
 	}
-	if why, ok := testlab.AwaitingCause[sc.Name]; ok {
-		t.Logf("reproduced; its cause is not in the catalog yet: %s", why)
-		if uninstall { // the faults first: the removal may need what they took
-			revertThenRemove(t, l, c, fs, modelBase)
-			return
-		}
-		cleanup(t, l, c, &remediation.Report{}, fs, modelBase, "")
-		return
-	}
-
 	// A log alone names the cause, or one it cannot be told from.
 	logFindings := remediation.DiagnoseLog(failed.Log)
 	wantLog := logFirst(sc.Name)
@@ -203,12 +195,27 @@ func remediateCell(t *testing.T, l *simLab, c scenarios.Cell) {
 	}
 	t.Logf("findings %v; %s", ids(rep.Findings), rep)
 
-	if sc.Name == "custom-action-fails" {
-		if rep.Resolved || len(rep.Applied) > 0 {
-			t.Errorf("a failing custom action has no host fix: resolved %v, applied %v", rep.Resolved, rep.Applied)
+	if first := rep.Findings[0]; len(first.Fixes) == 0 {
+		// No host fix applies (fix n/a): nothing is changed, the finding
+		// says why, and it names what the evidence shows.
+		if first.NoFix == "" {
+			t.Errorf("%s has no fix and no reason", first.ID)
 		}
-		if ev := strings.Join(rep.Findings[0].Evidence, "\n"); !strings.Contains(ev, "MsiLabDeferredFail") || !strings.Contains(ev, "/c exit") {
-			t.Errorf("the finding does not name the action and its command:\n%s", ev)
+		if rep.Resolved || len(rep.Applied) > 0 || rep.RunAs != "" {
+			t.Errorf("%s has no host fix: resolved %v, applied %v, run as %q", first.ID, rep.Resolved, rep.Applied, rep.RunAs)
+		}
+		if !slices.Equal(rep.Unresolved, []string{first.ID}) {
+			t.Errorf("unresolved %v, want only %s", rep.Unresolved, first.ID)
+		}
+		ev := strings.Join(first.Evidence, "\n")
+		for _, want := range noFixEvidence[sc.Name] {
+			if !strings.Contains(ev, want) {
+				t.Errorf("the finding's evidence lacks %q:\n%s", want, ev)
+			}
+		}
+		if uninstall { // the faults first: the removal may need what they took
+			revertThenRemove(t, l, c, fs, modelBase)
+			return
 		}
 		cleanup(t, l, c, rep, fs, modelBase, "")
 		return

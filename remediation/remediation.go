@@ -58,6 +58,8 @@ type Finding struct {
 	// Label is the cause's evidence label (D, R, G) and Sources its sources.
 	Label   string   `json:"label,omitempty"`
 	Sources []string `json:"sources,omitempty"`
+	// fromRun: the run's evidence shows it (not the host's state alone).
+	fromRun bool
 }
 
 // QuotedLine is a line of the input quoted as evidence.

@@ -27,12 +27,12 @@ func init() {
 		Risk:    RiskMedium,
 		RiskReason: "the package runs with a full administrator token, so its custom actions can change anything; " +
 			"a per-user package is installed for the administrator, not for the user",
-		Addresses: []string{FindingNotElevated, FindingUninstallNotElevated, FindingDisableMSINonAdmin, FindingServiceAccessDenied},
+		Addresses: []string{FindingNotElevated, FindingUninstallNotElevated, FindingDisableMSINonAdmin},
 		New:       func() Fix { return &RunElevated{} },
 	})
 }
 
-var runElevatedFor = []string{FindingNotElevated, FindingUninstallNotElevated, FindingDisableMSINonAdmin, FindingServiceAccessDenied}
+var runElevatedFor = []string{FindingNotElevated, FindingUninstallNotElevated, FindingDisableMSINonAdmin}
 
 // Applies to a non-elevated context, for the findings it addresses, when
 // the host's administrator is known.

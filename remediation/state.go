@@ -119,6 +119,9 @@ type HostState struct {
 	// Probes and Results are the reads as taken, for Lines and records.
 	Probes  []ops.Op     `json:"probes"`
 	Results []ops.Result `json:"results"`
+	// RunProbes are the reads among Probes that causes took from the
+	// run's evidence (Cause.RunProbes), by cause ID.
+	RunProbes map[string][]ops.Op `json:"run_probes,omitempty"`
 }
 
 // SystemContext reports whether the state is the system context's, whose
@@ -208,6 +211,43 @@ func sameOp(a, b ops.Op) bool { return a.Name == b.Name && string(a.Args) == str
 func (st *HostState) Result(op ops.Op) (ops.Result, bool) {
 	for i, p := range st.Probes {
 		if sameOp(p, op) && i < len(st.Results) && st.Results[i].OK {
+			return st.Results[i], true
+		}
+	}
+	return ops.Result{}, false
+}
+
+// runProbeOps are the reads the causes take from a run's evidence
+// (Cause.RunProbes), by cause, and those of them not in have, each once.
+func runProbeOps(t faults.Target, in *Input, have []ops.Op) (map[string][]ops.Op, []ops.Op) {
+	if in == nil {
+		return nil, nil
+	}
+	var byCause map[string][]ops.Op
+	var extra []ops.Op
+	for _, c := range Causes() {
+		if c.RunProbes == nil {
+			continue
+		}
+		for _, op := range c.RunProbes(t, in) {
+			if byCause == nil {
+				byCause = map[string][]ops.Op{}
+			}
+			byCause[c.ID] = append(byCause[c.ID], op)
+			same := func(o ops.Op) bool { return sameOp(o, op) }
+			if !slices.ContainsFunc(have, same) && !slices.ContainsFunc(extra, same) {
+				extra = append(extra, op)
+			}
+		}
+	}
+	return byCause, extra
+}
+
+// failed is the failed result of a probe (false when it was not taken or
+// succeeded): a read whose error says something (an ACL denied).
+func (st *HostState) failed(op ops.Op) (ops.Result, bool) {
+	for i, p := range st.Probes {
+		if sameOp(p, op) && i < len(st.Results) && !st.Results[i].OK && st.Results[i].Error != nil {
 			return st.Results[i], true
 		}
 	}
