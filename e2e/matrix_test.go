@@ -10,7 +10,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim/simlab"
@@ -77,9 +76,7 @@ var _ = Describe("the scenario matrix", func() {
 				Expect(res.StateAfter).To(Equal(res.StateBefore), "the host is back to its baseline")
 				if rem := res.Remediation; rem != nil {
 					AddReportEntry("remediation", remediationLines(rem))
-					if why, ok := testlab.AwaitingCause[c.Scenario.Name]; ok {
-						AddReportEntry("awaiting its cause", why) // reproduced; the closed loop waits for its cause
-					} else if rem.NotApplicable == "" {
+					if rem.NotApplicable == "" {
 						Expect(rem.Recovered).To(BeTrue(), "recovery: %s", rem.Reason)
 						Expect(rem.Rerun.ExitCode).To(Equal(0), "the install after the fixes")
 						Expect(rem.OverBroad).To(BeEmpty(), "no right broader than the OS default")

@@ -19,6 +19,7 @@ import (
 	"github.com/msilab/msilab/journal"
 	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/lab/sim/model"
+	"github.com/msilab/msilab/remediation"
 	"github.com/msilab/msilab/scenarios/results"
 	"github.com/msilab/msilab/win"
 )
@@ -44,8 +45,7 @@ func TestRunBuiltinCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	awaiting := awaitingFailures(cells)
-	if runErr != nil && awaiting == 0 {
+	if runErr != nil {
 		t.Fatalf("msilab run: %v\n%s\n%s", runErr, stdout.String(), stderr.String())
 	}
 	if len(cells) < 50 {
@@ -55,9 +55,6 @@ func TestRunBuiltinCatalog(t *testing.T) {
 	outcomes, remediated := map[string]int{}, 0
 	for _, c := range cells {
 		oses[c.OS] = true
-		if awaitingCause(c) {
-			continue // reproduced; its cause is not in the catalog yet
-		}
 		if c.Status != results.StatusPass {
 			t.Errorf("%s: %s: %s", c.ID, c.Status, c.Reason)
 		}
@@ -75,10 +72,13 @@ func TestRunBuiltinCatalog(t *testing.T) {
 			} else if rem.NotApplicable == "" && (rem.Rerun == nil || rem.Rerun.ExitCode != 0 || len(rem.OverBroad) > 0) {
 				t.Errorf("%s: recovery not proven: %+v", c.ID, rem)
 			}
-			// A package's own failure (a failing custom action) has no host
-			// fix: it passes, and it is not recovered.
-			if pkg := c.Scenario == "custom-action-fails"; pkg != (rem.Outcome() == results.OutcomeNotApplicable) || pkg && rem.Recovered {
-				t.Errorf("%s: outcome %q, recovered %v", c.ID, rem.Outcome(), rem.Recovered)
+			// A failure no host fix applies to (a package's custom action,
+			// the logon msiexec ran from, a source that is gone) passes, fix
+			// n/a with its cause's reason, and nothing is fixed or rerun.
+			if na := noHostFix[c.Scenario]; na != (rem.Outcome() == results.OutcomeNotApplicable) || na && (rem.Recovered || len(rem.Fixes) > 0 || rem.Rerun != nil) {
+				t.Errorf("%s: outcome %q, recovered %v, fixes %v", c.ID, rem.Outcome(), rem.Recovered, rem.Fixes)
+			} else if na && !strings.Contains(rem.NotApplicable, noFixReason(c.Scenario)) {
+				t.Errorf("%s: fix n/a without its cause's reason: %q", c.ID, rem.NotApplicable)
 			}
 		}
 		if c.Remediation != nil {
@@ -98,23 +98,17 @@ func TestRunBuiltinCatalog(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(out, "summary.md"))
-	for _, c := range cells {
-		if awaitingCause(c) && c.Remediation != nil { // counted by the summary, not above
-			outcomes[c.Remediation.Outcome()]++
-			remediated++
-		}
-	}
 	if outcomes[results.OutcomeNotApplicable] == 0 || !strings.Contains(string(md), fmt.Sprintf("**%d remediated**: %d recovered · %d fix n/a · %d not recovered",
 		remediated, outcomes[results.OutcomeRecovered], outcomes[results.OutcomeNotApplicable],
 		outcomes[results.OutcomeOverBroad]+outcomes[results.OutcomeNotRecovered])) {
 		t.Errorf("summary.md's remediation counts differ from results.jsonl's outcomes %v:\n%.400s", outcomes, md)
 	}
-	if !strings.Contains(stdout.String(), fmt.Sprintf(" %d fail", awaiting)) {
+	if !strings.Contains(stdout.String(), " 0 fail") {
 		t.Errorf("summary line: %s", stdout.String())
 	}
 	// --resume skips every finished cell.
 	stdout.Reset()
-	if err := run(context.Background(), []string{"run", "--out", out, "--resume", "--format", "json"}, &stdout, io.Discard); err != nil && awaiting == 0 {
+	if err := run(context.Background(), []string{"run", "--out", out, "--resume", "--format", "json"}, &stdout, io.Discard); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
 	var again []results.CellResult
@@ -255,26 +249,24 @@ func changed(a, b model.State) int {
 	return n
 }
 
-// awaitingCause reports a cell of a built-in failure whose cause the
-// finding catalog does not know yet (testlab.AwaitingCause) that
-// reproduced its failure: only its remediation may have failed.
-func awaitingCause(c results.CellResult) bool {
-	_, ok := testlab.AwaitingCause[c.Scenario]
-	return ok && (c.Status == results.StatusPass || c.Status == results.StatusFail && strings.HasPrefix(c.Reason, "remediation: "))
-}
-
-// awaitingFailures counts the failed cells that awaitingCause excuses;
-// any other failure makes it 0, so that the run's error is not excused.
-func awaitingFailures(cells []results.CellResult) int {
-	n := 0
-	for _, c := range cells {
-		switch {
-		case c.Status != results.StatusFail:
-		case awaitingCause(c):
-			n++
-		default:
-			return 0
+// noHostFix are the built-in scenarios whose cause has no host fix (fix
+// n/a), from the cause catalog, with that cause.
+var noHostFix = func() map[string]bool {
+	out := map[string]bool{}
+	for _, c := range remediation.Causes() {
+		if c.Scenario != "" && len(c.Fixes) == 0 {
+			out[c.Scenario] = true
 		}
 	}
-	return n
+	return out
+}()
+
+// noFixReason is the reason the cause of a fix n/a scenario gives.
+func noFixReason(scenario string) string {
+	for _, c := range remediation.Causes() {
+		if c.Scenario == scenario {
+			return c.NoFix
+		}
+	}
+	return ""
 }

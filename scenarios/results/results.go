@@ -171,8 +171,9 @@ const (
 	// OutcomeRecovered: the fixes verified, the rerun succeeded and the host
 	// is back to its baseline apart from the product.
 	OutcomeRecovered = "recovered"
-	// OutcomeNotApplicable: no host fix applies, the package itself fails
-	// (a failing custom action). Not recovered, and not a failure of the cell.
+	// OutcomeNotApplicable: no host fix applies (the package itself fails,
+	// the logon is refused, the source is gone): the cause says why. Not
+	// recovered, and not a failure of the cell.
 	OutcomeNotApplicable = "not-applicable"
 	// OutcomeOverBroad: a fix left a right broader than the OS default.
 	OutcomeOverBroad = "over-broad"

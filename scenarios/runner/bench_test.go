@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/sim/simlab"
 	"github.com/msilab/msilab/scenarios"
@@ -17,15 +16,9 @@ import (
 //
 //	go test ./scenarios/runner -run XXX -bench BuiltinMatrix -benchtime 3x
 func BenchmarkBuiltinMatrix(b *testing.B) {
-	all, err := scenarios.Builtin()
+	scs, err := scenarios.Builtin()
 	if err != nil {
 		b.Fatal(err)
-	}
-	var scs []*scenarios.Scenario // the closed loop's: the built-ins awaiting their cause have none yet
-	for _, sc := range all {
-		if _, awaiting := testlab.AwaitingCause[sc.Name]; !awaiting {
-			scs = append(scs, sc)
-		}
 	}
 	for _, parallel := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("parallel=%d", parallel), func(b *testing.B) {

@@ -52,9 +52,10 @@ func (cr *CellRun) Remediate(ctx context.Context, run *ops.MsiRun) error {
 		return err
 	}
 	if !rep.Resolved && len(rep.Unresolved) > 0 && packageProblem(rep.Unresolved) {
-		// The cell passes (it reproduced the package's failure) but nothing
-		// was fixed or rerun: not recovered.
-		rem.NotApplicable = "no host fix applies to " + strings.Join(rep.Unresolved, ", ") + ": the package itself fails"
+		// The cell passes (it reproduced a failure no host fix applies to:
+		// the package's, the logon's, a source that is gone) but nothing
+		// was fixed or rerun: not recovered. The causes say why.
+		rem.NotApplicable = "no host fix applies to " + strings.Join(rep.Unresolved, ", ") + ": " + noFixReasons(rep.Unresolved)
 		return nil
 	}
 	if !rep.Resolved {
@@ -78,8 +79,20 @@ func (cr *CellRun) Remediate(ctx context.Context, run *ops.MsiRun) error {
 	return nil
 }
 
+// noFixReasons are the causes' reasons why no host fix applies.
+func noFixReasons(ids []string) string {
+	var out []string
+	for _, id := range ids {
+		if c, ok := remediation.LookupCause(id); ok && c.NoFix != "" && !slices.Contains(out, c.NoFix) {
+			out = append(out, c.NoFix)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 // packageProblem reports findings that no host fix addresses (a failing
-// custom action): the cell reproduced a package's own failure.
+// custom action, a logon the service refuses): the cell reproduced a
+// failure that is not the host's.
 func packageProblem(ids []string) bool {
 	for _, id := range ids {
 		if f, ok := remediation.LookupFinding(id); !ok || len(f.Fixes) > 0 {
