@@ -78,7 +78,7 @@ func TestCorpusSimLogs(t *testing.T) {
 				if sc.Action == "uninstall" {
 					run = l.uninstall(sc.Package, c.Context)
 				} else {
-					run = l.install(sc.Package, c.Context, sc.Properties, sc.UI)
+					run = l.installLogon(sc.Package, c.Context, sc.Logon, sc.Properties, sc.UI)
 				}
 				if run.ExitCode != c.Expect.ExitCode {
 					t.Errorf("%s: exit %d, want %d", c.ID, run.ExitCode, c.Expect.ExitCode)
