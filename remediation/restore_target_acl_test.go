@@ -148,7 +148,7 @@ func TestRestoreTargetACL(t *testing.T) {
 func TestRestoreTargetACLDoesNotApply(t *testing.T) {
 	fix, f := &RestoreTargetACL{}, Finding{ID: FindingTargetDenied}
 	for name, sddl := range map[string]string{
-		"healthy":          healthyAbove,
+		"healthy":           healthyAbove,
 		"deny for Everyone": "O:BAG:SYD:AI(D;OICI;0x116;;;WD)" + inheritedPF,
 	} {
 		if fix.Applies(targetState(t, sddl), f) {
