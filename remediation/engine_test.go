@@ -211,7 +211,7 @@ func TestCatalog(t *testing.T) {
 		}
 	}
 	want := []string{"recreate-installer-folder", "recreate-user-temp", "relax-disable-msi", "reregister-service",
-		"restart-service", "restore-installer-acl", "restore-temp-acl", "restore-user-temp-acl", "run-elevated",
+		"restart-service", "restore-installer-acl", "restore-target-acl", "restore-temp-acl", "restore-user-temp-acl", "run-elevated",
 		"service-manual-start", "wait-for-mutex"}
 	if got := remediation.Names(); !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
