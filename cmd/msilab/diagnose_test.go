@@ -398,7 +398,8 @@ func TestDiagnoseLogAnswers(t *testing.T) {
 	out, err := msilab(t, "diagnose", "--log", writeFile(t, "denied.log", utf16LE(strings.ReplaceAll(denied, "\n", "\r\n"), false)))
 	for _, want := range []string{"excerpt (utf-16le", "exit code 1601 (line 3)", "1. service-access-denied (confidence 0.90)",
 		"line 2: MSI (c) (3C:44) [14:02:11:260]: Failed to connect to server. Error: 0x80070005", "ruled out, or what would tell it apart:",
-		"re-registering the service is the wrong advice", "reproduce: none yet:", "fixes: run-elevated"} {
+		"re-registering the service is the wrong advice", "reproduce: msilab run --only service-access-batch-logon",
+		"fixes: none on the host: the logon is the cause"} {
 		if err != nil || !strings.Contains(out, want) {
 			t.Errorf("lacks %q (%v):\n%s", want, err, out)
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/msilab/msilab/scenarios/results"
 )
 
-// mergeArgs is a small matrix: 20 cells on two OS profiles.
+// mergeArgs is a small matrix: 24 cells on two OS profiles.
 var mergeArgs = []string{"run", "--os", "win11-24h2,server2022", "--only", "temp-acl-*,service-*,clean-host,disable-msi-*"}
 
 func runTo(t *testing.T, dir string, extra ...string) {
@@ -52,13 +52,13 @@ func TestReportMergeEqualsUnsharded(t *testing.T) {
 	if err := run(context.Background(), append([]string{"report", "merge", "--out", merged}, shards...), &stdout, &stderr); err != nil {
 		t.Fatalf("merge: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "20 cells: 20 pass") {
+	if !strings.Contains(stdout.String(), "24 cells: 24 pass") {
 		t.Errorf("merge said %q", stdout.String())
 	}
 	fullMan, _ := results.ReadManifest(full)
 	fullCells, _ := results.Read(filepath.Join(full, "results.jsonl"))
 	mergedCells, err := results.Read(filepath.Join(merged, "results.jsonl"))
-	if err != nil || len(mergedCells) != len(fullCells) || len(fullCells) != fullMan.MatrixCells || len(fullCells) != 20 {
+	if err != nil || len(mergedCells) != len(fullCells) || len(fullCells) != fullMan.MatrixCells || len(fullCells) != 24 {
 		t.Fatalf("merged %d cells, unsharded %d (matrix %d): %v", len(mergedCells), len(fullCells), fullMan.MatrixCells, err)
 	}
 
@@ -76,7 +76,7 @@ func TestReportMergeEqualsUnsharded(t *testing.T) {
 	}
 	// ... and its data, cell for cell.
 	ca, cb := htmlCells(t, a), htmlCells(t, b)
-	if len(ca) != 20 || len(ca) != len(cb) {
+	if len(ca) != 24 || len(ca) != len(cb) {
 		t.Fatalf("report.html: %d and %d cells", len(ca), len(cb))
 	}
 	for i := range ca {
