@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,6 +88,9 @@ func TestRunBuiltinCatalog(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(out, c.Evidence, "repro.ps1")); err != nil {
 			t.Errorf("%s: no repro.ps1: %v", c.ID, err)
+		}
+		if rem := c.Remediation; rem != nil && len(rem.Findings) > 0 {
+			bundleNamesCause(t, c.ID, filepath.Join(out, c.Evidence, "msiexec.log"), c.Scenario, rem.Findings[0].ID)
 		}
 	}
 	if len(oses) != len(win.Profiles()) {
@@ -247,6 +251,48 @@ func changed(a, b model.State) int {
 		}
 	}
 	return n
+}
+
+// logCannotTell are the built-in failures whose log alone names another
+// cause first (docs/evidence.md#E-marker: a 2503 from C:\Windows\Temp's
+// ACL or from C:\Windows\Installer's), with that cause.
+var logCannotTell = map[string]string{"installer-acl": remediation.FindingTempACL}
+
+// bundleNamesCause checks `msilab diagnose --log` on a cell's evidence
+// bundle: its answer names the cause the runner's remediation found first
+// (or, for the scenarios of logCannotTell, the cause it names instead,
+// with the runner's among the rest); when the log alone cannot decide
+// (insufficient evidence), the cause is among its candidates. An empty
+// log names nothing.
+func bundleNamesCause(t *testing.T, id, log, scenario, want string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"diagnose", "--log", log, "--format", "json"}, &stdout, &stderr); err != nil {
+		t.Errorf("%s: msilab diagnose --log %s: %v\n%s", id, log, err, stderr.String())
+		return
+	}
+	var a remediation.Answer
+	if err := json.Unmarshal(stdout.Bytes(), &a); err != nil {
+		t.Errorf("%s: diagnose's JSON: %v", id, err)
+		return
+	}
+	if a.Verdict == remediation.VerdictEmpty {
+		return // the client wrote no line (a service it never reached): the exit code, in cell.json, is the evidence
+	}
+	var named []string
+	for _, f := range append(a.Findings, a.Candidates...) {
+		named = append(named, f.ID)
+	}
+	first := want
+	if alt, ok := logCannotTell[scenario]; ok {
+		first = alt
+	}
+	switch {
+	case len(a.Findings) > 0 && a.Findings[0].ID != first:
+		t.Errorf("%s: its bundle's diagnosis names %v first, want %s", id, named, first)
+	case !slices.Contains(named, want):
+		t.Errorf("%s: its bundle's diagnosis names %v, not %s", id, named, want)
+	}
 }
 
 // noHostFix are the built-in scenarios whose cause has no host fix (fix
