@@ -130,10 +130,8 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return rep, fmt.Errorf("reproduce: %w", err)
 	}
-	if len(opt.Raw) > 0 {
-		if err := os.WriteFile(filepath.Join(opt.Out, "input"+inputExt(opt.Name)), opt.Raw, 0o644); err != nil {
-			return rep, fmt.Errorf("reproduce: %w", err)
-		}
+	if err := os.WriteFile(filepath.Join(opt.Out, InputFile(opt.Name)), opt.Raw, 0o644); err != nil {
+		return rep, fmt.Errorf("reproduce: %w", err)
 	}
 	var noScenario []string
 	for _, f := range targets {
@@ -226,6 +224,10 @@ func ids(fs []remediation.Finding) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// InputFile is the name of the input's copy in the bundle: input with the
+// input's extension (.log when it has none).
+func InputFile(name string) string { return "input" + inputExt(name) }
 
 func inputExt(name string) string {
 	if e := filepath.Ext(name); e != "" && len(e) <= 5 {
