@@ -135,3 +135,21 @@ func TestReproduceSimOwnLog(t *testing.T) {
 		})
 	}
 }
+
+// --reproduce on a hand-written excerpt (testdata/excerpts/<cause>.txt:
+// our own paths, names, pids and times, in the shape the cause's lines
+// have) of each cause that names a scenario reproduces a matching
+// signature and names the verified fix.
+func TestReproduceHandExcerpt(t *testing.T) {
+	for id := range scenarioCauses(t) {
+		t.Run(id, func(t *testing.T) {
+			file := filepath.Join("testdata", "excerpts", id+".txt")
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatalf("cause %s names a scenario but has no hand-written excerpt: %v", id, err)
+			}
+			rep := reproduceText(t, file, raw)
+			reproduced(t, file, rep, id)
+		})
+	}
+}

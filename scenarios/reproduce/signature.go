@@ -99,13 +99,12 @@ func sigLine(l msilog.Line, n *Normaliser) (SigLine, bool) {
 		s.What, args = n.action(l.Name)+" returned", []string{l.Arg(0)}
 	case l.Kind == msilog.KindFact && slices.Contains(signatureFacts, l.Fact):
 		s.What = l.Fact
+	case l.Kind == msilog.KindPolicy && l.Arg(0) != "0":
+		// A policy that is set (DisableMsi 1 or 2, AlwaysInstallElevated 1);
+		// "is 0" is every healthy log's.
+		s.What, args = l.Arg(1)+" policy "+l.Name, []string{l.Arg(0)}
 	default:
 		return s, false
-	}
-	if l.Kind == msilog.KindMessage && l.Fact != msilog.FactInternal || l.Kind == msilog.KindNote {
-		// A message's kind of line (Error, DEBUG: Error, a dialog) is how it
-		// was shown, not what it says: all compare as the message.
-		s.Kind = string(l.Kind)
 	}
 	for i, a := range args {
 		s.Args = append(s.Args, n.arg(l, i, a))
@@ -135,10 +134,10 @@ var normRules = []struct {
 }{
 	{"GUIDs as {GUID}", regexp.MustCompile(`\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}`), "{GUID}"},
 	{`cached package names in %WINDIR%\Installer as <cached>.msi`, regexp.MustCompile(`(?i)[a-z]:\\windows\\installer\\[0-9a-f]{1,8}\.(msi|msp)`), `%WINDIR%\Installer\<cached>.$1`},
+	{"the package's path and file name as <package>.msi", regexp.MustCompile(`(?i)(?:[a-z]:\\(?:[^\\:*?"<>|,;]+\\)*)?[A-Za-z0-9_.-]+\.msi\b`), `<package>.msi`},
 	{`the Windows folder (any system drive) as %WINDIR%`, regexp.MustCompile(`(?i)[a-z]:\\windows\b`), `%WINDIR%`},
 	{`user profile folders (C:\Users\<name>) as %USERPROFILE%`, regexp.MustCompile(`(?i)[a-z]:\\users\\[^\\\s]+`), `%USERPROFILE%`},
 	{`the install folder under Program Files as %ProgramFiles%\<product folder>`, regexp.MustCompile(`(?i)[a-z]:\\program files(?: \(x86\))?\\[^,;'"]*[^,;'"\s.\\]\\?`), `%ProgramFiles%\<product folder>`},
-	{"the package's path and file name as <package>.msi", regexp.MustCompile(`(?i)(?:[a-z]:\\(?:[^\\:*?"<>|,;]+\\)*)?[A-Za-z0-9_.-]+\.msi\b`), `<package>.msi`},
 	{"temporary file names (MSIxxxx.tmp) as MSI<n>.tmp", regexp.MustCompile(`(?i)\bMSI[0-9a-f]{1,8}\.(tmp|log)\b`), `MSI<n>.$1`},
 	{"user SIDs' domain part as S-1-5-21-<domain>-RID", regexp.MustCompile(`S-1-5-21-\d+-\d+-\d+-(\d+)`), `S-1-5-21-<domain>-$1`},
 	{"the system drive's other paths as %SystemDrive%", regexp.MustCompile(`(?i)\b[a-z]:\\`), ``}, // applied by driveRule
