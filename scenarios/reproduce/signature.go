@@ -143,6 +143,8 @@ var normRules = []struct {
 	{"the system drive's other paths as %SystemDrive%", regexp.MustCompile(`(?i)\b[a-z]:\\`), ``}, // applied by driveRule
 }
 
+var trySource = regexp.MustCompile(`(?i)^(Trying source ).+$`)
+
 // NewNormaliser reads what it needs of a log: its custom action names
 // and its system drive.
 func NewNormaliser(lg *msilog.Log) *Normaliser {
@@ -185,6 +187,13 @@ func (n *Normaliser) arg(l msilog.Line, i int, a string) string {
 		}
 	}
 	a = strings.TrimSpace(a)
+	if l.Kind == msilog.KindFact && l.Fact == msilog.FactSourceMgmt {
+		// The source folder is where the package was installed from.
+		if b := trySource.ReplaceAllString(a, "${1}<source folder>"); b != a {
+			n.Done["the install source's folder as <source folder>"]++
+			a = b
+		}
+	}
 	for _, r := range normRules {
 		if r.to == "" {
 			a = n.driveRule(r.re, a, r.name)
