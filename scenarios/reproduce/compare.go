@@ -125,17 +125,13 @@ func Compare(in *msilog.Log, reproLog string, reproExit int, reproEvents []ops.E
 			c.Differences = append(c.Differences, c.EventsNote)
 		}
 	}
+	both := &Normaliser{Done: map[string]int{}}
 	for _, n := range []*Normaliser{ni, nr} {
-		for _, s := range n.Normalised() {
-			if !slices.Contains(c.Normalised, s) {
-				c.Normalised = append(c.Normalised, s)
-			}
+		for k, v := range n.Done {
+			both.Done[k] += v
 		}
 	}
-	if c.Normalised == nil {
-		c.Normalised = []string{}
-	}
-	slices.Sort(c.Normalised)
+	c.Normalised = append([]string{}, both.Normalised()...)
 	c.Match = len(c.Differences) == 0
 	return c
 }

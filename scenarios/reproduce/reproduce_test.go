@@ -60,7 +60,6 @@ func simLog(t *testing.T, sc *scenarios.Scenario) (string, string) {
 	return string(b), sum.Cells[0].ID
 }
 
-
 // scenarioCauses are the causes that name a built-in scenario, with it.
 func scenarioCauses(t *testing.T) map[string]*scenarios.Scenario {
 	scs, err := scenarios.Builtin()
@@ -151,5 +150,71 @@ func TestReproduceHandExcerpt(t *testing.T) {
 			rep := reproduceText(t, file, raw)
 			reproduced(t, file, rep, id)
 		})
+	}
+}
+
+// causeRepro returns the report's reproduction of cause id.
+func causeRepro(t *testing.T, rep *Report, id string) CauseRepro {
+	t.Helper()
+	i := slices.IndexFunc(rep.Causes, func(c CauseRepro) bool { return c.Cause == id })
+	if i < 0 || len(rep.Causes[i].Cells) == 0 {
+		t.Fatalf("cause %s not reproduced: %+v", id, rep.Causes)
+	}
+	return rep.Causes[i]
+}
+
+// An excerpt whose lines are a client's (exit 1603) but whose property
+// dump says a server (MsiNTProductType 3) is reproduced on a server
+// profile, where a non-elevated install is rejected with 1625: the
+// exit code and the lines are reported as differences, not a match.
+func TestReproducePlantedOtherProfile(t *testing.T) {
+	raw, err := os.ReadFile("testdata/excerpts/per-machine-not-elevated.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := append([]byte("Property(S): MsiNTProductType = 3\r\n"), raw...)
+	rep := reproduceText(t, "planted-server.txt", planted)
+	c := causeRepro(t, rep, "per-machine-not-elevated")
+	if !strings.HasPrefix(c.Profile.Name, "server") || !slices.ContainsFunc(c.Profile.Why, func(s string) bool { return strings.Contains(s, "MsiNTProductType = 3") }) {
+		t.Errorf("profile %s, why %v: want a server, from MsiNTProductType", c.Profile.Name, c.Profile.Why)
+	}
+	if c.Match() {
+		t.Fatalf("a client's signature reproduced on %s matches: %+v", c.Profile.Name, c.Cells[0].Comparison)
+	}
+	cmp := c.Cells[0].Comparison
+	if cmp.InputExit != 1603 || cmp.ReproExit != 1625 || !slices.ContainsFunc(cmp.Differences, func(s string) bool { return strings.Contains(s, "exit is 1603") }) {
+		t.Errorf("exit: input %d, reproduction %d, differences %q", cmp.InputExit, cmp.ReproExit, cmp.Differences)
+	}
+	// The same excerpt without the planted line matches on a client.
+	if c := causeRepro(t, reproduceText(t, "client.txt", raw), "per-machine-not-elevated"); !c.Match() || strings.HasPrefix(c.Profile.Name, "server") {
+		t.Errorf("the unplanted excerpt: profile %s, match %v", c.Profile.Name, c.Match())
+	}
+}
+
+// An excerpt whose 2203 note names another system error (-2147287037,
+// path not found, for the 2503 marker's -2147287035, access denied) is
+// reported as that note's argument differing, not a match.
+func TestReproducePlantedNoteArgument(t *testing.T) {
+	raw, err := os.ReadFile("testdata/excerpts/temp-acl.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := strings.Replace(string(raw), "3: -2147287035", "3: -2147287037", 1)
+	if planted == string(raw) {
+		t.Fatal("nothing planted")
+	}
+	rep := reproduceText(t, "planted-arg.txt", []byte(planted))
+	c := causeRepro(t, rep, "temp-acl")
+	if c.Match() {
+		t.Fatal("a different note argument matches")
+	}
+	cmp := c.Cells[0].Comparison
+	i := slices.IndexFunc(cmp.Rows, func(r Row) bool { return r.Status == RowDiffers })
+	if i < 0 {
+		t.Fatalf("no row differs: %+v", cmp.Rows)
+	}
+	r := cmp.Rows[i]
+	if r.Input.What != "2203" || !strings.Contains(r.Why, `argument 3: "-2147287037" in the input, "-2147287035" in the reproduction`) {
+		t.Errorf("row %+v: %s", r, r.Why)
 	}
 }
