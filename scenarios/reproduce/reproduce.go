@@ -137,8 +137,11 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	for _, f := range targets {
 		cr := CauseRepro{Cause: f.ID, Confidence: f.Confidence, Scenario: f.Scenario, NoScenario: f.NoScenario}
 		if cr.Scenario == "" {
-			if cr.NoScenario == "" {
+			switch {
+			case cr.NoScenario == "":
 				cr.NoScenario = "none yet: no built-in scenario reproduces it"
+			case !strings.HasPrefix(cr.NoScenario, "none yet"):
+				cr.NoScenario = "none yet: " + cr.NoScenario
 			}
 			noScenario = append(noScenario, f.ID+": "+cr.NoScenario)
 			rep.Causes = append(rep.Causes, cr)

@@ -36,6 +36,21 @@ func Markdown(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "# Reproduction of %s\n\n", rep.Input)
 	fmt.Fprintf(w, "Input: %s, diagnosed %s. Reproduced: %s.\n\n", rep.Form, rep.Answer.Verdict, rep.Why)
 	fmt.Fprintf(w, "Recipe (re-runs this reproduction):\n\n    %s\n", rep.Recipe)
+	var matched []string
+	for _, c := range rep.Causes {
+		if c.Match() {
+			matched = append(matched, c.Cause)
+		}
+	}
+	switch len(matched) {
+	case 0:
+		fmt.Fprintln(w, "\nNo reproduction matches the input's signature: the differences are listed under each.")
+	case 1:
+		fmt.Fprintf(w, "\nReproduced with a matching signature: %s.\n", matched[0])
+	default:
+		fmt.Fprintf(w, "\nReproduced with a matching signature: %s. The log cannot tell them apart, and their fixes differ: "+
+			"msilab diagnose --host with the endpoint flags reads the host's state.\n", strings.Join(matched, ", "))
+	}
 	for _, c := range rep.Causes {
 		fmt.Fprintf(w, "\n## %s (confidence %.2f)\n\n", c.Cause, c.Confidence)
 		if c.Scenario == "" {
