@@ -99,4 +99,3 @@ func diagnoseReproduce(ctx context.Context, rf reproduceFlags, logFile, format s
 	}
 	return nil
 }
-

@@ -48,7 +48,7 @@ var signatureFacts = []string{msilog.FactConnectFailed, msilog.FactMutexFailed, 
 	msilog.FactRejecting, msilog.FactLUADisabled, msilog.FactServiceStart, msilog.FactSourceMgmt}
 
 // negativeControl reports a line healthy logs have too (the negative
-// controls of docs/evidence.md#E-log's diagnosis): it is left out of
+// controls the diagnosis never reads alone): it is left out of
 // signatures, never compared.
 func negativeControl(l msilog.Line) bool {
 	switch {
