@@ -13,6 +13,7 @@ import (
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/msilog"
 	"github.com/msilab/msilab/scenarios/reproduce"
+	"github.com/msilab/msilab/win"
 )
 
 // readRaw reads what --log names ("-" is stdin) whole, as the bundle
@@ -77,6 +78,16 @@ func diagnoseReproduce(ctx context.Context, rf reproduceFlags, logFile, format s
 	opt := reproduce.Options{Input: lg, Raw: raw, Name: name, Out: rf.out, ToolVersion: version,
 		Recipe: "(in the bundle's directory, msilab " + version + ") " + strings.Join(recipe, " ")}
 	if rf.lab != "" {
+		inv, err := lab.LoadInventory(rf.lab, win.ProfileNames())
+		if err != nil {
+			return err
+		}
+		opt.Profiles = []string{}
+		for _, h := range inv.Hosts {
+			if !contains(opt.Profiles, h.OS) {
+				opt.Profiles = append(opt.Profiles, h.OS)
+			}
+		}
 		opt.Open = func(os string) (*lab.Pool, string, func(), error) { return openLab(rf.lab, []string{os}, nil) }
 	}
 	rep, err := reproduce.Run(ctx, opt)

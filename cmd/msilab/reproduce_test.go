@@ -82,3 +82,25 @@ func TestDiagnoseReproduceErrors(t *testing.T) {
 		}
 	}
 }
+
+// With --lab the reproduction runs on the lab's hosts: the profile is
+// picked among those the lab has (a server's log, a lab of server2022).
+func TestDiagnoseReproduceLab(t *testing.T) {
+	inv, _ := simHosts(t, "server2022")
+	file := writeFile(t, "held.log", []byte("Property(S): MsiNTProductType = 3\r\n"+
+		"MSI (c) (60:1C) [02:14:33:870]: Failed to grab execution mutex. System error 258.\r\n"+
+		"MSI (c) (60:1C) [02:14:33:871]: MainEngineThread is returning 1618\r\n"))
+	out := filepath.Join(t.TempDir(), "bundle")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"diagnose", "--log", file, "--reproduce", "--lab", inv, "--out", out, "--format", "json"}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	var rep reproduce.Report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Causes[0]
+	if c.Profile.Name != "server2022" || c.Lab != inv || !c.Match() || !strings.Contains(rep.Recipe, "--lab "+inv) {
+		t.Errorf("profile %s, lab %s, match %v, recipe %s", c.Profile.Name, c.Lab, c.Match(), rep.Recipe)
+	}
+}

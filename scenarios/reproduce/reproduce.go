@@ -46,6 +46,9 @@ type Options struct {
 	// Open opens the hosts of one OS profile; nil starts the embedded
 	// simulated lab with that profile.
 	Open func(os string) (pool *lab.Pool, name string, closeLab func(), err error)
+	// Profiles are the OS profiles the lab has (nil: every built-in
+	// profile, as the embedded simulated lab has them).
+	Profiles []string
 	// Recipe is the command line that re-runs this reproduction.
 	Recipe string
 	// ToolVersion is recorded with the cells.
@@ -241,7 +244,19 @@ func inputExt(name string) string {
 
 // reproduceCause runs sc on the profile and contexts closest to the input.
 func reproduceCause(ctx context.Context, opt Options, sc *scenarios.Scenario, cr *CauseRepro) error {
-	ch, err := PickProfile(opt.Input, sc.OS)
+	allowed := sc.OS
+	if opt.Profiles != nil {
+		allowed = nil
+		for _, p := range opt.Profiles {
+			if sc.AppliesTo(p) {
+				allowed = append(allowed, p)
+			}
+		}
+		if len(allowed) == 0 {
+			return fmt.Errorf("scenario %s runs on %s: the lab has none of them (it has %s)", sc.Name, strings.Join(sc.OS, ", "), strings.Join(opt.Profiles, ", "))
+		}
+	}
+	ch, err := PickProfile(opt.Input, allowed)
 	if err != nil {
 		return err
 	}
