@@ -39,8 +39,9 @@ func property(lg *msilog.Log, name string) string {
 // build in the header, the system drive, and the computer name when it
 // is a simulated profile's own. Windows 10, 11 and Server 2016 and later
 // all print VersionNT 603, WindowsBuild 9600 and 5.00.10011.00
-// (docs/evidence.md#E-log): among those the newest build is taken, and
-// the others are named as ties.
+// (docs/evidence.md#E-log): among those the newest build is taken (the
+// oldest when the log shows an older Windows), and the others are named
+// as ties.
 func PickProfile(lg *msilog.Log, allowed []string) (ProfileChoice, error) {
 	var cands []win.Profile
 	for _, p := range win.Profiles() {
@@ -53,6 +54,7 @@ func PickProfile(lg *msilog.Log, allowed []string) (ProfileChoice, error) {
 	}
 	var why []string
 	score := map[string]int{}
+	older := false // a build older than every profile's: the oldest is nearest
 	switch pt := property(lg, "MsiNTProductType"); pt {
 	case "":
 		why = append(why, "MsiNTProductType: not in the input (client or server not known)")
@@ -91,7 +93,8 @@ func PickProfile(lg *msilog.Log, allowed []string) (ProfileChoice, error) {
 			if hit {
 				why = append(why, fmt.Sprintf("%s = %s: a profile's own build", name, v))
 			} else {
-				why = append(why, fmt.Sprintf("%s = %s: older than every profile (the nearest is taken)", name, v))
+				older = true
+				why = append(why, fmt.Sprintf("%s = %s: no profile's (an older Windows): the oldest profile is the nearest", name, v))
 			}
 		}
 	}
@@ -114,7 +117,8 @@ func PickProfile(lg *msilog.Log, allowed []string) (ProfileChoice, error) {
 				hit = true
 			}
 		}
-		why = append(why, fmt.Sprintf("msi.dll build 5.00.%s.00 (header): %s", m[1], map[bool]string{true: "a profile's own build", false: "no profile's build (the nearest is taken)"}[hit]))
+		older = older || !hit
+		why = append(why, fmt.Sprintf("msi.dll build 5.00.%s.00 (header): %s", m[1], map[bool]string{true: "a profile's own build", false: "no profile's build (an older Windows): the oldest profile is the nearest"}[hit]))
 	}
 	if d := systemDrive(lg); d == "" {
 		why = append(why, `system drive: not in the input (every profile's is C:)`)
@@ -133,7 +137,8 @@ func PickProfile(lg *msilog.Log, allowed []string) (ProfileChoice, error) {
 	}
 	best := cands[0]
 	for _, p := range cands[1:] {
-		if score[p.Name] > score[best.Name] || score[p.Name] == score[best.Name] && (p.Build > best.Build || p.Build == best.Build && p.Name > best.Name) {
+		newer := p.Build > best.Build || p.Build == best.Build && p.Name > best.Name
+		if score[p.Name] > score[best.Name] || score[p.Name] == score[best.Name] && newer != older {
 			best = p
 		}
 	}
@@ -144,7 +149,11 @@ func PickProfile(lg *msilog.Log, allowed []string) (ProfileChoice, error) {
 		}
 	}
 	if len(ch.Ties) > 0 {
-		ch.Why = append(ch.Why, fmt.Sprintf("the log cannot tell %s from %s: the newest build is taken", best.Name, strings.Join(ch.Ties, ", ")))
+		which := "the newest build is taken"
+		if older {
+			which = "the oldest build is taken, the nearest to an older Windows"
+		}
+		ch.Why = append(ch.Why, fmt.Sprintf("the log cannot tell %s from %s: %s", best.Name, strings.Join(ch.Ties, ", "), which))
 	}
 	return ch, nil
 }
