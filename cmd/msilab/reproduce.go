@@ -76,7 +76,7 @@ func diagnoseReproduce(ctx context.Context, rf reproduceFlags, logFile, format s
 		recipe = append(recipe, "--format", "json")
 	}
 	opt := reproduce.Options{Input: lg, Raw: raw, Name: name, Out: rf.out, ToolVersion: version,
-		Recipe: "(in the bundle's directory, msilab " + version + ") " + strings.Join(recipe, " ")}
+		Recipe: strings.Join(recipe, " ")}
 	if rf.lab != "" {
 		inv, err := lab.LoadInventory(rf.lab, win.ProfileNames())
 		if err != nil {

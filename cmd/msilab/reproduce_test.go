@@ -38,6 +38,19 @@ func TestDiagnoseReproduce(t *testing.T) {
 			t.Errorf("bundle: %v", err)
 		}
 	}
+	if b, err := os.ReadFile(filepath.Join(out, reproduce.FileRecipe)); err != nil || !strings.Contains(string(b), "\nmsilab diagnose --log input.log --reproduce --out rerun\n") {
+		t.Errorf("recipe.txt: %q %v", b, err)
+	}
+	// A planted mismatch (another system error) exits 1 and says where it differs.
+	planted := writeFile(t, "other.log", []byte("MSI (c) (60:1C) [02:14:33:870]: Failed to grab execution mutex. System error 5.\r\n"+
+		"MSI (c) (60:1C) [02:14:33:871]: MainEngineThread is returning 1618\r\n"))
+	stdout.Reset()
+	err := run(context.Background(), []string{"diagnose", "--log", planted, "--reproduce", "--out", out + "-planted"}, &stdout, &stderr)
+	var code *exitCodeError
+	if !errors.As(err, &code) || code.code != 1 || !strings.Contains(stdout.String(), "DIFFERS") ||
+		!strings.Contains(stdout.String(), `argument 2: "5" in the input, "258" in the reproduction`) {
+		t.Errorf("planted: %v\n%s", err, stdout.String())
+	}
 	stdout.Reset()
 	if err := run(context.Background(), []string{"diagnose", "--log", file, "--reproduce", "--out", out + "-json", "--format", "json"}, &stdout, &stderr); err != nil {
 		t.Fatal(err)

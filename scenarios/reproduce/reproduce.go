@@ -49,7 +49,8 @@ type Options struct {
 	// Profiles are the OS profiles the lab has (nil: every built-in
 	// profile, as the embedded simulated lab has them).
 	Profiles []string
-	// Recipe is the command line that re-runs this reproduction.
+	// Recipe is the command line that re-runs this reproduction from
+	// the bundle's directory (its input is the bundle's copy).
 	Recipe string
 	// ToolVersion is recorded with the cells.
 	ToolVersion string
@@ -61,7 +62,9 @@ type Report struct {
 	Form   msilog.Form        `json:"form"`
 	Answer remediation.Answer `json:"answer"`
 	Recipe string             `json:"recipe"`
-	Causes []CauseRepro       `json:"causes"`
+	// Version is the msilab version that wrote it.
+	Version string       `json:"version,omitempty"`
+	Causes  []CauseRepro `json:"causes"`
 	// Why says why these causes were reproduced.
 	Why string `json:"why"`
 }
@@ -120,7 +123,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("%w: %s: %s", ErrNotMSI, opt.Name, lg.Why)
 	}
 	ans := remediation.Explain(lg, nil, -1, "")
-	rep := &Report{Input: opt.Name, Form: lg.Form, Answer: ans, Recipe: opt.Recipe}
+	rep := &Report{Input: opt.Name, Form: lg.Form, Answer: ans, Recipe: opt.Recipe, Version: opt.ToolVersion}
 	targets, why := targetsOf(lg, ans)
 	rep.Why = why
 	if len(targets) == 0 {

@@ -21,7 +21,7 @@ func write(dir string, rep *Report) error {
 	}
 	var md bytes.Buffer
 	Markdown(&md, rep)
-	for name, data := range map[string][]byte{FileReport: j.Bytes(), FileMarkdown: md.Bytes(), FileRecipe: []byte(rep.Recipe + "\n")} {
+	for name, data := range map[string][]byte{FileReport: j.Bytes(), FileMarkdown: md.Bytes(), FileRecipe: []byte(fmt.Sprintf("# from this bundle's directory (msilab %s)\n%s\n", rep.Version, rep.Recipe))} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return fmt.Errorf("reproduce: %w", err)
 		}
@@ -35,7 +35,7 @@ func write(dir string, rep *Report) error {
 func Markdown(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "# Reproduction of %s\n\n", rep.Input)
 	fmt.Fprintf(w, "Input: %s, diagnosed %s. Reproduced: %s.\n\n", rep.Form, rep.Answer.Verdict, rep.Why)
-	fmt.Fprintf(w, "Recipe (re-runs this reproduction):\n\n    %s\n", rep.Recipe)
+	fmt.Fprintf(w, "Recipe (re-runs this reproduction from the bundle's directory, msilab %s):\n\n    %s\n", rep.Version, rep.Recipe)
 	var matched []string
 	for _, c := range rep.Causes {
 		if c.Match() {
