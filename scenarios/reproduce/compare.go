@@ -84,6 +84,9 @@ func Compare(in *msilog.Log, reproLog string, reproExit int, reproEvents []ops.E
 	if len(ievents) > 0 {
 		c.Rows = append(c.Rows, align(ievents, rev, false)...)
 	}
+	if c.Rows == nil {
+		c.Rows = []Row{}
+	}
 	for _, r := range c.Rows {
 		if r.Counts {
 			c.Differences = append(c.Differences, r.Why)

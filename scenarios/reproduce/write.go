@@ -81,6 +81,10 @@ func Markdown(w io.Writer, rep *Report) {
 					verdict = fmt.Sprintf("DIFFERS in %d place(s)", len(cmp.Differences))
 				}
 				fmt.Fprintf(w, "Signature: %s\n\n", verdict)
+				if len(cmp.Rows) == 0 {
+					fmt.Fprintln(w, "No signature line on either side: neither log has a line to compare (an empty log is itself the signature of an unreached service).")
+					fmt.Fprintln(w)
+				}
 				fmt.Fprintln(w, "| | input | reproduction |")
 				fmt.Fprintln(w, "|---|---|---|")
 				for _, r := range cmp.Rows {
