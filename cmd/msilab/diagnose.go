@@ -27,6 +27,19 @@ const diagnoseUsage = `Usage:
       name the causes a log shows
   msilab diagnose --host ENDPOINT FLAGS [--context C] [--log FILE] [--format text|json]
       probe a host for them (with --log, read together with its failed install's log)
+  msilab diagnose --log FILE --reproduce [--lab lab.yaml] [--out DIR] [--format text|json]
+      reproduce the log's cause on the OS profile closest to it and compare
+
+--reproduce takes the top cause (each candidate when the log alone cannot
+decide), picks the OS profile closest to the log (MsiNTProductType,
+VersionNT, WindowsBuild, the header's msi.dll build, the system drive) and
+the contexts its lines imply, runs the cause's built-in scenario on the
+embedded simulated lab (or --lab's hosts) with remediation and a rerun,
+and prints the input's signature lines beside the reproduction's: where
+they match and differ, the exit code and events, and the fix verified on
+the reproduction. --out gets the evidence bundle (the input, comparison.md
+and .json, recipe.txt, each cell's evidence). Exits 1 when no reproduction
+matches; no cause, or a cause without a scenario, is an error.
 
 FILE is what you have of the failed install, told apart by its content: an
 msiexec verbose log (/L*v) whole, an excerpt or several pasted together, a
@@ -319,6 +332,10 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	logFile := fs.String("log", "", `the failed install's verbose log ("-" reads stdin)`)
 	format := fs.String("format", "text", "output format: text or json")
 	asJSON := fs.Bool("json", false, "the same as --format json")
+	var rf reproduceFlags
+	fs.BoolVar(&rf.on, "reproduce", false, "with --log: run the cause's built-in scenario on the profile closest to the log, compare the signatures and verify the fix")
+	fs.StringVar(&rf.lab, "lab", "", "with --reproduce: lab inventory (lab.yaml) whose hosts run the reproduction (default: the embedded simulated lab)")
+	fs.StringVar(&rf.out, "out", "msilab-reproduce", "with --reproduce: the evidence bundle's directory")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return err
 	}
@@ -342,6 +359,15 @@ func diagnoseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if err := hf.check(); err != nil {
 		return err
+	}
+	if rf.on || set["lab"] || set["out"] {
+		switch {
+		case !rf.on:
+			return usagef("--lab and --out go with --reproduce")
+		case *logFile == "" || *host:
+			return usagef("--reproduce reproduces a log: it needs --log FILE and excludes --host")
+		}
+		return diagnoseReproduce(ctx, rf, *logFile, *format, stdout)
 	}
 	var parsed *msilog.Log
 	if *logFile != "" {
