@@ -143,3 +143,20 @@ func TestBrokenOpCleanedUp(t *testing.T) {
 		t.Fatalf("failed rows %q:\n%s", got, out.String())
 	}
 }
+
+// A user.token that reads no group fails its row: the self-test checks
+// the elevated token's enabled Administrators group.
+func TestBrokenUserTokenFails(t *testing.T) {
+	h := testlab.NewSimHost(t, "win11-24h2", selftest.Package)
+	if err := selftest.Prepare(h.Ctx, h.S); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := selftest.Run(h.Ctx, broken{h.S, ops.OpUserToken}, "broken", selftest.Options{AdminUser: h.Srv.User(),
+		StandardPassword: testlab.StandardPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Failed(); rep.Passed || len(got) != 1 || !strings.HasPrefix(got[0], ops.OpUserToken+": ") || !strings.Contains(got[0], "Administrators") {
+		t.Errorf("failed rows %q", got)
+	}
+}

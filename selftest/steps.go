@@ -148,6 +148,20 @@ func (t *tester) users() {
 		return u.Name + " " + u.SID, nil
 	})
 	t.step(ops.OpUserRights, []ops.Op{ops.MustNew(ops.OpUserRights, ops.UserArgs{Name: t.opts.StandardUser})}, nil)
+	// The connecting account's own token (no password needed): an
+	// elevated administrator's, whose Administrators group is enabled.
+	t.step(ops.OpUserToken, []ops.Op{ops.MustNew(ops.OpUserToken, ops.UserTokenArgs{})}, func(res []ops.Result) (string, error) {
+		var tok ops.UserToken
+		if err := decode(res, 0, &tok); err != nil {
+			return "", err
+		}
+		for _, g := range tok.Groups {
+			if g.SID == string(win.SIDAdministrators) && win.GroupAttrs(g.Attributes)&win.GroupEnabled != 0 {
+				return fmt.Sprintf("%s: %d groups, %d privileges", tok.User, len(tok.Groups), len(tok.Privileges)), nil
+			}
+		}
+		return "", fmt.Errorf("the admin-elevated token of %q has no enabled BUILTIN\\Administrators group (%d groups)", tok.User, len(tok.Groups))
+	})
 	if t.opts.StandardPassword == "" {
 		why := "needs the lab user's password (--standard-password-env)"
 		t.skip(ops.OpUserEnsure, why)

@@ -76,7 +76,12 @@ type Profile struct {
 	// (HKLM\SOFTWARE\Policies\Microsoft\Windows\Installer) the machine
 	// has from the start, by name (a captured profile's; none by default).
 	Policies map[string]uint32 `yaml:"policies,omitempty"`
-	Sources  []string          `yaml:"sources"`
+	// Tokens are the tokens of the contexts' default logons, by context
+	// (TokenKind: admin-elevated, admin-filtered, standard-user, system),
+	// as a captured profile holds them; a context without one gets
+	// NewToken's (G: docs/evidence.md#E-token-groups).
+	Tokens  map[TokenKind]ProfileToken `yaml:"tokens,omitempty"`
+	Sources []string                   `yaml:"sources"`
 }
 
 // Version is "10.0.<build>.<ubr>".
@@ -210,6 +215,14 @@ func decodeProfile(file string, data []byte, matchName bool) (Profile, error) {
 	for name := range p.Policies {
 		if name == "" || strings.ContainsAny(name, "\\") {
 			return Profile{}, bad("policy name %q is not a registry value name", name)
+		}
+	}
+	for kind, t := range p.Tokens {
+		if !slices.Contains([]TokenKind{KindAdminElevated, KindAdminFiltered, KindStandardUser, KindSystem}, kind) {
+			return Profile{}, bad("tokens: %q is not a context (admin-elevated, admin-filtered, standard-user, system)", kind)
+		}
+		if err := t.check(); err != nil {
+			return Profile{}, bad("tokens: %s: %v", kind, err)
 		}
 	}
 	for _, s := range []string{p.TempSDDL, p.InstallerSDDL, strings.ReplaceAll(p.UserProfileSDDL, "<USER>", "S-1-5-21-1-2-3-1000")} {

@@ -99,8 +99,11 @@ type Token struct {
 	Integrity    IntegrityLevel
 	Elevated     bool
 	Privileges   []string
-	Logon        LogonType
-	DefaultDACL  []ACE // used when a new object inherits nothing
+	// EnabledPrivileges are the held privileges enabled (by default);
+	// `whoami /priv` shows the others Disabled.
+	EnabledPrivileges []string
+	Logon             LogonType
+	DefaultDACL       []ACE // used when a new object inherits nothing
 }
 
 // TokenSpec describes the token to build. Domain is the machine's account
@@ -138,6 +141,16 @@ var (
 		"SeCreateTokenPrivilege"}, adminPrivileges...)
 )
 
+// Privileges enabled by default (R, docs/evidence.md#E-token-groups):
+// SeChangeNotifyPrivilege for every user; an elevated admin's also
+// SeImpersonatePrivilege and SeCreateGlobalPrivilege; SYSTEM's G.
+var (
+	userEnabled   = []string{"SeChangeNotifyPrivilege"}
+	adminEnabled  = []string{"SeChangeNotifyPrivilege", "SeImpersonatePrivilege", "SeCreateGlobalPrivilege"}
+	systemEnabled = []string{"SeTcbPrivilege", "SeCreatePermanentPrivilege", "SeAuditPrivilege", "SeLockMemoryPrivilege",
+		"SeDebugPrivilege", "SeChangeNotifyPrivilege", "SeImpersonatePrivilege", "SeCreateGlobalPrivilege"}
+)
+
 // NewToken builds a token as Windows gives one to a local account.
 //
 // Groups (G, from `whoami /groups` on local accounts; to confirm): Everyone,
@@ -168,6 +181,7 @@ func NewToken(spec TokenSpec) *Token {
 		t.Groups = []Group{{SIDAdministrators, on | GroupOwner}, {SIDEveryone, on},
 			{SIDAuthenticatedUsers, on}, {SIDSystemLabel, label}}
 		t.Privileges = slices.Clone(systemPrivileges)
+		t.EnabledPrivileges = slices.Clone(systemEnabled)
 		t.DefaultDACL = []ACE{{AccessAllowed, 0, GenericAll, SIDSystem},
 			{AccessAllowed, 0, GenericAll, SIDAdministrators}}
 		return t
@@ -204,6 +218,7 @@ func NewToken(spec TokenSpec) *Token {
 	t.Owner = t.User
 	t.Integrity = IntegrityMedium
 	t.Privileges = slices.Clone(userPrivileges)
+	t.EnabledPrivileges = slices.Clone(userEnabled)
 	t.DefaultDACL = []ACE{{AccessAllowed, 0, GenericAll, t.User},
 		{AccessAllowed, 0, GenericAll, SIDSystem}}
 	if spec.Kind == KindAdminElevated {
@@ -211,6 +226,7 @@ func NewToken(spec TokenSpec) *Token {
 		t.Integrity = IntegrityHigh
 		t.Elevated = true
 		t.Privileges = slices.Clone(adminPrivileges)
+		t.EnabledPrivileges = slices.Clone(adminEnabled)
 		t.DefaultDACL = []ACE{{AccessAllowed, 0, GenericAll, SIDAdministrators},
 			{AccessAllowed, 0, GenericAll, SIDSystem}}
 	}
@@ -226,6 +242,7 @@ func (t *Token) Clone() *Token {
 	c := *t
 	c.Groups = slices.Clone(t.Groups)
 	c.Privileges = slices.Clone(t.Privileges)
+	c.EnabledPrivileges = slices.Clone(t.EnabledPrivileges)
 	c.DefaultDACL = slices.Clone(t.DefaultDACL)
 	return &c
 }

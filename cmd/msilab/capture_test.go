@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/scenarios/results"
 	"github.com/msilab/msilab/win"
+	"gopkg.in/yaml.v3"
 )
 
 // cellOutcome is what a cell came to, as two runs of one profile must
@@ -139,5 +142,97 @@ func TestProfileCaptureReproducesProfile(t *testing.T) {
 	}
 	if d := differing(original, outcomes(t, "--profile", file2)); len(d) == 0 {
 		t.Error("a profile with DisableMSI=1 reproduces the clean profile's results")
+	}
+}
+
+// msilab profile capture reads each context's token: from a host whose
+// profile plants a different standard-user token (an enabled
+// Administrators group and the High label: a token the UAC never gives a
+// standard user), the captured profile holds that list, group for group,
+// and the other contexts' tokens as the host has them; a run on the
+// captured profile reproduces the planted profile's results, which differ
+// from the built-in profile's.
+func TestProfileCaptureTokens(t *testing.T) {
+	const osName = "win11-24h2"
+	planted, _ := win.LookupProfile(osName)
+	plantedGroups := []win.ProfileGroup{
+		{SID: "S-1-1-0", Attributes: []string{"mandatory", "enabled-by-default", "enabled"}},
+		{SID: "S-1-5-32-544", Attributes: []string{"mandatory", "enabled-by-default", "enabled", "owner"}},
+		{SID: "S-1-5-32-545", Attributes: []string{"mandatory", "enabled-by-default", "enabled"}},
+		{SID: "S-1-5-4", Attributes: []string{"mandatory", "enabled-by-default", "enabled"}},
+		{SID: "<DOMAIN>-513", Attributes: []string{"mandatory", "enabled-by-default", "enabled"}},
+		{SID: "<LOGON>", Attributes: []string{"mandatory", "enabled-by-default", "enabled", "logon-id"}},
+		{SID: "S-1-16-12288", Attributes: []string{"integrity", "integrity-enabled"}},
+	}
+	planted.Tokens = map[win.TokenKind]win.ProfileToken{win.KindStandardUser: {Groups: plantedGroups,
+		Privileges: []win.ProfilePrivilege{{Name: "SeChangeNotifyPrivilege", Enabled: true}, {Name: "SeShutdownPrivilege"}}}}
+	data, err := yaml.Marshal(planted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plantedFile := filepath.Join(t.TempDir(), "planted.yaml")
+	if err := os.WriteFile(plantedFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := win.LoadProfileFile(plantedFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0", Profile: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ep := []string{"--endpoint", srv.URL(), "--user", srv.User(), "--password", srv.Password(), "--auth", "basic", "--allow-basic-over-http"}
+	if _, err := opOn(t, ep, "user.ensure", `{"name":"msilab-user","password":"Std-Passw0rd!"}`); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("MSILAB_TEST_STD_PW", "Std-Passw0rd!")
+	file := filepath.Join(t.TempDir(), "captured.yaml")
+	if out, err := msilab(t, append(append([]string{"profile", "capture"}, ep...), "--logon-env", "msilab-user=MSILAB_TEST_STD_PW", "--out", file)...); err != nil {
+		t.Fatalf("capture: %v %s", err, out)
+	}
+	text, _ := os.ReadFile(file)
+	got, err := win.LoadProfileFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if std := got.Tokens[win.KindStandardUser]; !reflect.DeepEqual(std.Groups, plantedGroups) || len(std.Privileges) != 2 {
+		t.Errorf("captured standard-user token %+v, planted %+v", std, plantedGroups)
+	}
+	// The other contexts' tokens are the simulator's own (win.NewToken);
+	// system's is not read, and the file says so.
+	m := srv.Host().Machine()
+	for _, kind := range []win.TokenKind{win.KindAdminElevated, win.KindAdminFiltered} {
+		logon := win.LogonDefault
+		if kind == win.KindAdminFiltered {
+			logon = win.LogonInteractive
+		}
+		tok, err := m.LogonToken(kind, srv.User(), logon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := win.TokenProfile(tok, m.Domain()); !reflect.DeepEqual(got.Tokens[kind], want) {
+			t.Errorf("captured %s token %+v, host's %+v", kind, got.Tokens[kind], want)
+		}
+	}
+	if _, ok := got.Tokens[win.KindSystem]; ok || !strings.Contains(string(text), "not read, so the simulator's own tokens: system") ||
+		!regexp.MustCompile(`(?m)^# captured from [A-Z0-9-]+ on \d{4}-\d\d-\d\d: user.token admin-elevated, admin-filtered, standard-user`).Match(text) {
+		t.Errorf("tokens' source:\n%s", text)
+	}
+
+	only := []string{"--only", "silent-per-machine-not-elevated,disable-msi-non-admin"}
+	original := outcomes(t, append([]string{"--profile", plantedFile}, only...)...)
+	if len(original) < 2 {
+		t.Fatalf("only %d cells", len(original))
+	}
+	if d := differing(original, outcomes(t, append([]string{"--profile", file}, only...)...)); len(d) > 0 {
+		t.Errorf("the captured profile's run differs from the planted one's:\n%s", strings.Join(d, "\n"))
+	}
+	if d := differing(original, outcomes(t, append([]string{"--os", osName}, only...)...)); len(d) == 0 {
+		t.Error("the planted standard-user token changes no result: the test would pass without capturing it")
 	}
 }

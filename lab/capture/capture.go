@@ -2,7 +2,7 @@
 // what the profiles in win/profiles describe (the build and UBR, msi.dll's
 // version, the default ACLs of the folders the faults touch, msiserver's
 // and RpcSs's configuration, the Installer policies, the built-in
-// Administrator) and writes a profile file in their format, every value
+// Administrator, the token groups and privileges of each context) and writes a profile file in their format, every value
 // with its source: "captured from HOST on DATE". The simulator runs such
 // a file (msilab run --profile FILE, sim serve --profile FILE, or
 // profile_file: in lab.yaml for calibration).
@@ -178,6 +178,9 @@ func Capture(ctx context.Context, run Batcher, opts Options) (*Profile, error) {
 		p.Policies[v.Name] = uint32(v.Number)
 	}
 	c.note("policies", policyKey+" (its DWORD values; none: the key is empty or absent)")
+	if err := c.tokens(ctx, run, opts, std); err != nil {
+		return nil, err
+	}
 
 	keys := slices.Sorted(func(yield func(string) bool) {
 		for k := range c.Notes {
@@ -224,6 +227,76 @@ func (c *Profile) userProfileSDDL(ctx context.Context, run Batcher, std ops.User
 	}
 	c.note("user_profile_sddl", "acl.get "+std.Profile+", the lab user's SID written <USER>")
 	return strings.ReplaceAll(acl.SDDL, std.SID, "<USER>"), nil
+}
+
+// tokenContexts are the contexts whose tokens the capture asks for
+// (user.token does not read the system context's: its note says so).
+var tokenContexts = []string{ops.ContextAdminElevated, ops.ContextAdminFiltered, ops.ContextStandardUser, ops.ContextSystem}
+
+// tokens reads each context's token (user.token) into the profile's
+// tokens, logon SIDs written <LOGON> and the machine's account domain
+// <DOMAIN>. A context whose token cannot be read (no password for its
+// logon in the batch's logons, an account that is not UAC-filtered, the
+// system context) keeps the simulator's own, and the note says why.
+func (c *Profile) tokens(ctx context.Context, run Batcher, opts Options, std ops.User) error {
+	batch := make([]ops.Op, len(tokenContexts))
+	for i, context := range tokenContexts {
+		a := ops.UserTokenArgs{Context: context}
+		if context == ops.ContextStandardUser {
+			a.User = opts.StandardUser
+		}
+		batch[i] = ops.MustNew(ops.OpUserToken, a)
+	}
+	out, err := run(ctx, batch)
+	if err != nil {
+		return fmt.Errorf("capture: %w", err)
+	}
+	if len(out) != len(batch) {
+		return fmt.Errorf("capture: %d results for %d ops", len(out), len(batch))
+	}
+	var read, missed []string
+	for i, context := range tokenContexts {
+		var t ops.UserToken
+		if err := out[i].Decode(&t); err != nil {
+			var oe *ops.Error
+			if !errors.As(err, &oe) {
+				return fmt.Errorf("capture: user.token %s: %w", context, err)
+			}
+			missed = append(missed, context+" ("+oe.Message+")")
+			continue
+		}
+		// The machine's account domain: a local account's SID without its RID.
+		domain := win.SID(std.SID).Domain()
+		if std.SID == "" && strings.HasPrefix(t.SID, "S-1-5-21-") {
+			domain = win.SID(t.SID).Domain()
+		}
+		var pt win.ProfileToken
+		for _, g := range t.Groups {
+			sid, err := win.ParseSID(g.SID)
+			if err != nil {
+				return fmt.Errorf("capture: user.token %s: %w", context, err)
+			}
+			pt.Groups = append(pt.Groups, win.ProfileGroup{SID: win.NormalizeTokenSID(sid, domain), Attributes: win.GroupAttrs(g.Attributes).Words()})
+		}
+		for _, p := range t.Privileges {
+			pt.Privileges = append(pt.Privileges, win.ProfilePrivilege{Name: p.Name, Enabled: p.Enabled})
+		}
+		if c.Tokens == nil {
+			c.Tokens = map[win.TokenKind]win.ProfileToken{}
+		}
+		c.Tokens[win.TokenKind(context)] = pt
+		read = append(read, context)
+	}
+	if len(read) == 0 {
+		c.inherit("tokens", "no context's token could be read, so the simulator's own tokens: "+strings.Join(missed, "; "))
+		return nil
+	}
+	how := "user.token " + strings.Join(read, ", ") + " (logon SIDs written <LOGON>, the machine's account domain <DOMAIN>)"
+	if len(missed) > 0 {
+		how += "; not read, so the simulator's own tokens: " + strings.Join(missed, "; ")
+	}
+	c.note("tokens", how)
+	return nil
 }
 
 // baseProfile is the built-in profile the captured one is named after.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/win"
 )
 
 // fakeHost answers the capture's batch with values, op by op.
@@ -34,6 +37,18 @@ func fakeHost(t *testing.T, build string, tempExists bool) Batcher {
 				v = ops.ACL{Path: args.Path, Exists: tempExists || args.Path != tempDir, SDDL: "O:SYG:SYD:PAI(A;OICI;FA;;;SY)"}
 			case op.Name == ops.OpUserGet:
 				v = ops.User{Name: args.Name}
+			case op.Name == ops.OpUserToken && strings.Contains(string(op.Args), "standard-user"):
+				out = append(out, ops.Result{Op: op.Name, Error: &ops.Error{Code: ops.CodeInvalidArgs, Message: "no password for msilab-user in the batch's logons"}})
+				continue
+			case op.Name == ops.OpUserToken && !strings.Contains(string(op.Args), "admin-elevated"):
+				out = append(out, ops.Result{Op: op.Name, Error: &ops.Error{Code: ops.CodeNotSupported, Message: "not read"}})
+				continue
+			case op.Name == ops.OpUserToken:
+				v = ops.UserToken{Context: "admin-elevated", SID: "S-1-5-21-7-8-9-1000", Groups: []ops.TokenGroup{
+					{SID: "S-1-1-0", Attributes: 7}, {SID: "S-1-5-32-544", Attributes: 0xf},
+					{SID: "S-1-5-21-7-8-9-1005", Attributes: 7}, {SID: "S-1-5-5-0-123456", Attributes: 0xc0000007},
+					{SID: "S-1-16-12288", Attributes: 0x60}},
+					Privileges: []ops.TokenPrivilege{{Name: "SeChangeNotifyPrivilege", Enabled: true}, {Name: "SeBackupPrivilege"}}}
 			default:
 				t.Fatalf("unexpected op %s", op.Name)
 			}
@@ -61,6 +76,20 @@ func TestCaptureRefusesWhatItCannotName(t *testing.T) {
 	if p.Name != "win11-24h2" || p.Build != 12345 || p.UBR != 7 || p.Hostname != "LAB-A" || p.MsiVersion != "5.0.1.2" ||
 		!strings.HasPrefix(p.Notes["build"], "captured from LAB-A on ") || !strings.HasPrefix(p.Notes["user_profile_sddl"], "not captured from LAB-A") {
 		t.Errorf("%+v\n%v", p.Profile, p.Notes)
+	}
+	// The admin-elevated token is read, its logon SID and its local group
+	// written in the profile's placeholders; the other contexts are not,
+	// and the note says why.
+	want := []string{"S-1-1-0 [mandatory enabled-by-default enabled]", "S-1-5-32-544 [mandatory enabled-by-default enabled owner]",
+		"<DOMAIN>-1005 [mandatory enabled-by-default enabled]", "<LOGON> [mandatory enabled-by-default enabled logon-id]",
+		"S-1-16-12288 [integrity integrity-enabled]"}
+	var got []string
+	for _, g := range p.Tokens[win.KindAdminElevated].Groups {
+		got = append(got, fmt.Sprint(g.SID, " ", g.Attributes))
+	}
+	if !slices.Equal(got, want) || len(p.Tokens) != 1 || len(p.Tokens[win.KindAdminElevated].Privileges) != 2 ||
+		!strings.HasPrefix(p.Notes["tokens"], "captured from LAB-A on ") || !strings.Contains(p.Notes["tokens"], "no password for msilab-user") {
+		t.Errorf("tokens %v\n%v", got, p.Notes["tokens"])
 	}
 	// The host reported no ProductName: the file would not read back as a
 	// profile, so Write refuses it.

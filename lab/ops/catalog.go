@@ -40,6 +40,7 @@ var Catalog = []Spec{
 	{OpUserEnsure, "ensure a local user exists, with a password", true},
 	{OpUserGet, "a local user's SID, groups and profile", false},
 	{OpUserLogon, "log a local user on interactively with its password (from the batch's logons) and load its profile, as the non-elevated contexts do: whether Windows allows it, and which right refuses it", true},
+	{OpUserToken, "a context's token as whoami /groups /priv shows it: its user, groups (SIDs and attributes: enabled, deny-only, integrity label, logon SID) and privileges; an interactive logon's first one creates the user's profile, as user.logon's does", true},
 	{OpUserRights, "the user rights a local account holds, directly or through its groups", false},
 	{OpEventBookmark, "the newest record id of the Application log", false},
 	{OpEventQuery, "Application log records after a bookmark, by source", false},

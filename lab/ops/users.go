@@ -5,6 +5,7 @@ const (
 	OpUserEnsure = "user.ensure"
 	OpUserGet    = "user.get"
 	OpUserLogon  = "user.logon"
+	OpUserToken  = "user.token"
 )
 
 // UserEnsureArgs creates a standard local user (a member of Users, not of
@@ -79,4 +80,43 @@ func (l UserLogon) Problem() string {
 			`remove the account and its groups from it`
 	}
 	return l.Name + " cannot log on interactively: " + l.Message
+}
+
+// UserTokenArgs names the context whose token user.token reads, obtained
+// by the context's default logon (ContextLogons) as msi.install obtains
+// it: admin-elevated is the WinRM session's own token; admin-filtered the
+// connecting administrator's interactive logon and standard-user User's
+// (DefaultStandardUser when ""), each with its password from the batch's
+// logons; system LocalSystem's (a scheduled task on a real host).
+type UserTokenArgs struct {
+	Context string `json:"context,omitempty"` // "" is admin-elevated
+	User    string `json:"user,omitempty"`    // standard-user only
+}
+
+// UserToken is what user.token returns: the token's user, groups and
+// privileges as `whoami /user /groups /priv` shows them (the groups in
+// the token's order, the user not among them).
+type UserToken struct {
+	Context    string           `json:"context"`
+	Logon      string           `json:"logon"` // ContextLogons[Context][0]
+	User       string           `json:"user"`  // HOST\name or NT AUTHORITY\SYSTEM
+	SID        string           `json:"sid"`
+	Groups     []TokenGroup     `json:"groups"`
+	Privileges []TokenPrivilege `json:"privileges"`
+}
+
+// TokenGroup is one of a token's groups: its SID, its name ("" when it
+// does not translate) and its SE_GROUP_* attributes (win.GroupAttrs:
+// 0x7 mandatory and enabled, 0x10 deny-only, 0x60 an integrity label,
+// 0xC0000000 the logon SID).
+type TokenGroup struct {
+	SID        string `json:"sid"`
+	Name       string `json:"name"`
+	Attributes uint32 `json:"attributes"`
+}
+
+// TokenPrivilege is a privilege the token holds, enabled or disabled.
+type TokenPrivilege struct {
+	Name    string `json:"name"`
+	Enabled bool   `json:"enabled"`
 }

@@ -109,7 +109,8 @@ func (h *Host) contextToken(ctx context.Context, s Session, o msiOptions) (tok *
 	release = func() {}
 	switch o.context {
 	case ops.ContextSystem:
-		return win.SystemToken(), "", release, nil
+		tok, err := h.m.Token(win.KindSystem, "")
+		return tok, "", release, err
 	case ops.ContextAdminElevated:
 		tok, err := h.token(s) // the WinRM session's own: a network logon
 		return tok, admin, release, err

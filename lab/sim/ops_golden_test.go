@@ -77,6 +77,15 @@ var goldenSteps = []struct {
 		{"op":"user.logon","args":{"name":"msilab"}},
 		{"op":"user.logon","args":{"name":"nobody"}},
 		{"op":"path.stat","args":{"path":"C:\\Users\\labuser\\AppData\\Local\\Temp"}}]`},
+	// Each context's token; admin-filtered's logon is refused (the batch
+	// has a wrong password for msilab), and a user outside standard-user
+	// is refused.
+	{"tokens", `[
+		{"op":"user.token"},
+		{"op":"user.token","args":{"context":"standard-user","user":"labuser"}},
+		{"op":"user.token","args":{"context":"system"}},
+		{"op":"user.token","args":{"context":"admin-filtered"}},
+		{"op":"user.token","args":{"context":"admin-elevated","user":"labuser"}}]`},
 	{"events", `[{"op":"eventlog.bookmark"},{"op":"eventlog.query","args":{"after":0,"source":"MsiInstaller"}}]`},
 	// Hyper-V ops on a host without Hyper-V (lab/snapshot/hyperv tests a
 	// simulated Hyper-V host).

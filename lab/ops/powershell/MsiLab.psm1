@@ -1878,6 +1878,8 @@ namespace MsiLab
 
         public string User { get; private set; }
         public string Sid { get; private set; }
+        // The logon's token (TokenReader reads it); valid until Dispose.
+        public IntPtr Token { get { return token; } }
         // TOKEN_ELEVATION_TYPE: 1 default (no linked token), 2 full, 3 limited (UAC-filtered).
         public int ElevationType { get; private set; }
         public string ProfilePath { get; private set; }
@@ -2485,6 +2487,125 @@ namespace MsiLab
         }
     }
 
+    // A token group: its SID and SE_GROUP_* attributes.
+    public sealed class TokenGroup
+    {
+        public string Sid;
+        public uint Attributes;
+    }
+
+    // A privilege a token holds and whether it is enabled.
+    public sealed class TokenPrivilege
+    {
+        public string Name;
+        public bool Enabled;
+    }
+
+    // A token's groups and privileges, as whoami /groups /priv reads them
+    // (GetTokenInformation TokenGroups and TokenPrivileges).
+    public static class TokenReader
+    {
+        const int TokenGroupsClass = 2;
+        const int TokenPrivilegesClass = 3;
+        const uint SE_PRIVILEGE_ENABLED = 2;
+        const int ERROR_INSUFFICIENT_BUFFER = 122;
+
+        [StructLayout(LayoutKind.Sequential)]
+        struct LUID
+        {
+            public uint LowPart;
+            public int HighPart;
+        }
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        static extern bool GetTokenInformation(IntPtr token, int infoClass, IntPtr info, int length, out int returned);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        static extern bool LookupPrivilegeNameW(string system, ref LUID luid, StringBuilder name, ref int size);
+
+        // The token information of a class, in a buffer the caller frees.
+        static IntPtr Query(IntPtr token, int infoClass)
+        {
+            int size;
+            if (!GetTokenInformation(token, infoClass, IntPtr.Zero, 0, out size))
+            {
+                int err = Marshal.GetLastWin32Error();
+                if (err != ERROR_INSUFFICIENT_BUFFER)
+                {
+                    throw new Win32Exception(err);
+                }
+            }
+            IntPtr buffer = Marshal.AllocHGlobal(size);
+            if (!GetTokenInformation(token, infoClass, buffer, size, out size))
+            {
+                int err = Marshal.GetLastWin32Error();
+                Marshal.FreeHGlobal(buffer);
+                throw new Win32Exception(err);
+            }
+            return buffer;
+        }
+
+        // TOKEN_GROUPS: a DWORD count, then SID_AND_ATTRIBUTES entries
+        // (a PSID and a DWORD) aligned to a pointer.
+        public static TokenGroup[] Groups(IntPtr token)
+        {
+            IntPtr buffer = Query(token, TokenGroupsClass);
+            try
+            {
+                int count = Marshal.ReadInt32(buffer);
+                TokenGroup[] groups = new TokenGroup[count];
+                for (int i = 0; i < count; i++)
+                {
+                    IntPtr entry = IntPtr.Add(buffer, IntPtr.Size + i * 2 * IntPtr.Size);
+                    TokenGroup g = new TokenGroup();
+                    g.Sid = new SecurityIdentifier(Marshal.ReadIntPtr(entry)).Value;
+                    g.Attributes = unchecked((uint)Marshal.ReadInt32(entry, IntPtr.Size));
+                    groups[i] = g;
+                }
+                return groups;
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(buffer);
+            }
+        }
+
+        // TOKEN_PRIVILEGES: a DWORD count, then LUID_AND_ATTRIBUTES
+        // entries (a LUID and a DWORD, 12 bytes).
+        public static TokenPrivilege[] Privileges(IntPtr token)
+        {
+            IntPtr buffer = Query(token, TokenPrivilegesClass);
+            try
+            {
+                int count = Marshal.ReadInt32(buffer);
+                TokenPrivilege[] privileges = new TokenPrivilege[count];
+                for (int i = 0; i < count; i++)
+                {
+                    int offset = 4 + i * 12;
+                    LUID luid = new LUID();
+                    luid.LowPart = unchecked((uint)Marshal.ReadInt32(buffer, offset));
+                    luid.HighPart = Marshal.ReadInt32(buffer, offset + 4);
+                    uint attributes = unchecked((uint)Marshal.ReadInt32(buffer, offset + 8));
+                    int size = 64;
+                    StringBuilder name = new StringBuilder(size);
+                    if (!LookupPrivilegeNameW(null, ref luid, name, ref size))
+                    {
+                        throw new Win32Exception(Marshal.GetLastWin32Error());
+                    }
+                    TokenPrivilege p = new TokenPrivilege();
+                    p.Name = name.ToString();
+                    p.Enabled = (attributes & SE_PRIVILEGE_ENABLED) != 0;
+                    privileges[i] = p;
+                }
+                return privileges;
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(buffer);
+            }
+        }
+    }
+
     // Privileges, user hives and user rights.
     public static class Native
     {
@@ -2810,6 +2931,60 @@ function Invoke-MsiLabUserLogon {
         if ($null -eq $listed) { $out.profile_created = $true }
         $out.ok = $true
     } finally { $attempt.logon.Dispose() }
+    return $out
+}
+
+# A token's groups and privileges (MsiLab.TokenReader) as user.token
+# returns them: each group's SID, name ('' when it does not translate) and
+# SE_GROUP_* attributes.
+# GetTokenInformation: https://learn.microsoft.com/windows/win32/api/securitybaseapi/nf-securitybaseapi-gettokeninformation
+# SID attributes: https://learn.microsoft.com/windows/win32/secauthz/sid-attributes-in-an-access-token
+function Get-MsiLabTokenContents {
+    param([IntPtr] $Token)
+    $groups = @(foreach ($g in [MsiLab.TokenReader]::Groups($Token)) {
+            $name = ''
+            try { $name = ([System.Security.Principal.SecurityIdentifier]$g.Sid).Translate([System.Security.Principal.NTAccount]).Value } catch { }
+            [ordered]@{ sid = $g.Sid; name = $name; attributes = [long]$g.Attributes }
+        })
+    $privileges = @(foreach ($p in [MsiLab.TokenReader]::Privileges($Token)) { [ordered]@{ name = $p.Name; enabled = $p.Enabled } })
+    return @{ groups = $groups; privileges = $privileges }
+}
+
+# user.token: the token a context's default logon gives, as msi.install
+# obtains it: admin-elevated this WinRM session's own; admin-filtered the
+# connecting administrator's and standard-user the lab user's interactive
+# logon (passwords from the batch's logons). The system context's token
+# needs a process running as LocalSystem, which this op does not start:
+# NotSupported, on the simulated host too.
+function Get-MsiLabUserToken {
+    param($OpArgs)
+    Assert-MsiLabArgs $OpArgs @('context', 'user')
+    $context = Get-MsiLabMsiContext $OpArgs
+    if ($context -ne 'standard-user' -and (Get-MsiLabString $OpArgs 'user' -Optional) -ne '') {
+        throw (New-MsiLabError 'InvalidArgs' 'user applies to the standard-user context only')
+    }
+    if ($context -eq 'system') {
+        throw (New-MsiLabError 'NotSupported' "user.token does not read the system context's token: it needs a process running as LocalSystem")
+    }
+    Import-MsiLabNative
+    $account = Get-MsiLabMsiAccount $context (Get-MsiLabUserName $OpArgs 'user' 'msilab-user')
+    $out = [ordered]@{ context = $context; logon = $script:MsiLabContextLogons[$context][0]; user = $account.name; sid = $account.sid }
+    if ($context -eq 'admin-elevated') {
+        $id = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+        try { $contents = Get-MsiLabTokenContents $id.Token } finally { $id.Dispose() }
+    } else {
+        $name = $account.name.Substring($account.name.LastIndexOf('\') + 1)
+        $logon = New-MsiLabInteractiveLogon $name $account.sid
+        try {
+            if ($context -eq 'admin-filtered' -and $logon.ElevationType -ne 3) {
+                throw (New-MsiLabError 'NotSupported' ("$name's interactive token is not UAC-filtered (the built-in Administrator outside Admin Approval Mode, or UAC " +
+                        'turned off): admin-filtered needs another administrator account under UAC'))
+            }
+            $contents = Get-MsiLabTokenContents $logon.Token
+        } finally { $logon.Dispose() }
+    }
+    $out.groups = $contents.groups
+    $out.privileges = $contents.privileges
     return $out
 }
 
@@ -3446,6 +3621,7 @@ $script:MsiLabOps = @{
     'user.get'              = 'Get-MsiLabUserOp'
     'user.logon'            = 'Invoke-MsiLabUserLogon'
     'user.rights'           = 'Get-MsiLabUserRights'
+    'user.token'            = 'Get-MsiLabUserToken'
     'eventlog.bookmark'     = 'Get-MsiLabEventBookmark'
     'eventlog.query'        = 'Get-MsiLabEvents'
     'mutex.hold'            = 'Invoke-MsiLabMutexHold'

@@ -203,7 +203,7 @@ func (m *Machine) Token(kind win.TokenKind, user string) (*win.Token, error) {
 // kind's usual one), whose logon group the token carries.
 func (m *Machine) LogonToken(kind win.TokenKind, user string, logon win.LogonType) (*win.Token, error) {
 	if kind == win.KindSystem {
-		return win.SystemToken(), nil
+		return m.profileToken(win.SystemToken(), logon)
 	}
 	m.mu.Lock()
 	var a User
@@ -226,7 +226,23 @@ func (m *Machine) LogonToken(kind win.TokenKind, user string, logon win.LogonTyp
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrTokenKind, kind)
 	}
-	return win.NewToken(win.TokenSpec{Kind: kind, User: a.SID, Domain: m.domain, Logon: logon}), nil
+	return m.profileToken(win.NewToken(win.TokenSpec{Kind: kind, User: a.SID, Domain: m.domain, Logon: logon}), logon)
+}
+
+// profileToken gives a token of a context's default logon the groups and
+// privileges the OS profile holds for the context (a captured profile's),
+// if any. Its logon SID is fixed per account and logon type (G: Windows
+// makes one per logon; nothing the lab checks depends on its value).
+func (m *Machine) profileToken(t *win.Token, logon win.LogonType) (*win.Token, error) {
+	pt, ok := m.profile.Tokens[t.Kind]
+	if !ok || logon != win.LogonDefault && logon != win.NewToken(win.TokenSpec{Kind: t.Kind}).Logon {
+		return t, nil
+	}
+	logonSID := win.SID(fmt.Sprintf("S-1-5-5-0-%d", 0x10000+t.User.RID()*8+uint32(t.Logon)))
+	if err := pt.Apply(t, m.domain, logonSID); err != nil {
+		return nil, fmt.Errorf("model: the profile's %s token: %w", t.Kind, err)
+	}
+	return t, nil
 }
 
 func userLines(out *[]string, st *state) {

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"github.com/msilab/msilab/win"
+	"strings"
 	"testing"
 	"time"
 )
@@ -156,5 +157,46 @@ func TestPasswordPolicy(t *testing.T) {
 	must(t, err)
 	if _, err := client.Users().Ensure(ctok, UserSpec{Name: "labuser", Password: "weakpassword"}); err != nil {
 		t.Errorf("a client edition enforces no complexity by default: %v", err)
+	}
+}
+
+// A profile's token for a context replaces the groups and privileges of
+// that context's default logon (its <DOMAIN> and <LOGON> filled in); the
+// context's other logons (a scheduled task's batch logon) and the other
+// contexts keep NewToken's.
+func TestProfileTokens(t *testing.T) {
+	p, _ := win.LookupProfile("win11-24h2")
+	p.Tokens = map[win.TokenKind]win.ProfileToken{win.KindStandardUser: {
+		Groups: []win.ProfileGroup{{SID: "S-1-1-0", Attributes: []string{"mandatory", "enabled"}},
+			{SID: "<DOMAIN>-1010", Attributes: []string{"mandatory", "enabled"}},
+			{SID: "<LOGON>", Attributes: []string{"mandatory", "enabled", "logon-id"}},
+			{SID: "S-1-16-4096", Attributes: []string{"integrity", "integrity-enabled"}}},
+		Privileges: []win.ProfilePrivilege{{Name: "SeChangeNotifyPrivilege", Enabled: true}}}}
+	m, err := New(Options{ProfileData: &p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Users().Ensure(win.SystemToken(), UserSpec{Name: "lab", Password: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Token(win.KindStandardUser, "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok.Groups) != 4 || tok.Groups[1].SID != m.Domain().WithRID(1010) || !strings.HasPrefix(string(tok.Groups[2].SID), "S-1-5-5-0-") ||
+		tok.Groups[2].Attrs&win.GroupLogonID != win.GroupLogonID || tok.Integrity != win.IntegrityLow || !tok.Enabled(m.Domain().WithRID(1010)) ||
+		len(tok.Privileges) != 1 {
+		t.Errorf("profile token %+v", tok)
+	}
+	batch, err := m.LogonToken(win.KindStandardUser, "lab", win.LogonBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !batch.Enabled(win.SIDBatch) || batch.Enabled(m.Domain().WithRID(1010)) || batch.Integrity != win.IntegrityMedium {
+		t.Errorf("batch logon token %+v", batch)
+	}
+	admin, err := m.Token(win.KindAdminElevated, "msilab")
+	if err != nil || !admin.IsAdmin() || !admin.Enabled(win.SIDNetwork) {
+		t.Errorf("admin token %+v %v", admin, err)
 	}
 }
