@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/msilab/msilab/faults"
+	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
@@ -152,6 +153,9 @@ func TestFindsEveryFaultVariant(t *testing.T) {
 		}
 		vs, _ := faults.Variants(name)
 		for _, f := range vs {
+			if err := testlab.PrepareFault(t.Context(), s, f); err != nil {
+				t.Fatal(err)
+			}
 			p, err := faults.RunProbe(t.Context(), s, f, tgt)
 			if err != nil {
 				t.Fatal(err)

@@ -28,6 +28,7 @@ import (
 	"github.com/msilab/msilab/images/manifest"
 	"github.com/msilab/msilab/images/provisioner"
 	"github.com/msilab/msilab/images/version"
+	"github.com/msilab/msilab/internal/testlab"
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
 	"github.com/msilab/msilab/lab/sim"
@@ -470,6 +471,16 @@ func TestProvisionFaultyHost(t *testing.T) {
 				}
 				return
 			}
+			if name == "source-missing" {
+				// The provisioner uploads the test packages before it
+				// checks: the hidden source is back in place, so the
+				// product's removal would run from it and the fault is
+				// absent (its Detect says which file exists).
+				if r.err != nil || !strings.Contains(r.out.String(), "source-missing") || !strings.Contains(r.out.String(), "exists: true") {
+					t.Fatalf("Provision with source-missing injected: %v\n%s", r.err, r.out.String())
+				}
+				return
+			}
 			if negativeControl(name) {
 				// Its "fault" is the clean host's own state: the build passes.
 				if r.err != nil {
@@ -552,6 +563,9 @@ func injectFault(t *testing.T, srv *sim.Server, name string) string {
 	}
 	f := info.New()
 	target := faults.Target{AdminUser: srv.User(), StandardUser: ops.DefaultStandardUser, Context: ops.ContextAdminElevated}
+	if err := testlab.PrepareFault(ctx, s, f); err != nil {
+		t.Fatal(err)
+	}
 	p, err := faults.RunProbe(ctx, s, f, target)
 	if err != nil {
 		t.Fatal(err)
