@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -132,19 +133,22 @@ func (p *FlakyProxy) SetRate(rate float64) {
 
 // HangAfter arms the hang mode (fault is HangResponse or StallResponse):
 // after the first request whose bytes on its connection match (see
-// RequestStdinHas), the next response chunk, on any connection, that ends
-// a WinRM command (its Receive answer says CommandState/Done, so the host
-// has run the command) is held until the proxy closes. Faults drawn at
-// Rate go on as before.
+// RequestStdinHas), the next response chunk, on any connection, that
+// carries a WinRM command's output (a Receive answer with stdout data: an
+// op batch writes its response when it has run) is held until the proxy
+// closes. Faults drawn at Rate go on as before.
 func (p *FlakyProxy) HangAfter(fault FlakyFault, match func(request []byte) bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.hang, p.hangMatch, p.armed = fault, match, false
 }
 
+// stdoutData marks a Receive answer that carries stdout data.
+var stdoutData = regexp.MustCompile(`<[^>]*Stream[^>]*Name="stdout"[^>]*>[A-Za-z0-9+/=]`)
+
 // hangFor says whether a chunk meets the armed hang: a request chunk (the
-// connection's requests so far, reqs) may arm it, a response chunk that
-// ends a command meets it.
+// connection's requests so far, reqs) may arm it, a response chunk with a
+// command's output meets it.
 func (p *FlakyProxy) hangFor(chunk, reqs []byte, request bool) FlakyFault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -156,7 +160,7 @@ func (p *FlakyProxy) hangFor(chunk, reqs []byte, request bool) FlakyFault {
 			p.armed = true
 		}
 		return ""
-	case p.armed && bytes.Contains(chunk, commandDone):
+	case p.armed && stdoutData.Match(chunk):
 		f := p.hang
 		p.hangMatch, p.armed = nil, false
 		p.counts[f]++

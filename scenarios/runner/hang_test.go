@@ -13,13 +13,13 @@ import (
 )
 
 // A Receive that never answers, after the host ran the command: the proxy
-// holds the answer that ends the install's batch (hang: all of it; stall:
-// its first half, the HTTP headers arriving and the body never ending)
-// until the test ends. The session's HTTP timeout (the operation timeout
-// and the connect timeout, one second each here) bounds the wait, and the
-// batch is resent under its ID on a new connection: the host answers from
-// its record, the install runs once, the cell is never a fail, and the
-// host ends at its baseline.
+// holds the answer that carries the install batch's output (hang: all of
+// it; stall: its first half, the HTTP headers arriving and the body never
+// ending) until the test ends. The session's HTTP timeout (the operation
+// timeout and the connect timeout, one second each here) bounds the wait,
+// and the batch is resent under its ID on a new connection: the host
+// answers from its record, the install runs once, the cell is never a
+// fail, and the host ends at its baseline.
 func TestHungReceiveIsBoundedAndResent(t *testing.T) {
 	for _, fault := range testlab.HangFaults {
 		t.Run(string(fault), func(t *testing.T) {
