@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/msilab/msilab/internal/testlab"
@@ -15,10 +17,11 @@ import (
 	"github.com/msilab/msilab/win"
 )
 
-// TestStdinIsASCII: a batch and a download send their JSON through the one
-// encoder, ops.EncodeJSON, so a path or password with non-ASCII characters
-// reaches the host's stdin as \u escapes: a request with a byte above 0x7e
-// is dropped here, and both still succeed.
+// TestStdinIsASCII: a batch, a download and an upload (its header and
+// trailer) send their JSON through the one encoder, ops.EncodeJSON, so a
+// path or password with non-ASCII characters reaches the host's stdin as
+// \u escapes: a request with a byte above 0x7e is dropped here and
+// counted, and all three still succeed.
 func TestStdinIsASCII(t *testing.T) {
 	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
 	if err != nil {
@@ -40,9 +43,11 @@ func TestStdinIsASCII(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	var nonASCII atomic.Int32
 	g.DropWhen(func(stdin []byte) bool {
 		for _, c := range stdin {
 			if c > 0x7e {
+				nonASCII.Add(1)
 				return true
 			}
 		}
@@ -54,6 +59,16 @@ func TestStdinIsASCII(t *testing.T) {
 	var back bytes.Buffer
 	if _, err := s.Download(context.Background(), name, &back); err != nil || back.String() != "données" {
 		t.Fatalf("download of %s: %q, %v", name, back.String(), err)
+	}
+	const upName = `C:\Windows\Temp\Überweisung-日本.txt`
+	if _, err := s.Upload(context.Background(), strings.NewReader("ça va"), upName); err != nil {
+		t.Fatalf("upload to %s: %v", upName, err)
+	}
+	if got, err := srv.Host().Machine().FS().ReadFile(win.SystemToken(), upName); err != nil || string(got) != "ça va" {
+		t.Fatalf("the uploaded %s: %q, %v", upName, got, err)
+	}
+	if n := nonASCII.Load(); n != 0 {
+		t.Errorf("%d request(s) put a byte above 0x7e on stdin", n)
 	}
 	want, _ := ops.EncodeJSON(ops.Request{Version: ops.ProtocolVersion, ModuleSHA256: ops.ModuleSHA256})
 	if got, _ := ops.EncodeRequest(nil); !bytes.Equal(got, want) {

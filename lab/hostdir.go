@@ -22,7 +22,7 @@ import (
 // been planted), it refuses the host. run runs a command as Session.Run
 // does.
 func CheckHostDir(ctx context.Context, run func(context.Context, Command) (*Output, error)) error {
-	req, err := json.Marshal(ops.HostDirRequest{Path: ops.HostDir, SDDL: ops.HostDirSDDL, CreateOnly: true})
+	req, err := ops.EncodeJSON(ops.HostDirRequest{Path: ops.HostDir, SDDL: ops.HostDirSDDL, CreateOnly: true}) // ASCII, as a batch's request
 	if err != nil {
 		return err
 	}

@@ -385,7 +385,10 @@ func (s *winrmSession) upload(ctx context.Context, src io.Reader, dst string) (*
 
 // writeUploadStream writes the upload protocol: header, base64 lines, trailer.
 func writeUploadStream(w io.Writer, dst string, src io.Reader) error {
-	hdr, _ := json.Marshal(map[string]string{"path": dst})
+	hdr, err := ops.EncodeJSON(map[string]string{"path": dst}) // ASCII, as a batch's request
+	if err != nil {
+		return err
+	}
 	if _, err := fmt.Fprintf(w, "%s\n", hdr); err != nil {
 		return err
 	}
@@ -409,8 +412,11 @@ func writeUploadStream(w io.Writer, dst string, src io.Reader) error {
 			return err
 		}
 	}
-	trailer, _ := json.Marshal(map[string]any{"size": sum.Size(), "sha256": sum.SHA256()})
-	_, err := fmt.Fprintf(w, "%s\n", trailer)
+	trailer, err := ops.EncodeJSON(map[string]any{"size": sum.Size(), "sha256": sum.SHA256()})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", trailer)
 	return err
 }
 

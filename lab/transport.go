@@ -72,7 +72,10 @@ func newTransport(ep Endpoint) (*transport, error) {
 		if ep.Auth == AuthNTLM {
 			rt = ntlmssp.Negotiator{RoundTripper: noBasic{rt}}
 		}
-		return &http.Client{Transport: rt}
+		// Timeout bounds the whole exchange, the body's read included: an
+		// answer whose headers came and whose body never ends (a stalled
+		// Receive) fails as one that never came, and is resent.
+		return &http.Client{Transport: rt, Timeout: ep.OperationTimeout + ep.ConnectTimeout}
 	}
 	client, receive := newClient(), newClient()
 	return &transport{ep: ep, client: client, receive: receive, bases: bases}, nil

@@ -12,3 +12,6 @@ func SetInstallPollInterval(d time.Duration) func() {
 
 // CheckHostDir is checkHostDir.
 func CheckHostDir(sddl string) error { return checkHostDir(sddl) }
+
+// SecureHostDir is secureHostDir.
+var SecureHostDir = secureHostDir

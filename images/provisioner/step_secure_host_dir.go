@@ -25,7 +25,7 @@ type stepSecureHostDir struct{}
 func (s *stepSecureHostDir) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	ui, sess := uiOf(state), sessionOf(state)
 	ui.Say(fmt.Sprintf("Securing %s: %s...", ops.HostDir, ops.HostDirSDDL))
-	res, err := secureHostDir(ctx, sess)
+	res, err := secureHostDir(ctx, sess, ops.HostDir)
 	if err != nil {
 		return halt(state, err)
 	}
@@ -40,20 +40,21 @@ func (s *stepSecureHostDir) Run(ctx context.Context, state multistep.StateBag) m
 
 func (s *stepSecureHostDir) Cleanup(multistep.StateBag) {}
 
-// secureHostDir runs ops.HostDirScript on s and checks that the folder then
-// grants what ops.HostDirSDDL grants.
-func secureHostDir(ctx context.Context, s lab.Session) (ops.HostDirResult, error) {
+// secureHostDir runs ops.HostDirScript on s for dir (ops.HostDir) and
+// checks that the folder then grants what ops.HostDirSDDL grants. The
+// request goes out as a batch's does, in ASCII (ops.EncodeJSON).
+func secureHostDir(ctx context.Context, s lab.Session, dir string) (ops.HostDirResult, error) {
 	var res ops.HostDirResult
-	req, err := json.Marshal(ops.HostDirRequest{Path: ops.HostDir, SDDL: ops.HostDirSDDL})
+	req, err := ops.EncodeJSON(ops.HostDirRequest{Path: dir, SDDL: ops.HostDirSDDL})
 	if err != nil {
 		return res, err
 	}
 	out, err := s.Run(ctx, lab.Command{Line: ops.EncodedCommand(ops.HostDirScript), Stdin: bytes.NewReader(req)})
 	if err != nil {
-		return res, fmt.Errorf("secure %s: %w", ops.HostDir, err)
+		return res, fmt.Errorf("secure %s: %w", dir, err)
 	}
 	if err := json.Unmarshal(bytes.TrimSpace(out.Stdout), &res); err != nil {
-		return res, fmt.Errorf("secure %s: the script's output %q: %w", ops.HostDir, out.Stdout, err)
+		return res, fmt.Errorf("secure %s: the script's output %q: %w", dir, out.Stdout, err)
 	}
 	if err := checkHostDir(res.After); err != nil {
 		return res, err

@@ -1,9 +1,13 @@
 package testlab
 
 import (
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"math/rand"
 	"net"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,6 +31,13 @@ type FlakyProxy struct {
 	open   map[net.Conn]bool
 	closed bool
 	wg     sync.WaitGroup
+	// quit is closed by Close: it releases the held (hung) chunks.
+	quit chan struct{}
+	// hang: once a request matches hangMatch, the next response chunk
+	// that ends a command meets hang (HangAfter); armed says one matched.
+	hang      FlakyFault
+	hangMatch func([]byte) bool
+	armed     bool
 }
 
 // FlakyFault is a kind of injected fault.
@@ -41,12 +52,21 @@ const (
 	ResetResponse FlakyFault = "reset-response" // the server answered; the client's connection is reset
 	CutResponse   FlakyFault = "cut-response"   // half of a response chunk arrives, then the connection closes
 	DelayResponse FlakyFault = "delay-response" // a response chunk waits Delay
+	// The hang mode: the server answered; the chunk is held, neither
+	// forwarded nor closed, until the proxy closes (a Receive that never
+	// answers). HangResponse holds all of it; StallResponse forwards its
+	// first half (an HTTP answer's headers, say) and holds the rest.
+	HangResponse  FlakyFault = "hang-response"
+	StallResponse FlakyFault = "stall-response"
 )
 
-// RequestFaults and ResponseFaults are the faults of each direction.
+// RequestFaults and ResponseFaults are the faults of each direction that a
+// proxy draws from when its options name none. The hang mode (HangFaults)
+// is drawn only when named, or armed with HangAfter.
 var (
 	RequestFaults  = []FlakyFault{DropRequest, CutRequest, DelayRequest}
 	ResponseFaults = []FlakyFault{DropResponse, ResetResponse, CutResponse, DelayResponse}
+	HangFaults     = []FlakyFault{HangResponse, StallResponse}
 )
 
 // FlakyOptions configure a FlakyProxy.
@@ -76,7 +96,7 @@ func NewFlakyProxy(target string, opts FlakyOptions) (*FlakyProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &FlakyProxy{opts: opts, ln: ln, target: target, counts: map[FlakyFault]int{}, open: map[net.Conn]bool{}}
+	p := &FlakyProxy{opts: opts, ln: ln, target: target, counts: map[FlakyFault]int{}, open: map[net.Conn]bool{}, quit: make(chan struct{})}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -111,10 +131,52 @@ func (p *FlakyProxy) SetRate(rate float64) {
 	p.mu.Unlock()
 }
 
-// Close stops listening, closes every connection and waits for them.
+// HangAfter arms the hang mode (fault is HangResponse or StallResponse):
+// after the first request whose bytes on its connection match (see
+// RequestStdinHas), the next response chunk, on any connection, that
+// carries a WinRM command's output (a Receive answer with stdout data: an
+// op batch writes its response when it has run) is held until the proxy
+// closes. Faults drawn at Rate go on as before.
+func (p *FlakyProxy) HangAfter(fault FlakyFault, match func(request []byte) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hang, p.hangMatch, p.armed = fault, match, false
+}
+
+// stdoutData marks a Receive answer that carries stdout data.
+var stdoutData = regexp.MustCompile(`<[^>]*Stream[^>]*Name="stdout"[^>]*>[A-Za-z0-9+/=]`)
+
+// hangFor says whether a chunk meets the armed hang: a request chunk (the
+// connection's requests so far, reqs) may arm it, a response chunk with a
+// command's output meets it.
+func (p *FlakyProxy) hangFor(chunk, reqs []byte, request bool) FlakyFault {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.hangMatch == nil:
+		return ""
+	case request:
+		if !p.armed && p.hangMatch(reqs) {
+			p.armed = true
+		}
+		return ""
+	case p.armed && stdoutData.Match(chunk):
+		f := p.hang
+		p.hangMatch, p.armed = nil, false
+		p.counts[f]++
+		return f
+	}
+	return ""
+}
+
+// Close stops listening, releases the held chunks, closes every
+// connection and waits for them.
 func (p *FlakyProxy) Close() error {
 	err := p.ln.Close()
 	p.mu.Lock()
+	if !p.closed {
+		close(p.quit)
+	}
 	p.closed = true
 	for c := range p.open {
 		c.Close()
@@ -192,11 +254,22 @@ func (p *FlakyProxy) forget(c net.Conn) {
 func (p *FlakyProxy) pump(src, dst net.Conn, rng *rand.Rand, request bool, closeBoth func(reset bool)) {
 	defer closeBoth(false)
 	buf := make([]byte, 32<<10)
+	var reqs []byte // the connection's requests so far (the last maxReqs bytes), for HangAfter
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
 			chunk := buf[:n]
-			switch f := p.draw(rng, request); f {
+			if request {
+				reqs = append(reqs, chunk...)
+				if len(reqs) > maxReqs {
+					reqs = append([]byte(nil), reqs[len(reqs)-maxReqs:]...)
+				}
+			}
+			f := p.hangFor(chunk, reqs, request)
+			if f == "" {
+				f = p.draw(rng, request)
+			}
+			switch f {
 			case DropRequest, DropResponse:
 				closeBoth(false)
 				return
@@ -209,6 +282,13 @@ func (p *FlakyProxy) pump(src, dst net.Conn, rng *rand.Rand, request bool, close
 				return
 			case DelayRequest, DelayResponse:
 				time.Sleep(p.opts.Delay) // the injected delay itself
+			case StallResponse:
+				_, _ = dst.Write(chunk[:n/2])
+				<-p.quit
+				return
+			case HangResponse:
+				<-p.quit
+				return
 			}
 			if _, werr := dst.Write(chunk); werr != nil {
 				return
@@ -241,6 +321,23 @@ func (p *FlakyProxy) draw(rng *rand.Rand, request bool) FlakyFault {
 	f := pool[pick%len(pool)]
 	p.counts[f]++
 	return f
+}
+
+// maxReqs bounds the request bytes a connection keeps for HangAfter.
+const maxReqs = 256 << 10
+
+// RequestStdinHas matches a connection's requests when the stdin of one
+// of their WinRM Sends contains s (an op name, say).
+func RequestStdinHas(s string) func(request []byte) bool {
+	return func(b []byte) bool {
+		for _, m := range streamText.FindAllSubmatch(b, -1) {
+			in, _ := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(m[1])), ""))
+			if bytes.Contains(in, []byte(s)) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 func isRequestFault(f FlakyFault) bool {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // echoServer answers each line with the line upper-cased, and counts the
@@ -144,5 +146,46 @@ func TestFlakyProxySeeded(t *testing.T) {
 	}
 	if a == c || !strings.Contains(a, "x") || !strings.Contains(a, ".") {
 		t.Errorf("seed 7 %s, seed 8 %s: want some faults, differing by seed", a, c)
+	}
+}
+
+// The hang mode: the server answered, the client gets nothing (hang) or
+// the first half (stall), and the connection stays open, neither closed
+// nor reset, until the proxy closes. The read deadline is the test's
+// bound on the wait, as a client's timeout is.
+func TestFlakyProxyHang(t *testing.T) {
+	for _, tc := range []struct {
+		fault FlakyFault
+		want  string
+	}{{HangResponse, ""}, {StallResponse, "DD"}} {
+		addr, got := echoServer(t)
+		p := flaky(t, addr, FlakyOptions{Seed: 1, Rate: 1, Faults: []FlakyFault{tc.fault}})
+		c, err := net.Dial("tcp", p.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := io.WriteString(c, "dddd\n"); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		out, err := io.ReadAll(c)
+		if !errors.Is(err, os.ErrDeadlineExceeded) || string(out) != tc.want {
+			t.Errorf("%s: read %q, %v; want %q, then nothing until the deadline", tc.fault, out, err, tc.want)
+		}
+		if got() != 1 || p.Counts()[tc.fault] != 1 {
+			t.Errorf("%s: the server got %d lines, %v injected: want the one line answered, then held", tc.fault, got(), p.Counts())
+		}
+		p.Close() // releases the held chunk: the connection ends
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("%s: after Close, read: %v; want the connection closed", tc.fault, err)
+		}
+	}
+	// Not drawn unless named.
+	for _, f := range append(append([]FlakyFault(nil), RequestFaults...), ResponseFaults...) {
+		if f == HangResponse || f == StallResponse {
+			t.Errorf("%s is among the default faults", f)
+		}
 	}
 }

@@ -30,6 +30,9 @@ type Gate struct {
 	lose   func([]byte) bool
 	losing bool
 	lost   int
+	// watch: the stdins of the requests that match are kept (Watch).
+	watch   func([]byte) bool
+	watched [][]byte
 }
 
 // NewGate proxies to target (a URL; its path is ignored).
@@ -107,6 +110,19 @@ func (g *Gate) Lost() int {
 	return g.lost
 }
 
+// Watch keeps the WinRM stdin of every request from now on that matches
+// (a Send of one batch, and of its resends); the returned func lists them.
+func (g *Gate) Watch(match func(stdin []byte) bool) func() [][]byte {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.watch, g.watched = match, nil
+	return func() [][]byte {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return append([][]byte(nil), g.watched...)
+	}
+}
+
 // StdinHas matches stdin containing s (an op name, say).
 func StdinHas(s string) func([]byte) bool {
 	return func(b []byte) bool { return bytes.Contains(b, []byte(s)) }
@@ -128,6 +144,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	g.mu.Lock()
+	if in := stdinOf(body); g.watch != nil && in != nil && g.watch(in) {
+		g.watched = append(g.watched, in)
+	}
 	if g.trigger != nil && g.trigger(stdinOf(body)) {
 		g.trigger = nil
 		if g.dropIt {

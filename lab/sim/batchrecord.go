@@ -86,13 +86,8 @@ func (h *Host) runRecorded(ctx context.Context, s Session, req ops.Request) (*op
 	}
 	unlock := h.batches.lock(req.ID)
 	defer unlock()
-	if !fs.Exists(ops.BatchDir) {
-		if err := fs.MkdirAll(tok, ops.BatchDir); err != nil {
-			return nil, err
-		}
-		if err := fs.SetSDDL(tok, ops.BatchDir, batchSDDL); err != nil {
-			return nil, err
-		}
+	if err := ensureBatchDir(fs, tok); err != nil {
+		return nil, err
 	}
 	record, started := batchFiles(req.ID)
 	if data, err := fs.ReadFile(tok, record); err == nil {
@@ -120,13 +115,32 @@ func (h *Host) runRecorded(ctx context.Context, s Session, req ops.Request) (*op
 	if err != nil {
 		return nil, err
 	}
+	// A batch that restored the model's snapshot (sim.restore) took the
+	// folder and the started marker back to what the snapshot held: its
+	// record goes into the restored state, so a resend replays it.
+	if err := ensureBatchDir(fs, tok); err != nil {
+		return nil, err
+	}
 	if err := fs.WriteFile(tok, record, data); err != nil {
 		return nil, err
 	}
-	if err := fs.Remove(tok, started); err != nil {
-		return nil, err
+	if fs.Exists(started) {
+		if err := fs.Remove(tok, started); err != nil {
+			return nil, err
+		}
 	}
 	return resp, nil
+}
+
+// ensureBatchDir creates ops.BatchDir, admin-only, when it is missing.
+func ensureBatchDir(fs model.FS, tok *win.Token) error {
+	if fs.Exists(ops.BatchDir) {
+		return nil
+	}
+	if err := fs.MkdirAll(tok, ops.BatchDir); err != nil {
+		return err
+	}
+	return fs.SetSDDL(tok, ops.BatchDir, batchSDDL)
 }
 
 // batchFiles are a batch ID's record and its started marker.

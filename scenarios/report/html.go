@@ -57,6 +57,16 @@ type htmlPage struct {
 	Data template.JS
 	// Calibrated adds the calibration column (msilab run --calibrate).
 	Calibrated bool
+	// Quarantined are the hosts taken out of the run, by name (section
+	// #quarantined).
+	Quarantined []htmlQuarantine
+}
+
+// htmlQuarantine is a quarantined host, why, and the cells whose result
+// rests on it.
+type htmlQuarantine struct {
+	Host, Reason string
+	Cells        []string
 }
 
 type htmlRow struct {
@@ -127,7 +137,8 @@ type htmlCell struct {
 }
 
 // WriteHTML writes the run as one self-contained HTML page: a header with
-// the counts, the scenario × OS matrix as a grid of coloured boxes (one per
+// the counts, the quarantined hosts (element #quarantined: each host, why,
+// and the cells whose result rests on it), the scenario × OS matrix as a grid of coloured boxes (one per
 // context, each with its observed exit code; element #matrix, each box with
 // data-cell="<cell id>"; a remediated cell's box adds the rerun's exit
 // code, "1603→0", and the outcome, "fixed", "fix n/a", "not fixed" or
@@ -165,6 +176,15 @@ func WriteHTML(w io.Writer, r Run) error {
 	}
 	if r.Duration > 0 {
 		p.Duration = human(r.Duration)
+	}
+	for _, h := range quarantinedHosts(&r) {
+		q := htmlQuarantine{Host: h, Reason: oneLine(r.Quarantined[h])}
+		for _, c := range g.sorted {
+			if c.Host == h && quarantineOf(&r, c) != "" {
+				q.Cells = append(q.Cells, c.ID)
+			}
+		}
+		p.Quarantined = append(p.Quarantined, q)
 	}
 	for _, s := range g.scenarios {
 		row := htmlRow{Name: s}

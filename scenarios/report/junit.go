@@ -88,13 +88,19 @@ func WriteJUnit(w io.Writer, r Run) error {
 	if r.Shard != "" {
 		props = append(props, junitProperty{"shard", r.Shard})
 	}
+	if hosts := quarantinedHosts(&r); len(hosts) > 0 {
+		props = append(props, junitProperty{"quarantined_hosts", strings.Join(hosts, ", ")})
+		for _, h := range hosts {
+			props = append(props, junitProperty{"quarantined." + h, oneLine(r.Quarantined[h])})
+		}
+	}
 	for _, name := range g.scenarios {
 		s := junitSuite{Name: name, Properties: props}
 		var total time.Duration
 		var first time.Time
 		for _, osName := range g.oses {
 			for _, c := range g.cells[[2]string{name, osName}] {
-				s.Cases = append(s.Cases, junitCaseOf(c))
+				s.Cases = append(s.Cases, junitCaseOf(c, quarantineOf(&r, c)))
 				s.Tests++
 				switch c.Status {
 				case results.StatusPass:
@@ -135,12 +141,19 @@ func WriteJUnit(w io.Writer, r Run) error {
 	return nil
 }
 
-func junitCaseOf(c *results.CellResult) junitCase {
+// junitQuarantined is the error type of a cell whose host was quarantined.
+const junitQuarantined = "quarantined"
+
+// junitCaseOf is a cell's testcase; quarantine is the reason its host was
+// quarantined when its result rests on that ("" when not): an
+// infra-error is then an <error> of type "quarantined" with that reason
+// as its message, and a failure's body says it.
+func junitCaseOf(c *results.CellResult, quarantine string) junitCase {
 	tc := junitCase{
 		Name:      c.OS + "/" + contextName(c.Context),
 		Classname: "msilab." + c.Scenario,
 		Time:      seconds(c.Duration),
-		SystemOut: &junitText{xmlSafe(cellText(c))},
+		SystemOut: &junitText{xmlSafe(cellText(c, quarantine))},
 	}
 	failed := failedChecks(c)
 	switch c.Status {
@@ -154,10 +167,22 @@ func junitCaseOf(c *results.CellResult) junitCase {
 		if c.Remediation != nil {
 			body += failureRemedy(c)
 		}
+		if quarantine != "" {
+			body += "quarantined: " + oneLine(quarantine) + "\n"
+		}
 		tc.Failure = &junitProblem{Message: oneLine(msg), Type: strings.Join(failed, ","), Body: xmlSafe(body)}
 	case results.StatusSkip:
 		tc.Skipped = &junitProblem{Message: oneLine(c.Reason)}
 	case results.StatusInfra:
+		if quarantine != "" {
+			body := "host: " + c.Host + "\n"
+			if oneLine(c.Reason) != oneLine(quarantine) {
+				body += "reason: " + oneLine(c.Reason) + "\n"
+			}
+			body += transportText(c) + checksText(c, false)
+			tc.Error = &junitProblem{Message: oneLine(quarantine), Type: junitQuarantined, Body: xmlSafe(body)}
+			break
+		}
 		tc.Error = &junitProblem{Message: oneLine(c.Reason), Type: results.StatusInfra, Body: xmlSafe(checksText(c, false))}
 	default:
 		tc.Error = &junitProblem{Message: oneLine("unknown status " + strconv.Quote(c.Status) + ": " + c.Reason), Type: c.Status}
@@ -182,9 +207,23 @@ func checksText(c *results.CellResult, all bool) string {
 	return b.String()
 }
 
+// transportText lists a cell's transport errors and reconciliations,
+// one per line.
+func transportText(c *results.CellResult) string {
+	var b strings.Builder
+	for _, e := range c.TransportErrors {
+		fmt.Fprintf(&b, "transport error: %s\n", oneLine(e))
+	}
+	for _, rc := range c.Reconciled {
+		fmt.Fprintf(&b, "reconciled: %s\n", oneLine(rc))
+	}
+	return b.String()
+}
+
 // cellText is a cell's summary for a CI log: what was expected, what came,
-// where the evidence is.
-func cellText(c *results.CellResult) string {
+// where the evidence is, and the quarantine of its host its result rests
+// on ("" for none).
+func cellText(c *results.CellResult, quarantine string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cell: %s\nstatus: %s\n", c.ID, c.Status)
 	if c.Reason != "" {
@@ -193,6 +232,10 @@ func cellText(c *results.CellResult) string {
 	if c.Host != "" {
 		fmt.Fprintf(&b, "host: %s\n", c.Host)
 	}
+	if quarantine != "" {
+		fmt.Fprintf(&b, "quarantined host: %s: %s\n", c.Host, oneLine(quarantine))
+	}
+	b.WriteString(transportText(c))
 	if c.Status != results.StatusSkip {
 		fmt.Fprintf(&b, "exit code: expected %d, observed %d%s\n", c.Expected.ExitCode, c.Observed.ExitCode, rebootNote(&c.Observed))
 	}

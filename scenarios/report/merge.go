@@ -134,6 +134,15 @@ func Merge(dirs []string, opts MergeOptions) (Run, error) {
 		if run.Started.IsZero() || m.Started.Before(run.Started) {
 			run.Started = m.Started
 		}
+		for h, why := range m.Quarantined { // a host two shards quarantined keeps both reasons
+			if run.Quarantined == nil {
+				run.Quarantined = map[string]string{}
+			}
+			if prev := run.Quarantined[h]; prev != "" && prev != why {
+				why = prev + "; " + why
+			}
+			run.Quarantined[h] = why
+		}
 		if e := m.Started.Add(m.Duration); e.After(end) {
 			end = e
 		}
@@ -183,7 +192,7 @@ func Merge(dirs []string, opts MergeOptions) (Run, error) {
 		return Run{}, fmt.Errorf("report: %w", err)
 	}
 	man := results.Manifest{ToolVersion: first.ToolVersion, Matrix: first.Matrix, MatrixCells: first.MatrixCells, Lab: run.Lab,
-		Started: run.Started, Duration: run.Duration}
+		Started: run.Started, Duration: run.Duration, Quarantined: run.Quarantined}
 	for _, c := range cells {
 		man.Cells = append(man.Cells, c.ID)
 	}

@@ -194,6 +194,32 @@ func contextRank(c string) int {
 	return len(ops.Contexts)
 }
 
+// quarantinedHosts are the run's quarantined hosts, sorted.
+func quarantinedHosts(r *Run) []string {
+	hosts := make([]string, 0, len(r.Quarantined))
+	for h := range r.Quarantined {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	return hosts
+}
+
+// quarantineOf is the quarantine of a cell's host when the cell's result
+// rests on it: its reason (the host was refused to it) or one of its
+// reconciliations (its attempt left the host that could not be brought
+// back) names it. "" when none does.
+func quarantineOf(r *Run, c *results.CellResult) string {
+	why := r.Quarantined[c.Host]
+	if c.Host == "" || why == "" || c.Status == results.StatusPass || c.Status == results.StatusSkip {
+		return ""
+	}
+	names := func(s string) bool { return strings.Contains(oneLine(s), oneLine(why)) }
+	if names(c.Reason) || slices.ContainsFunc(c.Reconciled, names) {
+		return why
+	}
+	return ""
+}
+
 // failedChecks lists the names of a cell's checks that did not pass.
 func failedChecks(c *results.CellResult) []string {
 	var names []string

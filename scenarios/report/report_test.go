@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"html"
 	"os"
 	"path/filepath"
@@ -788,5 +789,174 @@ func TestRebootRequiredInReports(t *testing.T) {
 				t.Errorf("reboot required %v: %s says it %v", reboot, name, got)
 			}
 		}
+	}
+}
+
+// quarantineRun is a run whose host sim-win11-23h2 was quarantined after a
+// cell's first attempt: that cell's retry and a later cell were refused
+// it (infra-errors naming the quarantine); a cell that passed on it
+// before, and a failure on another host, do not rest on it. sim-spare was
+// quarantined with no cell left on it.
+func quarantineRun() (Run, string) {
+	why := `host sim-win11-23h2 quarantined: runner: host not reconciled: disable-msi {"scope":"machine"} is present: DisableMSI = 1 <&>`
+	first := fixtureCell(fixtureSpecs[3], 0) // its attempt left the host; its retry was refused
+	first.Reason = why
+	first.Attempts = 2
+	first.TransportErrors = []string{"attempt 1: lab: connection reset by peer"}
+	first.Reconciled = []string{"attempt 1: " + why}
+	before := fixtureCell(fixtureSpecs[7], 1) // passed on the host before
+	later := fixtureCell(fixtureSpecs[10], 2) // refused the host
+	later.Status, later.Reason = results.StatusInfra, why
+	other := fixtureCell(fixtureSpecs[9], 3) // a failure on another host
+	r := Run{ID: "rq", Cells: []results.CellResult{first, before, later, other},
+		Quarantined: map[string]string{"sim-win11-23h2": why, "sim-spare": "host sim-spare quarantined: snapshot revert: hypervisor unreachable"}}
+	return r, why
+}
+
+// TestJUnitQuarantine: the cells whose result rests on a quarantined host
+// are <error type="quarantined"> with the quarantine as the message, their
+// <system-out> names the host and why, and every suite's properties name
+// the quarantined hosts. The same run without its quarantines has none of
+// it.
+func TestJUnitQuarantine(t *testing.T) {
+	type parsed struct {
+		Suites []struct {
+			Name       string `xml:"name,attr"`
+			Properties []struct {
+				Name  string `xml:"name,attr"`
+				Value string `xml:"value,attr"`
+			} `xml:"properties>property"`
+			Cases []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+				Failure   *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"failure"`
+				Error *struct {
+					Message string `xml:"message,attr"`
+					Type    string `xml:"type,attr"`
+					Body    string `xml:",chardata"`
+				} `xml:"error"`
+				SystemOut string `xml:"system-out"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	check := func(r Run, why string) []string {
+		var problems []string
+		errorf := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+		var buf bytes.Buffer
+		if err := WriteJUnit(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		var doc parsed
+		if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatalf("junit.xml does not parse: %v\n%s", err, buf.String())
+		}
+		affected := map[string]bool{
+			"msilab.temp-acl-2503 win11-23h2/standard-user":       true,
+			"msilab.msiserver-disabled win11-23h2/admin-elevated": true,
+		}
+		seen := 0
+		for _, s := range doc.Suites {
+			props := map[string]string{}
+			for _, p := range s.Properties {
+				props[p.Name] = p.Value
+			}
+			if props["quarantined_hosts"] != "sim-spare, sim-win11-23h2" || props["quarantined.sim-win11-23h2"] != why ||
+				!strings.Contains(props["quarantined.sim-spare"], "hypervisor unreachable") {
+				errorf("suite %s: properties %v: want the quarantined hosts and why", s.Name, props)
+			}
+			for _, k := range s.Cases {
+				key := k.Classname + " " + k.Name
+				q := k.Error != nil && k.Error.Type == "quarantined"
+				if q != affected[key] {
+					errorf("%s: a quarantine error %v, want %v (%+v)", key, q, affected[key], k.Error)
+				}
+				if !affected[key] {
+					if strings.Contains(k.SystemOut, "quarantined host:") {
+						errorf("%s: system-out names a quarantine the cell does not rest on:\n%s", key, k.SystemOut)
+					}
+					continue
+				}
+				seen++
+				if q && (k.Error.Message != why || !strings.Contains(k.Error.Body, "host: sim-win11-23h2")) {
+					errorf("%s: error %q / %q: want the quarantine as the message, the host in the body", key, k.Error.Message, k.Error.Body)
+				}
+				if !strings.Contains(k.SystemOut, "quarantined host: sim-win11-23h2: "+why) {
+					errorf("%s: system-out does not name the quarantined host:\n%s", key, k.SystemOut)
+				}
+			}
+		}
+		if seen != len(affected) {
+			errorf("%d affected testcases, want %d", seen, len(affected))
+		}
+		return problems
+	}
+	r, why := quarantineRun()
+	for _, p := range check(r, why) {
+		t.Error(p)
+	}
+	// The first cell lists its transport error and reconciliation.
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"transport error: attempt 1: lab: connection reset by peer", "reconciled: attempt 1: host sim-win11-23h2 quarantined"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("junit.xml lacks %q", want)
+		}
+	}
+	r.Quarantined = nil
+	if len(check(r, why)) == 0 {
+		t.Error("the check accepts a run whose quarantines are not reported")
+	}
+}
+
+// TestHTMLQuarantine: the page has a visible section naming each
+// quarantined host and why (escaped), linking the cells that rest on it;
+// a run without quarantines has no such section.
+func TestHTMLQuarantine(t *testing.T) {
+	r, why := quarantineRun()
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	checkHTML(t, page, r)
+	sec := regexp.MustCompile(`(?s)<section id="quarantined"[^>]*>(.*?)</section>`).FindStringSubmatch(page)
+	if sec == nil {
+		t.Fatalf("no #quarantined section:\n%s", page)
+	}
+	if strings.Contains(sec[0], "hidden") {
+		t.Error("the quarantine section is hidden")
+	}
+	body := sec[1]
+	if !strings.Contains(body, "2 host(s) quarantined") {
+		t.Errorf("section %s: want its count", body)
+	}
+	items := regexp.MustCompile(`(?s)<li data-host="([^"]*)">(.*?)</li>`).FindAllStringSubmatch(body, -1)
+	if len(items) != 2 || items[0][1] != "sim-spare" || items[1][1] != "sim-win11-23h2" {
+		t.Fatalf("section items %q: want sim-spare then sim-win11-23h2", items)
+	}
+	item := items[1][2]
+	if !strings.Contains(html.UnescapeString(item), why) || strings.Contains(item, "<&>") {
+		t.Errorf("item %s: want the reason %q, escaped", item, why)
+	}
+	for _, id := range []string{"temp-acl-2503/win11-23h2/standard-user", "msiserver-disabled/win11-23h2/admin-elevated"} {
+		// The link is the address the script reads (#cell=, URI-encoded).
+		if !strings.Contains(item, `href="#cell=`+strings.ReplaceAll(id, "/", "%2f")+`"`) {
+			t.Errorf("item %s: no link to %s", item, id)
+		}
+	}
+	if strings.Contains(item, "disable-msi-policy/win11-23h2") || strings.Contains(items[0][2], "#cell=") {
+		t.Errorf("items %q link cells that do not rest on the quarantine", items)
+	}
+	r.Quarantined = nil
+	buf.Reset()
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), `id="quarantined"`) {
+		t.Error("a run without quarantines has a #quarantined section")
 	}
 }

@@ -30,6 +30,8 @@ type Manifest struct {
 	// Started and Duration are the run's.
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
+	// Quarantined are the hosts the run took out of service, and why.
+	Quarantined map[string]string `json:"quarantined,omitempty"`
 }
 
 // WriteManifest writes dir/run.json.

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,63 @@ func TestLostAnswerWithoutResendIsReconciled(t *testing.T) {
 	}
 	if len(onceProblems(t, c, srv)) == 0 {
 		t.Error("checkOnce accepts a cell that needed a second attempt")
+	}
+}
+
+// A lost answer to the snapshot restore that prepares a simulated host
+// (back to the clean state an earlier run saved): the restore carries the
+// preparation's batch ID, so it is resent and answered from the host's
+// record, not restored twice, and the run goes on as on a clean network.
+func TestLostAnswerAfterPrepareRestore(t *testing.T) {
+	pool, srv, g := gatedHost(t, "win11-24h2")
+	cells := builtinCells(t, "temp-acl-system-read-only", "win11-24h2")
+	opts := Options{Revert: RevertJournal}
+	opts.Out = t.TempDir()
+	if _, err := Run(context.Background(), pool, cells, opts); err != nil { // saves the clean state
+		t.Fatal(err)
+	}
+	before := srv.Host().BatchRuns()
+	g.LoseAnswerWhen(testlab.StdinHas(`"op":"sim.restore"`))
+	restores := g.Watch(testlab.StdinHas(`"op":"sim.restore"`))
+	opts.Out = t.TempDir()
+	sum, err := Run(context.Background(), pool, cells, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Lost() != 1 {
+		t.Fatalf("the gate lost %d answers, want the restore's", g.Lost())
+	}
+	c := sum.Cells[0]
+	if c.Status != results.StatusPass || c.Attempts != 1 {
+		t.Errorf("status %s after %d attempts (%s), want pass after 1", c.Status, c.Attempts, c.Reason)
+	}
+	if sum.PrepResends < 1 {
+		t.Errorf("preparation resends %d: want the restore resent", sum.PrepResends)
+	}
+	// Every send of the restore carried the one batch ID, which ran once.
+	ids := map[string]int{}
+	for _, in := range restores() {
+		var req struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(in, &req)
+		ids[req.ID]++
+	}
+	runs := srv.Host().BatchRuns()
+	if len(ids) != 1 || ids[""] != 0 {
+		t.Fatalf("the restore's sends by batch ID: %v, want one ID", ids)
+	}
+	for id, n := range ids {
+		if n < 2 || runs[id] != 1 {
+			t.Errorf("restore %s: sent %d times, ran %d: want sent again, run once", id, n, runs[id])
+		}
+	}
+	for id, n := range runs {
+		if before[id] == 0 && n != 1 {
+			t.Errorf("batch %s ran %d times on the host", id, n)
+		}
+	}
+	if n := changedLines(t, srv.Host().Machine()); len(n) != 0 {
+		t.Errorf("host changed after the run (batch records left?): %v", n)
 	}
 }

@@ -165,6 +165,12 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	if err != nil {
 		return info, false, nil, 0, err
 	}
+	base := ctx
+	// Its batches, the snapshot restore first, are resent when their
+	// answer is lost, and run once; their records go before the clean
+	// state is saved.
+	prefix := ops.BatchID(r.journal.Run(), "prepare "+h.Spec.Name, fmt.Sprintf("p%d", r.nextSeq()), 0)
+	ctx = lab.WithBatchStats(lab.WithBatchIDs(ctx, prefix), &r.prepStats)
 	// A simulated host saves its own clean state below: go back to the
 	// one an earlier run saved, if any.
 	if h.Spec.Snapshot.Driver == "sim" {
@@ -178,11 +184,7 @@ func (r *run) prepareHost(ctx context.Context, h *lab.Host) (ops.HostInfo, bool,
 	}
 	logons := []ops.Logon{{User: h.Endpoint.User, Password: h.Endpoint.Password},
 		{User: h.Spec.StandardUser, Password: password}}
-	base := ctx
-	// Its batches are resent when their answer is lost, and run once; their
-	// records go before the clean state is saved.
-	prefix := ops.BatchID(r.journal.Run(), "prepare "+h.Spec.Name, fmt.Sprintf("p%d", r.nextSeq()), 0)
-	ctx = lab.WithBatchStats(lab.WithBatchIDs(lab.WithLogons(ctx, logons...), prefix), &r.prepStats)
+	ctx = lab.WithLogons(ctx, logons...)
 	infoOp, _ := ops.New(ops.OpHostInfo, nil)
 	userOp, _ := ops.New(ops.OpUserEnsure, ops.UserEnsureArgs{Name: h.Spec.StandardUser, Password: password})
 	logonOp, _ := ops.New(ops.OpUserLogon, ops.UserLogonArgs{Name: h.Spec.StandardUser})

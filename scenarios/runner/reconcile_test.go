@@ -11,6 +11,7 @@ import (
 
 	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
+	"github.com/msilab/msilab/scenarios/report"
 	"github.com/msilab/msilab/scenarios/results"
 )
 
@@ -49,6 +50,26 @@ func TestUnreconciledHostIsQuarantined(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
 	if err != nil || !strings.Contains(string(md), "1 host(s) quarantined") || !strings.Contains(string(md), "`gated`: host gated quarantined") {
 		t.Errorf("summary.md does not name the quarantined host (%v):\n%.600s", err, md)
+	}
+	// report.html and junit.xml name it too; the refused cells are
+	// JUnit errors of type quarantined.
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(page), `<section id="quarantined"`) || !strings.Contains(string(page), `<li data-host="gated">`) {
+		t.Errorf("report.html does not name the quarantined host (%v)", err)
+	}
+	junit, err := os.ReadFile(filepath.Join(out, "junit.xml"))
+	if err != nil || !strings.Contains(string(junit), `<property name="quarantined_hosts" value="gated">`) ||
+		strings.Count(string(junit), `type="quarantined"`) != len(sum.Cells)-1 {
+		t.Errorf("junit.xml does not name the quarantined host, or not each refused cell's error (%v):\n%.2000s", err, junit)
+	}
+	// run.json keeps them, so a merged report names them too.
+	merged := filepath.Join(t.TempDir(), "merged")
+	mr, err := report.Merge([]string{out}, report.MergeOptions{Out: merged})
+	if err != nil || mr.Quarantined["gated"] != why {
+		t.Errorf("merged report: quarantined %v, %v: want gated and why", mr.Quarantined, err)
+	}
+	if page, err := os.ReadFile(filepath.Join(merged, "report.html")); err != nil || !strings.Contains(string(page), `<li data-host="gated">`) {
+		t.Errorf("the merged report.html does not name the quarantined host (%v)", err)
 	}
 	if tempOwner(t, srv) == clean {
 		t.Error("Temp's owner is back: nothing should have touched the quarantined host")

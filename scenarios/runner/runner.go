@@ -235,7 +235,7 @@ func Run(ctx context.Context, pool *lab.Pool, cells []scenarios.Cell, opts Optio
 		return sum, fmt.Errorf("runner: reports: %w", err)
 	}
 	man := results.Manifest{ToolVersion: opts.ToolVersion, Matrix: opts.Matrix, MatrixCells: opts.MatrixCells, Shard: opts.Shard,
-		Lab: opts.Lab, Started: rep.Started, Duration: sum.Duration, Cells: []string{}}
+		Lab: opts.Lab, Started: rep.Started, Duration: sum.Duration, Cells: []string{}, Quarantined: sum.Quarantined}
 	if man.Matrix == "" {
 		man.Matrix, man.MatrixCells = scenarios.MatrixID(cells), len(cells)
 	}
