@@ -164,12 +164,13 @@ func Resendable(err error) bool {
 
 // sendRecorded runs send (one send of a batch) and resends it while its
 // answer is lost, as ctx's policy allows; reconnect opens a new shell and
-// connection before each resend. A batch with ops and no ID is sent once:
-// the host keeps no record of it, so a resend could apply it twice. One
-// with no ops only forgets records, which is safe to repeat.
-func sendRecorded(ctx context.Context, nops int, send func() ([]ops.Result, error), reconnect func() error) ([]ops.Result, error) {
+// connection before each resend. A batch that changes the host and has no
+// ID is sent once: the host keeps no record of it, so a resend could apply
+// it twice. One that only reads (repeat true), or only forgets records, is
+// safe to repeat.
+func sendRecorded(ctx context.Context, repeat bool, send func() ([]ops.Result, error), reconnect func() error) ([]ops.Result, error) {
 	st, id, pol := statsFrom(ctx), BatchIDFrom(ctx), resendPolicy(ctx)
-	once := id == "" && nops > 0
+	once := id == "" && !repeat
 	wait := pol.Backoff
 	for try := 1; ; try++ {
 		st.add(func(s *BatchCounts) {

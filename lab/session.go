@@ -283,7 +283,7 @@ func (s *winrmSession) RunBatch(ctx context.Context, batch []ops.Op) ([]ops.Resu
 	if len(batch) > 0 { // a request that only forgets records is not recorded
 		ctx = withNextID(ctx)
 	}
-	res, err := sendRecorded(ctx, len(batch), func() ([]ops.Result, error) {
+	res, err := sendRecorded(ctx, len(batch) == 0 || ops.ReadOnly(batch), func() ([]ops.Result, error) {
 		return RunBatchWith(ctx, batch, s.run, func(ctx context.Context) error {
 			_, err := s.upload(ctx, bytes.NewReader(ops.Module), ops.ModulePath)
 			return err
@@ -445,21 +445,42 @@ func (d *Digest) SHA256() string { return strings.ToUpper(hex.EncodeToString(d.s
 
 func (s *winrmSession) Download(ctx context.Context, src string, dst io.Writer) (*FileInfo, error) {
 	req, _ := ops.EncodeJSON(map[string]string{"path": src}) // ASCII, as a batch's request
-	dec := &downloadDecoder{dst: dst, sum: NewDigest()}
 	s.mu.Lock()
-	_, err := s.run(ctx, Command{Line: downloadCommand, Stdin: bytes.NewReader(req), Stdout: dec})
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	// A download only reads: one whose answer is lost or cut is sent again
+	// (counted as a batch's resends), each try into a buffer of its own,
+	// so dst gets only a whole, checked file.
+	var buf bytes.Buffer
+	var info *FileInfo
+	_, err := sendRecorded(ctx, true, func() ([]ops.Result, error) {
+		buf.Reset()
+		dec := &downloadDecoder{dst: &buf, sum: NewDigest()}
+		if _, err := s.run(ctx, Command{Line: downloadCommand, Stdin: bytes.NewReader(req), Stdout: dec}); err != nil {
+			return nil, err
+		}
+		// The command ended well but its output is not whole: an answer
+		// cut on the way, as a batch's (resendable).
+		if err := dec.finish(); err != nil {
+			return nil, &ops.ResponseError{Err: err}
+		}
+		got := dec.sum.SHA256()
+		if !strings.EqualFold(got, dec.header.SHA256) || dec.sum.Size() != dec.header.Size {
+			return nil, &ops.ResponseError{Err: &IntegrityError{Path: src, Want: dec.header.SHA256, Got: got}}
+		}
+		info = &FileInfo{Path: src, Size: dec.sum.Size(), SHA256: got}
+		return nil, nil
+	}, s.reconnect)
+	s.dropStale()
 	if err != nil {
 		return nil, fmt.Errorf("lab: download %s: %w", src, err)
 	}
-	if err := dec.finish(); err != nil {
+	if _, err := dst.Write(buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("lab: download %s: %w", src, err)
 	}
-	got := dec.sum.SHA256()
-	if !strings.EqualFold(got, dec.header.SHA256) || dec.sum.Size() != dec.header.Size {
-		return nil, &IntegrityError{Path: src, Want: dec.header.SHA256, Got: got}
-	}
-	return &FileInfo{Path: src, Size: dec.sum.Size(), SHA256: got}, nil
+	return info, nil
 }
 
 // downloadDecoder parses the download protocol as it streams in.

@@ -276,6 +276,8 @@ func TestRunHonoursContext(t *testing.T) {
 
 // A dropped connection while stdin is sent fails the command with a
 // *TransportError at once, instead of leaving it waiting for its input.
+// The batch changes the host and has no ID, so it is not resent; a batch
+// that only reads is (TestDroppedReadIsResent).
 func TestDroppedStdinIsTransportError(t *testing.T) {
 	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
 	if err != nil {
@@ -293,8 +295,8 @@ func TestDroppedStdinIsTransportError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	g.DropWhen(testlab.StdinHas(`"op":"host.info"`))
-	op, _ := ops.New(ops.OpHostInfo, nil)
+	g.DropWhen(testlab.StdinHas(`"op":"registry.set"`))
+	op := ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SOFTWARE\msilab-test`, Name: "v", Type: "REG_SZ", String: "x"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err = s.RunBatch(ctx, []ops.Op{op})
@@ -304,6 +306,40 @@ func TestDroppedStdinIsTransportError(t *testing.T) {
 	}
 	if _, err := s.RunBatch(context.Background(), []ops.Op{op}); err != nil {
 		t.Errorf("the session is unusable after a dropped Send: %v", err)
+	}
+}
+
+// A batch that only reads (every op Changes false in the catalog) is safe
+// to send twice: its lost answer is resent without an ID, and counted.
+func TestDroppedReadIsResent(t *testing.T) {
+	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer srv.Close()
+	g := testlab.NewGate(srv.URL())
+	front := httptest.NewServer(g)
+	defer front.Close()
+	u, _ := url.Parse(front.URL)
+	port, _ := strconv.Atoi(u.Port())
+	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g.DropWhen(testlab.StdinHas(`"op":"host.info"`))
+	var st lab.BatchStats
+	ctx, cancel := context.WithTimeout(lab.WithBatchStats(context.Background(), &st), 30*time.Second)
+	defer cancel()
+	if _, err := s.RunBatch(ctx, []ops.Op{ops.MustNew(ops.OpHostInfo, nil)}); err != nil {
+		t.Fatalf("a read-only batch whose Send was dropped: %v, want it resent", err)
+	}
+	if c := st.Snapshot(); c.Resends != 1 || len(c.Errors) != 1 {
+		t.Errorf("counts %+v, want one resend after one transport error", c)
+	}
+	if ops.ReadOnly([]ops.Op{ops.MustNew(ops.OpHostInfo, nil), ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SOFTWARE\x`, Name: "v", Type: "REG_SZ"})}) {
+		t.Error("a batch with registry.set counts as read-only")
 	}
 }
 

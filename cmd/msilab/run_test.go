@@ -199,16 +199,21 @@ func killThenRevert(t *testing.T, rate float64) {
 		t.Fatal(err)
 	}
 	journalPath := filepath.Join(out, "journal.jsonl")
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	select {
 	case <-held:
+	case err := <-exited:
+		g.Release()
+		t.Fatalf("the run ended (%v) before it reached the install\n%s", err, childErr.String())
 	case <-time.After(2 * time.Minute):
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
 		g.Release()
 		t.Fatalf("the run never reached the install\n%s", childErr.String())
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	<-exited
 	g.Release()
 	entries, err := journal.Read(journalPath)
 	if err != nil {

@@ -75,3 +75,14 @@ func Names() []string {
 	sort.Strings(n)
 	return n
 }
+
+// ReadOnly reports a batch of ops that change nothing on a host (each in
+// the catalog with Changes false): sending it twice is safe.
+func ReadOnly(batch []Op) bool {
+	for _, op := range batch {
+		if spec, ok := Lookup(op.Name); !ok || spec.Changes {
+			return false
+		}
+	}
+	return true
+}
