@@ -195,3 +195,34 @@ func decode1252(b []byte) string {
 	}
 	return sb.String()
 }
+
+// Decode decodes a verbose log as msiexec or a user's editor wrote it:
+// UTF-16LE with its byte order mark (FF FE, what /L*v writes), UTF-16BE
+// with FE FF, UTF-16LE without a mark (told by its NUL bytes: ASCII text
+// has a zero high byte in every other byte), UTF-8 with or without its
+// mark, and otherwise Windows-1252, the ANSI code page of the logs that
+// western Windows writes with /L (without *) and of pastes saved by
+// Notepad. Line ends are kept.
+func Decode(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		return decodeUTF16(b[2:], binary.LittleEndian)
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		return decodeUTF16(b[2:], binary.BigEndian)
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return string(b[3:])
+	case looksUTF16LE(b):
+		return decodeUTF16(b, binary.LittleEndian)
+	case utf8.Valid(b):
+		return string(b)
+	}
+	return decode1252(b)
+}
+
+func decodeUTF16(b []byte, order binary.ByteOrder) string {
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = order.Uint16(b[2*i:])
+	}
+	return string(utf16.Decode(u))
+}
