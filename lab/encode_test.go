@@ -3,17 +3,11 @@ package lab_test
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/msilab/msilab/internal/testlab"
-	"github.com/msilab/msilab/lab"
 	"github.com/msilab/msilab/lab/ops"
-	"github.com/msilab/msilab/lab/sim"
 	"github.com/msilab/msilab/win"
 )
 
@@ -23,26 +17,11 @@ import (
 // \u escapes: a request with a byte above 0x7e is dropped here and
 // counted, and all three still succeed.
 func TestStdinIsASCII(t *testing.T) {
-	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	defer srv.Close()
+	srv, g, s := gated(t)
 	const name = `C:\Windows\Temp\José-ü.txt`
 	if err := srv.Host().Machine().FS().WriteFile(win.SystemToken(), name, []byte("données")); err != nil {
 		t.Fatal(err)
 	}
-	g := testlab.NewGate(srv.URL())
-	front := httptest.NewServer(g)
-	defer front.Close()
-	u, _ := url.Parse(front.URL)
-	port, _ := strconv.Atoi(u.Port())
-	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	var nonASCII atomic.Int32
 	g.DropWhen(func(stdin []byte) bool {
 		for _, c := range stdin {

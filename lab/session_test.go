@@ -9,11 +9,8 @@ import (
 	"github.com/msilab/msilab/internal/testlab"
 	"io"
 	"net"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -279,27 +276,12 @@ func TestRunHonoursContext(t *testing.T) {
 // The batch changes the host and has no ID, so it is not resent; a batch
 // that only reads is (TestDroppedReadIsResent).
 func TestDroppedStdinIsTransportError(t *testing.T) {
-	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	defer srv.Close()
-	g := testlab.NewGate(srv.URL())
-	front := httptest.NewServer(g)
-	defer front.Close()
-	u, _ := url.Parse(front.URL)
-	port, _ := strconv.Atoi(u.Port())
-	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	_, g, s := gated(t)
 	g.DropWhen(testlab.StdinHas(`"op":"registry.set"`))
 	op := ops.MustNew(ops.OpRegistrySet, ops.RegistrySetArgs{Path: `HKLM\SOFTWARE\msilab-test`, Name: "v", Type: "REG_SZ", String: "x"})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_, err = s.RunBatch(ctx, []ops.Op{op})
+	_, err := s.RunBatch(ctx, []ops.Op{op})
 	var te *lab.TransportError
 	if !errors.As(err, &te) || ctx.Err() != nil {
 		t.Fatalf("RunBatch after a dropped Send: %v, want a *lab.TransportError before the deadline", err)
@@ -312,22 +294,7 @@ func TestDroppedStdinIsTransportError(t *testing.T) {
 // A batch that only reads (every op Changes false in the catalog) is safe
 // to send twice: its lost answer is resent without an ID, and counted.
 func TestDroppedReadIsResent(t *testing.T) {
-	srv, err := sim.NewServer(sim.Options{Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Start()
-	defer srv.Close()
-	g := testlab.NewGate(srv.URL())
-	front := httptest.NewServer(g)
-	defer front.Close()
-	u, _ := url.Parse(front.URL)
-	port, _ := strconv.Atoi(u.Port())
-	s, err := lab.Dial(context.Background(), lab.Endpoint{Host: u.Hostname(), Port: port, Auth: lab.AuthBasic, User: srv.User(), Password: srv.Password(), AllowBasicOverHTTP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	_, g, s := gated(t)
 	g.DropWhen(testlab.StdinHas(`"op":"host.info"`))
 	var st lab.BatchStats
 	ctx, cancel := context.WithTimeout(lab.WithBatchStats(context.Background(), &st), 30*time.Second)
